@@ -1,0 +1,1 @@
+"""Looking Glass ETL: source files and databases -> Parquet lake -> versioned DuckDB warehouse."""

@@ -1,0 +1,124 @@
+-- Warehouse schema. Facts stay in the Parquet lake; this file holds what readers need fast:
+-- dimensions, the manifest of live lake files, cubes, and the load and data-quality logs.
+-- Applied to a brand-new warehouse; every statement is idempotent so it can also upgrade one.
+
+CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+
+-- The organisation: force > bcu > npu > team > officer. unit_id is a '/'-joined slug path.
+CREATE TABLE IF NOT EXISTS dim_unit (
+    unit_id VARCHAR PRIMARY KEY,
+    level VARCHAR NOT NULL,          -- force | bcu | npu | team | officer
+    parent_id VARCHAR,
+    force_id VARCHAR NOT NULL,
+    name VARCHAR NOT NULL,
+    population BIGINT,
+    households BIGINT,
+    area_km2 DOUBLE,
+    synthetic BOOLEAN NOT NULL DEFAULT FALSE,
+    valid_from DATE,
+    valid_to DATE,
+    note VARCHAR
+);
+
+-- LSOA geography under the NPU. npu_id NULL = not assigned to an NPU (blank or out of area).
+CREATE TABLE IF NOT EXISTS dim_lsoa (
+    force_id VARCHAR NOT NULL,
+    lsoa_code VARCHAR NOT NULL,
+    lsoa_name VARCHAR,
+    npu_id VARCHAR,
+    mapping VARCHAR NOT NULL,        -- file | default | none
+    PRIMARY KEY (force_id, lsoa_code)
+);
+
+-- Which lake file is live for each partition. The warehouse swap is the commit point:
+-- a lake file not listed here is an orphan of a killed load and is garbage-collected.
+CREATE TABLE IF NOT EXISTS lake_manifest (
+    dataset VARCHAR NOT NULL,        -- crime | outcome | force_month
+    source VARCHAR NOT NULL,         -- police_uk | force | demo | demo_national
+    force_id VARCHAR NOT NULL,
+    month DATE NOT NULL,
+    path VARCHAR NOT NULL,           -- relative to the lake directory
+    rows BIGINT NOT NULL,
+    load_id VARCHAR NOT NULL,
+    loaded_at TIMESTAMP NOT NULL,
+    origin VARCHAR,                  -- the input file it came from
+    duplicates BIGINT NOT NULL DEFAULT 0,  -- rows dropped as repeats of a Crime ID
+    PRIMARY KEY (dataset, source, force_id, month)
+);
+
+CREATE TABLE IF NOT EXISTS load_log (
+    load_id VARCHAR NOT NULL,
+    started_at TIMESTAMP NOT NULL,
+    finished_at TIMESTAMP,
+    command VARCHAR,
+    file VARCHAR,
+    status VARCHAR NOT NULL,         -- loaded | refused
+    rows_read BIGINT,
+    rows_loaded BIGINT,
+    message VARCHAR
+);
+
+-- Data-quality items: duplicates, rows not assigned to an NPU, quarantined rows, notes.
+CREATE TABLE IF NOT EXISTS dq_log (
+    load_id VARCHAR NOT NULL,
+    source VARCHAR,
+    force_id VARCHAR,
+    month DATE,
+    file VARCHAR,
+    line BIGINT,
+    kind VARCHAR NOT NULL,           -- duplicate_crime_id | unassigned_lsoa | suspect_month | note
+    detail VARCHAR,
+    rows BIGINT
+);
+
+CREATE TABLE IF NOT EXISTS quarantine (
+    load_id VARCHAR NOT NULL,
+    source VARCHAR,
+    force_id VARCHAR,
+    month DATE,
+    file VARCHAR,
+    line BIGINT,
+    reason VARCHAR NOT NULL,
+    record VARCHAR
+);
+
+-- One row per source x force x month: the completeness picture the Data page shows.
+CREATE TABLE IF NOT EXISTS month_status (
+    source VARCHAR NOT NULL,
+    force_id VARCHAR NOT NULL,
+    month DATE NOT NULL,
+    crimes BIGINT NOT NULL,
+    asb BIGINT NOT NULL,
+    unassigned BIGINT NOT NULL,
+    duplicates BIGINT NOT NULL,
+    expected DOUBLE,
+    suspect BOOLEAN NOT NULL,
+    reason VARCHAR,
+    PRIMARY KEY (source, force_id, month)
+);
+
+-- Crime cube by month, every level the data supports. n counts distinct crimes (or ASB
+-- incidents for category 'anti-social-behaviour'); sd counts sanction detections.
+CREATE TABLE IF NOT EXISTS cube_crime_month (
+    source VARCHAR NOT NULL,
+    force_id VARCHAR NOT NULL,
+    unit_id VARCHAR NOT NULL,
+    level VARCHAR NOT NULL,
+    month DATE NOT NULL,
+    category VARCHAR NOT NULL,
+    n BIGINT NOT NULL,
+    sd BIGINT NOT NULL
+);
+
+-- Same by day, for sources with day-level dates (force crime data, demo). Officer level is
+-- left to the month cube and to raw facts: by day it would be as large as the facts.
+CREATE TABLE IF NOT EXISTS cube_crime_day (
+    source VARCHAR NOT NULL,
+    force_id VARCHAR NOT NULL,
+    unit_id VARCHAR NOT NULL,
+    level VARCHAR NOT NULL,
+    day DATE NOT NULL,
+    category VARCHAR NOT NULL,
+    n BIGINT NOT NULL,
+    sd BIGINT NOT NULL
+);
