@@ -46,6 +46,9 @@ CREATE TABLE IF NOT EXISTS lake_manifest (
     PRIMARY KEY (dataset, source, force_id, month)
 );
 
+-- Lake files replaced by a later load; deleted after a grace period (old readers).
+CREATE TABLE IF NOT EXISTS lake_garbage (path VARCHAR NOT NULL, superseded_at TIMESTAMP NOT NULL);
+
 CREATE TABLE IF NOT EXISTS load_log (
     load_id VARCHAR NOT NULL,
     started_at TIMESTAMP NOT NULL,

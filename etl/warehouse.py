@@ -160,9 +160,32 @@ def _remove_stale_temporaries(paths: WarehousePaths) -> None:
     for p in paths.directory.glob(f"{paths.stem}.v*.duckdb.tmp*"):
         p.unlink(missing_ok=True)
     (paths.directory / f".{paths.stem}.link.tmp").unlink(missing_ok=True)
-    if paths.lake.exists():
-        for p in paths.lake.rglob("*.parquet.tmp"):
-            p.unlink(missing_ok=True)
+
+
+def recover_killed_loads(paths: WarehousePaths) -> None:
+    """Remove what loads killed before their switch left in the lake. Call with the writer
+    lock held and before this load writes anything."""
+    incoming = paths.lake / ".incoming"
+    if incoming.exists():
+        # Each folder here is a load that was killed before it switched the warehouse.
+        # Files it already renamed into the lake are named <load_id>.parquet and are not in
+        # the live manifest: remove them. Normal loads never pay for this scan.
+        stale = [d.name for d in incoming.iterdir()]
+        if stale:
+            live = paths.live()
+            referenced: set[str] = set()
+            if live is not None:
+                con = duckdb.connect(str(live), read_only=True)
+                try:
+                    referenced = {r[0] for r in con.execute(
+                        "SELECT path FROM lake_manifest").fetchall()}
+                finally:
+                    con.close()
+            for load_id in stale:
+                for p in paths.lake.rglob(f"{load_id}.parquet"):
+                    if p.relative_to(paths.lake).as_posix() not in referenced:
+                        p.unlink(missing_ok=True)
+                shutil.rmtree(incoming / load_id, ignore_errors=True)
 
 
 def collect_garbage(paths: WarehousePaths, now: float | None = None) -> None:
@@ -177,17 +200,6 @@ def collect_garbage(paths: WarehousePaths, now: float | None = None) -> None:
             continue
         if now - path.stat().st_mtime > GRACE_SECONDS:
             path.unlink(missing_ok=True)
-    if live is None or not paths.lake.exists():
-        return
-    con = duckdb.connect(str(live), read_only=True)
-    try:
-        referenced = {row[0] for row in con.execute("SELECT path FROM lake_manifest").fetchall()}
-    finally:
-        con.close()
-    for p in paths.lake.rglob("*.parquet"):
-        rel = p.relative_to(paths.lake).as_posix()
-        if rel not in referenced and now - p.stat().st_mtime > GRACE_SECONDS:
-            p.unlink(missing_ok=True)
 
 
 def connect_readonly(link: Path) -> duckdb.DuckDBPyConnection:

@@ -1,0 +1,168 @@
+"""`python -m etl`: build the demo, load sources, report status.
+
+Exit status: 0 success, 1 when any input was refused, 2 on a usage error.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from etl.config import warehouse_path
+from etl.load import LoadReport
+
+app = typer.Typer(
+    help="Looking Glass ETL: load police data into the DuckDB warehouse the dashboard reads.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+load_app = typer.Typer(help="Load a source into the warehouse.", no_args_is_help=True)
+app.add_typer(load_app, name="load")
+
+console = Console(stderr=True)
+out = Console()
+
+WarehouseOpt = Annotated[
+    Path | None,
+    typer.Option("--warehouse", help="Warehouse path (else $LG_WAREHOUSE, else data/warehouse.duckdb)."),
+]
+
+
+class _Bars:
+    """Rich progress bars keyed by stage name; shown only on a terminal."""
+
+    def __init__(self) -> None:
+        self.progress = Progress(
+            TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
+            TimeElapsedColumn(), console=console, transient=False,
+            disable=not console.is_terminal,
+        )
+        self.tasks: dict[str, int] = {}
+
+    def __enter__(self) -> _Bars:
+        self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.__exit__(*exc)
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if stage not in self.tasks:
+            self.tasks[stage] = self.progress.add_task(stage, total=max(total, 1))
+        self.progress.update(self.tasks[stage], completed=done, total=max(total, 1))
+
+
+def _report(report: LoadReport) -> None:
+    for origin, rows in report.loaded:
+        console.print(f"[green]loaded[/green]  {origin}  ({rows:,} rows)", highlight=False)
+    for refusal in report.refused:
+        console.print(f"[red]refused[/red] {refusal}", highlight=False, markup=False)
+    for note in report.notes:
+        console.print(f"note: {note}", highlight=False, markup=False)
+    if report.committed:
+        console.print(
+            f"{len(report.partitions)} partition(s) written; warehouse switched "
+            f"(load {report.load_id}).", highlight=False)
+    else:
+        console.print("Nothing loaded: the warehouse is unchanged.", highlight=False)
+
+
+@app.command()
+def demo(
+    warehouse: WarehouseOpt = None,
+    seed: Annotated[int, typer.Option(help="Random seed: same seed, same numbers.")] = 2007,
+    years: Annotated[int, typer.Option(min=1, max=20, help="Years of history.")] = 5,
+) -> None:
+    """Build a deterministic synthetic warehouse: a Cheshire-shaped force and 42 others."""
+    from etl.demo_load import build_demo
+
+    link = warehouse_path(warehouse)
+    with _Bars() as bars:
+        report = build_demo(link, seed=seed, years=years, progress=bars)
+    _report(report)
+    raise typer.Exit(report.exit_code)
+
+
+@load_app.command("police-uk")
+def load_police_uk(
+    paths: Annotated[list[Path], typer.Argument(help="Street or outcomes CSVs, folders, or zips.")],
+    hierarchy: Annotated[
+        Path | None, typer.Option(help="CSV mapping lsoa_code -> npu -> bcu (docs/input-formats.md).")
+    ] = None,
+    warehouse: WarehouseOpt = None,
+) -> None:
+    """Load data.police.uk street-level and outcomes CSVs, as downloaded."""
+    from etl.load import load_police_uk as run
+
+    link = warehouse_path(warehouse)
+    with _Bars() as bars:
+        report = run(link, paths, hierarchy=hierarchy, progress=bars)
+    _report(report)
+    raise typer.Exit(report.exit_code)
+
+
+@load_app.command("crimes")
+def load_crimes(
+    source: Annotated[str, typer.Argument(help="A CSV file, or a SQLAlchemy URL with --query.")],
+    query: Annotated[str | None, typer.Option(help="SQL to run against SOURCE (a SQLAlchemy URL).")] = None,
+    warehouse: WarehouseOpt = None,
+) -> None:
+    """Load a force's own crime extract (docs/input-formats.md)."""
+    from etl.crimes_load import load_crimes as run
+
+    link = warehouse_path(warehouse)
+    with _Bars() as bars:
+        report = run(link, source, query=query, progress=bars)
+    _report(report)
+    raise typer.Exit(report.exit_code)
+
+
+@app.command()
+def status(
+    warehouse: WarehouseOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Forces, months, rows, last load, suspect months and quarantined rows."""
+    from etl.status import collect
+
+    link = warehouse_path(warehouse)
+    try:
+        info = collect(link)
+    except FileNotFoundError as exc:
+        console.print(str(exc), markup=False)
+        raise typer.Exit(2) from None
+    if as_json:
+        out.print_json(json.dumps(info, default=str))
+        return
+    out.print(f"Warehouse {info['warehouse']} (version {info['version']}, built {info['built_at']})",
+              highlight=False)
+    table = Table("source", "force", "months", "first", "last", "crimes", "ASB", "suspect months")
+    for s in info["sources"]:
+        table.add_row(s["source"], s["force_id"], str(s["months"]), str(s["first_month"]),
+                      str(s["last_month"]), f"{s['crimes']:,}", f"{s['asb']:,}",
+                      ", ".join(s["suspect_months"]) or "-")
+    out.print(table)
+    last = info["last_load"]
+    if last:
+        out.print(f"Last load {last['load_id']} at {last['finished_at']}: "
+                  f"{last['files_loaded']} file(s) loaded, {last['files_refused']} refused",
+                  highlight=False)
+    out.print(f"Quarantined rows: {info['quarantined_rows']:,}", highlight=False)
+
+
+def main() -> None:
+    try:
+        app()
+    except SystemExit:
+        raise
+    except Exception as exc:  # an unexpected failure: say what, exit non-zero
+        console.print(f"error: {exc}", markup=False)
+        sys.exit(1)

@@ -1,0 +1,430 @@
+"""One load, start to finish: stage -> lake partitions -> next warehouse version -> switch.
+
+Every source ends in `commit()`: it writes the staged partitions as new immutable Parquet
+files, then builds the next warehouse version listing them in `lake_manifest`. The
+warehouse switch is the single commit point: a load killed before it leaves only orphan
+files that nothing references (collected later); a load killed after it is complete.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from etl import cubes
+from etl.errors import InputRefused
+from etl.facts import CRIME_COLUMNS, FORCE_MONTH_COLUMNS, OUTCOME_COLUMNS, UNIT_COLUMNS
+from etl.hierarchy import Assignment, default_assignment
+from etl.warehouse import (
+    GRACE_SECONDS,
+    WarehousePaths,
+    new_version,
+    recover_killed_loads,
+    writer_lock,
+)
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class LoadReport:
+    load_id: str
+    loaded: list[tuple[str, int]] = field(default_factory=list)   # (origin, rows)
+    refused: list[InputRefused] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    partitions: list[tuple[str, str, str, date, int]] = field(default_factory=list)
+    committed: bool = False
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.refused else 0
+
+
+def new_load_id() -> str:
+    return datetime.now().strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+
+
+@dataclass
+class Staged:
+    """What a source hands to commit(): temp tables in `con` plus bookkeeping."""
+
+    con: duckdb.DuckDBPyConnection
+    source: str
+    crime_table: str | None = None          # shaped as CRIME_COLUMNS (+ optional _file)
+    outcome_table: str | None = None        # shaped as OUTCOME_COLUMNS
+    force_month_table: str | None = None    # shaped as FORCE_MONTH_COLUMNS
+    unit_table: str | None = None           # shaped as UNIT_COLUMNS
+    origins: dict[str, str] = field(default_factory=dict)  # _file -> origin for messages
+    duplicates: list[tuple[str, str, date, int, str]] = field(default_factory=list)
+    assignments: list[Assignment] = field(default_factory=list)
+    replace_force_months: bool = False      # drop every partition of the source's forces first
+
+
+def _write_partitions(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, str],
+                      lake: Path, load_id: str) -> dict[tuple[str, date], Path]:
+    """Write every (force, month) partition of `table` in one pass into a private folder
+    under the lake; the caller renames each file into place. Returns partition -> file."""
+    staging = lake / ".incoming" / load_id / table
+    staging.mkdir(parents=True, exist_ok=True)
+    order = "line" if "line" in columns else "category"
+    con.execute(
+        f"COPY (SELECT {_cols(columns)} FROM {table} ORDER BY force_id, month, {order}) "
+        f"TO '{_sql_path(staging)}' (FORMAT parquet, COMPRESSION zstd, "
+        "PARTITION_BY (force_id, month), WRITE_PARTITION_COLUMNS true, OVERWRITE true)"
+    )
+    out: dict[tuple[str, date], Path] = {}
+    for f in staging.glob("force_id=*/month=*/*.parquet"):
+        force_id = f.parent.parent.name.split("=", 1)[1]
+        month = date.fromisoformat(f.parent.name.split("=", 1)[1][:10])
+        out[(force_id, month)] = f
+    return out
+
+
+def _fsync_files(files: list[Path]) -> None:
+    """Make the renamed partition files durable before the warehouse lists them."""
+    for p in files:
+        with open(p, "rb") as fh:
+            os.fsync(fh.fileno())
+
+
+def _sql_path(path: Path) -> str:
+    """COPY TO takes no parameter for its target; the path is ours (never user text
+    beyond the warehouse folder), and quotes are escaped anyway."""
+    return str(path).replace("'", "''")
+
+
+def _cols(columns: dict[str, str]) -> str:
+    return ", ".join(f'CAST("{c}" AS {t}) AS "{c}"' for c, t in columns.items())
+
+
+def commit(link: Path, staged: Staged, report: LoadReport, command: str,
+           progress: Progress | None = None) -> None:
+    """Write lake partitions and publish the next warehouse version. Caller holds the lock."""
+    paths = WarehousePaths(link)
+    recover_killed_loads(paths)
+    con = staged.con
+    lake = paths.lake
+    loaded_at = datetime.now()
+    manifest: list[tuple] = []
+    datasets = [
+        ("crime", staged.crime_table, CRIME_COLUMNS),
+        ("outcome", staged.outcome_table, OUTCOME_COLUMNS),
+        ("force_month", staged.force_month_table, FORCE_MONTH_COLUMNS),
+    ]
+    dup_count: dict[tuple[str, date], int] = {}
+    for _, force_id, month, _, _ in staged.duplicates:
+        dup_count[(force_id, month)] = dup_count.get((force_id, month), 0) + 1
+    moved: list[Path] = []
+    for dataset, table, columns in datasets:
+        if table is None:
+            continue
+        origin_col = "any_value(_file)" if _has_column(con, table, "_file") else "NULL"
+        counts = con.execute(
+            f"SELECT force_id, month, count(*), {origin_col} FROM {table} GROUP BY ALL ORDER BY ALL"
+        ).fetchall()
+        if not counts:
+            continue
+        written = _write_partitions(con, table, columns, lake, report.load_id)
+        for force_id, month, rows, origin in counts:
+            rel = (f"{dataset}/source={staged.source}/force={force_id}/"
+                   f"month={month:%Y-%m}/{report.load_id}.parquet")
+            final = lake / rel
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(written[(force_id, month)], final)
+            moved.append(final)
+            manifest.append((dataset, staged.source, force_id, month, rel, rows,
+                             report.load_id, loaded_at, staged.origins.get(origin, origin),
+                             dup_count.get((force_id, month), 0) if dataset == "crime" else 0))
+            report.partitions.append((dataset, staged.source, force_id, month, rows))
+        if progress:
+            progress(f"Writing {dataset} partitions", 1, 1)
+    _fsync_files(moved)
+
+    with new_version(paths) as wcon:
+        if progress:
+            progress("Building warehouse", 0, 1)
+        _publish_manifest(wcon, staged, manifest)
+        _upsert_units(wcon, staged, con)
+        rebuild_forces = _upsert_lsoas(wcon, staged, con)
+        crime_parts = sorted({(s, f, m) for d, s, f, m, *_ in manifest if d == "crime"})
+        outcome_forces = sorted({f for d, _, f, _, *_ in manifest if d == "outcome"})
+        # Outcomes can arrive months after the crime: rebuild the crime months they touch.
+        if outcome_forces:
+            crime_parts = sorted(set(crime_parts) | set(
+                wcon.execute(
+                    "SELECT DISTINCT source, force_id, month FROM lake_manifest "
+                    "WHERE dataset = 'crime' AND force_id IN (SELECT unnest(?::VARCHAR[]))",
+                    [outcome_forces],
+                ).fetchall()))
+        if rebuild_forces:
+            crime_parts = sorted(set(crime_parts) | set(
+                wcon.execute(
+                    "SELECT DISTINCT source, force_id, month FROM lake_manifest "
+                    "WHERE dataset = 'crime' AND force_id IN (SELECT unnest(?::VARCHAR[]))",
+                    [sorted(rebuild_forces)],
+                ).fetchall()))
+        cubes.rebuild_crime(wcon, str(lake), crime_parts)
+        fm_parts = sorted({(s, f, m) for d, s, f, m, *_ in manifest if d == "force_month"})
+        cubes.rebuild_force_month(wcon, str(lake), fm_parts)
+        cubes.refresh_month_status(
+            wcon, sorted({(s, f) for s, f, _ in crime_parts + fm_parts}))
+        _log(wcon, staged, report, command, loaded_at)
+        _collect_superseded(wcon, lake)
+        if progress:
+            progress("Building warehouse", 1, 1)
+    report.committed = True
+    shutil.rmtree(lake / ".incoming" / report.load_id, ignore_errors=True)
+
+
+def _has_column(con: duckdb.DuckDBPyConnection, table: str, column: str) -> bool:
+    return any(r[0] == column for r in con.execute(f"DESCRIBE {table}").fetchall())
+
+
+def _publish_manifest(wcon: duckdb.DuckDBPyConnection, staged: Staged,
+                      manifest: list[tuple]) -> None:
+    if staged.replace_force_months:
+        forces = sorted({m[2] for m in manifest})
+        wcon.execute(
+            "INSERT INTO lake_garbage SELECT path, now() FROM lake_manifest WHERE source = ? "
+            "AND force_id IN (SELECT unnest(?::VARCHAR[]))", [staged.source, forces])
+        wcon.execute(
+            "DELETE FROM lake_manifest WHERE source = ? AND force_id IN "
+            "(SELECT unnest(?::VARCHAR[]))", [staged.source, forces])
+        for table in ("cube_crime_month", "cube_crime_day"):
+            wcon.execute(
+                f"DELETE FROM {table} WHERE source = ? AND force_id IN "
+                "(SELECT unnest(?::VARCHAR[]))", [staged.source, forces])
+        wcon.execute(
+            "DELETE FROM month_status WHERE source = ? AND force_id IN "
+            "(SELECT unnest(?::VARCHAR[]))", [staged.source, forces])
+    wcon.executemany(
+        "INSERT INTO lake_garbage SELECT path, now() FROM lake_manifest "
+        "WHERE dataset = ? AND source = ? AND force_id = ? AND month = ?",
+        [m[:4] for m in manifest],
+    )
+    wcon.executemany(
+        "INSERT OR REPLACE INTO lake_manifest VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", manifest
+    )
+
+
+def _collect_superseded(wcon: duckdb.DuckDBPyConnection, lake: Path) -> None:
+    """Delete lake files replaced by earlier loads once no reader can still want them."""
+    old = wcon.execute(
+        "SELECT path FROM lake_garbage WHERE superseded_at < now() - to_seconds(?)",
+        [GRACE_SECONDS],
+    ).fetchall()
+    for (rel,) in old:
+        (lake / rel).unlink(missing_ok=True)
+    wcon.execute(
+        "DELETE FROM lake_garbage WHERE superseded_at < now() - to_seconds(?)", [GRACE_SECONDS]
+    )
+
+
+def _upsert_units(wcon: duckdb.DuckDBPyConnection, staged: Staged,
+                  con: duckdb.DuckDBPyConnection) -> None:
+    """Units a source defines, plus a force unit for every force it touched."""
+    from etl.reference import FORCE_BY_SLUG
+
+    rows: list[tuple] = []
+    if staged.unit_table:
+        rows = con.execute(f"SELECT {_cols(UNIT_COLUMNS)} FROM {staged.unit_table}").fetchall()
+    defined = {r[0] for r in rows}
+    forces: set[str] = set()
+    for table in (staged.crime_table, staged.outcome_table, staged.force_month_table):
+        if table:
+            forces |= {r[0] for r in con.execute(f"SELECT DISTINCT force_id FROM {table}").fetchall()}
+    existing = {r[0] for r in wcon.execute(
+        "SELECT unit_id FROM dim_unit WHERE level = 'force'").fetchall()}
+    for f in sorted(forces - defined - existing):
+        ref = FORCE_BY_SLUG.get(f)
+        rows.append((f, "force", None, f, ref.name if ref else f, ref.population if ref else None,
+                     None, None, False, None, None,
+                     "population: approximate reference figure" if ref else None))
+    for a in staged.assignments:
+        for unit_id, level, parent, name in (
+            (a.bcu_id, "bcu", a.force_id, a.bcu),
+            (a.npu_id, "npu", a.bcu_id, a.npu),
+        ):
+            if unit_id not in defined:
+                defined.add(unit_id)
+                rows.append((unit_id, level, parent, a.force_id, name, None, None, None,
+                             False, None, None, "from the LSOA -> NPU mapping"))
+    if rows:
+        frame = pd.DataFrame(rows, columns=list(UNIT_COLUMNS))
+        wcon.register("_units", frame)
+        wcon.execute(f"INSERT OR REPLACE INTO dim_unit SELECT {_cols(UNIT_COLUMNS)} FROM _units")
+        wcon.unregister("_units")
+
+
+def _upsert_lsoas(wcon: duckdb.DuckDBPyConnection, staged: Staged,
+                  con: duckdb.DuckDBPyConnection) -> set[str]:
+    """Record every LSOA seen, with its NPU (file > default > none). Returns the forces
+    whose mapping changed for LSOAs already loaded, so their history is re-cubed."""
+    changed: set[str] = set()
+    if staged.assignments:
+        mapping = pd.DataFrame(
+            [(a.force_id, a.lsoa_code, a.npu_id) for a in staged.assignments],
+            columns=["force_id", "lsoa_code", "npu_id"],
+        ).drop_duplicates(["force_id", "lsoa_code"], keep="last")
+        wcon.register("_mapping", mapping)
+        changed = {r[0] for r in wcon.execute(
+            """SELECT DISTINCT l.force_id FROM dim_lsoa l JOIN _mapping m USING (force_id, lsoa_code)
+               WHERE l.npu_id IS DISTINCT FROM m.npu_id""").fetchall()}
+        wcon.execute(
+            """INSERT OR REPLACE INTO dim_lsoa
+               SELECT m.force_id, m.lsoa_code, l.lsoa_name, m.npu_id, 'file'
+               FROM _mapping m LEFT JOIN dim_lsoa l USING (force_id, lsoa_code)""")
+        wcon.unregister("_mapping")
+    if not staged.crime_table:
+        return changed
+    seen = con.execute(
+        f"SELECT force_id, lsoa_code, any_value(lsoa_name) AS lsoa_name FROM {staged.crime_table} "
+        "WHERE lsoa_code IS NOT NULL GROUP BY ALL"
+    ).df()
+    wcon.register("_seen", seen)
+    new = wcon.execute(
+        """SELECT s.force_id, s.lsoa_code, s.lsoa_name FROM _seen s
+           ANTI JOIN dim_lsoa l USING (force_id, lsoa_code)""").fetchall()
+    # names for LSOAs first seen in a hierarchy file
+    wcon.execute(
+        """UPDATE dim_lsoa l SET lsoa_name = s.lsoa_name FROM _seen s
+           WHERE l.force_id = s.force_id AND l.lsoa_code = s.lsoa_code AND l.lsoa_name IS NULL""")
+    wcon.unregister("_seen")
+    defaults: list[Assignment] = []
+    rows = []
+    for force_id, code, name in new:
+        a = default_assignment(force_id, code, name)
+        if a:
+            defaults.append(a)
+        rows.append((force_id, code, name, a.npu_id if a else None, "default" if a else "none"))
+    if rows:
+        wcon.register("_new", pd.DataFrame(
+            rows, columns=["force_id", "lsoa_code", "lsoa_name", "npu_id", "mapping"]))
+        wcon.execute("INSERT INTO dim_lsoa SELECT * FROM _new")
+        wcon.unregister("_new")
+    if defaults:
+        _upsert_units(wcon, Staged(con=con, source=staged.source, assignments=defaults), con)
+    return changed
+
+
+def _many(con: duckdb.DuckDBPyConnection, sql: str, rows: list) -> None:
+    if rows:
+        con.executemany(sql, rows)
+
+
+def _log(wcon: duckdb.DuckDBPyConnection, staged: Staged, report: LoadReport,
+         command: str, started: datetime) -> None:
+    finished = datetime.now()
+    rows_by_origin = dict(report.loaded)
+    _many(wcon, 
+        "INSERT INTO load_log VALUES (?, ?, ?, ?, ?, 'loaded', ?, ?, NULL)",
+        [(report.load_id, started, finished, command, origin, rows, rows_by_origin[origin])
+         for origin, rows in report.loaded],
+    )
+    _many(wcon, 
+        "INSERT INTO load_log VALUES (?, ?, ?, ?, ?, 'refused', NULL, 0, ?)",
+        [(report.load_id, started, finished, command, r.file, str(r)) for r in report.refused],
+    )
+    if staged.duplicates:
+        _many(wcon, 
+            "INSERT INTO quarantine VALUES (?, ?, ?, ?, ?, ?, 'repeated Crime ID', ?)",
+            [(report.load_id, staged.source, f, m, staged.origins.get(file, file), line, cid)
+             for file, f, m, line, cid in staged.duplicates],
+        )
+        counts: dict[tuple[str, str, date], int] = {}
+        for file, f, m, _, _ in staged.duplicates:
+            key = (staged.origins.get(file, file), f, m)
+            counts[key] = counts.get(key, 0) + 1
+        _many(wcon, 
+            "INSERT INTO dq_log VALUES (?, ?, ?, ?, ?, NULL, 'duplicate_crime_id', ?, ?)",
+            [(report.load_id, staged.source, f, m, file,
+              f"{n} row(s) repeat a Crime ID already seen in this force's month; counted once",
+              n) for (file, f, m), n in counts.items()],
+        )
+    if staged.crime_table:
+        unassigned = wcon.execute(
+            """SELECT ms.force_id, ms.month, ms.unassigned FROM month_status ms
+               WHERE ms.source = ? AND ms.unassigned > 0
+               AND EXISTS (SELECT 1 FROM lake_manifest lm WHERE lm.load_id = ?
+                           AND lm.force_id = ms.force_id AND lm.month = ms.month)""",
+            [staged.source, report.load_id],
+        ).fetchall()
+        _many(wcon, 
+            "INSERT INTO dq_log VALUES (?, ?, ?, ?, NULL, NULL, 'unassigned_lsoa', ?, ?)",
+            [(report.load_id, staged.source, f, m,
+              "records with a blank LSOA, an LSOA outside the force area, or no NPU mapping: "
+              "counted for the force, not assigned to an NPU", n) for f, m, n in unassigned],
+        )
+    for note in report.notes:
+        wcon.execute(
+            "INSERT INTO dq_log VALUES (?, ?, NULL, NULL, NULL, NULL, 'note', ?, NULL)",
+            [report.load_id, staged.source, note],
+        )
+    suspect = wcon.execute(
+        "SELECT force_id, month, reason FROM month_status WHERE source = ? AND suspect",
+        [staged.source],
+    ).fetchall()
+    wcon.execute("DELETE FROM dq_log WHERE kind = 'suspect_month' AND source = ?", [staged.source])
+    _many(wcon, 
+        "INSERT INTO dq_log VALUES (?, ?, ?, ?, NULL, NULL, 'suspect_month', ?, NULL)",
+        [(report.load_id, staged.source, f, m, reason) for f, m, reason in suspect],
+    )
+
+
+def load_police_uk(link: Path, inputs: Iterable[Path], hierarchy: Path | None = None,
+                   progress: Progress | None = None) -> LoadReport:
+    """`python -m etl load police-uk PATH...`"""
+    from etl.hierarchy import read_hierarchy_file
+    from etl.sources import police_uk
+
+    report = LoadReport(new_load_id())
+    paths = WarehousePaths(link)
+    paths.directory.mkdir(parents=True, exist_ok=True)
+    with writer_lock(paths), tempfile.TemporaryDirectory(dir=paths.directory) as work:
+        items: list[police_uk.InputFile] = []
+        for x in police_uk.expand_inputs(inputs, Path(work)):
+            if isinstance(x, InputRefused):
+                report.refused.append(x)
+            else:
+                items.append(x)
+        con = duckdb.connect()
+        result = police_uk.ParseResult()
+        if progress:
+            progress("Reading CSV files", 0, len(items))
+        police_uk.parse(con, items, result)
+        if progress:
+            progress("Reading CSV files", len(items), len(items))
+        report.refused.extend(result.refused)
+        origins = {str(i.path): i.origin for i in items}
+        staged = Staged(con=con, source="police_uk", crime_table="stg_crime",
+                        outcome_table="stg_outcome", origins=origins,
+                        duplicates=result.duplicates)
+        forces = sorted({r[0] for r in con.execute(
+            "SELECT DISTINCT force_id FROM stg_crime UNION SELECT DISTINCT force_id "
+            "FROM stg_outcome").fetchall()})
+        if hierarchy is not None:
+            try:
+                staged.assignments = read_hierarchy_file(hierarchy, forces)
+            except InputRefused as refusal:
+                report.refused.append(refusal)
+                return report  # a wrong mapping would misplace every row: load nothing
+        for f in forces:
+            if f != "cheshire" and not any(a.force_id == f for a in staged.assignments):
+                report.notes.append(
+                    f"{f}: no LSOA -> NPU mapping supplied (--hierarchy); loaded at force level"
+                )
+        report.loaded = [(i.origin, result.rows_read.get(str(i.path), 0)) for i in result.accepted]
+        if not report.loaded and not staged.assignments:
+            return report  # nothing to commit: the warehouse stays exactly as it was
+        commit(link, staged, report, "load police-uk", progress)
+        con.close()
+    return report

@@ -1,0 +1,422 @@
+"""data.police.uk street-level and outcomes CSVs, exactly as downloaded (files, folders, zips).
+
+Files are read in one DuckDB `read_csv` over the whole batch (per-file reads cost ~70 ms
+each in set-up); cheap checks that need no parsing (size, UTF-8, header, file name) run in
+Python first. A file that fails any check is refused whole and the rest of the batch goes on.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import tempfile
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from etl.errors import InputRefused
+from etl.facts import CRIME_COLUMNS, OUTCOME_COLUMNS
+from etl.measures import CRIME_CATEGORIES, SANCTION_OUTCOMES
+
+STREET_HEADER = [
+    "Crime ID", "Month", "Reported by", "Falls within", "Longitude", "Latitude", "Location",
+    "LSOA code", "LSOA name", "Crime type", "Last outcome category", "Context",
+]
+OUTCOME_HEADER = [
+    "Crime ID", "Month", "Reported by", "Falls within", "Longitude", "Latitude", "Location",
+    "LSOA code", "LSOA name", "Outcome type",
+]
+FILE_NAME = re.compile(r"^(\d{4})-(\d{2})-(.+)-(street|outcomes)\.csv$")
+
+
+@dataclass
+class InputFile:
+    """One CSV to read: `origin` is what messages name (a path, or `archive.zip!member`)."""
+
+    origin: str
+    path: Path
+    kind: str = ""                 # street | outcomes
+    name_month: date | None = None
+    name_force: str | None = None
+
+
+@dataclass
+class ParseResult:
+    crimes: int = 0
+    outcomes: int = 0
+    accepted: list[InputFile] = field(default_factory=list)
+    refused: list[InputRefused] = field(default_factory=list)
+    # (origin, force_id, month, line, crime_id) of rows dropped as repeated Crime IDs
+    duplicates: list[tuple[str, str, date, int, str]] = field(default_factory=list)
+    rows_read: dict[str, int] = field(default_factory=dict)
+
+
+def expand_inputs(paths: Iterable[Path], workdir: Path) -> Iterator[InputFile | InputRefused]:
+    """Files, folders (recursively) and zips -> CSV inputs; zips are extracted to workdir."""
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            children = sorted(p for p in path.rglob("*") if p.suffix.lower() in (".csv", ".zip"))
+            if not children:
+                yield InputRefused(str(path), "folder holds no .csv or .zip files")
+            yield from expand_inputs(children, workdir)
+        elif not path.exists():
+            yield InputRefused(str(path), "no such file or folder")
+        elif path.suffix.lower() == ".zip":
+            yield from _expand_zip(path, workdir)
+        else:
+            yield InputFile(str(path), path)
+
+
+def _expand_zip(path: Path, workdir: Path) -> Iterator[InputFile | InputRefused]:
+    try:
+        archive = zipfile.ZipFile(path)
+    except zipfile.BadZipFile as exc:
+        yield InputRefused(str(path), f"not a readable zip archive ({exc})")
+        return
+    with archive:
+        members = [m for m in archive.infolist() if m.filename.lower().endswith(".csv")]
+        if not members:
+            yield InputRefused(str(path), "zip archive holds no .csv files")
+            return
+        target = Path(tempfile.mkdtemp(prefix="zip-", dir=workdir))
+        for i, member in enumerate(members):
+            origin = f"{path}!{member.filename}"
+            local = target / f"{i:05d}-{Path(member.filename).name}"
+            try:
+                local.write_bytes(archive.read(member))
+            except (zipfile.BadZipFile, OSError, EOFError) as exc:
+                yield InputRefused(origin, f"cannot extract from zip ({exc})")
+                continue
+            yield InputFile(origin, local)
+
+
+def precheck(item: InputFile) -> InputFile:
+    """Checks that need no CSV parsing. Raises InputRefused; fills kind/month/force."""
+    data = item.path.read_bytes()
+    if not data:
+        raise InputRefused(item.origin, "empty file (0 bytes)")
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise InputRefused(
+            item.origin,
+            f"not UTF-8 text: byte 0x{data[exc.start]:02x} at column {col} cannot be decoded",
+            line,
+        ) from None
+    first, _, rest = text.partition("\n")
+    header = next(csv.reader([first.rstrip("\r")]), [])
+    if header == STREET_HEADER:
+        item.kind = "street"
+    elif header == OUTCOME_HEADER:
+        item.kind = "outcomes"
+    else:
+        raise InputRefused(item.origin, _header_problem(header), 1)
+    if not rest.strip():
+        raise InputRefused(item.origin, "no data rows: the file holds a header only")
+    m = FILE_NAME.match(Path(item.origin.split("!")[-1]).name)
+    if m:
+        year, month, force, kind = m.groups()
+        if kind != item.kind:
+            raise InputRefused(
+                item.origin, f"file name says '{kind}' but the columns are a {item.kind} file", 1
+            )
+        try:
+            item.name_month = date(int(year), int(month), 1)
+        except ValueError:
+            raise InputRefused(item.origin, f"file name month {year}-{month} is not a month") from None
+        item.name_force = force
+    return item
+
+
+def _header_problem(header: list[str]) -> str:
+    best = max((STREET_HEADER, OUTCOME_HEADER), key=lambda h: len(set(h) & set(header)))
+    kind = "street" if best is STREET_HEADER else "outcomes"
+    missing = [c for c in best if c not in header]
+    extra = [c for c in header if c not in best]
+    parts = []
+    if missing:
+        parts.append("missing column(s): " + ", ".join(repr(c) for c in missing))
+    if extra:
+        parts.append("unexpected column(s): " + ", ".join(repr(c) for c in extra))
+    if not parts:
+        parts.append("columns are in the wrong order")
+    return (
+        f"not a data.police.uk {kind} file: "
+        + "; ".join(parts)
+        + f". Expected: {', '.join(best)}"
+    )
+
+
+_CSV_ERROR_LINE = re.compile(r"CSV Error on Line: (\d+)")
+_CSV_ERROR_FILE = re.compile(r"^\s*file = (.+)$", re.M)
+
+
+def _duckdb_csv_problem(message: str) -> tuple[str | None, int | None, str]:
+    """Pull file, line and the gist out of DuckDB's CSV error text."""
+    file_m = _CSV_ERROR_FILE.search(message)
+    line_m = _CSV_ERROR_LINE.search(message)
+    gist = "malformed CSV"
+    cols = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", message)
+    if cols:
+        expected, found = cols.groups()
+        gist = f"row has {found} fields, expected {expected} (truncated or malformed row)"
+    elif "unterminated quote" in message:
+        gist = "unterminated quoted field (truncated file?)"
+    elif "unicode" in message.lower():
+        gist = "not UTF-8 text"
+    return (file_m.group(1).strip() if file_m else None,
+            int(line_m.group(1)) if line_m else None, gist)
+
+
+def _read_batch(con: duckdb.DuckDBPyConnection, table: str, items: list[InputFile],
+                header: list[str], result: ParseResult) -> list[InputFile]:
+    """Read all files into `table` in one scan; a file DuckDB cannot parse is refused and
+    the scan is retried without it (rare: only for malformed files)."""
+    items = list(items)
+    by_path = {str(i.path): i for i in items}
+    while items:
+        try:
+            con.execute(
+                f"""CREATE OR REPLACE TEMP TABLE {table} AS
+                SELECT *, row_number() OVER () AS _rn FROM read_csv(
+                    ?, header = true, auto_detect = false, columns = ?, delim = ',',
+                    quote = '"', escape = '"', strict_mode = true, null_padding = false,
+                    filename = '_file', parallel = true)""",
+                [[str(i.path) for i in items], {c: "VARCHAR" for c in header}],
+            )
+            return items
+        except duckdb.Error as exc:
+            file, line, gist = _duckdb_csv_problem(str(exc))
+            bad = by_path.get(file or "")
+            if bad is None:
+                if len(items) == 1:
+                    bad = items[0]
+                else:
+                    raise
+            result.refused.append(InputRefused(bad.origin, gist, line))
+            items.remove(bad)
+    return items
+
+
+def _first_line(item: InputFile, predicate) -> int | None:
+    """Line number of the first data row satisfying predicate(row dict). Error path only."""
+    with open(item.path, encoding="utf-8-sig", newline="") as fh:
+        reader = csv.DictReader(fh)
+        for row in reader:
+            if predicate(row):
+                return reader.line_num
+    return None
+
+
+def _refuse_where(con: duckdb.DuckDBPyConnection, table: str, items: list[InputFile],
+                  condition: str, column: str, problem: str, result: ParseResult,
+                  params: list | None = None) -> list[InputFile]:
+    """Refuse every file having a row that meets `condition`; name its first such line."""
+    rows = con.execute(
+        f"SELECT _file, min(_rn) FROM {table} WHERE {condition} GROUP BY _file",
+        params or [],
+    ).fetchall()
+    if not rows:
+        return items
+    by_path = {str(i.path): i for i in items}
+    bad_files = set()
+    for file, _ in rows:
+        item = by_path[file]
+        offsets = con.execute(
+            f"SELECT min(_rn) FROM {table} WHERE _file = ?", [file]
+        ).fetchone()[0]
+        first_rn = con.execute(
+            f"SELECT min(_rn), any_value(\"{column}\") FROM {table} WHERE _file = ? AND ({condition})",
+            [file, *(params or [])],
+        ).fetchone()
+        line = first_rn[0] - offsets + 2  # header is line 1
+        result.refused.append(
+            InputRefused(item.origin, problem.format(value=first_rn[1], item=item), line)
+        )
+        bad_files.add(file)
+    con.execute(
+        f"DELETE FROM {table} WHERE _file IN (SELECT unnest(?::VARCHAR[]))", [sorted(bad_files)]
+    )
+    return [i for i in items if str(i.path) not in bad_files]
+
+
+def _register_lookups(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("CREATE OR REPLACE TEMP TABLE _cat (name VARCHAR, id VARCHAR)")
+    con.executemany("INSERT INTO _cat VALUES (?, ?)", list(CRIME_CATEGORIES.items()))
+    con.execute("CREATE OR REPLACE TEMP TABLE _sanction (outcome VARCHAR, type VARCHAR)")
+    con.executemany("INSERT INTO _sanction VALUES (?, ?)", list(SANCTION_OUTCOMES.items()))
+
+
+def _validate_common(con: duckdb.DuckDBPyConnection, table: str, items: list[InputFile],
+                     result: ParseResult) -> list[InputFile]:
+    items = _refuse_where(
+        con, table, items,
+        "\"Month\" IS NULL OR NOT regexp_full_match(\"Month\", '\\d{4}-(0[1-9]|1[0-2])')",
+        "Month", "unparsable Month {value!r} (expected YYYY-MM)", result,
+    )
+    # Month must agree with the month in the file name, where the name carries one.
+    con.execute("CREATE OR REPLACE TEMP TABLE _names (_file VARCHAR, m VARCHAR, force VARCHAR)")
+    con.executemany(
+        "INSERT INTO _names VALUES (?, ?, ?)",
+        [(str(i.path), i.name_month.strftime("%Y-%m") if i.name_month else None, i.name_force)
+         for i in items],
+    )
+    items = _refuse_where(
+        con, table, items,
+        "\"Month\" <> (SELECT m FROM _names n WHERE n._file = " + table + "._file)",
+        "Month",
+        "Month {value!r} disagrees with the file name's month",
+        result,
+    )
+    for col in ("Longitude", "Latitude"):
+        items = _refuse_where(
+            con, table, items,
+            f"\"{col}\" IS NOT NULL AND \"{col}\" <> '' AND TRY_CAST(\"{col}\" AS DOUBLE) IS NULL",
+            col, f"{col} {{value!r}} is not a number", result,
+        )
+    items = _refuse_where(
+        con, table, items,
+        "\"Falls within\" IS NULL OR trim(\"Falls within\") = ''",
+        "Falls within", "blank 'Falls within' (the force is unknown)", result,
+    )
+    return items
+
+
+def _force_ids(con: duckdb.DuckDBPyConnection, table: str, items: list[InputFile]) -> None:
+    """Force id per file: the file name's slug, else the 'Falls within' force's slug."""
+    from etl.reference import force_slug  # imported late: reference is data, not logic
+    from etl.units import slugify
+
+    rows = con.execute(
+        f"SELECT _file, any_value(\"Falls within\") FROM {table} GROUP BY _file"
+    ).fetchall()
+    falls = dict(rows)
+    ids = []
+    for i in items:
+        if i.name_force:
+            ids.append((str(i.path), i.name_force))
+        else:
+            name = falls.get(str(i.path), "")
+            ids.append((str(i.path), force_slug(name) or slugify(name)))
+    con.execute("CREATE OR REPLACE TEMP TABLE _force (_file VARCHAR, force_id VARCHAR)")
+    con.executemany("INSERT INTO _force VALUES (?, ?)", ids)
+
+
+def parse(con: duckdb.DuckDBPyConnection, items: list[InputFile],
+          result: ParseResult) -> None:
+    """Parse street and outcomes files into temp tables `stg_crime` and `stg_outcome`,
+    shaped as etl.facts.CRIME_COLUMNS / OUTCOME_COLUMNS (+ `_file`)."""
+    _register_lookups(con)
+    checked: list[InputFile] = []
+    for item in items:
+        try:
+            checked.append(precheck(item))
+        except InputRefused as refusal:
+            result.refused.append(refusal)
+    street = [i for i in checked if i.kind == "street"]
+    outcomes = [i for i in checked if i.kind == "outcomes"]
+    _make_empty(con)
+    if street:
+        street = _read_batch(con, "_raw_street", street, STREET_HEADER, result)
+    if street:
+        street = _validate_common(con, "_raw_street", street, result)
+        street = _refuse_where(
+            con, "_raw_street", street,
+            "\"Crime type\" IS NULL OR \"Crime type\" NOT IN (SELECT name FROM _cat)",
+            "Crime type", "unknown Crime type {value!r}", result,
+        )
+    if street:
+        _force_ids(con, "_raw_street", street)
+        _stage_street(con, result)
+        result.accepted.extend(street)
+    if outcomes:
+        outcomes = _read_batch(con, "_raw_outcome", outcomes, OUTCOME_HEADER, result)
+    if outcomes:
+        outcomes = _validate_common(con, "_raw_outcome", outcomes, result)
+    if outcomes:
+        _force_ids(con, "_raw_outcome", outcomes)
+        _stage_outcomes(con)
+        result.accepted.extend(outcomes)
+    for file, n in con.execute(
+        "SELECT _file, count(*) FROM (SELECT _file FROM stg_crime UNION ALL "
+        "SELECT _file FROM stg_outcome) GROUP BY _file"
+    ).fetchall():
+        result.rows_read[file] = n
+
+
+def _make_empty(con: duckdb.DuckDBPyConnection) -> None:
+    cols = ", ".join(f'"{c}" {t}' for c, t in CRIME_COLUMNS.items())
+    con.execute(f"CREATE OR REPLACE TEMP TABLE stg_crime ({cols}, _file VARCHAR)")
+    cols = ", ".join(f'"{c}" {t}' for c, t in OUTCOME_COLUMNS.items())
+    con.execute(f"CREATE OR REPLACE TEMP TABLE stg_outcome ({cols}, _file VARCHAR)")
+
+
+def _stage_street(con: duckdb.DuckDBPyConnection, result: ParseResult) -> None:
+    """Raw rows -> clean crime rows. A Crime ID repeated inside a force's month is one
+    crime: the first row is kept, the rest are logged (by line) as duplicates."""
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE _typed AS
+        SELECT f.force_id,
+               CAST(r."Month" || '-01' AS DATE) AS month,
+               NULLIF(trim(r."Crime ID"), '') AS crime_id,
+               c.id AS category,
+               r._file,
+               r._rn - min(r._rn) OVER (PARTITION BY r._file) + 2 AS line,
+               r.* EXCLUDE ("Month", "Crime ID", _file)
+        FROM _raw_street r JOIN _force f USING (_file) JOIN _cat c ON c.name = r."Crime type"
+        """
+    )
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE _ranked AS
+        SELECT *, CASE WHEN crime_id IS NULL OR category = 'anti-social-behaviour' THEN 1
+                  ELSE row_number() OVER (PARTITION BY force_id, month, crime_id ORDER BY _file, line)
+                  END AS _k
+        FROM _typed"""
+    )
+    for origin_file, force_id, month, line, crime_id in con.execute(
+        "SELECT _file, force_id, month, line, crime_id FROM _ranked WHERE _k > 1 ORDER BY _file, line"
+    ).fetchall():
+        result.duplicates.append((origin_file, force_id, month, line, crime_id))
+    con.execute(
+        """INSERT INTO stg_crime
+        SELECT r.force_id, r.month, r.crime_id, NULL,
+               r.category, r.category = 'anti-social-behaviour',
+               NULLIF(r."LSOA code", ''), NULLIF(r."LSOA name", ''),
+               TRY_CAST(NULLIF(r."Longitude", '') AS DOUBLE),
+               TRY_CAST(NULLIF(r."Latitude", '') AS DOUBLE),
+               NULLIF(r."Location", ''), NULLIF(r."Last outcome category", ''),
+               s.type IS NOT NULL AND r.category <> 'anti-social-behaviour', s.type, NULL,
+               NULL, NULL, NULL, r.line, r._file
+        FROM _ranked r LEFT JOIN _sanction s ON s.outcome = r."Last outcome category"
+        WHERE r._k = 1
+        ORDER BY r._file, r.line"""
+    )
+    result.crimes += con.execute("SELECT count(*) FROM stg_crime").fetchone()[0]
+
+
+def _stage_outcomes(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        """INSERT INTO stg_outcome
+        SELECT f.force_id, CAST(r."Month" || '-01' AS DATE), NULLIF(trim(r."Crime ID"), ''),
+               NULLIF(r."Outcome type", ''), s.type IS NOT NULL, s.type,
+               r._rn - min(r._rn) OVER (PARTITION BY r._file) + 2, r._file
+        FROM _raw_outcome r JOIN _force f USING (_file)
+        LEFT JOIN _sanction s ON s.outcome = r."Outcome type"
+        WHERE NULLIF(trim(r."Crime ID"), '') IS NOT NULL"""
+    )
+
+
+def sniff_header(path: Path) -> list[str]:
+    """First row of a CSV (for tools that want to tell file kinds apart)."""
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        return next(csv.reader(io.StringIO(fh.readline())), [])
