@@ -179,7 +179,7 @@ _NPUS: tuple[_Npu, ...] = (
     _Npu("Western", "Neston", 32_000, 122.0, -3.06, 53.290, 0.65),
 )
 
-# Other forces: crime per 1,000 residents per year. Metropolitan forces run higher.
+# Other forces draw 95-120 crimes per 1,000 residents a year if metropolitan, else 55-85.
 _METROPOLITAN = frozenset({"metropolitan", "greater-manchester", "west-midlands",
                            "west-yorkshire", "merseyside", "northumbria", "south-yorkshire"})
 
@@ -190,6 +190,9 @@ class Shock:
 
     `unit_id` is the force, a BCU or an NPU (and covers everything below it); teams and
     officers are not shockable because crimes are allocated to them after they are drawn.
+    The factor applies to days on or after `from_month` (normally the first of a month).
+    ASB can be shocked too. Unknown units or categories raise ValueError rather than
+    silently planting nothing.
     """
 
     unit_id: str
@@ -235,7 +238,6 @@ def _team_weights() -> np.ndarray:
 class _Structure:
     units: pd.DataFrame
     npu_ids: list[str]
-    bcu_ids: list[str]
     npu_officers: list[np.ndarray]   # global officer indices per NPU
     officer_ids: np.ndarray          # object array
     officer_team: np.ndarray         # object array of team ids
@@ -323,7 +325,6 @@ def _structure(rng: np.random.Generator, valid_from: date) -> _Structure:
     return _Structure(
         units=units[list(UNIT_COLUMNS)],
         npu_ids=npu_ids,
-        bcu_ids=[child_id(FORCE_ID, b) for b in bcu_names],
         npu_officers=npu_officers,
         officer_ids=np.array(officer_ids, dtype=object),
         officer_team=np.array(officer_team, dtype=object),

@@ -75,10 +75,9 @@ def _write_partitions(con: duckdb.DuckDBPyConnection, table: str, columns: dict[
     under the lake; the caller renames each file into place. Returns partition -> file."""
     staging = lake / ".incoming" / load_id / table
     staging.mkdir(parents=True, exist_ok=True)
-    order = "line" if "line" in columns else "category"
     con.execute(
-        f"COPY (SELECT {_cols(columns)} FROM {table} ORDER BY force_id, month, {order}) "
-        f"TO '{_sql_path(staging)}' (FORMAT parquet, COMPRESSION zstd, "
+        f"COPY (SELECT {_cols(columns)} FROM {table}) "
+        f"TO '{_sql_path(staging)}' (FORMAT parquet, COMPRESSION snappy, "
         "PARTITION_BY (force_id, month), WRITE_PARTITION_COLUMNS true, OVERWRITE true)"
     )
     out: dict[tuple[str, date], Path] = {}
@@ -206,14 +205,18 @@ def _publish_manifest(wcon: duckdb.DuckDBPyConnection, staged: Staged,
         wcon.execute(
             "DELETE FROM month_status WHERE source = ? AND force_id IN "
             "(SELECT unnest(?::VARCHAR[]))", [staged.source, forces])
-    wcon.executemany(
-        "INSERT INTO lake_garbage SELECT path, now() FROM lake_manifest "
-        "WHERE dataset = ? AND source = ? AND force_id = ? AND month = ?",
-        [m[:4] for m in manifest],
-    )
-    wcon.executemany(
-        "INSERT OR REPLACE INTO lake_manifest VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", manifest
-    )
+    frame = pd.DataFrame(manifest, columns=[
+        "dataset", "source", "force_id", "month", "path", "rows", "load_id", "loaded_at",
+        "origin", "duplicates"])
+    wcon.register("_manifest", frame)
+    wcon.execute(
+        """INSERT INTO lake_garbage SELECT l.path, now() FROM lake_manifest l
+           JOIN _manifest m USING (dataset, source, force_id)
+           WHERE l.month = CAST(m.month AS DATE)""")
+    wcon.execute(
+        """INSERT OR REPLACE INTO lake_manifest SELECT dataset, source, force_id,
+           CAST(month AS DATE), path, rows, load_id, loaded_at, origin, duplicates FROM _manifest""")
+    wcon.unregister("_manifest")
 
 
 def _collect_superseded(wcon: duckdb.DuckDBPyConnection, lake: Path) -> None:
@@ -335,11 +338,14 @@ def _log(wcon: duckdb.DuckDBPyConnection, staged: Staged, report: LoadReport,
         [(report.load_id, started, finished, command, r.file, str(r)) for r in report.refused],
     )
     if staged.duplicates:
-        _many(wcon, 
-            "INSERT INTO quarantine VALUES (?, ?, ?, ?, ?, ?, 'repeated Crime ID', ?)",
-            [(report.load_id, staged.source, f, m, staged.origins.get(file, file), line, cid)
-             for file, f, m, line, cid in staged.duplicates],
-        )
+        wcon.register("_dups", pd.DataFrame(
+            [(report.load_id, staged.source, f, m, staged.origins.get(file, file), line,
+              "repeated Crime ID", cid) for file, f, m, line, cid in staged.duplicates],
+            columns=["load_id", "source", "force_id", "month", "file", "line", "reason",
+                     "record"]))
+        wcon.execute("INSERT INTO quarantine SELECT load_id, source, force_id, "
+                     "CAST(month AS DATE), file, line, reason, record FROM _dups")
+        wcon.unregister("_dups")
         counts: dict[tuple[str, str, date], int] = {}
         for file, f, m, _, _ in staged.duplicates:
             key = (staged.origins.get(file, file), f, m)
