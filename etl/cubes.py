@@ -12,6 +12,7 @@ from datetime import date
 import duckdb
 
 from etl.quality import suspect_months
+from etl.sqlutil import insert_rows
 
 Partition = tuple[str, str, date]  # (source, force_id, month)
 
@@ -62,7 +63,9 @@ def rebuild_crime(con: duckdb.DuckDBPyConnection, lake: str,
     params: list = []
     for source in sources:
         files = [f"{lake}/{p}" for s, p in crime_files if s == source]
-        parts.append("SELECT ? AS source, * FROM read_parquet(?, union_by_name = true, hive_partitioning = false)")
+        parts.append(
+            "SELECT ? AS source, * FROM read_parquet(?, union_by_name = true, "
+            "hive_partitioning = false)")
         params.extend([source, files])
     facts = " UNION ALL ".join(parts)
     detected = (
@@ -164,10 +167,10 @@ def refresh_month_status(con: duckdb.DuckDBPyConnection,
         flags = suspect_months(totals)
         con.execute("DELETE FROM month_status WHERE source = ? AND force_id = ?",
                     [source, force_id])
-        con.executemany(
-            "INSERT INTO month_status VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (source, force_id, m, crimes, asb, unassigned, dups, *flags[m])
-                for m, crimes, asb, unassigned, dups in rows
-            ],
+        insert_rows(
+            con, "month_status",
+            ["source", "force_id", "month", "crimes", "asb", "unassigned", "duplicates",
+             "expected", "suspect", "reason"],
+            [(source, force_id, m, crimes, asb, unassigned, dups, *flags[m])
+             for m, crimes, asb, unassigned, dups in rows],
         )

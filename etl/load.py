@@ -24,6 +24,7 @@ from etl import cubes
 from etl.errors import InputRefused
 from etl.facts import CRIME_COLUMNS, FORCE_MONTH_COLUMNS, OUTCOME_COLUMNS, UNIT_COLUMNS
 from etl.hierarchy import Assignment, default_assignment
+from etl.sqlutil import insert_rows
 from etl.warehouse import (
     GRACE_SECONDS,
     WarehousePaths,
@@ -319,70 +320,57 @@ def _upsert_lsoas(wcon: duckdb.DuckDBPyConnection, staged: Staged,
     return changed
 
 
-def _many(con: duckdb.DuckDBPyConnection, sql: str, rows: list) -> None:
-    if rows:
-        con.executemany(sql, rows)
-
-
 def _log(wcon: duckdb.DuckDBPyConnection, staged: Staged, report: LoadReport,
          command: str, started: datetime) -> None:
     finished = datetime.now()
-    rows_by_origin = dict(report.loaded)
-    _many(wcon, 
-        "INSERT INTO load_log VALUES (?, ?, ?, ?, ?, 'loaded', ?, ?, NULL)",
-        [(report.load_id, started, finished, command, origin, rows, rows_by_origin[origin])
-         for origin, rows in report.loaded],
-    )
-    _many(wcon, 
-        "INSERT INTO load_log VALUES (?, ?, ?, ?, ?, 'refused', NULL, 0, ?)",
-        [(report.load_id, started, finished, command, r.file, str(r)) for r in report.refused],
+    insert_rows(
+        wcon, "load_log",
+        ["load_id", "started_at", "finished_at", "command", "file", "status", "rows_read",
+         "rows_loaded", "message"],
+        [(report.load_id, started, finished, command, origin, "loaded", rows, rows, None)
+         for origin, rows in report.loaded]
+        + [(report.load_id, started, finished, command, r.file, "refused", None, 0, str(r))
+           for r in report.refused],
     )
     if staged.duplicates:
-        wcon.register("_dups", pd.DataFrame(
+        insert_rows(
+            wcon, "quarantine",
+            ["load_id", "source", "force_id", "month", "file", "line", "reason", "record"],
             [(report.load_id, staged.source, f, m, staged.origins.get(file, file), line,
               "repeated Crime ID", cid) for file, f, m, line, cid in staged.duplicates],
-            columns=["load_id", "source", "force_id", "month", "file", "line", "reason",
-                     "record"]))
-        wcon.execute("INSERT INTO quarantine SELECT load_id, source, force_id, "
-                     "CAST(month AS DATE), file, line, reason, record FROM _dups")
-        wcon.unregister("_dups")
+        )
         counts: dict[tuple[str, str, date], int] = {}
         for file, f, m, _, _ in staged.duplicates:
             key = (staged.origins.get(file, file), f, m)
             counts[key] = counts.get(key, 0) + 1
-        _many(wcon, 
-            "INSERT INTO dq_log VALUES (?, ?, ?, ?, ?, NULL, 'duplicate_crime_id', ?, ?)",
-            [(report.load_id, staged.source, f, m, file,
+        insert_rows(
+            wcon, "dq_log",
+            ["load_id", "source", "force_id", "month", "file", "kind", "detail", "rows"],
+            [(report.load_id, staged.source, f, m, file, "duplicate_crime_id",
               f"{n} row(s) repeat a Crime ID already seen in this force's month; counted once",
               n) for (file, f, m), n in counts.items()],
         )
     if staged.crime_table:
-        unassigned = wcon.execute(
-            """SELECT ms.force_id, ms.month, ms.unassigned FROM month_status ms
+        wcon.execute(
+            """INSERT INTO dq_log BY NAME
+               SELECT ? AS load_id, ms.source, ms.force_id, ms.month, 'unassigned_lsoa' AS kind,
+                      'records with a blank LSOA, an LSOA outside the force area, or no NPU '
+                      || 'mapping: counted for the force, not assigned to an NPU' AS detail,
+                      ms.unassigned AS rows
+               FROM month_status ms
                WHERE ms.source = ? AND ms.unassigned > 0
                AND EXISTS (SELECT 1 FROM lake_manifest lm WHERE lm.load_id = ?
                            AND lm.force_id = ms.force_id AND lm.month = ms.month)""",
-            [staged.source, report.load_id],
-        ).fetchall()
-        _many(wcon, 
-            "INSERT INTO dq_log VALUES (?, ?, ?, ?, NULL, NULL, 'unassigned_lsoa', ?, ?)",
-            [(report.load_id, staged.source, f, m,
-              "records with a blank LSOA, an LSOA outside the force area, or no NPU mapping: "
-              "counted for the force, not assigned to an NPU", n) for f, m, n in unassigned],
+            [report.load_id, staged.source, report.load_id],
         )
-    for note in report.notes:
-        wcon.execute(
-            "INSERT INTO dq_log VALUES (?, ?, NULL, NULL, NULL, NULL, 'note', ?, NULL)",
-            [report.load_id, staged.source, note],
-        )
-    suspect = wcon.execute(
-        "SELECT force_id, month, reason FROM month_status WHERE source = ? AND suspect",
-        [staged.source],
-    ).fetchall()
+    insert_rows(wcon, "dq_log", ["load_id", "source", "kind", "detail"],
+                [(report.load_id, staged.source, "note", n) for n in report.notes])
     wcon.execute("DELETE FROM dq_log WHERE kind = 'suspect_month' AND source = ?", [staged.source])
-    _many(wcon, 
-        "INSERT INTO dq_log VALUES (?, ?, ?, ?, NULL, NULL, 'suspect_month', ?, NULL)",
-        [(report.load_id, staged.source, f, m, reason) for f, m, reason in suspect],
+    wcon.execute(
+        """INSERT INTO dq_log BY NAME
+           SELECT ? AS load_id, source, force_id, month, 'suspect_month' AS kind,
+                  reason AS detail FROM month_status WHERE source = ? AND suspect""",
+        [report.load_id, staged.source],
     )
 
 

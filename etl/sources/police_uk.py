@@ -181,14 +181,17 @@ def _duckdb_csv_problem(message: str) -> tuple[str | None, int | None, str]:
 def _read_batch(con: duckdb.DuckDBPyConnection, table: str, items: list[InputFile],
                 header: list[str], result: ParseResult) -> list[InputFile]:
     """Read all files into `table` in one scan; a file DuckDB cannot parse is refused and
-    the scan is retried without it (rare: only for malformed files)."""
+    the scan is retried without it (rare: only for malformed files).
+
+    Line numbers come from the table's rowid: DuckDB keeps insertion order, so rowid is the
+    row's position in the batch (a row_number() window here cost as much as the read)."""
     items = list(items)
     by_path = {str(i.path): i for i in items}
     while items:
         try:
             con.execute(
                 f"""CREATE OR REPLACE TEMP TABLE {table} AS
-                SELECT *, row_number() OVER () AS _rn FROM read_csv(
+                SELECT * FROM read_csv(
                     ?, header = true, auto_detect = false, columns = ?, delim = ',',
                     quote = '"', escape = '"', strict_mode = true, null_padding = false,
                     filename = '_file', parallel = true)""",
@@ -223,7 +226,7 @@ def _refuse_where(con: duckdb.DuckDBPyConnection, table: str, items: list[InputF
                   params: list | None = None) -> list[InputFile]:
     """Refuse every file having a row that meets `condition`; name its first such line."""
     rows = con.execute(
-        f"SELECT _file, min(_rn) FROM {table} WHERE {condition} GROUP BY _file",
+        f"SELECT _file, min(rowid) FROM {table} WHERE {condition} GROUP BY _file",
         params or [],
     ).fetchall()
     if not rows:
@@ -233,10 +236,10 @@ def _refuse_where(con: duckdb.DuckDBPyConnection, table: str, items: list[InputF
     for file, _ in rows:
         item = by_path[file]
         offsets = con.execute(
-            f"SELECT min(_rn) FROM {table} WHERE _file = ?", [file]
+            f"SELECT min(rowid) FROM {table} WHERE _file = ?", [file]
         ).fetchone()[0]
         first_rn = con.execute(
-            f"SELECT min(_rn), any_value(\"{column}\") FROM {table} WHERE _file = ? AND ({condition})",
+            f"SELECT min(rowid), any_value(\"{column}\") FROM {table} WHERE _file = ? AND ({condition})",
             [file, *(params or [])],
         ).fetchone()
         line = first_rn[0] - offsets + 2  # header is line 1
@@ -371,11 +374,11 @@ def _stage_street(con: duckdb.DuckDBPyConnection, result: ParseResult) -> None:
         """CREATE OR REPLACE TEMP TABLE _typed AS
         SELECT f.force_id, CAST(r."Month" || '-01' AS DATE) AS month,
                NULLIF(trim(r."Crime ID"), '') AS crime_id, c.id AS category,
-               r._file, r._rn, r._rn - m.r0 + 2 AS line,
+               r._file, r.rowid AS _rn, r.rowid - m.r0 + 2 AS line,
                r."LSOA code", r."LSOA name", r."Longitude", r."Latitude", r."Location",
                r."Last outcome category"
         FROM _raw_street r
-        JOIN (SELECT _file, min(_rn) AS r0 FROM _raw_street GROUP BY _file) m USING (_file)
+        JOIN (SELECT _file, min(rowid) AS r0 FROM _raw_street GROUP BY _file) m USING (_file)
         JOIN _force f USING (_file) JOIN _cat c ON c.name = r."Crime type"
         """
     )
@@ -411,9 +414,9 @@ def _stage_outcomes(con: duckdb.DuckDBPyConnection) -> None:
         """INSERT INTO stg_outcome
         SELECT f.force_id, CAST(r."Month" || '-01' AS DATE), NULLIF(trim(r."Crime ID"), ''),
                NULLIF(r."Outcome type", ''), s.type IS NOT NULL, s.type,
-               r._rn - m.r0 + 2, r._file
+               r.rowid - m.r0 + 2, r._file
         FROM _raw_outcome r JOIN _force f USING (_file)
-        JOIN (SELECT _file, min(_rn) AS r0 FROM _raw_outcome GROUP BY _file) m USING (_file)
+        JOIN (SELECT _file, min(rowid) AS r0 FROM _raw_outcome GROUP BY _file) m USING (_file)
         LEFT JOIN _sanction s ON s.outcome = r."Outcome type"
         WHERE NULLIF(trim(r."Crime ID"), '') IS NOT NULL"""
     )
