@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from etl.config import warehouse_path
 from etl.load import LoadReport
@@ -61,10 +62,11 @@ class _Bars:
 
 
 def _report(report: LoadReport) -> None:
+    # File names and messages are data: printed as Text, never parsed as rich markup.
     for origin, rows in report.loaded:
-        console.print(f"[green]loaded[/green]  {origin}  ({rows:,} rows)", highlight=False)
+        console.print(Text.assemble(("loaded", "green"), f"  {origin}  ({rows:,} rows)"))
     for refusal in report.refused:
-        console.print(f"[red]refused[/red] {refusal}", highlight=False, markup=False)
+        console.print(Text.assemble(("refused", "red"), f" {refusal}"))
     for note in report.notes:
         console.print(f"note: {note}", highlight=False, markup=False)
     if report.committed:

@@ -7,6 +7,7 @@ outcomes file can rebuild any partition the same way.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 import duckdb
@@ -80,7 +81,9 @@ def rebuild_crime(con: duckdb.DuckDBPyConnection, lake: str,
         WITH f AS ({facts}),
         d AS ({detected})
         SELECT f.source, f.force_id, f.month, f.date, f.category,
-               (f.sanction OR (d.crime_id IS NOT NULL AND NOT f.is_asb))::INT AS sd,
+               -- outcomes files are data.police.uk's: they speak for police.uk crimes only
+               (f.sanction OR (d.crime_id IS NOT NULL AND NOT f.is_asb
+                               AND f.source = 'police_uk'))::INT AS sd,
                coalesce(f.npu_id, l.npu_id) AS npu_id,
                n.parent_id AS bcu_id, f.team_id, f.officer_id
         FROM f
@@ -132,6 +135,44 @@ def rebuild_force_month(con: duckdb.DuckDBPyConnection, lake: str,
             FROM read_parquet(?, hive_partitioning = false) GROUP BY ALL""",
             [source, paths],
         )
+
+
+def _crime_partitions_of(con: duckdb.DuckDBPyConnection, forces: set[str],
+                         source: str | None = None) -> set[Partition]:
+    if not forces:
+        return set()
+    return set(con.execute(
+        "SELECT DISTINCT source, force_id, month FROM lake_manifest "
+        "WHERE dataset = 'crime' AND force_id IN (SELECT unnest(?::VARCHAR[])) "
+        "AND (? IS NULL OR source = ?)",
+        [sorted(forces), source, source],
+    ).fetchall())
+
+
+Builder = Callable[[duckdb.DuckDBPyConnection, str, list[Partition]], None]
+# dataset -> the function that rebuilds its cube rows for the touched partitions.
+# 'crime' and 'outcome' are handled together in rebuild(): outcomes change crime cubes.
+BUILDERS: dict[str, Builder] = {
+    "force_month": rebuild_force_month,
+}
+
+
+def rebuild(con: duckdb.DuckDBPyConnection, lake: str, touched: dict[str, set[Partition]],
+            remapped_forces: set[str]) -> None:
+    """Rebuild every cube a load affected, then the completeness picture for crime."""
+    crime = set(touched.get("crime", set()))
+    # Outcomes can arrive months after the crime, and a new LSOA -> NPU mapping moves
+    # history: both rebuild the crime months of the forces concerned.
+    outcome_forces = {f for _, f, _ in touched.get("outcome", set())}
+    crime |= _crime_partitions_of(con, outcome_forces, "police_uk")
+    crime |= _crime_partitions_of(con, set(remapped_forces))
+    rebuild_crime(con, lake, sorted(crime))
+    for dataset, parts in touched.items():
+        if dataset in BUILDERS:
+            BUILDERS[dataset](con, lake, sorted(parts))
+    series = {(s, f) for s, f, _ in crime} | {
+        (s, f) for s, f, _ in touched.get("force_month", set())}
+    refresh_month_status(con, sorted(series))
 
 
 def refresh_month_status(con: duckdb.DuckDBPyConnection,

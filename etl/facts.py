@@ -68,6 +68,14 @@ UNIT_COLUMNS: dict[str, str] = {
 
 LEVELS = ("force", "bcu", "npu", "team", "officer")
 
+# Every dataset the lake holds: name -> columns. Each has force_id and month, the partition
+# keys. A new source adds its dataset here and a cube builder in etl.cubes.BUILDERS.
+DATASETS: dict[str, dict[str, str]] = {
+    "crime": CRIME_COLUMNS,
+    "outcome": OUTCOME_COLUMNS,
+    "force_month": FORCE_MONTH_COLUMNS,
+}
+
 
 def select_list(columns: dict[str, str]) -> str:
     """`CAST(col AS TYPE) AS col, ...` so a relation can be coerced to the staging shape."""

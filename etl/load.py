@@ -22,7 +22,7 @@ import pandas as pd
 
 from etl import cubes
 from etl.errors import InputRefused
-from etl.facts import CRIME_COLUMNS, FORCE_MONTH_COLUMNS, OUTCOME_COLUMNS, UNIT_COLUMNS
+from etl.facts import DATASETS, UNIT_COLUMNS
 from etl.hierarchy import Assignment, default_assignment
 from etl.sqlutil import insert_rows
 from etl.warehouse import (
@@ -64,10 +64,18 @@ class Staged:
     outcome_table: str | None = None        # shaped as OUTCOME_COLUMNS
     force_month_table: str | None = None    # shaped as FORCE_MONTH_COLUMNS
     unit_table: str | None = None           # shaped as UNIT_COLUMNS
+    # Any dataset of etl.facts.DATASETS -> its staged table (the three above are shortcuts).
+    tables: dict[str, str] = field(default_factory=dict)
     origins: dict[str, str] = field(default_factory=dict)  # _file -> origin for messages
     duplicates: list[tuple[str, str, date, int, str]] = field(default_factory=list)
     assignments: list[Assignment] = field(default_factory=list)
     replace_force_months: bool = False      # drop every partition of the source's forces first
+
+    def __post_init__(self) -> None:
+        for dataset, table in (("crime", self.crime_table), ("outcome", self.outcome_table),
+                               ("force_month", self.force_month_table)):
+            if table:
+                self.tables.setdefault(dataset, table)
 
 
 def _write_partitions(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, str],
@@ -90,10 +98,17 @@ def _write_partitions(con: duckdb.DuckDBPyConnection, table: str, columns: dict[
 
 
 def _fsync_files(files: list[Path]) -> None:
-    """Make the renamed partition files durable before the warehouse lists them."""
+    """Make the renamed partition files, and the renames, durable before the warehouse
+    lists them."""
     for p in files:
         with open(p, "rb") as fh:
             os.fsync(fh.fileno())
+    for d in sorted({p.parent for p in files}):
+        fd = os.open(d, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def _sql_path(path: Path) -> str:
@@ -115,11 +130,7 @@ def commit(link: Path, staged: Staged, report: LoadReport, command: str,
     lake = paths.lake
     loaded_at = datetime.now()
     manifest: list[tuple] = []
-    datasets = [
-        ("crime", staged.crime_table, CRIME_COLUMNS),
-        ("outcome", staged.outcome_table, OUTCOME_COLUMNS),
-        ("force_month", staged.force_month_table, FORCE_MONTH_COLUMNS),
-    ]
+    datasets = [(d, t, DATASETS[d]) for d, t in staged.tables.items()]
     dup_count: dict[tuple[str, date], int] = {}
     for _, force_id, month, _, _ in staged.duplicates:
         dup_count[(force_id, month)] = dup_count.get((force_id, month), 0) + 1
@@ -155,28 +166,10 @@ def commit(link: Path, staged: Staged, report: LoadReport, command: str,
         _publish_manifest(wcon, staged, manifest)
         _upsert_units(wcon, staged, con)
         rebuild_forces = _upsert_lsoas(wcon, staged, con)
-        crime_parts = sorted({(s, f, m) for d, s, f, m, *_ in manifest if d == "crime"})
-        outcome_forces = sorted({f for d, _, f, _, *_ in manifest if d == "outcome"})
-        # Outcomes can arrive months after the crime: rebuild the crime months they touch.
-        if outcome_forces:
-            crime_parts = sorted(set(crime_parts) | set(
-                wcon.execute(
-                    "SELECT DISTINCT source, force_id, month FROM lake_manifest "
-                    "WHERE dataset = 'crime' AND force_id IN (SELECT unnest(?::VARCHAR[]))",
-                    [outcome_forces],
-                ).fetchall()))
-        if rebuild_forces:
-            crime_parts = sorted(set(crime_parts) | set(
-                wcon.execute(
-                    "SELECT DISTINCT source, force_id, month FROM lake_manifest "
-                    "WHERE dataset = 'crime' AND force_id IN (SELECT unnest(?::VARCHAR[]))",
-                    [sorted(rebuild_forces)],
-                ).fetchall()))
-        cubes.rebuild_crime(wcon, str(lake), crime_parts)
-        fm_parts = sorted({(s, f, m) for d, s, f, m, *_ in manifest if d == "force_month"})
-        cubes.rebuild_force_month(wcon, str(lake), fm_parts)
-        cubes.refresh_month_status(
-            wcon, sorted({(s, f) for s, f, _ in crime_parts + fm_parts}))
+        touched: dict[str, set[cubes.Partition]] = {}
+        for d, s_, f, m, *_ in manifest:
+            touched.setdefault(d, set()).add((s_, f, m))
+        cubes.rebuild(wcon, str(lake), touched, rebuild_forces)
         _log(wcon, staged, report, command, loaded_at)
         _collect_superseded(wcon, lake)
         if progress:
@@ -243,9 +236,8 @@ def _upsert_units(wcon: duckdb.DuckDBPyConnection, staged: Staged,
         rows = con.execute(f"SELECT {_cols(UNIT_COLUMNS)} FROM {staged.unit_table}").fetchall()
     defined = {r[0] for r in rows}
     forces: set[str] = set()
-    for table in (staged.crime_table, staged.outcome_table, staged.force_month_table):
-        if table:
-            forces |= {r[0] for r in con.execute(f"SELECT DISTINCT force_id FROM {table}").fetchall()}
+    for table in staged.tables.values():
+        forces |= {r[0] for r in con.execute(f"SELECT DISTINCT force_id FROM {table}").fetchall()}
     existing = {r[0] for r in wcon.execute(
         "SELECT unit_id FROM dim_unit WHERE level = 'force'").fetchall()}
     for f in sorted(forces - defined - existing):
@@ -263,9 +255,15 @@ def _upsert_units(wcon: duckdb.DuckDBPyConnection, staged: Staged,
                 rows.append((unit_id, level, parent, a.force_id, name, None, None, None,
                              False, None, None, "from the LSOA -> NPU mapping"))
     if rows:
+        # An upsert that keeps what is already known: a later source that names a unit
+        # without its population must not blank the population another source gave.
         frame = pd.DataFrame(rows, columns=list(UNIT_COLUMNS))
         wcon.register("_units", frame)
-        wcon.execute(f"INSERT OR REPLACE INTO dim_unit SELECT {_cols(UNIT_COLUMNS)} FROM _units")
+        keep = ", ".join(
+            f"{c} = coalesce(excluded.{c}, dim_unit.{c})" for c in UNIT_COLUMNS if c != "unit_id")
+        wcon.execute(
+            f"INSERT INTO dim_unit SELECT {_cols(UNIT_COLUMNS)} FROM _units "
+            f"ON CONFLICT (unit_id) DO UPDATE SET {keep}")
         wcon.unregister("_units")
 
 
@@ -295,9 +293,14 @@ def _upsert_lsoas(wcon: duckdb.DuckDBPyConnection, staged: Staged,
         "WHERE lsoa_code IS NOT NULL GROUP BY ALL"
     ).df()
     wcon.register("_seen", seen)
+    # New LSOAs, and LSOAs first seen without a name (so without a default mapping) that
+    # now have one: the result must not depend on the order sources were loaded in.
     new = wcon.execute(
         """SELECT s.force_id, s.lsoa_code, s.lsoa_name FROM _seen s
-           ANTI JOIN dim_lsoa l USING (force_id, lsoa_code)""").fetchall()
+           LEFT JOIN dim_lsoa l USING (force_id, lsoa_code)
+           WHERE l.lsoa_code IS NULL
+              OR (l.mapping = 'none' AND l.lsoa_name IS NULL AND s.lsoa_name IS NOT NULL)"""
+    ).fetchall()
     # names for LSOAs first seen in a hierarchy file
     wcon.execute(
         """UPDATE dim_lsoa l SET lsoa_name = s.lsoa_name FROM _seen s
@@ -313,7 +316,7 @@ def _upsert_lsoas(wcon: duckdb.DuckDBPyConnection, staged: Staged,
     if rows:
         wcon.register("_new", pd.DataFrame(
             rows, columns=["force_id", "lsoa_code", "lsoa_name", "npu_id", "mapping"]))
-        wcon.execute("INSERT INTO dim_lsoa SELECT * FROM _new")
+        wcon.execute("INSERT OR REPLACE INTO dim_lsoa SELECT * FROM _new")
         wcon.unregister("_new")
     if defaults:
         _upsert_units(wcon, Staged(con=con, source=staged.source, assignments=defaults), con)
@@ -377,7 +380,6 @@ def _log(wcon: duckdb.DuckDBPyConnection, staged: Staged, report: LoadReport,
 def load_police_uk(link: Path, inputs: Iterable[Path], hierarchy: Path | None = None,
                    progress: Progress | None = None) -> LoadReport:
     """`python -m etl load police-uk PATH...`"""
-    from etl.hierarchy import read_hierarchy_file
     from etl.sources import police_uk
 
     report = LoadReport(new_load_id())
@@ -391,34 +393,45 @@ def load_police_uk(link: Path, inputs: Iterable[Path], hierarchy: Path | None = 
             else:
                 items.append(x)
         con = duckdb.connect()
-        result = police_uk.ParseResult()
-        if progress:
-            progress("Reading CSV files", 0, len(items))
-        police_uk.parse(con, items, result)
-        if progress:
-            progress("Reading CSV files", len(items), len(items))
-        report.refused.extend(result.refused)
-        origins = {str(i.path): i.origin for i in items}
-        staged = Staged(con=con, source="police_uk", crime_table="stg_crime",
-                        outcome_table="stg_outcome", origins=origins,
-                        duplicates=result.duplicates)
-        forces = sorted({r[0] for r in con.execute(
-            "SELECT DISTINCT force_id FROM stg_crime UNION SELECT DISTINCT force_id "
-            "FROM stg_outcome").fetchall()})
-        if hierarchy is not None:
-            try:
-                staged.assignments = read_hierarchy_file(hierarchy, forces)
-            except InputRefused as refusal:
-                report.refused.append(refusal)
-                return report  # a wrong mapping would misplace every row: load nothing
-        for f in forces:
-            if f != "cheshire" and not any(a.force_id == f for a in staged.assignments):
-                report.notes.append(
-                    f"{f}: no LSOA -> NPU mapping supplied (--hierarchy); loaded at force level"
-                )
-        report.loaded = [(i.origin, result.rows_read.get(str(i.path), 0)) for i in result.accepted]
-        if not report.loaded and not staged.assignments:
-            return report  # nothing to commit: the warehouse stays exactly as it was
-        commit(link, staged, report, "load police-uk", progress)
-        con.close()
+        try:
+            return _stage_and_commit_police_uk(link, con, items, hierarchy, report, progress)
+        finally:
+            con.close()
+
+
+def _stage_and_commit_police_uk(link: Path, con: duckdb.DuckDBPyConnection, items: list,
+                                hierarchy: Path | None, report: LoadReport,
+                                progress: Progress | None) -> LoadReport:
+    from etl.hierarchy import read_hierarchy_file
+    from etl.sources import police_uk
+
+    result = police_uk.ParseResult()
+    if progress:
+        progress("Reading CSV files", 0, len(items))
+    police_uk.parse(con, items, result)
+    if progress:
+        progress("Reading CSV files", len(items), len(items))
+    report.refused.extend(result.refused)
+    origins = {str(i.path): i.origin for i in items}
+    staged = Staged(con=con, source="police_uk", crime_table="stg_crime",
+                    outcome_table="stg_outcome", origins=origins,
+                    duplicates=result.duplicates)
+    forces = sorted({r[0] for r in con.execute(
+        "SELECT DISTINCT force_id FROM stg_crime UNION SELECT DISTINCT force_id "
+        "FROM stg_outcome").fetchall()})
+    if hierarchy is not None:
+        try:
+            staged.assignments = read_hierarchy_file(hierarchy, forces)
+        except InputRefused as refusal:
+            report.refused.append(refusal)
+            return report  # a wrong mapping would misplace every row: load nothing
+    for f in forces:
+        if f != "cheshire" and not any(a.force_id == f for a in staged.assignments):
+            report.notes.append(
+                f"{f}: no LSOA -> NPU mapping supplied (--hierarchy); loaded at force level"
+            )
+    report.loaded = [(i.origin, result.rows_read.get(str(i.path), 0)) for i in result.accepted]
+    if not report.loaded and not staged.assignments:
+        return report  # nothing to commit: the warehouse stays exactly as it was
+    commit(link, staged, report, "load police-uk", progress)
     return report
