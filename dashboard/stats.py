@@ -1,0 +1,1028 @@
+"""The dashboard's statistics: intervals, change tests, SPC, funnel plots, projections.
+
+Pure functions: no I/O, no pandas, no global state. Every figure a PIM paper quotes comes from
+here, so each function names the published method it implements, and `tests/test_stats.py`
+checks it against numbers typed in from that publication (or worked by hand in the test).
+`docs/statistics.md` is the one-page guide to what is used where.
+
+Conventions used throughout:
+
+- `conf` is a two-sided confidence level (0.95 gives 2.5% in each tail).
+- Counts are whole numbers; a float is accepted only when it is integer-valued (12.0), because
+  the exact Poisson and binomial methods are only defined for counts. Anything else raises
+  `ValueError` rather than returning a quietly wrong answer.
+- `polarity` says which way is good: 'up' (higher is better, e.g. detection rate), 'down'
+  (lower is better, e.g. burglaries) or 'neutral' (no preferred direction).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Literal
+
+import numpy as np
+from scipy import stats as sps
+
+Polarity = Literal["up", "down", "neutral"]
+Direction = Literal["up", "down", "none"]
+Side = Literal["above", "below", "up", "down"]
+FunnelPosition = Literal["above_99.8", "above_95", "within", "below_95", "below_99.8"]
+
+# Points this close to a line (relative to the size of the numbers) are treated as ON it, so
+# that floating-point noise in a mean (e.g. the mean of twelve 0.1s) never makes a flat series
+# look like a run above the centre line or a point "beyond" a zero-width limit.
+_REL_TOL = 1e-9
+
+# d2 for moving ranges of two successive points (Montgomery, ISQC, Appendix Table VI; Wheeler,
+# Understanding Variation): sigma = mean moving range / 1.128, i.e. 3 sigma = 2.66 x mR-bar.
+D2_N2 = 1.128
+
+_MONTHS = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)
+
+
+# ----------------------------------------------------------------------------------------
+# helpers
+# ----------------------------------------------------------------------------------------
+
+
+def _count(x: float, name: str) -> int:
+    """A non-negative whole number, or ValueError (12.0 is accepted, 12.5 and -1 are not)."""
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a whole number, got {x!r}") from None
+    if not math.isfinite(v) or v < 0 or v != math.floor(v):
+        raise ValueError(f"{name} must be a non-negative whole number, got {x!r}")
+    return int(v)
+
+
+def _z(conf: float) -> float:
+    """Two-sided standard normal quantile: 1.959964 for conf=0.95, 3.090232 for 0.998."""
+    if not 0.0 < conf < 1.0:
+        raise ValueError(f"conf must be strictly between 0 and 1, got {conf!r}")
+    return float(sps.norm.ppf(1.0 - (1.0 - conf) / 2.0))
+
+
+def _tol(a: float, b: float) -> float:
+    return _REL_TOL * max(abs(a), abs(b))
+
+
+def _finite_array(values: Sequence[float], name: str) -> np.ndarray:
+    arr = np.asarray(values, dtype=float)
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError(f"{name} must be a non-empty 1-d sequence")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} contains missing or infinite values")
+    return arr
+
+
+def _baseline_slice(n: int, baseline: int | None, minimum: int = 1) -> slice:
+    if baseline is None:
+        return slice(0, n)
+    if not minimum <= baseline <= n:
+        raise ValueError(f"baseline must be between {minimum} and the number of points ({n})")
+    return slice(0, baseline)
+
+
+# ----------------------------------------------------------------------------------------
+# intervals
+# ----------------------------------------------------------------------------------------
+
+
+def wilson_interval(k: int, n: int, conf: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval for a proportion k/n (no continuity correction).
+
+    Why Wilson: the textbook Wald interval p +/- z*sqrt(p(1-p)/n) collapses to a point at 0/n
+    and n/n and undercovers for small n or extreme p -- exactly the small-team, rare-outcome
+    cases a drill-down produces. Wilson stays inside [0, 1] and has close to nominal coverage
+    (Newcombe 1998, method 3).
+
+    Method: Wilson EB (1927) "Probable inference, the law of succession, and statistical
+    inference", JASA 22:209-212. Closed form, with p = k/n and z the two-sided quantile:
+
+        (p + z^2/2n +/- z*sqrt(p(1-p)/n + z^2/4n^2)) / (1 + z^2/n)
+
+    Checked against Newcombe RG (1998) "Two-sided confidence intervals for the single
+    proportion: comparison of seven methods", Stat Med 17:857-872, Table I.
+    n = 0 has no proportion: returns (nan, nan).
+    """
+    k = _count(k, "k")
+    n = _count(n, "n")
+    if k > n:
+        raise ValueError(f"k ({k}) cannot exceed n ({n})")
+    if n == 0:
+        return (math.nan, math.nan)
+    z = _z(conf)
+    p = k / n
+    z2n = z * z / n
+    centre = p + z2n / 2.0
+    half = z * math.sqrt(p * (1.0 - p) / n + z2n / (4.0 * n))
+    denom = 1.0 + z2n
+    lower = 0.0 if k == 0 else max(0.0, (centre - half) / denom)
+    upper = 1.0 if k == n else min(1.0, (centre + half) / denom)
+    return (lower, upper)
+
+
+def poisson_interval(k: int, conf: float = 0.95) -> tuple[float, float]:
+    """Exact (Garwood) confidence interval for the mean of a Poisson count k.
+
+    Why exact: crime counts for a team or a month are often small, where k +/- 1.96*sqrt(k)
+    is wrong (and negative at k <= 3). The exact interval guarantees at least nominal coverage.
+
+    Method: Garwood F (1936) "Fiducial limits for the Poisson distribution", Biometrika
+    28:437-442, via the chi-squared relation (e.g. Ulm K (1990) Am J Epidemiol 131:373):
+
+        lower = chi2.ppf(a/2, 2k) / 2      (0 when k = 0)
+        upper = chi2.ppf(1 - a/2, 2k + 2) / 2,   a = 1 - conf
+    """
+    k = _count(k, "k")
+    _z(conf)  # validates conf
+    a = 1.0 - conf
+    lower = 0.0 if k == 0 else float(sps.chi2.ppf(a / 2.0, 2 * k) / 2.0)
+    upper = float(sps.chi2.ppf(1.0 - a / 2.0, 2 * k + 2) / 2.0)
+    return (lower, upper)
+
+
+def rate_interval(
+    k: int, exposure: float, scale: float = 1.0, conf: float = 0.95
+) -> tuple[float, float]:
+    """Exact interval for a rate k/exposure (times `scale`, e.g. 1000 for "per 1,000 people").
+
+    The exposure (population, households, officer-hours) is treated as known, so the interval
+    is the Garwood interval for the count divided by the exposure (see `poisson_interval`).
+    """
+    if not (math.isfinite(exposure) and exposure > 0):
+        raise ValueError(f"exposure must be positive, got {exposure!r}")
+    lo, hi = poisson_interval(k, conf)
+    return (lo / exposure * scale, hi / exposure * scale)
+
+
+# ----------------------------------------------------------------------------------------
+# change: this period against the same period last year
+# ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Change:
+    """A change with its test, so that no percentage is ever shown bare.
+
+    `current`/`previous` are the two values compared (a count or rate k/t for
+    `compare_counts`, a proportion for `compare_proportions`); `abs_change` is current minus
+    previous; `pct_change` is the relative change in PER CENT (50.0 means +50%), None when
+    previous is 0. `direction` is the direction of a SIGNIFICANT change: 'none' when the
+    test does not reject no-change at `alpha` (use the sign of `abs_change` for the raw
+    direction). `method` is a short code: 'exact_conditional_binomial', 'two_proportion_z',
+    'fisher_exact', or 'no_data'.
+    """
+
+    current: float
+    previous: float
+    abs_change: float
+    pct_change: float | None
+    p_value: float
+    significant: bool
+    direction: Direction
+    method: str
+
+
+def _change(current: float, previous: float, p_value: float, alpha: float, method: str) -> Change:
+    if not 0.0 < alpha < 1.0:
+        raise ValueError(f"alpha must be strictly between 0 and 1, got {alpha!r}")
+    abs_change = current - previous
+    pct = None if previous == 0 or math.isnan(previous) else 100.0 * abs_change / previous
+    p_value = min(1.0, max(0.0, float(p_value)))
+    significant = p_value < alpha
+    direction: Direction = "none"
+    if significant and abs_change > 0:
+        direction = "up"
+    elif significant and abs_change < 0:
+        direction = "down"
+    return Change(current, previous, abs_change, pct, p_value, significant, direction, method)
+
+
+def compare_counts(
+    k1: int, k0: int, t1: float = 1.0, t0: float = 1.0, alpha: float = 0.05
+) -> Change:
+    """Has a Poisson count (or rate) changed? k1 events over exposure t1 now, k0 over t0 before.
+
+    Why: "burglary up 12% on last year" is meaningless without knowing whether 12% is beyond
+    chance for counts of that size. For equal periods t1 = t0 = 1 (the default).
+
+    Method: the exact conditional test. Given the total k1 + k0, k1 is Binomial(k1 + k0,
+    t1/(t1 + t0)) when the two underlying rates are equal; the two-sided p-value is
+    scipy.stats.binomtest's (sum of the probabilities of outcomes no more likely than the
+    one observed). Przyborowski J, Wilenski H (1940) Biometrika 31:313-323; called the
+    "C-test" in Krishnamoorthy K, Thomson J (2004) J Stat Plan Inference 119:23-35.
+
+    `current` and `previous` are k1/t1 and k0/t0. With no events at all (k1 = k0 = 0) there is
+    nothing to test: p = 1.
+    """
+    k1 = _count(k1, "k1")
+    k0 = _count(k0, "k0")
+    for name, t in (("t1", t1), ("t0", t0)):
+        if not (math.isfinite(t) and t > 0):
+            raise ValueError(f"{name} must be positive, got {t!r}")
+    n = k1 + k0
+    p_value = 1.0 if n == 0 else sps.binomtest(k1, n, t1 / (t1 + t0)).pvalue
+    return _change(k1 / t1, k0 / t0, p_value, alpha, "exact_conditional_binomial")
+
+
+def compare_proportions(k1: int, n1: int, k0: int, n0: int, alpha: float = 0.05) -> Change:
+    """Has a proportion (e.g. detection rate) changed? k1 of n1 now against k0 of n0 before.
+
+    Method: the two-proportion z-test with pooled variance (e.g. Altman DG (1991) Practical
+    Statistics for Medical Research, section 10.7.2):
+
+        p = (k1 + k0)/(n1 + n0),  z = (k1/n1 - k0/n0) / sqrt(p(1-p)(1/n1 + 1/n0)),
+        two-sided P = 2 * (1 - Phi(|z|))
+
+    which is identical to Pearson's chi-squared test without continuity correction (z^2 = X^2).
+    When any expected cell of the 2x2 table is below 5 -- Cochran's rule, Cochran WG (1954)
+    Biometrics 10:417-451 -- the normal approximation is unreliable and Fisher's exact test
+    is used instead (Fisher RA (1935) The Design of Experiments; scipy.stats.fisher_exact,
+    two-sided). `method` says which was used.
+    """
+    k1, n1, k0, n0 = (_count(v, nm) for v, nm in ((k1, "k1"), (n1, "n1"), (k0, "k0"), (n0, "n0")))
+    if k1 > n1 or k0 > n0:
+        raise ValueError("a numerator exceeds its denominator")
+    if n1 == 0 or n0 == 0:
+        cur = k1 / n1 if n1 else math.nan
+        prev = k0 / n0 if n0 else math.nan
+        return _change(cur, prev, 1.0, alpha, "no_data")
+    table = np.array([[k1, n1 - k1], [k0, n0 - k0]], dtype=float)
+    expected = np.outer(table.sum(axis=1), table.sum(axis=0)) / table.sum()
+    p1, p0 = k1 / n1, k0 / n0
+    if np.any(expected < 5):
+        _, p_value = sps.fisher_exact(table.astype(int), alternative="two-sided")
+        return _change(p1, p0, float(p_value), alpha, "fisher_exact")
+    pooled = (k1 + k0) / (n1 + n0)
+    se = math.sqrt(pooled * (1.0 - pooled) * (1.0 / n1 + 1.0 / n0))
+    z = (p1 - p0) / se
+    p_value = 2.0 * float(sps.norm.sf(abs(z)))
+    return _change(p1, p0, p_value, alpha, "two_proportion_z")
+
+
+# ----------------------------------------------------------------------------------------
+# SPC: statistical process control charts
+# ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Signal:
+    """One special-cause pattern found on an SPC chart.
+
+    `rule`: 'beyond_3_sigma', 'run_of_8', 'trend_of_6' or 'two_of_three_beyond_2_sigma' (the
+    names keep the default lengths even when `run_length`/`trend_length` are changed).
+    `start`: the first point of the pattern. `index`: the point that completes it. A pattern
+    that carries on (a run of 11, a trend of 9) is reported ONCE, with `index` at its last
+    point, so [start, index] always covers every point of the pattern and `index - start + 1`
+    is its length. `side`: 'above'/'below' the centre line, or 'up'/'down' for trends.
+    """
+
+    rule: str
+    index: int
+    start: int
+    side: Side
+
+
+@dataclass(frozen=True)
+class SpcResult:
+    """An SPC chart: per-point centre line, limits and sigma (they vary with the denominator on
+    u and p charts), and the special-cause signals. `lcl`/`ucl` are clipped to the possible
+    range (>= 0 for counts and rates, [0, 1] for proportions); centre +/- 3*sigma gives the
+    unclipped limits."""
+
+    chart: str
+    centre: list[float]
+    lcl: list[float]
+    ucl: list[float]
+    sigma: list[float]
+    signals: list[Signal]
+
+
+_RULE_ORDER = {"beyond_3_sigma": 0, "two_of_three_beyond_2_sigma": 1, "run_of_8": 2, "trend_of_6": 3}
+
+
+def _sign(d: float, tol: float) -> int:
+    return 1 if d > tol else -1 if d < -tol else 0
+
+
+def _maximal_runs(signs: Sequence[int]) -> list[tuple[int, int, int]]:
+    """(first, last, sign) for each maximal block of equal non-zero signs."""
+    runs: list[tuple[int, int, int]] = []
+    i = 0
+    while i < len(signs):
+        s = signs[i]
+        j = i
+        while j + 1 < len(signs) and signs[j + 1] == s:
+            j += 1
+        if s != 0:
+            runs.append((i, j, s))
+        i = j + 1
+    return runs
+
+
+def special_causes(
+    values: Sequence[float],
+    centre: float | Sequence[float],
+    sigma: float | Sequence[float],
+    *,
+    run_length: int = 8,
+    trend_length: int = 6,
+) -> list[Signal]:
+    """Find special-cause variation with the four standard rules.
+
+    Why: a point beyond 3 sigma catches a sudden large change; the run, trend and 2-of-3 rules
+    catch the smaller sustained shifts (a new crime series, a change in recording practice)
+    months before any single point would cross a limit.
+
+    Rules (Western Electric (1956) Statistical Quality Control Handbook; Nelson LS (1984) "The
+    Shewhart control chart -- tests for special causes", J Qual Technol 16:237-239;
+    Montgomery DC, Introduction to Statistical Quality Control, "sensitizing rules"):
+
+    - beyond_3_sigma: a point strictly beyond centre +/- 3 sigma. A point ON a limit is not.
+    - run_of_8: `run_length` (8) or more consecutive points on the same side of the centre
+      line (WE rule 4). A point on the centre line breaks the run.
+    - trend_of_6: `trend_length` (6) or more consecutive points each strictly higher (or each
+      strictly lower) than the one before -- 6 points, i.e. 5 rising steps (Nelson's test 3).
+      Two equal points break a trend.
+    - two_of_three_beyond_2_sigma: two of three consecutive points beyond 2 sigma on the same
+      side (WE rule 2). Points beyond 3 sigma count too; the third point may be anywhere.
+
+    NHS England's "Making Data Count" (2019) and its R implementation NHSRplotthedots use 7
+    for both the run ("shift") and the trend, and count only points between 2 and 3 sigma,
+    with all three on one side of the mean, for 2-of-3. Pass run_length=7, trend_length=7 to
+    match the run and trend rules.
+
+    `centre` and `sigma` are scalars or one value per point. Points within a relative 1e-9 of
+    a line are treated as on it, so rounding in a mean cannot create signals. Signals are
+    returned in order of their last point (see `Signal` for how long patterns are reported).
+    """
+    v = np.asarray(values, dtype=float)
+    n = v.size
+    if v.ndim != 1:
+        raise ValueError("values must be 1-d")
+    c = np.broadcast_to(np.asarray(centre, dtype=float), (n,))
+    s = np.broadcast_to(np.asarray(sigma, dtype=float), (n,))
+    if run_length < 2 or trend_length < 3:
+        raise ValueError("run_length must be >= 2 and trend_length >= 3")
+    if np.any(s < 0):
+        raise ValueError("sigma must be non-negative")
+    signals: list[Signal] = []
+    tol = [_tol(v[i], c[i]) for i in range(n)]
+    dev = v - c
+
+    # rule 1: beyond 3 sigma
+    for i in range(n):
+        b = _sign(abs(dev[i]) - 3.0 * s[i], tol[i])
+        if b > 0:
+            signals.append(Signal("beyond_3_sigma", i, i, "above" if dev[i] > 0 else "below"))
+
+    # rule 2: two of three beyond 2 sigma, same side
+    beyond2 = [0] * n
+    for i in range(n):
+        if _sign(abs(dev[i]) - 2.0 * s[i], tol[i]) > 0:
+            beyond2[i] = 1 if dev[i] > 0 else -1
+    for side_sign, side in ((1, "above"), (-1, "below")):
+        start = end = -1
+        for j in range(n):
+            if beyond2[j] != side_sign:
+                continue
+            prev = [i for i in (j - 2, j - 1) if i >= 0 and beyond2[i] == side_sign]
+            if not prev:
+                continue
+            first = prev[0]
+            if start >= 0 and first <= end:
+                end = j  # overlapping window: the same pattern carries on
+            else:
+                if start >= 0:
+                    signals.append(Signal("two_of_three_beyond_2_sigma", end, start, side))
+                start, end = first, j
+        if start >= 0:
+            signals.append(Signal("two_of_three_beyond_2_sigma", end, start, side))
+
+    # rule 3: run on one side of the centre line
+    sides = [_sign(dev[i], tol[i]) for i in range(n)]
+    for first, last, sgn in _maximal_runs(sides):
+        if last - first + 1 >= run_length:
+            signals.append(Signal("run_of_8", last, first, "above" if sgn > 0 else "below"))
+
+    # rule 4: trend (steps between successive points)
+    steps = [_sign(v[i + 1] - v[i], _tol(v[i], v[i + 1])) for i in range(n - 1)]
+    for first, last, sgn in _maximal_runs(steps):
+        if last - first + 2 >= trend_length:  # steps first..last join points first..last+1
+            signals.append(Signal("trend_of_6", last + 1, first, "up" if sgn > 0 else "down"))
+
+    signals.sort(key=lambda g: (g.index, g.start, _RULE_ORDER[g.rule]))
+    return signals
+
+
+def _spc(
+    chart: str,
+    values: np.ndarray,
+    centre: np.ndarray,
+    sigma: np.ndarray,
+    lo_clip: float | None,
+    hi_clip: float | None,
+    run_length: int,
+    trend_length: int,
+) -> SpcResult:
+    lcl = centre - 3.0 * sigma
+    ucl = centre + 3.0 * sigma
+    if lo_clip is not None:
+        lcl = np.maximum(lcl, lo_clip)
+    if hi_clip is not None:
+        ucl = np.minimum(ucl, hi_clip)
+    signals = special_causes(
+        values, centre, sigma, run_length=run_length, trend_length=trend_length
+    )
+    return SpcResult(
+        chart,
+        [float(x) for x in centre],
+        [float(x) for x in lcl],
+        [float(x) for x in ucl],
+        [float(x) for x in sigma],
+        signals,
+    )
+
+
+def c_chart(
+    counts: Sequence[float],
+    *,
+    baseline: int | None = None,
+    run_length: int = 8,
+    trend_length: int = 6,
+) -> SpcResult:
+    """c chart for counts over equal areas of opportunity (crimes per month, one area).
+
+    Method (Shewhart; Montgomery DC, Introduction to Statistical Quality Control, the control
+    chart for nonconformities): c-bar = mean count, sigma = sqrt(c-bar) (the Poisson standard
+    deviation), limits c-bar +/- 3 sqrt(c-bar), LCL clipped at 0.
+
+    `baseline`: compute c-bar from the first `baseline` points only and hold the limits there
+    for the later points ("freezing" the limits, the usual practice once a stable period has
+    been agreed, so that a new shift is judged against the old process, not absorbed by it).
+    """
+    x = _finite_array(counts, "counts")
+    if np.any(x < 0):
+        raise ValueError("counts must be non-negative")
+    cbar = float(np.mean(x[_baseline_slice(x.size, baseline)]))
+    centre = np.full(x.size, cbar)
+    sigma = np.full(x.size, math.sqrt(cbar))
+    return _spc("c", x, centre, sigma, 0.0, None, run_length, trend_length)
+
+
+def u_chart(
+    counts: Sequence[float],
+    exposures: Sequence[float],
+    *,
+    baseline: int | None = None,
+    run_length: int = 8,
+    trend_length: int = 6,
+) -> SpcResult:
+    """u chart for rates (count per unit exposure) when the exposure varies point to point.
+
+    Method (Montgomery, ISQC, control chart for nonconformities per unit, variable sample
+    size): u-bar = sum(counts)/sum(exposures) over the baseline; for point i,
+    sigma_i = sqrt(u-bar / exposure_i), limits u-bar +/- 3 sigma_i (LCL clipped at 0). The
+    plotted values are counts_i/exposure_i; the limits narrow as the exposure grows.
+    """
+    c = _finite_array(counts, "counts")
+    e = _finite_array(exposures, "exposures")
+    if c.size != e.size:
+        raise ValueError("counts and exposures differ in length")
+    if np.any(c < 0) or np.any(e <= 0):
+        raise ValueError("counts must be >= 0 and exposures > 0")
+    b = _baseline_slice(c.size, baseline)
+    ubar = float(c[b].sum() / e[b].sum())
+    centre = np.full(c.size, ubar)
+    sigma = np.sqrt(ubar / e)
+    return _spc("u", c / e, centre, sigma, 0.0, None, run_length, trend_length)
+
+
+def p_chart(
+    k: Sequence[float],
+    n: Sequence[float],
+    *,
+    baseline: int | None = None,
+    run_length: int = 8,
+    trend_length: int = 6,
+) -> SpcResult:
+    """p chart for proportions (detected / recorded) with varying denominators.
+
+    Method (Montgomery, ISQC, control chart for fraction nonconforming, variable sample size):
+    p-bar = sum(k)/sum(n) over the baseline; for point i, sigma_i = sqrt(p-bar(1-p-bar)/n_i),
+    limits p-bar +/- 3 sigma_i clipped to [0, 1]. Plotted values are k_i/n_i.
+    """
+    kk = _finite_array(k, "k")
+    nn = _finite_array(n, "n")
+    if kk.size != nn.size:
+        raise ValueError("k and n differ in length")
+    if np.any(nn <= 0) or np.any(kk < 0) or np.any(kk > nn):
+        raise ValueError("need 0 <= k <= n and n > 0 at every point")
+    b = _baseline_slice(kk.size, baseline)
+    pbar = float(kk[b].sum() / nn[b].sum())
+    centre = np.full(kk.size, pbar)
+    sigma = np.sqrt(pbar * (1.0 - pbar) / nn)
+    return _spc("p", kk / nn, centre, sigma, 0.0, 1.0, run_length, trend_length)
+
+
+def xmr_chart(
+    values: Sequence[float],
+    *,
+    baseline: int | None = None,
+    run_length: int = 8,
+    trend_length: int = 6,
+) -> SpcResult:
+    """XmR (individuals and moving range) chart, for measures that are neither a plain count
+    nor a proportion (e.g. average days to charge), and the chart Making Data Count uses.
+
+    Method (Wheeler DJ (2000) Understanding Variation; Montgomery, ISQC, control chart for
+    individual measurements; NIST/SEMATECH e-Handbook section 6.3.2.2): centre = mean,
+    mR-bar = mean of |x_i - x_(i-1)|, sigma = mR-bar / d2 with d2 = 1.128, so the limits are
+    mean +/- 2.66 mR-bar. Not clipped (values may be negative). NHSRplotthedots can also drop
+    moving ranges above 3.267 mR-bar before recomputing mR-bar ("screen outliers"); this
+    function does not.
+    """
+    x = _finite_array(values, "values")
+    if x.size < 2:
+        raise ValueError("an XmR chart needs at least 2 points")
+    b = _baseline_slice(x.size, baseline, minimum=2)
+    base = x[b]
+    mrbar = float(np.mean(np.abs(np.diff(base))))
+    centre = np.full(x.size, float(np.mean(base)))
+    sigma = np.full(x.size, mrbar / D2_N2)
+    return _spc("xmr", x, centre, sigma, None, None, run_length, trend_length)
+
+
+def _month_label(d: date) -> str:
+    return f"{_MONTHS[d.month - 1]} {d.year}"
+
+
+def _good_or_bad(side: Side, polarity: str) -> str | None:
+    if polarity == "neutral":
+        return None
+    if polarity not in ("up", "down"):
+        raise ValueError(f"polarity must be 'up', 'down' or 'neutral', got {polarity!r}")
+    high = side in ("above", "up")
+    return "improvement" if high == (polarity == "up") else "concern"
+
+
+def describe_signal(
+    signal: Signal, months: Sequence[date] | None, measure_label: str, polarity: str
+) -> str:
+    """One plain-English sentence for a signal, for chart annotations and PIM papers.
+
+    E.g. "Burglary: 8 months above the average since May 2007 (a concern)" or "Detection
+    rate: a point beyond the upper control limit in March 2008 (an improvement)". Without
+    `months` the points are numbered from 1 ("8 points above the average since point 5").
+    Polarity 'neutral' omits the judgement.
+    """
+    n_points = signal.index - signal.start + 1
+    if months is not None:
+        if len(months) <= signal.index:
+            raise ValueError("months is shorter than the series the signal came from")
+        unit = "months"
+
+        def when(i: int) -> str:
+            return _month_label(months[i])
+
+        at = "in"
+    else:
+        unit = "points"
+
+        def when(i: int) -> str:
+            return f"point {i + 1}"
+
+        at = "at"
+    limit = "upper" if signal.side in ("above", "up") else "lower"
+    if signal.rule == "beyond_3_sigma":
+        core = f"a point beyond the {limit} control limit {at} {when(signal.index)}"
+    elif signal.rule == "run_of_8":
+        core = f"{n_points} {unit} {signal.side} the average since {when(signal.start)}"
+    elif signal.rule == "trend_of_6":
+        word = "rising" if signal.side == "up" else "falling"
+        core = f"{n_points} {unit} in a row {word} since {when(signal.start)}"
+    elif signal.rule == "two_of_three_beyond_2_sigma":
+        core = (
+            f"two of three {unit} close to the {limit} control limit (beyond 2 sigma), "
+            f"{when(signal.start)} to {when(signal.index)}"
+        )
+    else:
+        raise ValueError(f"unknown rule {signal.rule!r}")
+    judgement = _good_or_bad(signal.side, polarity)
+    text = f"{measure_label}: {core}" if measure_label else core[0].upper() + core[1:]
+    if judgement == "improvement":
+        text += " (an improvement)"
+    elif judgement == "concern":
+        text += " (a concern)"
+    return text
+
+
+def variation_verdict(
+    result: SpcResult, values: Sequence[float], polarity: Polarity
+) -> Literal[
+    "special_cause_improvement", "special_cause_concern", "common_cause", "special_cause_neutral"
+]:
+    """The Making Data Count variation icon for a series: is the LATEST point special cause?
+
+    `values` are the plotted values (k/n on a p chart, counts/exposure on a u chart).
+
+    Convention (NHS England (2019) "Making Data Count"; NHSRplotthedots): the verdict is
+    about the most recent point only. If it belongs to no signal (start <= last <= index) the
+    series shows common-cause variation. Otherwise polarity decides: a signal above the centre
+    line or rising is an improvement when higher is better ('up') and a concern when lower is
+    better ('down'); 'neutral' measures get 'special_cause_neutral'.
+
+    If the latest point belongs to signals pointing both ways (a rising trend that is still
+    below the average), the side of the latest value relative to the centre line decides --
+    NHSRplotthedots' rule for every point -- and a point exactly on the centre line counts as
+    a concern, so that a board is shown the doubt rather than reassured.
+    """
+    v = list(values)
+    if len(v) != len(result.centre):
+        raise ValueError("values and result differ in length")
+    last = len(v) - 1
+    covering = [s for s in result.signals if s.start <= last <= s.index]
+    if not covering:
+        return "common_cause"
+    if polarity == "neutral":
+        return "special_cause_neutral"
+    verdicts = {_good_or_bad(s.side, polarity) for s in covering}
+    if len(verdicts) > 1:
+        d = v[last] - result.centre[last]
+        side = _sign(d, _tol(v[last], result.centre[last]))
+        if side == 0:
+            return "special_cause_concern"
+        verdicts = {_good_or_bad("above" if side > 0 else "below", polarity)}
+    return "special_cause_improvement" if verdicts == {"improvement"} else "special_cause_concern"
+
+
+def assurance_verdict(
+    result: SpcResult, target: float | None, polarity: Polarity
+) -> Literal["pass", "fail", "hit_and_miss", "no_target"]:
+    """The Making Data Count assurance icon: will the process, as it is, meet the target?
+
+    Uses the latest limits (they vary on u and p charts; the most recent describe the process
+    now). Higher-is-better ('up'): 'pass' if the target is below the lower limit (even the
+    worst expected month meets it), 'fail' if it is above the upper limit (even the best month
+    misses), else 'hit_and_miss'. Lower-is-better mirrors this. A target exactly on a limit
+    is hit and miss (strict comparisons, as NHSRplotthedots). No target, or a 'neutral'
+    measure (no good direction), gives 'no_target'.
+
+    Why it matters: a stable process that consistently fails its target will not meet it by
+    exhortation; it needs a change to the process.
+    """
+    if target is None or polarity == "neutral":
+        return "no_target"
+    if polarity not in ("up", "down"):
+        raise ValueError(f"polarity must be 'up', 'down' or 'neutral', got {polarity!r}")
+    lcl, ucl = result.lcl[-1], result.ucl[-1]
+    if target < lcl:
+        return "pass" if polarity == "up" else "fail"
+    if target > ucl:
+        return "fail" if polarity == "up" else "pass"
+    return "hit_and_miss"
+
+
+# ----------------------------------------------------------------------------------------
+# funnel plots (Spiegelhalter 2005)
+# ----------------------------------------------------------------------------------------
+
+
+def _interpolated_quantile(dist: Any, p: float) -> np.ndarray:
+    """Spiegelhalter's (2005, Appendix A.1.1) continuous version of a discrete quantile.
+
+    r_p = smallest r with F(r) >= p; alpha = (F(r_p) - p) / (F(r_p) - F(r_p - 1));
+    returns r_p - alpha, which moves linearly from r_p - 1 to r_p as p goes from F(r_p - 1)
+    to F(r_p), so the limits are smooth in n instead of stepping at every whole count.
+    """
+    r = np.asarray(dist.ppf(p), dtype=float)
+    # guard against an off-by-one from floating point inside ppf: enforce F(r-1) < p <= F(r)
+    r = np.where(np.asarray(dist.cdf(r), dtype=float) < p, r + 1, r)
+    r = np.where(np.asarray(dist.cdf(r - 1), dtype=float) >= p, r - 1, r)
+    f_r = np.asarray(dist.cdf(r), dtype=float)
+    f_below = np.asarray(dist.cdf(r - 1), dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        alpha = (f_r - p) / (f_r - f_below)
+    alpha = np.where(f_r - f_below > 0, alpha, 0.0)
+    return r - alpha
+
+
+def _levels(levels: Sequence[float]) -> list[float]:
+    out = [float(x) for x in levels]
+    for lv in out:
+        _z(lv)
+    return out
+
+
+def funnel_limits_proportion(
+    p0: float,
+    n: Sequence[float] | float,
+    levels: Sequence[float] = (0.95, 0.998),
+    method: Literal["exact", "normal"] = "exact",
+) -> dict[float, tuple[np.ndarray, np.ndarray]]:
+    """Funnel-plot control limits for a proportion with target p0, at denominators n.
+
+    Spiegelhalter DJ (2005) "Funnel plots for comparing institutional performance", Stat Med
+    24:1185-1202. Why funnels: they compare every unit with the target at its own size, so
+    small units are not flagged for noise and large ones are not excused, and they avoid
+    league tables. 95% and 99.8% limits are the paper's ~2 and ~3 sigma.
+
+    method='exact' (default): binomial limits with the paper's interpolation (Appendix):
+    for the lower limit of level L take p = (1-L)/2, for the upper p = 1-(1-L)/2, and return
+    (r_p - alpha)/n, with r_p and alpha as in `_interpolated_quantile`. n must be whole
+    numbers (pass np.arange(...) to draw a curve).
+    method='normal': p0 +/- z*sqrt(p0(1-p0)/n).
+    Both are clipped to [0, 1]; n = 0 gives nan. Returns {level: (lower, upper)} arrays
+    shaped like n.
+    """
+    if not 0.0 <= p0 <= 1.0:
+        raise ValueError(f"p0 must be a proportion, got {p0!r}")
+    nn = np.asarray(n, dtype=float)
+    if np.any(~np.isfinite(nn)) or np.any(nn < 0):
+        raise ValueError("n must be non-negative")
+    out: dict[float, tuple[np.ndarray, np.ndarray]] = {}
+    safe = np.where(nn > 0, nn, np.nan)
+    for lv in _levels(levels):
+        a = (1.0 - lv) / 2.0
+        if method == "normal":
+            half = _z(lv) * np.sqrt(p0 * (1.0 - p0) / safe)
+            lo, hi = p0 - half, p0 + half
+        elif method == "exact":
+            if np.any(nn != np.floor(nn)):
+                raise ValueError("exact binomial limits need whole-number denominators")
+            if p0 in (0.0, 1.0):  # no variation at all: the funnel is the target line
+                lo = hi = np.where(nn > 0, p0, np.nan)
+            else:
+                dist = sps.binom(np.where(nn > 0, nn, 1).astype(np.int64), p0)
+                lo = _interpolated_quantile(dist, a) / safe
+                hi = _interpolated_quantile(dist, 1.0 - a) / safe
+        else:
+            raise ValueError(f"method must be 'exact' or 'normal', got {method!r}")
+        out[lv] = (np.clip(lo, 0.0, 1.0), np.clip(hi, 0.0, 1.0))
+    return out
+
+
+def funnel_limits_rate(
+    r0: float,
+    exposure: Sequence[float] | float,
+    levels: Sequence[float] = (0.95, 0.998),
+    method: Literal["exact", "normal"] = "exact",
+) -> dict[float, tuple[np.ndarray, np.ndarray]]:
+    """Funnel-plot limits for a rate (events per unit exposure) with target rate r0.
+
+    Spiegelhalter (2005): the count is Poisson with mean r0*exposure. method='exact' uses the
+    Poisson quantiles with the same interpolation as for proportions, divided by the exposure;
+    method='normal' uses r0 +/- z*sqrt(r0/exposure). Lower limits are clipped at 0; zero
+    exposure gives nan. Express r0 and exposure in the same units (e.g. crimes per 1,000
+    people and population in thousands).
+    """
+    if not (math.isfinite(r0) and r0 >= 0):
+        raise ValueError(f"r0 must be a non-negative rate, got {r0!r}")
+    t = np.asarray(exposure, dtype=float)
+    if np.any(~np.isfinite(t)) or np.any(t < 0):
+        raise ValueError("exposure must be non-negative")
+    safe = np.where(t > 0, t, np.nan)
+    out: dict[float, tuple[np.ndarray, np.ndarray]] = {}
+    for lv in _levels(levels):
+        a = (1.0 - lv) / 2.0
+        if method == "normal":
+            half = _z(lv) * np.sqrt(r0 / safe)
+            lo, hi = r0 - half, r0 + half
+        elif method == "exact":
+            if r0 == 0:  # no events expected anywhere: the funnel is the target line
+                lo = hi = np.where(t > 0, 0.0, np.nan)
+            else:
+                dist = sps.poisson(r0 * np.where(t > 0, t, 1.0))
+                lo = _interpolated_quantile(dist, a) / safe
+                hi = _interpolated_quantile(dist, 1.0 - a) / safe
+        else:
+            raise ValueError(f"method must be 'exact' or 'normal', got {method!r}")
+        out[lv] = (np.maximum(lo, 0.0), np.maximum(hi, 0.0))
+    return out
+
+
+def funnel_position(
+    k: float,
+    n: float,
+    p0: float,
+    kind: Literal["proportion", "rate"] = "proportion",
+    method: Literal["exact", "normal"] = "exact",
+) -> FunnelPosition:
+    """Where a unit with k events out of n (or over exposure n) sits on the funnel whose target
+    is p0 (a proportion, or for kind='rate' a rate per unit of n).
+
+    Compares k/n with the 95% and 99.8% limits at that n (see `funnel_limits_proportion` and
+    `funnel_limits_rate`). A point exactly on a limit is inside it. Spiegelhalter (2005)
+    suggests the 95% limits as a "warning" and 99.8% as an "alarm".
+    """
+    if not (math.isfinite(n) and n > 0):
+        raise ValueError(f"n must be positive, got {n!r}")
+    if kind == "proportion":
+        limits = funnel_limits_proportion(p0, n, (0.95, 0.998), method)
+    elif kind == "rate":
+        limits = funnel_limits_rate(p0, n, (0.95, 0.998), method)
+    else:
+        raise ValueError(f"kind must be 'proportion' or 'rate', got {kind!r}")
+    y = k / n
+    lo95, hi95 = (float(x) for x in limits[0.95])
+    lo998, hi998 = (float(x) for x in limits[0.998])
+    if y > hi998 + _tol(y, hi998):
+        return "above_99.8"
+    if y > hi95 + _tol(y, hi95):
+        return "above_95"
+    if y < lo998 - _tol(y, lo998):
+        return "below_99.8"
+    if y < lo95 - _tol(y, lo95):
+        return "below_95"
+    return "within"
+
+
+# ----------------------------------------------------------------------------------------
+# group averages
+# ----------------------------------------------------------------------------------------
+
+
+def weighted_average(values: Sequence[float], weights: Sequence[float]) -> float:
+    """Average of group values weighted by their denominators.
+
+    Why: the MSF or force average of a rate is the rate of the whole group, not the mean of
+    the members' rates -- a force of 3 million must count for more than one of 600,000. With
+    values k_i/n_i and weights n_i this is exactly sum(k)/sum(n). nan when the weights sum
+    to 0.
+    """
+    v = np.asarray(values, dtype=float)
+    w = np.asarray(weights, dtype=float)
+    if v.shape != w.shape:
+        raise ValueError("values and weights differ in length")
+    if np.any(w < 0):
+        raise ValueError("weights must be non-negative")
+    total = float(w.sum())
+    return math.nan if total == 0 else float((v * w).sum() / total)
+
+
+def pooled_rate(ks: Sequence[float], ns: Sequence[float]) -> float:
+    """sum(k)/sum(n): the group's proportion or rate (see `weighted_average`); nan if sum(n)
+    is 0."""
+    k = np.asarray(ks, dtype=float)
+    n = np.asarray(ns, dtype=float)
+    if k.shape != n.shape:
+        raise ValueError("ks and ns differ in length")
+    total = float(n.sum())
+    return math.nan if total == 0 else float(k.sum() / total)
+
+
+# ----------------------------------------------------------------------------------------
+# year-end projection
+# ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Projection:
+    """A projected year-end total with its prediction interval (at confidence `conf`).
+
+    `method`: 'flat' (remaining months at the average monthly rate so far), 'seasonal' (at
+    last year's seasonal profile) or 'complete' (no months remain: the actual total).
+    """
+
+    point: float
+    lower: float
+    upper: float
+    method: str
+    conf: float = 0.95
+
+
+def _poisson_prediction_interval(x: int, rho: float, conf: float) -> tuple[int, int]:
+    """Exact-conditional prediction interval for a future Poisson count Y given an observed
+    count x, when E[Y] = rho * E[X] (Nelson W (1970) "Confidence intervals for the ratio of
+    two Poisson means and Poisson predictor intervals", IEEE Trans Reliab R-19:42-49; Hahn GJ,
+    Meeker WQ (1991) Statistical Intervals).
+
+    Given X + Y = N, X ~ Binomial(N, pi) with pi = 1/(1 + rho). A candidate y is inside the
+    interval unless the observed x would be significant in either tail at (1-conf)/2:
+    upper = largest y with P(X <= x | N = x + y) > a; lower = smallest y with
+    P(X >= x | N = x + y) > a. Both probabilities are monotone in y, so bisect.
+    """
+    a = (1.0 - conf) / 2.0
+    if rho <= 0:
+        return (0, 0)
+    pi = 1.0 / (1.0 + rho)
+
+    def upper_ok(y: int) -> bool:
+        return bool(sps.binom.cdf(x, x + y, pi) > a)
+
+    def lower_ok(y: int) -> bool:
+        return bool(sps.binom.sf(x - 1, x + y, pi) > a)
+
+    # largest y with upper_ok (true at y = 0, false eventually)
+    lo, hi = 0, max(1, int(math.ceil(rho * (x + 1))))
+    while upper_ok(hi):
+        lo, hi = hi, hi * 2
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if upper_ok(mid):
+            lo = mid
+        else:
+            hi = mid
+    y_upper = lo
+    # smallest y with lower_ok (false below, true eventually)
+    if lower_ok(0):
+        return (0, y_upper)
+    lo, hi = 0, max(1, y_upper)
+    while not lower_ok(hi):
+        lo, hi = hi, hi * 2
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if lower_ok(mid):
+            hi = mid
+        else:
+            lo = mid
+    return (hi, y_upper)
+
+
+def project_year_end(
+    values_so_far: Sequence[float],
+    months_in_year: int = 12,
+    last_year: Sequence[float] | None = None,
+    conf: float = 0.95,
+) -> Projection:
+    """Project a year-end total of counts from the months so far, with a prediction interval.
+
+    Point: remaining = so_far * ratio, where ratio is (months remaining)/(months so far)
+    ('flat'), or, when last year's monthly counts are given, sum(last year's remaining
+    months)/sum(last year's months so far) ('seasonal': April-to-November crime is not a
+    flat 8/12 of the year). Falls back to 'flat' when last year's months so far sum to 0.
+
+    Interval: an exact Poisson prediction interval for the remaining count (Nelson 1970;
+    see `_poisson_prediction_interval`), added to the known total so far. It includes both
+    the uncertainty in the underlying rate estimated from the months so far and the Poisson
+    chance in the months still to come; last year's profile is taken as known.
+    """
+    x = _finite_array(values_so_far, "values_so_far")
+    m = x.size
+    if not 1 <= m <= months_in_year:
+        raise ValueError(f"need between 1 and {months_in_year} months so far, got {m}")
+    so_far = sum(_count(v, "monthly count") for v in x)
+    remaining_months = months_in_year - m
+    if remaining_months == 0:
+        return Projection(float(so_far), float(so_far), float(so_far), "complete", conf)
+    method = "flat"
+    ratio = remaining_months / m
+    if last_year is not None:
+        ly = _finite_array(last_year, "last_year")
+        if ly.size != months_in_year or np.any(ly < 0):
+            raise ValueError(f"last_year must hold {months_in_year} non-negative monthly values")
+        ly_so_far = float(ly[:m].sum())
+        if ly_so_far > 0:
+            ratio = float(ly[m:].sum()) / ly_so_far
+            method = "seasonal"
+    _z(conf)
+    y_lo, y_hi = _poisson_prediction_interval(so_far, ratio, conf)
+    point = so_far + so_far * ratio
+    return Projection(float(point), float(so_far + y_lo), float(so_far + y_hi), method, conf)
+
+
+def probability_of_meeting(projection: Projection, target: float, polarity: Polarity) -> float:
+    """Approximate probability that the year-end total meets the target.
+
+    'down' (lower is better, the target is a ceiling): P(total <= target); 'up': P(total >=
+    target). Normal approximation centred on the point projection, with the standard
+    deviation read off the interval on the side facing the target: (upper - point)/z or
+    (point - lower)/z, z the two-sided quantile for `projection.conf`. This keeps the skew of
+    the Poisson interval. If the interval has no width (a complete year) the answer is 0 or 1.
+    """
+    if polarity not in ("up", "down"):
+        raise ValueError("a target needs polarity 'up' or 'down'")
+    z = _z(projection.conf)
+    gap = target - projection.point
+    half = (projection.upper - projection.point) if gap >= 0 else (projection.point - projection.lower)
+    if half <= 0:
+        below = projection.point <= target
+        meets = below if polarity == "down" else projection.point >= target
+        return 1.0 if meets else 0.0
+    p_below = float(sps.norm.cdf(gap / (half / z)))
+    return p_below if polarity == "down" else 1.0 - p_below
+
+
+# ----------------------------------------------------------------------------------------
+# the police financial year
+# ----------------------------------------------------------------------------------------
+
+
+def financial_year(d: date) -> str:
+    """The UK financial year (April to March) as police papers write it: '2007/08'."""
+    y = d.year if d.month >= 4 else d.year - 1
+    return f"{y}/{(y + 1) % 100:02d}"
+
+
+def fy_quarter(d: date) -> int:
+    """Quarter of the financial year: 1 = April-June, 2 = July-September, 3 = October-December,
+    4 = January-March."""
+    return (d.month - 4) % 12 // 3 + 1
