@@ -168,3 +168,36 @@ def main() -> None:
     except Exception as exc:  # an unexpected failure: say what, exit non-zero
         console.print(f"error: {exc}", markup=False)
         sys.exit(1)
+
+
+# `load satisfaction|calls|dv|missing|rso|workforce`: the service sources (etl/sources/services.py),
+# with the same arguments and options as `load crimes`.
+def _service_command(name: str, summary: str):
+    def command(
+        source: Annotated[str, typer.Argument(help="A CSV file, or a SQLAlchemy URL with --query.")],
+        query: Annotated[
+            str | None, typer.Option(help="SQL to run against SOURCE (a SQLAlchemy URL).")
+        ] = None,
+        warehouse: WarehouseOpt = None,
+    ) -> None:
+        from etl.services_load import load_service
+
+        link = warehouse_path(warehouse)
+        with _Bars() as bars:
+            report = load_service(link, name, source, query=query, progress=bars)
+        _report(report)
+        raise typer.Exit(report.exit_code)
+
+    command.__doc__ = summary
+    command.__name__ = f"load_{name}"
+    return command
+
+
+def _register_service_commands() -> None:
+    from etl.sources.services import SOURCES
+
+    for name, spec in SOURCES.items():
+        load_app.command(name)(_service_command(name, spec.summary))
+
+
+_register_service_commands()

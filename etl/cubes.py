@@ -215,3 +215,8 @@ def refresh_month_status(con: duckdb.DuckDBPyConnection,
             [(source, force_id, m, crimes, asb, unassigned, dups, *flags[m])
              for m, crimes, asb, unassigned, dups in rows],
         )
+
+# Service datasets: satisfaction, calls, dv, missing, rso, workforce, service_force_month.
+from etl.cubes_services import SERVICE_BUILDERS  # noqa: E402
+
+BUILDERS.update(SERVICE_BUILDERS)

@@ -11,7 +11,8 @@ from pathlib import Path
 import duckdb
 
 from etl.demo import DEMO_NOTE, generate
-from etl.facts import CRIME_COLUMNS, FORCE_MONTH_COLUMNS, UNIT_COLUMNS, select_list
+from etl.demo_services import generate_services
+from etl.facts import CRIME_COLUMNS, DATASETS, FORCE_MONTH_COLUMNS, UNIT_COLUMNS, select_list
 from etl.load import LoadReport, Progress, Staged, commit, new_load_id
 from etl.warehouse import WarehousePaths, writer_lock
 
@@ -22,6 +23,8 @@ def build_demo(link: Path, seed: int = 2007, years: int = 5,
     if progress:
         progress("Generating synthetic data", 0, 1)
     data = generate(seed=seed, years=years)
+    services = generate_services(seed, years, data.crimes["month"].max().date(), data.units,
+                                 data.crimes)
     if progress:
         progress("Generating synthetic data", 1, 1)
     con = duckdb.connect()
@@ -29,6 +32,7 @@ def build_demo(link: Path, seed: int = 2007, years: int = 5,
         ("_demo_units", data.units, UNIT_COLUMNS),
         ("_demo_crimes", data.crimes, CRIME_COLUMNS),
         ("_demo_force_month", data.force_month, FORCE_MONTH_COLUMNS),
+        *((f"_demo_{name}", frame, DATASETS[name]) for name, frame in services.items()),
     ):
         con.register(name, frame)
         con.execute(f"CREATE TEMP TABLE {name[1:]} AS SELECT {select_list(columns)} FROM {name}")
@@ -36,6 +40,7 @@ def build_demo(link: Path, seed: int = 2007, years: int = 5,
     staged = Staged(
         con=con, source="demo", crime_table="demo_crimes",
         force_month_table="demo_force_month", unit_table="demo_units",
+        tables={name: f"demo_{name}" for name in services},
         replace_force_months=True,
     )
     report.loaded = [(f"synthetic demo (seed {seed}, {years} years)", len(data.crimes))]

@@ -80,3 +80,8 @@ DATASETS: dict[str, dict[str, str]] = {
 def select_list(columns: dict[str, str]) -> str:
     """`CAST(col AS TYPE) AS col, ...` so a relation can be coerced to the staging shape."""
     return ", ".join(f'CAST("{c}" AS {t}) AS "{c}"' for c, t in columns.items())
+
+# Service datasets: satisfaction, calls, dv, missing, rso, workforce, service_force_month.
+from etl.facts_services import SERVICE_DATASETS  # noqa: E402
+
+DATASETS.update(SERVICE_DATASETS)

@@ -92,7 +92,8 @@ SANCTION_TYPES: dict[str, str] = {
 }
 
 Polarity = Literal["up", "down", "neutral"]
-Model = Literal["poisson", "binomial"]
+# "mean": a mean with a t-interval (101 answer time); "none": a total, not a sample.
+Model = Literal["poisson", "binomial", "mean", "none"]
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,17 @@ class Measure:
     target: float | None = None
     headline: bool = False
     tags: tuple[str, ...] = field(default_factory=tuple)
+    # Service measures (etl/measures_services.py): the lake dataset that feeds the measure
+    # ('crime' for the measures above, read from cube_crime_month), and for the others the
+    # aggregate SQL over that dataset's rows that cube_service_month stores as num / den
+    # (num2: sum of squares, for model 'mean'). Models beyond Model: 'mean' (interval from
+    # num, den and num2) and 'none' (administrative totals: no sampling interval).
+    dataset: str = "crime"
+    num_sql: str | None = None
+    den_sql: str | None = None
+    num2_sql: str | None = None
+    aggregate: Literal["sum", "latest"] = "sum"   # over months: add up, or take the last (stocks)
+    target_source: str | None = None              # where the target comes from, in words
 
 
 ALL_CRIME = tuple(c for c in CATEGORY_LABELS if c != ASB)
@@ -245,3 +257,8 @@ def category_id(name: str) -> str | None:
         return name
     lowered = {k.lower(): v for k, v in CRIME_CATEGORIES.items()}
     return lowered.get(name.strip().lower())
+
+# Service measures: satisfaction, call handling, protecting vulnerable people, workforce.
+from etl.measures_services import service_measures  # noqa: E402
+
+MEASURES.update(service_measures())

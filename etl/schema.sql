@@ -125,3 +125,37 @@ CREATE TABLE IF NOT EXISTS cube_crime_day (
     n BIGINT NOT NULL,
     sd BIGINT NOT NULL
 );
+
+-- Service measures (satisfaction, call handling, protecting vulnerable people, workforce) by
+-- month, for every level the data supports (force, bcu, npu, and officer where rows name
+-- one). One row per registry measure (etl/measures_services.py): num / den as the measure
+-- defines them (den NULL for plain counts), num2 the sum of squares for model 'mean'.
+-- `dataset` is the lake dataset the row was built from ('service_force_month' for force-level
+-- comparators of other forces). Rows with an undefined value (den = 0) are left out.
+CREATE TABLE IF NOT EXISTS cube_service_month (
+    dataset VARCHAR NOT NULL,
+    source VARCHAR NOT NULL,
+    force_id VARCHAR NOT NULL,
+    unit_id VARCHAR NOT NULL,
+    level VARCHAR NOT NULL,
+    month DATE NOT NULL,
+    measure_id VARCHAR NOT NULL,
+    num DOUBLE NOT NULL,
+    den DOUBLE,
+    num2 DOUBLE
+);
+
+-- Same by day for the datasets with day-level dates (satisfaction, calls, dv, missing) and
+-- measures that add up over time; no officer level (as cube_crime_day).
+CREATE TABLE IF NOT EXISTS cube_service_day (
+    dataset VARCHAR NOT NULL,
+    source VARCHAR NOT NULL,
+    force_id VARCHAR NOT NULL,
+    unit_id VARCHAR NOT NULL,
+    level VARCHAR NOT NULL,
+    day DATE NOT NULL,
+    measure_id VARCHAR NOT NULL,
+    num DOUBLE NOT NULL,
+    den DOUBLE,
+    num2 DOUBLE
+);

@@ -33,8 +33,9 @@ def collect(link: Path) -> dict[str, Any]:
         ).fetchone()
         quarantined = con.execute("SELECT count(*) FROM quarantine").fetchone()[0]
         rows = con.execute(
-            "SELECT dataset, source, count(DISTINCT force_id), count(*), sum(rows) "
-            "FROM lake_manifest GROUP BY ALL ORDER BY ALL"
+            "SELECT dataset, source, count(DISTINCT force_id), count(*), sum(rows), "
+            "count(DISTINCT month), strftime(min(month), '%Y-%m'), strftime(max(month), '%Y-%m') "
+            "FROM lake_manifest GROUP BY dataset, source ORDER BY ALL"
         ).fetchall()
     finally:
         con.close()
@@ -43,9 +44,12 @@ def collect(link: Path) -> dict[str, Any]:
         "version": meta.get("version"),
         "built_at": meta.get("built_at"),
         "sources": sources,
+        # Every dataset of every source (crimes, services, comparators) with its rows and
+        # months; `sources` above is the crime completeness picture from month_status.
         "datasets": [
-            {"dataset": d, "source": s, "forces": f, "partitions": p, "rows": int(r)}
-            for d, s, f, p, r in rows
+            {"dataset": d, "source": s, "forces": f, "partitions": p, "rows": int(r),
+             "months": m, "first_month": first, "last_month": last}
+            for d, s, f, p, r, m, first, last in rows
         ],
         "last_load": None if last is None else {
             "load_id": last[0], "finished_at": str(last[1]),
