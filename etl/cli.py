@@ -152,6 +152,12 @@ def status(
                       str(s["last_month"]), f"{s['crimes']:,}", f"{s['asb']:,}",
                       ", ".join(s["suspect_months"]) or "-")
     out.print(table)
+    datasets = Table("dataset", "source", "forces", "months", "first", "last", "rows",
+                     title="Every dataset in the lake")
+    for d in info["datasets"]:
+        datasets.add_row(d["dataset"], d["source"], str(d["forces"]), str(d["months"]),
+                         str(d["first_month"]), str(d["last_month"]), f"{d['rows']:,}")
+    out.print(datasets)
     last = info["last_load"]
     if last:
         out.print(f"Last load {last['load_id']} at {last['finished_at']}: "
