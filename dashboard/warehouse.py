@@ -92,6 +92,12 @@ class WarehouseReader:
         """The live version's file name, e.g. `warehouse.v000042.duckdb` (for cache keys)."""
         return self._resolve()[0].name
 
+    def version_key(self) -> tuple[str, int, int]:
+        """(file name, device, inode) of the live version: a cache key that also tells a
+        version rebuilt under a reused name from the old one."""
+        path, identity = self._resolve()
+        return (path.name, *identity)
+
     def close(self) -> None:
         """Close every connection this reader holds (tests, and orderly shutdown)."""
         with self._lock:

@@ -1,0 +1,269 @@
+"""The data API: the same numbers the charts draw, as JSON or CSV, on the dashboard's server.
+
+    GET /api/v1/units                     every unit (force, BCU, NPU, team)
+    GET /api/v1/measures                  the measures registry, with definitions
+    GET /api/v1/series?measure=ID&unit=UNIT_ID&from=YYYY-MM-DD&to=YYYY-MM-DD&grain=month
+                                          [&format=csv]
+
+`series` answers through `DataAccess.series`, the function the trend charts use, so the API
+and the charts cannot disagree. A bad parameter gets a 400 whose JSON body names the
+parameter and says why: {"error": "...", "parameter": "grain"}.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+import duckdb
+import flask
+import pandas as pd
+
+from dashboard import metrics
+from dashboard.data import OFFICER_OFF, UI_LEVELS, DataAccess, GrainUnavailable, family_of
+from dashboard.exports import to_csv
+from dashboard.periods import GRAINS, Period, buckets, parse_date, preset_period
+from etl.measures import MEASURES
+
+blueprint = flask.Blueprint("api_v1", __name__, url_prefix="/api/v1")
+
+
+def _one_version(view: Callable[[], flask.Response]) -> Callable[[], flask.Response]:
+    """Every number of one API response comes from one warehouse version."""
+
+    @functools.wraps(view)
+    def wrapper() -> flask.Response:
+        with _data().pinned():
+            return view()
+
+    return wrapper
+
+
+FORMATS = ("json", "csv")
+MAX_BUCKETS = 5000
+SERIES_PARAMS = ("measure", "unit", "from", "to", "grain", "format")
+
+
+class BadParameter(Exception):
+    def __init__(self, parameter: str, message: str) -> None:
+        super().__init__(message)
+        self.parameter = parameter
+        self.message = message
+
+
+def _data() -> DataAccess:
+    return flask.current_app.extensions["looking_glass_data"]
+
+
+def _clean(value: Any) -> Any:
+    """JSON-safe: NaN/NA -> null, dates -> ISO text, numpy scalars -> Python."""
+    if value is None:
+        return None
+    if isinstance(value, float):
+        return None if math.isnan(value) else value
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if hasattr(value, "item"):
+        return _clean(value.item())
+    if value is pd.NA or value is pd.NaT:
+        return None
+    return value
+
+
+def _rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{k: _clean(v) for k, v in row.items()} for row in frame.to_dict("records")]
+
+
+def _format() -> str:
+    fmt = flask.request.args.get("format", "json").strip().lower()
+    if fmt not in FORMATS:
+        raise BadParameter("format", f"format must be one of {', '.join(FORMATS)}; got {fmt!r}")
+    return fmt
+
+
+def _respond(payload: dict[str, Any], frame: pd.DataFrame, stem: str) -> flask.Response:
+    if _format() == "csv":
+        response = flask.Response(to_csv(frame), mimetype="text/csv")
+        response.headers["Content-Disposition"] = f'attachment; filename="{stem}.csv"'
+        return response
+    return flask.jsonify(payload)
+
+
+@blueprint.errorhandler(BadParameter)
+def _bad_parameter(exc: BadParameter) -> tuple[flask.Response, int]:
+    return flask.jsonify({"error": exc.message, "parameter": exc.parameter}), 400
+
+
+@blueprint.errorhandler(FileNotFoundError)
+def _no_warehouse(exc: FileNotFoundError) -> tuple[flask.Response, int]:
+    return flask.jsonify({"error": str(exc)}), 503
+
+
+@blueprint.errorhandler(duckdb.Error)
+def _read_error(exc: duckdb.Error) -> tuple[flask.Response, int]:
+    flask.current_app.logger.exception("API read failed")
+    return flask.jsonify({"error": f"the warehouse could not be read ({type(exc).__name__})"}), 500
+
+
+@blueprint.get("/units")
+@_one_version
+def units() -> flask.Response:
+    """Every unit a user may choose (officers excluded: access control is not built yet)."""
+    _format()
+    data = _data()
+    frame = data.units()
+    frame = frame[frame["level"].isin(UI_LEVELS)][
+        ["unit_id", "level", "parent_id", "force_id", "name", "population", "synthetic"]
+    ].reset_index(drop=True)
+    sources = {f: data.source_for(f) for f in frame["force_id"].unique()}
+    frame["source"] = [sources[f].source if sources[f] else None for f in frame["force_id"]]
+    frame["first_day"] = [sources[f].first if sources[f] else None for f in frame["force_id"]]
+    frame["last_day"] = [sources[f].as_of if sources[f] else None for f in frame["force_id"]]
+    frame["daily"] = [bool(sources[f] and sources[f].has_days) for f in frame["force_id"]]
+    payload = {"units": _rows(frame), "count": len(frame), "note": OFFICER_OFF}
+    return _respond(payload, frame, "looking-glass-units")
+
+
+@blueprint.get("/measures")
+@_one_version
+def measures() -> flask.Response:
+    _format()
+    rows = [
+        {
+            "id": m.id,
+            "label": m.label,
+            "domain": m.domain,
+            "description": m.description,
+            "numerator": m.numerator,
+            "denominator": m.denominator,
+            "per": m.per,
+            "denominator_rule": metrics.denominator_text(m),
+            "unit": metrics.unit_text(m),
+            "scale": m.scale,
+            "polarity": m.polarity,
+            "model": m.model,
+            "source": m.source,
+            "categories": ";".join(m.categories),
+            "column": m.column,
+            "target": m.target,
+            "headline": m.headline,
+            "dataset": getattr(m, "dataset", "crime"),
+            "aggregate": metrics.aggregate_kind(m),
+            "target_source": getattr(m, "target_source", None),
+        }
+        for m in MEASURES.values()
+    ]
+    frame = pd.DataFrame(rows)
+    payload = {
+        "measures": [{**r, "categories": r["categories"].split(";")} for r in rows],
+        "count": len(rows),
+    }
+    return _respond(payload, frame, "looking-glass-measures")
+
+
+def _date_param(name: str) -> date | None:
+    text = flask.request.args.get(name)
+    if text is None or not text.strip():
+        return None
+    try:
+        return parse_date(text)
+    except ValueError as exc:
+        raise BadParameter(name, f"{name}: {exc}") from None
+
+
+@blueprint.get("/series")
+@_one_version
+def series() -> flask.Response:
+    """The measure for one unit, bucket by bucket: value, numerator, denominator, interval."""
+    args = flask.request.args
+    unknown = sorted(set(args) - set(SERIES_PARAMS))
+    if unknown:
+        raise BadParameter(
+            unknown[0], f"unknown parameter {unknown[0]!r}; accepted: {', '.join(SERIES_PARAMS)}"
+        )
+    fmt = _format()
+    data = _data()
+    measure_id = (args.get("measure") or "").strip()
+    if not measure_id:
+        raise BadParameter("measure", "measure is required (a measure id from /api/v1/measures)")
+    if measure_id not in MEASURES:
+        raise BadParameter("measure", f"unknown measure {measure_id!r}; see /api/v1/measures for the ids")
+    measure = MEASURES[measure_id]
+    unit_id = (args.get("unit") or "").strip()
+    if not unit_id:
+        raise BadParameter("unit", "unit is required (a unit id from /api/v1/units)")
+    unit = data.unit(unit_id)
+    if unit is None:
+        raise BadParameter("unit", f"unknown unit {unit_id!r}; see /api/v1/units for the ids")
+    if unit.level not in UI_LEVELS:
+        raise BadParameter("unit", f"unit {unit_id!r} is an officer: {OFFICER_OFF}")
+    grain = (args.get("grain") or "month").strip()
+    if grain not in GRAINS:
+        raise BadParameter("grain", f"grain must be one of {', '.join(GRAINS)}; got {grain!r}")
+    source = data.source_for(unit.force_id, family_of(measure))
+    if source is None:
+        raise BadParameter("unit", f"no {measure.domain.lower()} data is loaded for {unit.force_id!r}")
+    default = preset_period("fytd", source.as_of)
+    start = _date_param("from") or default.start
+    end = _date_param("to") or default.end
+    if end < start:
+        raise BadParameter("to", f"to ({end}) is before from ({start})")
+    period = Period(start, end)
+    notes: list[str] = []
+    if not source.has_days:
+        if grain in ("day", "week"):
+            raise BadParameter(
+                "grain",
+                f"grain {grain!r} needs daily data, and {source.label} for "
+                f"{unit.force_id} has monthly data only: use month, quarter or fy",
+            )
+        if not period.whole_months:
+            period = period.to_whole_months()
+            notes.append("monthly data only: the range was widened to whole months")
+    n_buckets = len(buckets(period, grain)) if (period.end - period.start).days < 40000 else MAX_BUCKETS + 1
+    if n_buckets > MAX_BUCKETS:
+        raise BadParameter(
+            "grain",
+            f"{n_buckets} {grain} buckets is more than {MAX_BUCKETS}: "
+            "choose a longer grain or a shorter range",
+        )
+    if period.start < source.first or period.end > source.as_of:
+        notes.append(
+            f"data runs from {source.first} to {source.as_of}; buckets outside it are missing "
+            "(null), not zero"
+        )
+    try:
+        frame = data.series(measure.id, unit.unit_id, period.start, period.end, grain)
+    except GrainUnavailable as exc:  # pragma: no cover - checked above
+        raise BadParameter("grain", str(exc)) from None
+    frame = frame.drop(columns=["label"]).assign(label=frame["label"])
+    payload = {
+        "measure": measure.id,
+        "measure_label": measure.label,
+        "value_unit": metrics.unit_text(measure),
+        "unit": unit.unit_id,
+        "unit_name": unit.name,
+        "level": unit.level,
+        "from": period.start.isoformat(),
+        "to": period.end.isoformat(),
+        "grain": grain,
+        "source": source.source,
+        "source_label": source.label,
+        "as_of": source.as_of.isoformat(),
+        "synthetic": unit.synthetic,
+        "interval": "95%",
+        "notes": notes,
+        "rows": _rows(frame),
+    }
+    if fmt == "csv":
+        frame = frame.copy()
+        frame.insert(0, "measure", measure.id)
+        frame.insert(1, "unit", unit.unit_id)
+        frame.insert(2, "source", source.source)
+    stem = f"looking-glass-{measure.id}-{unit.unit_id.replace('/', '_')}-{period.start}-{period.end}-{grain}"
+    return _respond(payload, frame, stem)

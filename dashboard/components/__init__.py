@@ -1,0 +1,1 @@
+"""Controls and building blocks shared by the pages."""

@@ -1,0 +1,286 @@
+"""Building blocks every page uses: cards, grids, the view statement, palettes, figures.
+
+Data strings (unit names, file names, messages) are only ever passed to components as
+text, to AG Grid cells without HTML renderers, or escaped (`plot_text`) before they go into
+Plotly's text, which understands a few tags: nothing from the warehouse renders as HTML.
+"""
+
+from __future__ import annotations
+
+import html as _html
+import math
+from typing import Any
+
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+import numpy as np
+import pandas as pd
+from dash import dcc, html
+
+from dashboard.data import View
+
+# Okabe & Ito (2008) colour-blind-safe palette. Meaning is never carried by colour alone:
+# every coloured mark also has an arrow, a pattern or a word.
+BLUE = "#0072B2"
+ORANGE = "#E69F00"
+SKY = "#56B4E9"
+GREEN = "#009E73"
+VERMILLION = "#D55E00"
+PURPLE = "#CC79A7"
+GREY = "#666666"
+# Darker shades for TEXT on white, for WCAG AA contrast (>= 4.5:1): 5.5:1 and 7.4:1.
+WORSE_TEXT = "#B34700"
+BETTER_TEXT = "#005A8C"
+FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
+
+VERDICT_STYLE = {
+    "worse": {"color": WORSE_TEXT, "fontWeight": 600},
+    "better": {"color": BETTER_TEXT, "fontWeight": 600},
+}
+
+INTEGER_COLUMN = {
+    "type": "numericColumn",
+    # Thousands separators for reading; the value stays a number for sorting and CSV.
+    "valueFormatter": {"function": "params.value == null ? '' : params.value.toLocaleString('en-GB')"},
+}
+
+
+def decimal_column(places: int) -> dict[str, Any]:
+    return {
+        "type": "numericColumn",
+        "valueFormatter": {
+            "function": f"params.value == null ? '' : params.value.toLocaleString('en-GB', "
+            f"{{minimumFractionDigits: {places}, maximumFractionDigits: {places}}})"
+        },
+    }
+
+
+def plot_text(text: object) -> str:
+    """Escape a data string for Plotly titles, labels and hover text (it reads a few tags)."""
+    return _html.escape(str(text), quote=False)
+
+
+def records(
+    df: pd.DataFrame, months: tuple[str, ...] = (), times: tuple[str, ...] = (), days: tuple[str, ...] = ()
+) -> list[dict[str, Any]]:
+    """DataFrame -> JSON-safe rows: months as YYYY-MM, days as YYYY-MM-DD, NULL -> None."""
+    out = df.copy()
+    for col in months:
+        out[col] = pd.to_datetime(out[col]).dt.strftime("%Y-%m")
+    for col in days:
+        out[col] = pd.to_datetime(out[col]).dt.strftime("%Y-%m-%d")
+    for col in times:
+        out[col] = pd.to_datetime(out[col]).dt.strftime("%Y-%m-%d %H:%M:%S")
+    out = out.astype(object).where(out.notna(), None)
+    return out.to_dict("records")
+
+
+def grid(
+    grid_id: str,
+    df: pd.DataFrame,
+    columns: list[dict[str, Any]],
+    *,
+    months: tuple[str, ...] = (),
+    times: tuple[str, ...] = (),
+    days: tuple[str, ...] = (),
+    page_size: int | None = None,
+    fit: bool = True,
+    row_id: str | None = None,
+) -> dag.AgGrid:
+    """A read-only AG Grid of a small frame (sortable, filterable, text selectable)."""
+    options: dict[str, Any] = {"domLayout": "autoHeight", "enableCellTextSelection": True}
+    if page_size:
+        options.update(pagination=True, paginationPageSize=page_size, paginationPageSizeSelector=False)
+    extra: dict[str, Any] = {}
+    if row_id:
+        extra["getRowId"] = f"params.data.{row_id}"
+    return dag.AgGrid(
+        id=grid_id,
+        rowData=records(df, months=months, times=times, days=days),
+        columnDefs=columns,
+        defaultColDef={"sortable": True, "filter": True, "resizable": True, "minWidth": 110},
+        # Few columns: share the width. Many (the load log): size to content and scroll.
+        columnSize="responsiveSizeToFit" if fit else "autoSize",
+        dashGridOptions=options,
+        style={"height": None},
+        **extra,
+    )
+
+
+def csv_button(export_id: str, label: str = "Download CSV") -> dbc.Button:
+    """A button that downloads, as CSV, exactly the data of the chart or table `export_id`
+    (see dashboard/exports.py)."""
+    return dbc.Button(
+        label,
+        id={"type": "csv", "export": export_id},
+        color="secondary",
+        outline=True,
+        size="sm",
+        className="ms-2 text-nowrap",
+    )
+
+
+def section(
+    title: Any, body: Any, *, note: Any = None, action: Any = None, card_id: str | None = None
+) -> dbc.Card:
+    header: list[Any] = [html.H2(title, className="h5 mb-0")]
+    if action is not None:
+        actions = [a for a in action if a is not None] if isinstance(action, (list, tuple)) else [action]
+        header.append(html.Div(actions, className="d-flex align-items-center"))
+    children: list[Any] = []
+    if note:
+        children.append(html.P(note, className="text-body-secondary small"))
+    # Extend, never nest: dash-renderer does not render a list inside a children list.
+    if isinstance(body, (list, tuple)):
+        children.extend(b for b in body if b is not None)
+    else:
+        children.append(body)
+    extra = {"id": card_id} if card_id else {}
+    return dbc.Card(
+        [
+            dbc.CardHeader(header, className="d-flex justify-content-between align-items-center gap-2"),
+            dbc.CardBody(children),
+        ],
+        className="mb-4",
+        **extra,
+    )
+
+
+def page_header(title: str, view: View | None, *, with_measure: bool = True) -> list[Any]:
+    """The page title, the one-line statement of what is shown, and any notes."""
+    out: list[Any] = [html.H1(title, className="h3 mb-1")]
+    if view is not None:
+        out.append(
+            html.P(view.statement(with_measure), id="view-statement", className="text-body-secondary mb-1")
+        )
+        out.append(
+            html.P(
+                f"Data as of {view.as_of_text.removeprefix('data to ')}.",
+                className="small text-body-secondary mb-2",
+                id="as-of",
+            )
+        )
+        if any(u.synthetic for u in view.path):
+            out.append(
+                dbc.Badge(
+                    "Synthetic demo data: not real police figures",
+                    color="warning",
+                    text_color="dark",
+                    className="mb-2",
+                    id="synthetic-badge",
+                )
+            )
+        for note in view.notes:
+            out.append(dbc.Alert(note, color="warning", className="py-2 small mb-2"))
+    return out
+
+
+# Figures are plain dicts (Plotly's JSON schema), not plotly.graph_objects: building a
+# go.Figure validates and deep-copies its template, which cost ~30 ms a figure, a third of
+# the interaction budget. The quiet look of Plotly's 'simple_white' is set here by hand.
+_AXIS = {
+    "showline": True,
+    "linecolor": "#444444",
+    "ticks": "outside",
+    "tickcolor": "#444444",
+    "showgrid": False,
+    "zeroline": False,
+    "automargin": True,
+}
+
+
+def values(series: Any) -> list[Any]:
+    """A column as a JSON-safe list (NaN -> None, numpy scalars -> Python)."""
+    if isinstance(series, (pd.Series, np.ndarray)) and series.dtype.kind in "fiub":
+        arr = np.asarray(series, dtype=float) if series.dtype.kind == "f" else np.asarray(series)
+        if arr.dtype.kind != "f" or not np.isnan(arr).any():
+            return arr.tolist()  # fast path: no NaN to replace
+    out = []
+    for v in list(series):
+        if v is None:
+            out.append(None)
+        elif isinstance(v, float) and math.isnan(v):
+            out.append(None)
+        elif hasattr(v, "item"):
+            item = v.item()
+            out.append(None if isinstance(item, float) and math.isnan(item) else item)
+        else:
+            out.append(v)
+    return out
+
+
+def empty_figure(message: str) -> dict[str, Any]:
+    return {
+        "data": [],
+        "layout": {
+            "annotations": [
+                {
+                    "text": plot_text(message),
+                    "showarrow": False,
+                    "x": 0.5,
+                    "y": 0.5,
+                    "xref": "paper",
+                    "yref": "paper",
+                    "font": {"size": 14},
+                }
+            ],
+            "xaxis": {"visible": False},
+            "yaxis": {"visible": False},
+            "height": 200,
+            "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
+            "paper_bgcolor": "#ffffff",
+            "plot_bgcolor": "#ffffff",
+        },
+    }
+
+
+def figure(
+    traces: list[dict[str, Any]],
+    title: str,
+    subtitle: str,
+    *,
+    height: int = 380,
+    xaxis: dict[str, Any] | None = None,
+    yaxis: dict[str, Any] | None = None,
+    **layout: Any,
+) -> dict[str, Any]:
+    """A figure with a title stating the finding (escaped), a subtitle with the units and the
+    data-as-of date, and a quiet, print-friendly style."""
+    base: dict[str, Any] = {
+        "title": {
+            "text": f"{plot_text(title)}<br><sup>{plot_text(subtitle)}</sup>",
+            "x": 0.01,
+            "xanchor": "left",
+            "font": {"size": 15},
+        },
+        "font": {"family": FONT, "size": 12, "color": "#212529"},
+        "height": height,
+        "margin": {"l": 60, "r": 20, "t": 70, "b": 50},
+        "legend": {"orientation": "h", "yanchor": "top", "y": -0.15, "x": 0},
+        "hoverlabel": {"font": {"family": FONT}},
+        "paper_bgcolor": "#ffffff",
+        "plot_bgcolor": "#ffffff",
+        "xaxis": {**_AXIS, **(xaxis or {})},
+        "yaxis": {**_AXIS, **(yaxis or {})},
+    }
+    base.update(layout)
+    return {"data": traces, "layout": base}
+
+
+def graph(graph_id: str, fig: dict[str, Any]) -> Any:
+    return dcc.Graph(
+        id=graph_id,
+        figure=fig,
+        config={
+            "displaylogo": False,
+            "responsive": True,
+            "toImageButtonOptions": {"format": "png", "filename": graph_id},
+        },
+    )
+
+
+def finite(v: Any) -> bool:
+    try:
+        return v is not None and not math.isnan(float(v))
+    except (TypeError, ValueError):
+        return False

@@ -1,0 +1,368 @@
+"""A measure's numbers: numerator, denominator, value, interval, change against last year.
+
+Pure functions over the registry (`etl.measures`) and the statistics (`dashboard.stats`):
+no SQL, no Dash. The data layer (`dashboard/data.py`) feeds them cube rows; the pages and
+the API show what they return, so a chart, its CSV and the API always agree.
+
+Denominators, exactly:
+- crime measures, per = 'none': the value is the count (crimes, incidents, detections).
+- per = 'population': crimes per 1,000 residents IN THE PERIOD SHOWN, not annualised: a
+  month's rate is about a twelfth of a year's. The denominator is the unit's resident
+  population (dim_unit.population).
+- per = 'crimes': a proportion of recorded crimes (the sanction detection rate); the
+  denominator is the crime count of the same categories.
+- service measures (satisfaction, calls, PVP, workforce): numerator and denominator are
+  the registry's num_sql / den_sql, summed over the period (or, for stocks with
+  aggregate = 'latest', taken from the last month of the period).
+
+Intervals (95%): exact Poisson for counts and rates (Garwood), Wilson for proportions, a t
+interval for means (model 'mean'), none for censuses (model 'none').
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import pandas as pd
+from scipy import stats as sps
+
+from dashboard import stats
+from etl.measures import MEASURES, Measure
+
+# What the denominator is, in the words shown on screen and in the API.
+DENOMINATOR_TEXT = {
+    "none": "none (a count)",
+    "population": "resident population (per 1,000 residents in the period shown, not annualised)",
+    "crimes": "recorded crimes of the same categories",
+}
+
+
+def headline_ids() -> tuple[str, ...]:
+    """Headline measures, in registry order (read at call time: the registry grows)."""
+    return tuple(m.id for m in MEASURES.values() if m.headline)
+
+
+def headline_measures() -> list[Measure]:
+    return [MEASURES[i] for i in headline_ids()]
+
+
+def is_crime(measure: Measure) -> bool:
+    return getattr(measure, "dataset", "crime") == "crime"
+
+
+def has_denominator(measure: Measure) -> bool:
+    if is_crime(measure):
+        return measure.per in ("population", "crimes")
+    return getattr(measure, "den_sql", None) is not None
+
+
+def aggregate_kind(measure: Measure) -> str:
+    """'sum' (flows: add up over time) or 'latest' (stocks: the last snapshot)."""
+    return getattr(measure, "aggregate", "sum")
+
+
+def denominator_text(measure: Measure) -> str:
+    if is_crime(measure):
+        return DENOMINATOR_TEXT[measure.per]
+    if measure.denominator is None:
+        return DENOMINATOR_TEXT["none"]
+    return measure.denominator
+
+
+def unit_text(measure: Measure) -> str:
+    """The value's unit as a label says it ('per 1,000 population in the period ...')."""
+    if is_crime(measure) and measure.per == "population":
+        return f"{measure.unit} in the period (not annualised)"
+    return measure.unit
+
+
+def _whole(x: float) -> bool:
+    return x is not None and math.isfinite(x) and float(x) == math.floor(x) and x >= 0
+
+
+def _missing(x: object) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x)) or bool(pd.isna(x))
+
+
+# -- value and interval ------------------------------------------------------------------
+
+
+def value(measure: Measure, numerator: float, denominator: float) -> float:
+    """The number shown: a count, a rate, a percentage or a mean."""
+    if _missing(numerator):
+        return math.nan
+    if not has_denominator(measure):
+        return float(numerator)
+    if _missing(denominator) or not denominator:
+        return math.nan
+    if getattr(measure, "model", "") == "mean":
+        return numerator / denominator
+    return numerator / denominator * measure.scale
+
+
+@functools.lru_cache(maxsize=65536)
+def _poisson(k: int) -> tuple[float, float]:
+    return stats.poisson_interval(k)
+
+
+@functools.lru_cache(maxsize=65536)
+def _wilson(k: int, n: int) -> tuple[float, float]:
+    return stats.wilson_interval(k, n)
+
+
+def mean_interval(total: float, n: float, total_sq: float, conf: float = 0.95) -> tuple[float, float]:
+    """t interval for a mean from its sums: mean = total/n, sd^2 = (total_sq - total^2/n)/(n-1)
+    (the method etl/measures_services.py documents for model 'mean'). NaN below 2 values."""
+    if _missing(total_sq) or _missing(n) or n < 2:
+        return (math.nan, math.nan)
+    mean = total / n
+    var = max((total_sq - total * total / n) / (n - 1), 0.0)
+    half = float(sps.t.ppf(1 - (1 - conf) / 2, n - 1)) * math.sqrt(var / n)
+    return (mean - half, mean + half)
+
+
+def interval(
+    measure: Measure, numerator: float, denominator: float, num2: float | None = None
+) -> tuple[float, float]:
+    """95% interval of the value, in the value's own units (NaN when it has none)."""
+    nan = (math.nan, math.nan)
+    if _missing(numerator):
+        return nan
+    model = getattr(measure, "model", "poisson")
+    if model == "none":
+        return nan
+    if model == "mean":
+        return mean_interval(numerator, denominator, num2) if not _missing(denominator) else nan
+    if not _whole(numerator):
+        return nan
+    k = int(numerator)
+    if not has_denominator(measure):
+        return _poisson(k)
+    if _missing(denominator) or not denominator or denominator <= 0:
+        return nan
+    if model == "binomial":
+        if not _whole(denominator) or k > denominator:
+            return nan
+        lo, hi = _wilson(k, int(denominator))
+        return (lo * measure.scale, hi * measure.scale)
+    lo, hi = _poisson(k)
+    return (lo / denominator * measure.scale, hi / denominator * measure.scale)
+
+
+def add_values(measure: Measure, frame: pd.DataFrame) -> pd.DataFrame:
+    """Add value, lower, upper columns to a frame with numerator, denominator (and num2)."""
+    out = frame.copy()
+    num2s = out["num2"] if "num2" in out else [math.nan] * len(out)
+    vals, los, his = [], [], []
+    for num, den, sq in zip(out["numerator"], out["denominator"], num2s, strict=True):
+        vals.append(value(measure, num, den))
+        lo, hi = interval(measure, num, den, sq)
+        los.append(lo)
+        his.append(hi)
+    out["value"] = vals
+    out["lower"] = los
+    out["upper"] = his
+    return out
+
+
+# -- aggregation over time ---------------------------------------------------------------------
+
+
+def combine_tuples(measure: Measure, rows: list[tuple]) -> tuple[float, float, float]:
+    """(numerator, denominator, num2) of base rows (t, num, den, num2) over a span of time:
+    summed for flows, the last snapshot for stocks (aggregate = 'latest'). No rows: zero
+    counts (and a zero denominator, so a rate is undefined rather than zero)."""
+    if not rows:
+        return (0.0, 0.0 if has_denominator(measure) else math.nan, math.nan)
+    if aggregate_kind(measure) == "latest":
+        last = max(r[0] for r in rows)
+        rows = [r for r in rows if r[0] == last]
+    num = math.fsum(r[1] for r in rows)
+    dens = [r[2] for r in rows if not _missing(r[2])]
+    sqs = [r[3] for r in rows if len(r) > 3 and not _missing(r[3])]
+    return (num, math.fsum(dens) if dens else math.nan, math.fsum(sqs) if sqs else math.nan)
+
+
+def combine(measure: Measure, rows: pd.DataFrame) -> tuple[float, float, float]:
+    """`combine_tuples` for a frame with columns t, num, den, num2."""
+    cols = [rows["t"], rows["num"], rows["den"], rows["num2"] if "num2" in rows else [math.nan] * len(rows)]
+    return combine_tuples(measure, list(zip(*cols, strict=True)))
+
+
+# -- change against last year, targets ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """This period against the same period last year, read for the PIM.
+
+    `abs_change` and `pct_change` are in the units shown on screen (for a percentage measure
+    `abs_change` is in percentage points); `change` is the test from dashboard.stats.
+    """
+
+    change: stats.Change | None
+    verdict: str  # 'worse' | 'better' | 'no significant change' | 'changed' | 'not tested' | 'no data'
+    arrow: str  # '▲' | '▼' | '▶' | ''
+    text: str  # e.g. '▲ +12.0%: worse, significant (p = 0.003)'
+    abs_change: float = math.nan
+    pct_change: float = math.nan
+
+    @property
+    def p_value(self) -> float:
+        return self.change.p_value if self.change is not None else math.nan
+
+
+def _welch(n1: float, d1: float, s1: float, n0: float, d0: float, s0: float) -> stats.Change | None:
+    """Welch's t-test of two means from their sums (model 'mean')."""
+    if min(d1, d0) < 2 or _missing(s1) or _missing(s0):
+        return None
+    m1, m0 = n1 / d1, n0 / d0
+    v1 = max((s1 - n1 * n1 / d1) / (d1 - 1), 0.0)
+    v0 = max((s0 - n0 * n0 / d0) / (d0 - 1), 0.0)
+    if v1 == 0 and v0 == 0:
+        p = 1.0 if m1 == m0 else 0.0
+    else:
+        p = float(
+            sps.ttest_ind_from_stats(m1, math.sqrt(v1), d1, m0, math.sqrt(v0), d0, equal_var=False).pvalue
+        )
+    diff = m1 - m0
+    sig = p < 0.05
+    return stats.Change(
+        m1,
+        m0,
+        diff,
+        None if m0 == 0 else 100 * diff / m0,
+        p,
+        sig,
+        ("up" if diff > 0 else "down") if sig else "none",
+        "welch_t",
+    )
+
+
+def compare(
+    measure: Measure,
+    num1: float,
+    den1: float,
+    num0: float | None,
+    den0: float | None,
+    num2_1: float | None = None,
+    num2_0: float | None = None,
+) -> Comparison:
+    """Test this period against the same period last year, polarity-aware (never a bare
+    percentage).
+
+    Counts: the exact conditional test (stats.compare_counts), with the denominators as
+    exposures for rates (the same population in both periods for crime per 1,000).
+    Proportions: stats.compare_proportions. Means: Welch's t-test. Censuses (model 'none')
+    and non-whole counts are not tested: the change is shown and said to be untested.
+    """
+    if _missing(num0):
+        return Comparison(None, "no data", "", "no data for the same period last year")
+    if _missing(num1):
+        return Comparison(None, "no data", "", "no data for this period")
+    v1, v0 = value(measure, num1, den1), value(measure, num0, den0)
+    if _missing(v1) or _missing(v0):
+        why = (
+            "no population for this unit"
+            if is_crime(measure) and measure.per == "population"
+            else "no data for this unit"
+        )
+        return Comparison(None, "no data", "", why)
+    diff = v1 - v0
+    pct = math.nan if not v0 else diff / v0 * 100
+    arrow = "▲" if diff > 0 else "▼" if diff < 0 else "▶"
+    if getattr(measure, "unit", "") == "%":
+        size = f"{diff:+.1f} points"
+    elif math.isnan(pct):
+        size = "from none"
+    else:
+        size = f"{pct:+.1f}%"
+    model = getattr(measure, "model", "poisson")
+    change: stats.Change | None
+    if model == "binomial" and all(_whole(x) for x in (num1, den1, num0, den0)) and den1 and den0:
+        change = stats.compare_proportions(int(num1), int(den1), int(num0), int(den0))
+    elif model == "poisson" and _whole(num1) and _whole(num0):
+        if has_denominator(measure) and not (is_crime(measure) and measure.per == "population"):
+            change = stats.compare_counts(int(num1), int(num0), float(den1), float(den0))
+        else:
+            change = stats.compare_counts(int(num1), int(num0))
+    elif model == "mean":
+        change = _welch(
+            num1,
+            den1,
+            num2_1 if num2_1 is not None else math.nan,
+            num0,
+            den0,
+            num2_0 if num2_0 is not None else math.nan,
+        )
+    else:
+        change = None
+    if change is None:
+        return Comparison(
+            None,
+            "not tested",
+            arrow,
+            f"{arrow} {size} (not tested: "
+            + ("a census, not a sample)" if model == "none" else "no test for these data)"),
+            diff,
+            pct,
+        )
+    p = f"p = {change.p_value:.3f}" if change.p_value >= 0.001 else "p < 0.001"
+    if not change.significant:
+        verdict, text = "no significant change", f"{arrow} {size}, not significant ({p})"
+    elif measure.polarity == "neutral":
+        verdict, text = "changed", f"{arrow} {size}, significant ({p})"
+    else:
+        good = (diff > 0) == (measure.polarity == "up")
+        verdict = "better" if good else "worse"
+        text = f"{arrow} {size}: {verdict}, significant ({p})"
+    return Comparison(change, verdict, arrow, text, diff, pct)
+
+
+def target_met(measure: Measure, val: float) -> bool | None:
+    """Whether the value meets the registry's target (None when there is no target).
+    Targets are in the measure's display unit (90.0 means 90%)."""
+    if measure.target is None or _missing(val):
+        return None
+    if measure.polarity == "up":
+        return val >= measure.target
+    if measure.polarity == "down":
+        return val <= measure.target
+    return None
+
+
+# -- formatting ----------------------------------------------------------------------------
+
+
+def fmt(measure: Measure, v: float | None) -> str:
+    """A value as the page shows it: '1,234', '12.3', '24.5%'; '–' for none."""
+    if _missing(v):
+        return "–"
+    if measure.unit == "%":
+        return f"{v:.1f}%"
+    if not has_denominator(measure) and float(v).is_integer():
+        return f"{v:,.0f}"
+    return f"{v:,.2f}" if abs(v) < 10 else f"{v:,.1f}"
+
+
+def fmt_interval(measure: Measure, lo: float, hi: float) -> str:
+    """'6,352 to 6,669' (a count's interval rounded outwards to whole numbers)."""
+    if _missing(lo) or _missing(hi):
+        return ""
+    if not has_denominator(measure) and measure.unit != "%":
+        return f"{math.floor(lo):,} to {math.ceil(hi):,}"
+    return f"{fmt(measure, lo)} to {fmt(measure, hi)}"
+
+
+def measures_by_domain() -> dict[str, list[Measure]]:
+    out: dict[str, list[Measure]] = {}
+    for m in MEASURES.values():
+        out.setdefault(m.domain, []).append(m)
+    return out
+
+
+def categories_of(measures: Iterable[Measure]) -> list[str]:
+    return sorted({c for m in measures for c in m.categories})

@@ -1,0 +1,218 @@
+"""The PIM front page: every headline measure for the chosen unit and period, exceptions first.
+
+For each measure: the value with its 95% interval, the same period last year, the change
+with its significance test (never a bare percentage), the target and whether it is met, and
+a 13-month sparkline. A row links to that measure's drill-down for the same unit and period.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import dash_bootstrap_components as dbc
+import pandas as pd
+from dash import dcc, html
+
+from dashboard import metrics
+from dashboard.components.common import VERDICT_STYLE, csv_button, page_header, section
+from dashboard.components.controls import controls
+from dashboard.components.sparkline import sparkline
+from dashboard.data import DataAccess, View
+from dashboard.exports import export
+from etl.measures import MEASURES
+
+PATH = "/scorecard"
+TITLE = "Scorecard"
+
+
+def process_data(data: DataAccess, view: View) -> pd.DataFrame:
+    """The scorecard rows for the view's unit and period (see DataAccess.scorecard)."""
+    return data.scorecard(view.unit.unit_id, view.period.start, view.period.end)
+
+
+def summary(df: pd.DataFrame, view: View) -> str:
+    """One sentence a chief officer can read first: how many measures are exceptions."""
+    rows = [
+        r for r in df[["label", "verdict", "target_met"]].itertuples(index=False) if r.verdict != "not loaded"
+    ]
+    if not rows:
+        return f"No data is loaded for {view.unit.title}."
+    worse = [r.label for r in rows if r.verdict == "worse"]
+    better = [r.label for r in rows if r.verdict == "better"]
+    missed = [r.label for r in rows if r.target_met is False]
+    nodata = sum(r.verdict == "no data" for r in rows)
+    parts = [f"{view.unit.title}, {view.period.label}: "]
+    if worse:
+        parts.append(
+            f"{len(worse)} of {len(rows)} headline measures are significantly worse than the "
+            f"same period last year ({', '.join(worse)})"
+        )
+    else:
+        parts.append(
+            f"none of the {len(rows)} headline measures is significantly worse than the same period last year"
+        )
+    if better:
+        parts.append(f"; {len(better)} significantly better ({', '.join(better)})")
+    if missed:
+        parts.append(f"; {len(missed)} miss their target ({', '.join(missed)})")
+    if nodata:
+        parts.append(f"; {nodata} cannot be compared (no data for last year or no population)")
+    return "".join(parts) + "."
+
+
+def _verdict_cell(row: pd.Series) -> Any:
+    style = VERDICT_STYLE.get(row["verdict"], {})
+    return html.Span(row["change_text"], style=style)
+
+
+def _target_cell(row: pd.Series, measure_id: str) -> Any:
+    measure = MEASURES[measure_id]
+    if row["target_met"] is None or (isinstance(row["target_met"], float) and math.isnan(row["target_met"])):
+        return html.Span("none set", className="text-body-secondary")
+    met = bool(row["target_met"])
+    return html.Span(
+        [("✔ met" if met else "✘ not met"), f" (target {metrics.fmt(measure, row['target'])})"],
+        style=VERDICT_STYLE["better" if met else "worse"],
+    )
+
+
+def create_table(df: pd.DataFrame, view: View) -> Any:
+    """The scorecard as a plain, printable table (one row per measure)."""
+    spans = [m for m in df["spark_months"] if len(m)]
+    header = html.Thead(
+        html.Tr(
+            [
+                html.Th("Measure"),
+                html.Th("Value (95% interval)", className="text-end"),
+                html.Th("Same period last year", className="text-end"),
+                html.Th("Change on last year"),
+                html.Th("Target"),
+                html.Th("13 months to " + (f"{spans[0][-1]:%b %Y}" if spans else "")),
+                # The measure name links to the same place: on narrow screens and paper, this goes.
+                html.Th("", className="d-none d-xl-table-cell"),
+            ]
+        )
+    )
+    body = []
+    for i, row in df.iterrows():
+        measure = MEASURES[row["measure_id"]]
+        href = view.state.href("/drill-down", measure=measure.id)
+        months = row["spark_months"]
+        spark_alt = (
+            (
+                f"{measure.label}, {months[0]:%b %Y} to {months[-1]:%b %Y}: "
+                + ", ".join(metrics.fmt(measure, v) for v in row["spark"])
+            )
+            if len(months)
+            else ""
+        )
+        exception = bool(row["exception"])
+        body.append(
+            html.Tr(
+                [
+                    html.Td(
+                        [
+                            dcc.Link(measure.label, href=href, className="fw-semibold"),
+                            html.Div(metrics.unit_text(measure), className="small text-body-secondary"),
+                            dbc.Badge("Exception", color="danger", className="ms-0 mt-1")
+                            if exception
+                            else None,
+                        ]
+                    ),
+                    html.Td(
+                        [
+                            html.Div(metrics.fmt(measure, row["value"]), className="fs-5"),
+                            html.Div(
+                                metrics.fmt_interval(measure, row["lower"], row["upper"]),
+                                className="small text-body-secondary",
+                            ),
+                        ],
+                        className="text-end",
+                    ),
+                    html.Td(metrics.fmt(measure, row["previous"]), className="text-end"),
+                    html.Td(_verdict_cell(row)),
+                    html.Td(_target_cell(row, measure.id)),
+                    html.Td(sparkline(row["spark"], spark_alt)),
+                    html.Td(
+                        dcc.Link(
+                            "Drill down ›",
+                            href=href,
+                            className="text-nowrap",
+                            id={"type": "scorecard-drill", "measure": measure.id},
+                        ),
+                        className="d-none d-xl-table-cell",
+                    ),
+                ],
+                className="exception-row" if exception else None,
+                id={"type": "scorecard-row", "index": int(i)},
+            )
+        )
+    return dbc.Table(
+        [header, html.Tbody(body)],
+        hover=True,
+        responsive=True,
+        className="align-middle mb-0",
+        id="scorecard-table",
+    )
+
+
+@export("scorecard")
+def export_scorecard(data: DataAccess, view: View) -> tuple[pd.DataFrame, str]:
+    """Exactly the table: one row per measure, the sparkline's 13 values as columns."""
+    df = process_data(data, view)
+    flat = df.drop(columns=["spark_months", "spark"]).copy()
+    flat.insert(0, "unit_id", view.unit.unit_id)
+    flat.insert(1, "period_start", view.period.start)
+    flat.insert(2, "period_end", view.period.end)
+    if not df.empty:
+        for j, month in enumerate(df["spark_months"].iloc[0]):
+            flat[f"spark_{month:%Y-%m}"] = [s[j] for s in df["spark"]]
+    return flat, "scorecard"
+
+
+def layout(data: DataAccess, view: View) -> list[Any]:
+    full = process_data(data, view)
+    df = full[full["verdict"] != "not loaded"].reset_index(drop=True)
+    absent = full[full["verdict"] == "not loaded"]
+    exceptions = int(df["exception"].sum()) if not df.empty else 0
+    lead = dbc.Alert(
+        summary(df, view),
+        color="warning" if exceptions else "light",
+        className="border",
+        id="scorecard-summary",
+    )
+    how = html.P(
+        [
+            "Exceptions first: measures significantly worse than the same period last year "
+            "(polarity-aware: a rise in crime is worse, a rise in detections better), then targets "
+            "missed. ▲▼ show the direction of the change; the words say whether it is better or "
+            "worse and whether it is beyond chance (exact test, 95%). Intervals are exact Poisson "
+            "for counts and rates, Wilson for percentages. SPC status and MSF position join this "
+            "table with the Early warning and Compare pages.",
+        ],
+        className="small text-body-secondary",
+    )
+    table = create_table(df, view) if not df.empty else html.P("No data.")
+    missing = (
+        html.P(
+            "Headline measures with no data loaded for this force: "
+            + "; ".join(f"{r['label']} ({r['domain'].lower()})" for _, r in absent.iterrows())
+            + ".",
+            className="small text-body-secondary",
+            id="scorecard-not-loaded",
+        )
+        if not absent.empty
+        else None
+    )
+    return [
+        *page_header(TITLE, view, with_measure=False),
+        controls(data, view),
+        lead,
+        section(
+            f"Headline measures, {view.unit.title}",
+            [table, missing, how],
+            action=csv_button("scorecard"),
+            card_id="scorecard-card",
+        ),
+    ]

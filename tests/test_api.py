@@ -1,0 +1,188 @@
+"""The data API (/api/v1): units, measures, series as JSON and CSV, 400s that name the
+parameter, and CSV that Excel cannot mistake for formulas."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from pathlib import Path
+
+import flask.testing
+import pytest
+from dashboard_support import demo_facts, demo_link, raw_counts, real_link
+
+from dashboard.app import create_app
+from dashboard.exports import excel_safe, to_csv
+from etl.measures import MEASURES
+
+FY = "from=2007-04-01&to=2008-03-31"
+
+
+@pytest.fixture(scope="module")
+def client() -> flask.testing.FlaskClient:
+    app = create_app(demo_link())
+    yield app.server.test_client()
+    app.server.extensions["looking_glass_reader"].close()
+
+
+def _csv(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_units(client: flask.testing.FlaskClient) -> None:
+    body = client.get("/api/v1/units").get_json()
+    units = demo_facts().units
+    levels = {u["level"] for u in body["units"]}
+    assert levels == {"force", "bcu", "npu", "team"}  # no officers: access control comes first
+    cheshire = [u for u in body["units"] if u["force_id"] == "cheshire"]
+    assert len(cheshire) == int((units["level"] != "officer").sum())
+    widnes = next(u for u in body["units"] if u["unit_id"] == "cheshire/northern/widnes")
+    assert widnes["population"] == int(
+        units.set_index("unit_id").at["cheshire/northern/widnes", "population"]
+    )
+    assert widnes["source"] == "demo" and widnes["daily"] is True and widnes["synthetic"] is True
+    assert "access control" in body["note"]
+    rows = _csv(client.get("/api/v1/units?format=csv").get_data(as_text=True))
+    assert len(rows) == body["count"]
+
+
+def test_measures(client: flask.testing.FlaskClient) -> None:
+    body = client.get("/api/v1/measures").get_json()
+    assert {m["id"] for m in body["measures"]} == set(MEASURES)
+    rate = next(m for m in body["measures"] if m["id"] == "crime_per_1000")
+    assert rate["per"] == "population" and "not annualised" in rate["denominator_rule"]
+    assert rate["polarity"] == "down" and rate["categories"][0] in MEASURES["crime_per_1000"].categories
+    resp = client.get("/api/v1/measures?format=csv")
+    assert resp.mimetype == "text/csv" and len(_csv(resp.get_data(as_text=True))) == len(MEASURES)
+
+
+def test_series_json_is_the_facts(client: flask.testing.FlaskClient) -> None:
+    body = client.get(
+        f"/api/v1/series?measure=sanction_detection_rate&unit=cheshire/eastern/crewe&{FY}&grain=quarter"
+    ).get_json()
+    c = demo_facts().crimes
+    c = c[(c["npu_id"] == "cheshire/eastern/crewe") & ~c["is_asb"] & (c["date"] >= "2007-04-01")]
+    q = c.groupby(c["date"].dt.quarter).agg(n=("sanction", "size"), sd=("sanction", "sum"))
+    # calendar quarter 2 = Apr-Jun = Q1 of the financial year
+    want = [q.loc[i] for i in (2, 3, 4, 1)]
+    assert [r["label"] for r in body["rows"]] == ["Q1 2007/08", "Q2 2007/08", "Q3 2007/08", "Q4 2007/08"]
+    assert [r["numerator"] for r in body["rows"]] == [float(w["sd"]) for w in want]
+    assert [r["denominator"] for r in body["rows"]] == [float(w["n"]) for w in want]
+    first = body["rows"][0]
+    assert first["value"] == pytest.approx(first["numerator"] / first["denominator"] * 100)
+    assert first["lower"] < first["value"] < first["upper"]
+    assert body["source"] == "demo" and body["as_of"] == "2008-03-31" and body["synthetic"] is True
+    assert body["from"] == "2007-04-01" and body["to"] == "2008-03-31" and body["grain"] == "quarter"
+
+
+def test_series_csv_is_the_json(client: flask.testing.FlaskClient) -> None:
+    url = f"/api/v1/series?measure=crime_burglary&unit=cheshire/western&{FY}&grain=month"
+    rows = client.get(url).get_json()["rows"]
+    resp = client.get(url + "&format=csv")
+    assert resp.mimetype == "text/csv"
+    assert "attachment" in resp.headers["Content-Disposition"]
+    got = _csv(resp.get_data(as_text=True))
+    assert [float(r["numerator"]) for r in got] == [r["numerator"] for r in rows]
+    assert [r["period_start"] for r in got] == [r["period_start"] for r in rows]
+    assert {r["unit"] for r in got} == {"cheshire/western"}
+
+
+def test_defaults_and_monthly_widening(client: flask.testing.FlaskClient) -> None:
+    body = client.get("/api/v1/series?measure=total_crime&unit=cheshire").get_json()
+    assert (body["from"], body["to"], body["grain"]) == ("2007-04-01", "2008-03-31", "month")
+    body = client.get("/api/v1/series?measure=total_crime&unit=kent&from=2007-05-10&to=2007-06-10").get_json()
+    assert (body["from"], body["to"]) == ("2007-05-01", "2007-06-30") and body["notes"]
+    body = client.get(
+        "/api/v1/series?measure=total_crime&unit=cheshire&from=2005-01-01&to=2006-06-30&grain=quarter"
+    ).get_json()
+    assert body["rows"][0]["missing"] is True and body["rows"][0]["value"] is None  # before the data
+    assert body["notes"]
+
+
+@pytest.mark.parametrize(
+    ("query", "parameter", "words"),
+    [
+        ("unit=cheshire", "measure", "required"),
+        ("measure=nope&unit=cheshire", "measure", "unknown measure"),
+        ("measure=total_crime", "unit", "required"),
+        ("measure=total_crime&unit=atlantis", "unit", "unknown unit"),
+        ("measure=total_crime&unit=cheshire&grain=hour", "grain", "grain must be one of"),
+        ("measure=total_crime&unit=kent&grain=week", "grain", "monthly data only"),
+        ("measure=total_crime&unit=cheshire&from=2007-02-30", "from", "not a date"),
+        ("measure=total_crime&unit=cheshire&to=yesterday", "to", "not a date"),
+        ("measure=total_crime&unit=cheshire&from=2008-01-01&to=2007-01-01", "to", "before from"),
+        ("measure=total_crime&unit=cheshire&format=xlsx", "format", "format must be"),
+        ("measure=total_crime&unit=cheshire&form=2007-01-01", "form", "unknown parameter"),
+        ("measure=total_crime&unit=cheshire&from=1900-01-01&grain=day", "grain", "more than"),
+    ],
+)
+def test_bad_parameters_get_a_400_naming_them(
+    client: flask.testing.FlaskClient, query: str, parameter: str, words: str
+) -> None:
+    resp = client.get(f"/api/v1/series?{query}")
+    assert resp.status_code == 400
+    body = resp.get_json()
+    assert body["parameter"] == parameter and words in body["error"]
+
+
+def test_officers_are_refused(client: flask.testing.FlaskClient) -> None:
+    officer = demo_facts().crimes["officer_id"].iloc[0]
+    resp = client.get(f"/api/v1/series?measure=total_crime&unit={officer}")
+    assert resp.status_code == 400 and "access control" in resp.get_json()["error"]
+
+
+def test_no_warehouse_is_a_503(tmp_path: Path) -> None:
+    client = create_app(tmp_path / "warehouse.duckdb").server.test_client()
+    resp = client.get("/api/v1/units")
+    assert resp.status_code == 503 and "python -m etl demo" in resp.get_json()["error"]
+
+
+def test_excel_safe_csv() -> None:
+    for bad in ("=1+1", "+44 1234", "-2+3", "@SUM(A1)", "\tx", "\rx", '=HYPERLINK("http://x")'):
+        assert excel_safe(bad) == "'" + bad
+    for ok in ("Cheshire", "", "1-2", "a=b", 12, -3.5, None):
+        assert excel_safe(ok) == ok
+    import pandas as pd
+
+    text = to_csv(
+        pd.DataFrame(
+            {
+                "=name": ["=cmd|' /C calc'!A0", "Widnes"],
+                "change": [-3.5, 2.0],
+                "when": [date(2007, 4, 1), None],
+            }
+        )
+    )
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0] == ["'=name", "change", "when"]
+    assert rows[1] == ["'=cmd|' /C calc'!A0", "-3.5", "2007-04-01"]  # numbers stay numbers
+    assert rows[2] == ["Widnes", "2.0", ""]
+
+
+@pytest.mark.realdata
+def test_real_series_match_the_raw_files(shared_data: Path) -> None:
+    raw = raw_counts(shared_data)
+    app = create_app(real_link(shared_data))
+    client = app.server.test_client()
+    try:
+        body = client.get(
+            "/api/v1/series?measure=crime_burglary&unit=cheshire&from=2018-10-01&to=2019-02-28&grain=month"
+        ).get_json()
+        assert body["source"] == "police_uk"
+        want = [
+            raw.get(("cheshire", date.fromisoformat(r["period_start"]), "Burglary"), 0) for r in body["rows"]
+        ]
+        assert [r["numerator"] for r in body["rows"]] == [float(w) for w in want]
+        text = client.get(
+            "/api/v1/series?measure=asb_incidents&unit=merseyside&from=2018-10-01"
+            "&to=2019-02-28&grain=fy&format=csv"
+        ).get_data(as_text=True)
+        got = sum(float(r["numerator"]) for r in _csv(text))
+        assert got == sum(
+            v for (f, _, k), v in raw.items() if f == "merseyside" and k == "Anti-social behaviour"
+        )
+        resp = client.get("/api/v1/series?measure=total_crime&unit=cheshire&grain=day")
+        assert resp.status_code == 400 and resp.get_json()["parameter"] == "grain"
+    finally:
+        app.server.extensions["looking_glass_reader"].close()

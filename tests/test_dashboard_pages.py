@@ -1,0 +1,209 @@
+"""Pages and callbacks without a browser: each chart's process_data/create_figure, the
+router, click handlers, the drill-through pager and the CSV exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from datetime import date
+from pathlib import Path
+
+import pytest
+from dashboard_support import demo_facts, demo_link
+
+from dashboard import exports
+from dashboard import state as url_state
+from dashboard.app import create_app, render
+from dashboard.components.common import plot_text
+from dashboard.data import DataAccess, View
+from dashboard.pages import NAV, drilldown, scorecard
+from dashboard.warehouse import WarehouseReader
+
+REPO = Path(__file__).resolve().parents[1]
+NPU = "cheshire/northern/widnes"
+
+
+@pytest.fixture(scope="module")
+def data() -> DataAccess:
+    access = DataAccess(WarehouseReader(demo_link()))
+    yield access
+    access.reader.close()
+
+
+def view_of(data: DataAccess, search: str) -> View:
+    view = data.resolve(url_state.parse(search))
+    assert view is not None
+    return view
+
+
+def test_every_page_renders(data: DataAccess) -> None:
+    for label, path, _ in NAV:
+        page = repr(render(path, "?unit=cheshire/northern&measure=crime_burglary", data))
+        assert label in page, path
+        assert "Northern" in page, path  # the unit picker and the statement travel to every page
+    assert "Coming soon" in repr(render("/packs", "", data))
+    assert "Page not found" in repr(render("/nope", "", data))
+    assert "scorecard-table" in repr(render("/", "", data))
+
+
+def test_scorecard_rows_link_to_their_drill_down(data: DataAccess) -> None:
+    view = view_of(data, "?unit=cheshire/eastern&preset=12m")
+    df = scorecard.process_data(data, view)
+    loaded = df[df["verdict"] != "not loaded"].reset_index(drop=True)
+    table = repr(scorecard.create_table(loaded, view))
+    for mid in loaded["measure_id"]:
+        assert f"/drill-down?unit=cheshire/eastern&measure={mid}&preset=12m&grain=month" in table
+    text = scorecard.summary(df, view)
+    assert text.startswith("Eastern BCU, Apr 2007 – Mar 2008 (FY 2007/08):") and "headline measures" in text
+    flat, stem = scorecard.export_scorecard(data, view)
+    assert stem == "scorecard" and len(flat) == len(df)
+    assert [c for c in flat.columns if c.startswith("spark_")][-1] == "spark_2008-03"
+
+
+def test_children_ranked_worst_first_with_intervals(data: DataAccess) -> None:
+    view = view_of(data, "?unit=cheshire&measure=sanction_detection_rate&rank=npu")
+    df = drilldown.process_children(data, view)
+    assert len(df) == 18 and list(df["value"]) == sorted(df["value"])  # higher is better: lowest first
+    assert (df["lower"] <= df["value"]).all() and (df["value"] <= df["upper"]).all()
+    fig = drilldown.create_bar(df, view)
+    ids = [c[0] for t in fig["data"] if t["type"] == "bar" for c in t["customdata"]]
+    assert sorted(ids) == sorted(df["unit_id"])
+    assert fig["layout"]["title"]["text"].startswith(
+        plot_text(f"{df['name'].iloc[0]} is lowest of the 18 NPUs")
+    )
+    view = view_of(data, "?unit=cheshire/northern&measure=crime_burglary")
+    df = drilldown.process_children(data, view)
+    assert list(df["value"]) == sorted(df["value"], reverse=True)  # lower is better: highest first
+    c = demo_facts().crimes
+    c = c[(c["category"] == "burglary") & (c["date"] >= "2007-04-01")]
+    assert dict(zip(df["unit_id"], df["numerator"], strict=True)) == {
+        k: float(v)
+        for k, v in c[c["npu_id"].str.startswith("cheshire/northern/")].groupby("npu_id").size().items()
+    }
+
+
+def test_clicks_go_down_the_hierarchy() -> None:
+    click = {"points": [{"customdata": [NPU, 1.0, 2.0, "x"], "y": "Widnes"}]}
+    assert drilldown.unit_from_click(click) == NPU
+    assert drilldown.unit_from_click({"points": [{"x": 1}]}) is None
+    assert drilldown.unit_from_click(None) is None
+    state = url_state.parse("?unit=cheshire&measure=crime_burglary&preset=qtd&grain=week&rank=npu")
+    assert state.href("/drill-down", unit=NPU, rank=None) == (
+        "/drill-down?unit=cheshire/northern/widnes&measure=crime_burglary&preset=qtd&grain=week"
+    )
+
+
+def test_trend_compares_with_the_parent_or_last_year(data: DataAccess) -> None:
+    view = view_of(data, f"?unit={NPU}&measure=crime_burglary")
+    df = drilldown.process_trend(data, view)
+    parent = data.series("crime_burglary", "cheshire/northern", view.period.start, view.period.end, "month")
+    share = view.unit.population / view.path[-2].population
+    assert list(df["comparison"]) == pytest.approx(list(parent["value"] * share))
+    assert "at Widnes's population" in df["comparison_label"].iloc[0]
+    fig = drilldown.create_trend(df, view, "title")
+    assert [t["name"] for t in fig["data"]][1:] == ["Widnes NPU", df["comparison_label"].iloc[0]]
+    force = view_of(data, "?unit=cheshire&measure=asb_incidents")
+    df = drilldown.process_trend(data, force)
+    last = data.series("asb_incidents", "cheshire", date(2006, 4, 1), date(2007, 3, 31), "month")
+    assert (
+        list(df["comparison"]) == list(last["value"])
+        and df["comparison_label"].iloc[0] == "Same period last year"
+    )
+
+
+def test_npu_map_needs_no_tiles(data: DataAccess) -> None:
+    view = view_of(data, f"?unit={NPU}&measure=crime_robbery")
+    pts = drilldown.process_map(data, view)
+    total = data.record_count("crime_robbery", NPU, view.period.start, view.period.end)
+    fig = drilldown.create_map(pts, view, total)
+    assert {t["type"] for t in fig["data"]} == {"scatter"}
+    assert sum(len(t["x"]) for t in fig["data"]) == total
+    assert fig["layout"]["yaxis"]["scaleanchor"] == "x"
+    text = json.dumps(fig)
+    assert "mapbox" not in text and "tile" not in text.replace("no map tiles", "")
+    sd = view_of(data, f"?unit={NPU}&measure=sanction_detections")
+    fig = drilldown.create_map(drilldown.process_map(data, sd), sd, 1)
+    assert [t["name"] for t in fig["data"]] == ["Sanction detection", "Not detected"]
+
+
+def test_drill_through_pages_and_sorts_on_the_server(data: DataAccess) -> None:
+    view = view_of(data, f"?unit={NPU}&measure=crime_vehicle_crime&preset=qtd")
+    total = data.record_count("crime_vehicle_crime", NPU, view.period.start, view.period.end)
+    first = drilldown.records_response(data, view, {"startRow": 0, "endRow": 100})
+    assert first["rowCount"] == total and len(first["rowData"]) == min(100, total)
+    assert list(first["rowData"][0]) == [
+        "date",
+        "month",
+        "crime_id",
+        "category",
+        "outcome",
+        "sanction",
+        "detection_type",
+        "npu",
+        "team",
+        "lsoa_code",
+        "location",
+    ]
+    assert {r["npu"] for r in first["rowData"]} == {"Widnes"}
+    desc = drilldown.records_response(
+        data, view, {"startRow": 0, "endRow": 5, "sortModel": [{"colId": "crime_id", "sort": "desc"}]}
+    )
+    ids = [r["crime_id"] for r in desc["rowData"]]
+    assert ids == sorted(ids, reverse=True)
+    evil = drilldown.records_response(
+        data, view, {"startRow": 0, "endRow": 5, "sortModel": [{"colId": "1; DROP TABLE x", "sort": "asc"}]}
+    )
+    assert len(evil["rowData"]) == 5  # unknown sort columns are ignored
+
+
+def test_every_export_is_the_drawn_data_as_excel_safe_csv(data: DataAccess) -> None:
+    search = f"?unit={NPU}&measure=crime_burglary&preset=month"
+    for name in exports.EXPORTS:
+        payload = exports.build(data, name, search)
+        assert payload is not None, name
+        rows = list(csv.reader(io.StringIO(payload["content"])))
+        assert len(rows) >= 2, name
+        assert re.fullmatch(r"looking-glass-[A-Za-z0-9._-]+\.csv", payload["filename"]), payload["filename"]
+    payload = exports.build(data, "drill-trend", search)
+    assert (
+        payload["filename"]
+        == "looking-glass-crime_burglary-month-trend-cheshire-northern-widnes-2008-03-01-2008-03-31.csv"
+    )
+    view = view_of(data, search)
+    drawn = drilldown.process_trend(data, view)
+    rows = list(csv.DictReader(io.StringIO(payload["content"])))
+    assert [float(r["numerator"]) for r in rows] == list(drawn["numerator"])
+    assert exports.build(data, "nope", search) is None
+
+
+def test_markup_in_data_is_text(tmp_path: Path) -> None:
+    from test_dashboard_queries import _manifest, _publish, _status, _unit
+
+    link = tmp_path / "warehouse.duckdb"
+    _publish(
+        link,
+        {
+            "dim_unit": [_unit("x", "<b>Bold</b> & co")],
+            "lake_manifest": [_manifest("police_uk", "x", date(2019, 1, 1))],
+            "month_status": [_status("police_uk", "x", date(2019, 1, 1))],
+        },
+    )
+    data = DataAccess(WarehouseReader(link))
+    try:
+        view = view_of(data, "?unit=x&measure=crime_burglary")
+        fig = drilldown.create_trend(drilldown.process_trend(data, view), view, f"{view.unit.title} title")
+        assert "&lt;b&gt;Bold&lt;/b&gt; &amp; co" in fig["layout"]["title"]["text"]
+        assert "<b>Bold</b>" not in json.dumps(fig)
+    finally:
+        data.reader.close()
+
+
+def test_no_html_rendering_and_nothing_from_a_cdn() -> None:
+    sources = "\n".join(p.read_text() for p in (REPO / "dashboard").rglob("*.py"))
+    assert "dangerously_allow_html" not in sources
+    assert "dcc.Markdown" not in sources
+    assert not re.search(r"https?://(?!127\.0\.0\.1|localhost)[^\s\"']*\.(js|css)", sources)
+    index = create_app(demo_link()).server.test_client().get("/").get_data(as_text=True)
+    assert "cdn" not in index.lower() and "unpkg" not in index
