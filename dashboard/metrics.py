@@ -27,7 +27,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pandas as pd
-from scipy import stats as sps
 
 from dashboard import stats
 from etl.measures import MEASURES, Measure
@@ -113,17 +112,6 @@ def _wilson(k: int, n: int) -> tuple[float, float]:
     return stats.wilson_interval(k, n)
 
 
-def mean_interval(total: float, n: float, total_sq: float, conf: float = 0.95) -> tuple[float, float]:
-    """t interval for a mean from its sums: mean = total/n, sd^2 = (total_sq - total^2/n)/(n-1)
-    (the method etl/measures_services.py documents for model 'mean'). NaN below 2 values."""
-    if _missing(total_sq) or _missing(n) or n < 2:
-        return (math.nan, math.nan)
-    mean = total / n
-    var = max((total_sq - total * total / n) / (n - 1), 0.0)
-    half = float(sps.t.ppf(1 - (1 - conf) / 2, n - 1)) * math.sqrt(var / n)
-    return (mean - half, mean + half)
-
-
 def interval(
     measure: Measure, numerator: float, denominator: float, num2: float | None = None
 ) -> tuple[float, float]:
@@ -135,7 +123,9 @@ def interval(
     if model == "none":
         return nan
     if model == "mean":
-        return mean_interval(numerator, denominator, num2) if not _missing(denominator) else nan
+        if _missing(denominator):
+            return nan
+        return stats.mean_interval_from_sums(numerator, denominator, num2)
     if not _whole(numerator):
         return nan
     k = int(numerator)
@@ -215,33 +205,6 @@ class Comparison:
         return self.change.p_value if self.change is not None else math.nan
 
 
-def _welch(n1: float, d1: float, s1: float, n0: float, d0: float, s0: float) -> stats.Change | None:
-    """Welch's t-test of two means from their sums (model 'mean')."""
-    if min(d1, d0) < 2 or _missing(s1) or _missing(s0):
-        return None
-    m1, m0 = n1 / d1, n0 / d0
-    v1 = max((s1 - n1 * n1 / d1) / (d1 - 1), 0.0)
-    v0 = max((s0 - n0 * n0 / d0) / (d0 - 1), 0.0)
-    if v1 == 0 and v0 == 0:
-        p = 1.0 if m1 == m0 else 0.0
-    else:
-        p = float(
-            sps.ttest_ind_from_stats(m1, math.sqrt(v1), d1, m0, math.sqrt(v0), d0, equal_var=False).pvalue
-        )
-    diff = m1 - m0
-    sig = p < 0.05
-    return stats.Change(
-        m1,
-        m0,
-        diff,
-        None if m0 == 0 else 100 * diff / m0,
-        p,
-        sig,
-        ("up" if diff > 0 else "down") if sig else "none",
-        "welch_t",
-    )
-
-
 def compare(
     measure: Measure,
     num1: float,
@@ -290,7 +253,7 @@ def compare(
         else:
             change = stats.compare_counts(int(num1), int(num0))
     elif model == "mean":
-        change = _welch(
+        change = stats.compare_means_from_sums(
             num1,
             den1,
             num2_1 if num2_1 is not None else math.nan,

@@ -1026,3 +1026,43 @@ def fy_quarter(d: date) -> int:
     """Quarter of the financial year: 1 = April-June, 2 = July-September, 3 = October-December,
     4 = January-March."""
     return (d.month - 4) % 12 // 3 + 1
+
+
+# -- means from sums (101 answer time and other 'mean' measures) --------------------------
+
+
+def mean_interval_from_sums(total: float, n: float, total_sq: float,
+                            conf: float = 0.95) -> tuple[float, float]:
+    """Student t interval for a mean known only by its sums (the cubes store sum, count and
+    sum of squares, so any period or unit can be combined by addition).
+
+    mean = total/n; s^2 = (total_sq - total^2/n)/(n-1). NaN below 2 values.
+    """
+    if n is None or total_sq is None or math.isnan(n) or math.isnan(total_sq) or n < 2:
+        return (math.nan, math.nan)
+    mean = total / n
+    var = max((total_sq - total * total / n) / (n - 1), 0.0)
+    half = float(sps.t.ppf(1 - (1 - conf) / 2, n - 1)) * math.sqrt(var / n)
+    return (mean - half, mean + half)
+
+
+def compare_means_from_sums(total1: float, n1: float, sq1: float, total0: float, n0: float,
+                            sq0: float, alpha: float = 0.05) -> Change | None:
+    """Welch's unequal-variance t-test of this period's mean against last year's, from sums.
+
+    Welch (1947), Biometrika 34:28. None when either period has fewer than 2 values.
+    """
+    if min(n1, n0) < 2 or any(math.isnan(x) for x in (sq1, sq0)):
+        return None
+    m1, m0 = total1 / n1, total0 / n0
+    v1 = max((sq1 - total1 * total1 / n1) / (n1 - 1), 0.0)
+    v0 = max((sq0 - total0 * total0 / n0) / (n0 - 1), 0.0)
+    if v1 == 0 and v0 == 0:
+        p = 1.0 if m1 == m0 else 0.0
+    else:
+        p = float(sps.ttest_ind_from_stats(
+            m1, math.sqrt(v1), n1, m0, math.sqrt(v0), n0, equal_var=False).pvalue)
+    diff = m1 - m0
+    sig = p < alpha
+    return Change(m1, m0, diff, None if m0 == 0 else 100 * diff / m0, p, sig,
+                  ("up" if diff > 0 else "down") if sig else "none", "welch_t")

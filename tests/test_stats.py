@@ -796,3 +796,28 @@ def test_false_alarm_rate_of_beyond_3_sigma() -> None:
     data = rng.poisson(20, size=(2000, 24))
     hits = sum(any(s.rule == "beyond_3_sigma" for s in stats.c_chart(row).signals) for row in data)
     assert 0.03 <= hits / 2000 <= 0.12
+
+
+def test_mean_interval_from_sums_hand_worked() -> None:
+    """Values 1..5: mean 3, s^2 = 2.5, se = sqrt(0.5) = 0.70711, t(0.975, 4) = 2.7764
+    (any t table) -> 3 +/- 1.9632 = (1.0368, 4.9632)."""
+    lo, hi = stats.mean_interval_from_sums(15, 5, 55)
+    assert lo == pytest.approx(1.0368, abs=1e-4)
+    assert hi == pytest.approx(4.9632, abs=1e-4)
+    assert all(math.isnan(x) for x in stats.mean_interval_from_sums(3, 1, 9))
+
+
+def test_compare_means_from_sums_matches_welch_on_raw_values() -> None:
+    """The oracle is scipy's Welch test on the raw values (a different path: raw data,
+    not sums)."""
+    from scipy.stats import ttest_ind
+
+    a = [12.0, 15.0, 11.0, 19.0, 14.0, 13.0, 18.0]
+    b = [9.0, 11.0, 10.0, 8.0, 12.0, 10.0]
+    expected = ttest_ind(a, b, equal_var=False).pvalue
+    got = stats.compare_means_from_sums(sum(a), len(a), sum(x * x for x in a),
+                                        sum(b), len(b), sum(x * x for x in b))
+    assert got is not None
+    assert got.p_value == pytest.approx(expected, rel=1e-9)
+    assert got.significant and got.direction == "up" and got.method == "welch_t"
+    assert stats.compare_means_from_sums(1, 1, 1, 2, 5, 10) is None
