@@ -37,7 +37,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from dashboard import exports, queries  # noqa: E402
+from dashboard import early_warning, exports, pim_status, queries  # noqa: E402
 from dashboard.app import create_app, render  # noqa: E402
 from dashboard.data import DataAccess  # noqa: E402
 from dashboard.pages import NAV  # noqa: E402
@@ -282,8 +282,48 @@ class Bench:
         self.time(
             "coming-soon page",
             "http",
-            lambda i: self.route_request("/compare", self.q(unit=r.choice(self.npus))),
+            lambda i: self.route_request("/packs", self.q(unit=r.choice(self.npus))),
         )
+        self.time(
+            "compare: force against its MSF",
+            "http",
+            lambda i: self.route_request(
+                "/compare",
+                self.q(unit="cheshire", measure=r.choice(self.crime_measures), preset=self.presets[i % 4]),
+            ),
+        )
+        self.time(
+            "compare: BCU / NPU against its peers",
+            "http",
+            lambda i: self.route_request(
+                "/compare",
+                self.q(unit=r.choice(self.bcus + self.npus), measure=r.choice(self.crime_measures)),
+            ),
+        )
+        self.time(
+            "early warning: one unit's SPC chart",
+            "http",
+            lambda i: self.route_request(
+                "/early-warning",
+                self.q(
+                    unit=r.choice(self.bcus + self.npus + self.teams), measure=r.choice(self.crime_measures)
+                ),
+            ),
+        )
+
+        # Second callbacks: cells and lists filled just after their page is drawn.
+        def extra(i: int) -> Callable[[], Any]:
+            unit = r.choice(["cheshire", *self.bcus, *self.npus])
+            return lambda: pim_status.scorecard_extra(self.data, unit, *FY)
+
+        self.time("scorecard: SPC, MSF, target cells (2nd callback)", "func", extra)
+
+        def ew_list(i: int) -> Callable[[], Any]:
+            month = date(2007 + (i % 2), 3 if i % 2 else 9, 1)
+            return lambda: early_warning.exceptions(self.data, "cheshire", month)
+
+        # the whole force (77 units x 14 measures); its own goal is 1 s (benchmarks/early_warning.py)
+        self.time("early warning: exceptions list (2nd callback)", "func", ew_list)
 
         def export(name: str, unit_pool: list[str]) -> Callable[[int], Callable[[], Any]]:
             def make(i: int) -> Callable[[], Any]:

@@ -99,7 +99,7 @@ def test_routes_render_without_a_browser(tiny: Path, tmp_path: Path) -> None:
         assert FORCE in repr(render("/data", "", data))
         # No units yet: the PIM pages say so instead of failing.
         assert "holds no units yet" in repr(render("/", "", data))
-        assert "Coming soon" in repr(render("/compare", "", data))
+        assert "Coming soon" in repr(render("/packs", "", data))
         assert "Page not found" in repr(render("/nowhere", "", data))
     finally:
         data.reader.close()
@@ -195,9 +195,9 @@ def test_data_page_in_browser(dash_duo, tiny: Path) -> None:  # noqa: ANN001 - f
         time.sleep(0.1)
     assert FORCE in csv.read_text()
 
-    dash_duo.find_element("#nav-compare").click()
+    dash_duo.find_element("#nav-packs").click()
     dash_duo.wait_for_contains_text("#coming", "Coming soon", timeout=10)
-    assert "/compare" in dash_duo.driver.current_url
+    assert "/packs" in dash_duo.driver.current_url
 
     requests = dash_duo.driver.execute_script(
         "return performance.getEntriesByType('resource').map(e => e.name)"

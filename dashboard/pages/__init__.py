@@ -12,14 +12,14 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from dashboard.pages import data_page, drilldown, help, scorecard
+from dashboard.pages import compare, data_page, drilldown, early_warning, help, scorecard
 
 # (label, path, page module) -- module None: the page says plainly that it is coming.
 NAV: list[tuple[str, str, ModuleType | None]] = [
     ("Scorecard", scorecard.PATH, scorecard),
     ("Drill-down", drilldown.PATH, drilldown),
-    ("Compare", "/compare", None),
-    ("Early warning", "/early-warning", None),
+    ("Compare", compare.PATH, compare),
+    ("Early warning", early_warning.PATH, early_warning),
     ("Satisfaction", "/satisfaction", None),
     ("Calls", "/calls", None),
     ("Vulnerable people", "/vulnerable-people", None),

@@ -13,8 +13,6 @@ from dashboard.components.controls import controls
 from dashboard.data import DataAccess, View
 
 COMING: dict[str, str] = {
-    "/compare": "Funnel plots against the most similar forces (MSF) and peer BCUs and NPUs.",
-    "/early-warning": "SPC charts that pick out deterioration before it shows in the totals.",
     "/satisfaction": "User satisfaction survey results with their confidence intervals.",
     "/calls": "Calls answered and attended in time, by channel and grade.",
     "/vulnerable-people": "Domestic violence, missing people and offender management.",

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from dash import Input, Output, State, dcc, html
 
-from dashboard import metrics, queries
+from dashboard import metrics, pim_status, queries
 from dashboard import state as url_state
 from dashboard.components.common import (
     BLUE,
@@ -37,6 +37,7 @@ from dashboard.components.common import (
     grid,
     page_header,
     plot_text,
+    records,
     section,
     values,
 )
@@ -262,17 +263,42 @@ def create_bar(df: pd.DataFrame, view: View) -> dict[str, Any]:
     )
 
 
+CHILD_FIELDS = ["unit_id", "rank", "name", "value_text", "interval_text", "numerator", "vs_parent_text",
+                "spc_text", "peer_text"]
+
+
+def children_rows(df: pd.DataFrame, view: View, extra: pd.DataFrame | None = None) -> pd.DataFrame:
+    """What the children table shows. SPC status and position among peers come from
+    dashboard/pim_status.py (`extra`); without it (first draw) they read '…' until the second
+    callback fills them."""
+    m = view.measure
+    show = df.copy()
+    show["value_text"] = [metrics.fmt(m, v) for v in show["value"]]
+    show["interval_text"] = [
+        metrics.fmt_interval(m, lo, hi) for lo, hi in zip(show["lower"], show["upper"], strict=True)
+    ]
+    if extra is not None and not extra.empty:
+        found = extra.set_index("unit_id")
+        show["spc_text"] = [found.at[u, "spc_text"] if u in found.index else "" for u in show["unit_id"]]
+        show["peer_text"] = [found.at[u, "peer_text"] if u in found.index else "" for u in show["unit_id"]]
+    else:
+        show["spc_text"] = "…"
+        show["peer_text"] = "…"
+    return show[CHILD_FIELDS]
+
+
+def process_children_extra(data: DataAccess, view: View, df: pd.DataFrame) -> pd.DataFrame:
+    """Each child's SPC status for the measure and its position among its own peers."""
+    return pim_status.children_extra(data, list(df["unit_id"]), view.measure.id, view.period.start,
+                                     view.period.end)
+
+
 def create_children_grid(df: pd.DataFrame, view: View) -> Any:
     m = view.measure
     if df.empty:
         return html.P(
             OFFICER_OFF if view.unit.level == "team" else "No units below this one.", className="mb-0"
         )
-    show = df.copy()
-    show["value_text"] = [metrics.fmt(m, v) for v in show["value"]]
-    show["interval_text"] = [
-        metrics.fmt_interval(m, lo, hi) for lo, hi in zip(show["lower"], show["upper"], strict=True)
-    ]
     columns = [
         {"field": "rank", "headerName": "Rank", "maxWidth": 90, "type": "numericColumn"},
         {
@@ -285,13 +311,33 @@ def create_children_grid(df: pd.DataFrame, view: View) -> Any:
         {"field": "interval_text", "headerName": "95% interval", "type": "rightAligned"},
         {"field": "numerator", "headerName": "Numerator", "type": "numericColumn"},
         {"field": "vs_parent_text", "headerName": f"Against {view.unit.name}", "minWidth": 280},
+        {"field": "spc_text", "headerName": "SPC status", "minWidth": 140},
+        {"field": "peer_text", "headerName": "Among its peers (1 = best)", "minWidth": 300},
     ]
-    return grid(
-        "children-grid",
-        show[["unit_id", "rank", "name", "value_text", "interval_text", "numerator", "vs_parent_text"]],
-        columns,
-        row_id="unit_id",
-    )
+    return html.Div([
+        dcc.Store(id="children-extra-view", data=view.state.query()),
+        grid("children-grid", children_rows(df, view), columns, row_id="unit_id"),
+    ])
+
+
+def unit_status(data: DataAccess, view: View) -> Any:
+    """One line for the unit itself: SPC status of the measure and its MSF or peer position,
+    linked to the Early warning and Compare pages."""
+    extra = pim_status.scorecard_extra(data, view.unit.unit_id, view.period.start, view.period.end,
+                                       measure_ids=[view.measure.id]).iloc[0]
+    group = "MSF" if view.unit.level == "force" else "peers"
+    spc = extra["spc_text"] or "no chart (too few months)"
+    parts: list[Any] = [
+        html.Span("SPC status: ", className="fw-semibold"),
+        dcc.Link(spc, href=view.state.href("/early-warning"), title=extra["spc_signals"] or None),
+        html.Span(f"  ·  Position among its {group}: ", className="fw-semibold"),
+        dcc.Link(extra["msf_text"] or "no group", href=view.state.href("/compare")),
+    ]
+    if extra["msf_label"]:
+        parts.append(html.Span(f" ({extra['msf_label']})", className="text-body-secondary"))
+    if extra["target_text"]:
+        parts += [html.Span("  ·  Target: ", className="fw-semibold"), html.Span(extra["target_text"])]
+    return parts
 
 
 # -- the trend ---------------------------------------------------------------------------------
@@ -657,6 +703,8 @@ def layout(data: DataAccess, view: View) -> list[Any]:
         *page_header(TITLE, view),
         controls(data, view, measure=True),
         breadcrumbs(view),
+        dcc.Store(id="drill-status-view", data=view.state.query()),
+        html.P("SPC status and position among peers: …", id="drill-status", className="small mb-2"),
         dbc.Row(
             [
                 dbc.Col(
@@ -757,6 +805,31 @@ def register(app: dash.Dash, data: DataAccess) -> None:
         if not cell or not cell.get("rowId"):
             return dash.no_update
         return url_state.parse(search).href(PATH, unit=str(cell["rowId"]), rank=None)
+
+    @app.callback(
+        Output("drill-status", "children"),
+        Input("drill-status-view", "data"),
+    )
+    def fill_status(query: str | None) -> Any:
+        with data.pinned():
+            view = data.resolve(url_state.parse(query))
+            if view is None:
+                return dash.no_update
+            return unit_status(data, view)
+
+    @app.callback(
+        Output("children-grid", "rowData"),
+        Input("children-extra-view", "data"),
+    )
+    def fill_children(query: str | None) -> Any:
+        with data.pinned():
+            view = data.resolve(url_state.parse(query))
+            if view is None:
+                return dash.no_update
+            df = process_children(data, view)
+            if df.empty:
+                return dash.no_update
+            return records(children_rows(df, view, process_children_extra(data, view, df)))
 
     @app.callback(
         Output("records-grid", "getRowsResponse"),

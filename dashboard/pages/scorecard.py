@@ -3,6 +3,13 @@
 For each measure: the value with its 95% interval, the same period last year, the change
 with its significance test (never a bare percentage), the target and whether it is met, and
 a 13-month sparkline. A row links to that measure's drill-down for the same unit and period.
+
+Three columns come from the early-warning, comparison and targets modules
+(dashboard/pim_status.py): the SPC status (Making Data Count's verdict on the latest month,
+linked to its chart), the position in the MSF or peer group (linked to the Compare page), and
+the target's outlook (projection to the end of the period and the chance of meeting it). They
+are filled by a second callback just after the table is drawn, so the table itself stays as
+quick as the rest of the page.
 """
 
 from __future__ import annotations
@@ -10,11 +17,13 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import dash
 import dash_bootstrap_components as dbc
 import pandas as pd
-from dash import dcc, html
+from dash import ALL, Input, Output, dcc, html
 
-from dashboard import metrics
+from dashboard import metrics, pim_status
+from dashboard import state as url_state
 from dashboard.components.common import VERDICT_STYLE, csv_button, page_header, section
 from dashboard.components.controls import controls
 from dashboard.components.sparkline import sparkline
@@ -77,6 +86,68 @@ def _target_cell(row: pd.Series, measure_id: str) -> Any:
     )
 
 
+def _pending(kind: str, measure_id: str) -> Any:
+    """A cell the second callback fills (SPC status, MSF position)."""
+    return html.Div("…", id={"type": f"scorecard-{kind}", "measure": measure_id},
+                    className="text-body-secondary small")
+
+
+def process_extra(data: DataAccess, view: View) -> pd.DataFrame:
+    """SPC status, MSF (or peer) position and target outlook per headline measure."""
+    return pim_status.scorecard_extra(data, view.unit.unit_id, view.period.start, view.period.end)
+
+
+_SPC_STYLE = {"special_cause_concern": VERDICT_STYLE["worse"],
+              "special_cause_improvement": VERDICT_STYLE["better"]}
+_STATUS_STYLE = {"missed": "worse", "off track": "worse", "not meeting now": "worse", "met": "better",
+                 "on track": "better", "meeting now": "better"}
+
+
+def spc_cell(row: Any, view: View) -> Any:
+    if not row["spc_verdict"]:
+        return html.Span("no chart (too few months)", className="text-body-secondary small")
+    return dcc.Link(row["spc_text"], href=view.state.href("/early-warning", measure=row["measure_id"]),
+                    title=row["spc_signals"] or "No special cause in the latest months.",
+                    style=_SPC_STYLE.get(row["spc_verdict"], {}), className="small")
+
+
+def msf_cell(row: Any, view: View) -> Any:
+    """'1 of 5 · better (99.8%)': rank (1 = best) and the funnel verdict in two words; the full
+    sentence and the group's basis on hover. A proxy group is always said on the cell."""
+    if not row["msf_rank"] or (isinstance(row["msf_rank"], float) and math.isnan(row["msf_rank"])):
+        return html.Span(row["msf_text"] or "no group", className="text-body-secondary small")
+    pos = row["msf_position"]
+    measure = MEASURES[row["measure_id"]]
+    style: dict[str, Any] = {}
+    verdict = ""
+    if isinstance(pos, str):
+        if pos == "within":
+            verdict = "within limits"
+        else:
+            above = pos.startswith("above")
+            level = "99.8%" if pos.endswith("99.8") else "95%"
+            if measure.polarity in ("up", "down"):
+                word = "better" if above == (measure.polarity == "up") else "worse"
+                style = VERDICT_STYLE[word]
+                verdict = f"{'▲' if above else '▼'} {word} ({level})"
+            else:
+                verdict = f"{'▲ above' if above else '▼ below'} ({level})"
+    proxy = row["msf_label"] == "proxy, not the Home Office group"
+    return html.Div([
+        dcc.Link(f"{int(row['msf_rank'])} of {int(row['msf_of'])}",
+                 href=view.state.href("/compare", measure=row["measure_id"]), className="fw-semibold"),
+        html.Span(f" · {verdict}" if verdict else "", style=style),
+        html.Div("proxy group", className="text-body-secondary") if proxy else None,
+    ], className="small", title=f"{row['msf_text']}. Group: {row['msf_label']}.")
+
+
+def target_cell_with_outlook(row: Any, fallback: Any) -> Any:
+    if not row["target_status"]:
+        return fallback
+    style = VERDICT_STYLE.get(_STATUS_STYLE.get(row["target_status"], ""), {})
+    return html.Span(row["target_text"], style=style, className="small")
+
+
 def create_table(df: pd.DataFrame, view: View) -> Any:
     """The scorecard as a plain, printable table (one row per measure)."""
     spans = [m for m in df["spark_months"] if len(m)]
@@ -87,6 +158,8 @@ def create_table(df: pd.DataFrame, view: View) -> Any:
                 html.Th("Value (95% interval)", className="text-end"),
                 html.Th("Same period last year", className="text-end"),
                 html.Th("Change on last year"),
+                html.Th("SPC status"),
+                html.Th("MSF position" if view.unit.level == "force" else "Peer position"),
                 html.Th("Target"),
                 html.Th("13 months to " + (f"{spans[0][-1]:%b %Y}" if spans else "")),
                 # The measure name links to the same place: on narrow screens and paper, this goes.
@@ -132,7 +205,10 @@ def create_table(df: pd.DataFrame, view: View) -> Any:
                     ),
                     html.Td(metrics.fmt(measure, row["previous"]), className="text-end"),
                     html.Td(_verdict_cell(row)),
-                    html.Td(_target_cell(row, measure.id)),
+                    html.Td(_pending("spc", measure.id)),
+                    html.Td(_pending("msf", measure.id)),
+                    html.Td(html.Div(_target_cell(row, measure.id),
+                                     id={"type": "scorecard-target", "measure": measure.id})),
                     html.Td(sparkline(row["spark"], spark_alt)),
                     html.Td(
                         dcc.Link(
@@ -162,6 +238,8 @@ def export_scorecard(data: DataAccess, view: View) -> tuple[pd.DataFrame, str]:
     """Exactly the table: one row per measure, the sparkline's 13 values as columns."""
     df = process_data(data, view)
     flat = df.drop(columns=["spark_months", "spark"]).copy()
+    extra = process_extra(data, view)
+    flat = flat.merge(extra, on="measure_id", how="left")
     flat.insert(0, "unit_id", view.unit.unit_id)
     flat.insert(1, "period_start", view.period.start)
     flat.insert(2, "period_end", view.period.end)
@@ -188,8 +266,13 @@ def layout(data: DataAccess, view: View) -> list[Any]:
             "(polarity-aware: a rise in crime is worse, a rise in detections better), then targets "
             "missed. ▲▼ show the direction of the change; the words say whether it is better or "
             "worse and whether it is beyond chance (exact test, 95%). Intervals are exact Poisson "
-            "for counts and rates, Wilson for percentages. SPC status and MSF position join this "
-            "table with the Early warning and Compare pages.",
+            "for counts and rates, Wilson for percentages. SPC status: the Making Data Count verdict on "
+            "the latest whole month (▲ concern, ★ improvement; hover for the signal, click for the "
+            "chart). MSF position: rank in the most similar forces (or, below force level, the peer "
+            "BCUs, NPU cluster or teams), 1 = best, and whether the funnel plot puts it beyond the "
+            "95% or 99.8% limits of the group's weighted average (hover for the group). Target: the "
+            "policing plan's target (data/targets.csv), the projection to the end of its period and "
+            "the chance of meeting it.",
         ],
         className="small text-body-secondary",
     )
@@ -208,6 +291,7 @@ def layout(data: DataAccess, view: View) -> list[Any]:
     return [
         *page_header(TITLE, view, with_measure=False),
         controls(data, view),
+        dcc.Store(id="scorecard-extra-view", data=view.state.query()),
         lead,
         section(
             f"Headline measures, {view.unit.title}",
@@ -216,3 +300,33 @@ def layout(data: DataAccess, view: View) -> list[Any]:
             card_id="scorecard-card",
         ),
     ]
+
+
+def register(app: dash.Dash, data: DataAccess) -> None:
+    @app.callback(
+        Output({"type": "scorecard-spc", "measure": ALL}, "children"),
+        Output({"type": "scorecard-msf", "measure": ALL}, "children"),
+        Output({"type": "scorecard-target", "measure": ALL}, "children"),
+        Input("scorecard-extra-view", "data"),
+    )
+    def fill_extra(query: str | None) -> Any:
+        """The SPC, MSF and target cells, for the measures the table shows, in its order."""
+        ids = [o["id"]["measure"] for o in dash.ctx.outputs_list[0]]
+        with data.pinned():
+            view = data.resolve(url_state.parse(query))
+            if view is None or not ids:
+                return dash.no_update
+            extra = process_extra(data, view).set_index("measure_id", drop=False)
+            full = process_data(data, view).set_index("measure_id", drop=False)
+            spc, msf, target = [], [], []
+            for mid in ids:
+                if mid not in extra.index:
+                    spc.append("")
+                    msf.append("")
+                    target.append(dash.no_update)
+                    continue
+                row = extra.loc[mid]
+                spc.append(spc_cell(row, view))
+                msf.append(msf_cell(row, view))
+                target.append(target_cell_with_outlook(row, _target_cell(full.loc[mid], mid)))
+            return spc, msf, target

@@ -1,0 +1,576 @@
+"""The numbers of the Compare page: a unit against its peer group (MSF, BCUs, NPU cluster, teams).
+
+For one measure and period, every member of the group gets a numerator, an exposure (the
+denominator), a value with its 95% interval and a funnel position against the group's weighted
+average; month by month, the unit is set against the group average with a significance test.
+
+What is compared, so that forces of different sizes are comparable:
+- proportions (sanction detection rate, satisfaction, 999 answering...): k of n, Wilson
+  intervals, funnel limits for a proportion (Spiegelhalter 2005, exact binomial);
+- counts (crimes, ASB incidents...): per 1,000 residents IN THE PERIOD SHOWN (not annualised),
+  exact Poisson intervals and funnel limits for a rate. Units without a population (teams)
+  cannot be compared per head and are left out, with the reason shown;
+- service rates with a denominator: per unit of that denominator;
+- means and censuses (answer times, abstraction): values only, no funnel.
+
+Suspect and missing months are never averaged in. A member with any suspect or missing month in
+the period is drawn (flagged, its value taken over the months it has, scaled to the period) but
+left out of the group average and the funnel's centre line; month by month, a member's suspect
+or missing month is left out of that month's average, and the screen lists every exclusion.
+The group average never includes the unit being compared: it is "the MSF average", the pooled
+rate sum(k) / sum(n) of the members (stats.pooled_rate), i.e. weighted by denominator.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from dashboard import stats
+from dashboard.metrics import has_denominator, is_crime
+from dashboard.peers import PeerGroup, unit_group
+from dashboard.periods import Period, add_months, month_start
+from etl.measures import MEASURES, Measure
+
+if TYPE_CHECKING:
+    from dashboard.data import DataAccess, Unit
+
+LEVELS = (0.95, 0.998)
+
+POSITION_TEXT = {
+    "above_99.8": "above the 99.8% limit",
+    "above_95": "above the 95% limit",
+    "within": "within the limits",
+    "below_95": "below the 95% limit",
+    "below_99.8": "below the 99.8% limit",
+}
+
+
+@dataclass(frozen=True)
+class Basis:
+    """How a measure is compared across units of different size."""
+
+    kind: str          # 'proportion' | 'rate' | 'value'
+    scale: float       # display value = k / n * scale (per-person-month rates: see `months`)
+    unit_text: str     # what the displayed value is in
+    per_head: bool     # exposure is population / 1,000 (person-thousands per month)
+    note: str
+
+
+def basis(measure: Measure) -> Basis:
+    model = getattr(measure, "model", "poisson")
+    if is_crime(measure):
+        if measure.per == "crimes":
+            return Basis("proportion", measure.scale, "%", False, "detections of recorded crimes")
+        return Basis(
+            "rate",
+            1.0,
+            "per 1,000 residents in the period (not annualised)",
+            True,
+            "counts are compared per 1,000 residents, so units of different size can be set side by side",
+        )
+    if model == "binomial":
+        return Basis("proportion", measure.scale, measure.unit, False, measure.denominator or "")
+    if model == "poisson" and has_denominator(measure):
+        return Basis("rate", measure.scale, f"{measure.unit}", False, measure.denominator or "")
+    if model == "poisson":
+        return Basis("rate", 1.0, "per 1,000 residents in the period (not annualised)", True,
+                     "counts are compared per 1,000 residents")
+    return Basis("value", 1.0, measure.unit, False,
+                 "a mean or a census: values are shown, but there is no funnel for it")
+
+
+def better_side(measure: Measure) -> str | None:
+    """'above' or 'below' is good news for this measure (None when neutral)."""
+    return {"up": "above", "down": "below"}.get(measure.polarity)
+
+
+def _family(measure: Measure) -> str:
+    return "crime" if is_crime(measure) else str(measure.dataset)
+
+
+# -- member months ---------------------------------------------------------------------------------
+
+MONTH_COLUMNS = ["unit_id", "month", "k", "n", "status", "reason"]
+
+
+def member_months(data: DataAccess, unit_ids: tuple[str, ...], measure_id: str, first: date,
+                  last: date) -> pd.DataFrame:
+    """Each unit's months: numerator k, exposure n and status 'ok' | 'missing' | 'suspect'.
+
+    n is the denominator for proportions and rates, population / 1,000 for per-head rates (so
+    k / n is per 1,000 residents in the month), or the count of values for means. Rows with
+    status other than 'ok' carry NaN k and n and the reason in words.
+    """
+    return data._memo("compare.member_months", (unit_ids, measure_id, first, last),
+                      lambda: _member_months(data, unit_ids, measure_id, first, last))
+
+
+def _member_months(data: DataAccess, unit_ids: tuple[str, ...], measure_id: str, first: date,
+                   last: date, pre: tuple[pd.DataFrame, pd.DataFrame | None] | None = None) -> pd.DataFrame:
+    from dashboard import queries_peers
+
+    measure = MEASURES[measure_id]
+    fam = _family(measure)
+    b = basis(measure)
+    months = Period(first, last).months()
+    units = {u: data.unit(u) for u in unit_ids}
+    sources = {u: (data.source_for(unit.force_id, fam) if unit else None) for u, unit in units.items()}
+    src_names = sorted({s.source for s in sources.values() if s is not None})
+    forces = sorted({unit.force_id for unit in units.values() if unit})
+    if pre is not None:
+        raw, suspects = pre
+    else:
+        with data.cursor() as cur:
+            if not src_names:
+                raw = pd.DataFrame(columns=["source", "unit_id", "month", "k", "n", "num2"])
+            elif is_crime(measure):
+                raw = queries_peers.unit_month_counts(cur, src_names, list(unit_ids), measure.categories,
+                                                      first, last)
+            else:
+                raw = queries_peers.service_month_rows(
+                    cur, src_names, list(unit_ids), [measure.id], first, last
+                )
+            suspects = queries_peers.suspect_months(cur, forces) if fam == "crime" and forces else None
+        raw = _shape_raw(raw, measure)
+    suspect: dict[tuple[str, str], dict[date, str]] = {}
+    if suspects is not None:
+        for r in suspects.itertuples(index=False):
+            suspect.setdefault((r.source, r.force_id), {})[_d(r.month)] = str(r.reason or "suspect month")
+    raw = raw.copy()
+    raw["month"] = [_d(m) for m in raw["month"]]
+    keyed = {(r.source, r.unit_id, r.month): (float(r.k), float(r.n) if r.n is not None else math.nan)
+             for r in raw.itertuples(index=False)}
+    has_rows = {(r.source, r.unit_id) for r in raw.itertuples(index=False)}
+    rows = []
+    for uid in unit_ids:
+        unit = units[uid]
+        src = sources[uid]
+        pop = unit.population if unit and unit.population else math.nan
+        for m in months:
+            status, reason, k, n = "ok", "", math.nan, math.nan
+            if unit is None or src is None:
+                status, reason = "missing", "no data loaded for this force"
+            elif m not in src.months:
+                status, reason = "missing", f"no {fam} data for {m:%b %Y}"
+            elif m in suspect.get((src.source, unit.force_id), {}):
+                status, reason = "suspect", f"{m:%b %Y} suspect: " + suspect[(src.source, unit.force_id)][m]
+            elif not is_crime(measure) and (src.source, uid) not in has_rows:
+                status, reason = "missing", "no figures for this measure"
+            else:
+                k, n = keyed.get((src.source, uid, m), (0.0, math.nan))
+                if b.per_head:
+                    n = pop / 1000.0
+                    if not math.isfinite(n):
+                        status, reason, k = "missing", "no population: not comparable per head", math.nan
+                elif b.kind in ("proportion", "rate") and not (math.isfinite(n) and n > 0):
+                    status, reason, k, n = (
+                        "missing",
+                        f"no {measure.denominator or 'denominator'} in {m:%b %Y}",
+                        math.nan,
+                        math.nan,
+                    )
+            rows.append({"unit_id": uid, "month": m, "k": k, "n": n, "status": status, "reason": reason})
+    return pd.DataFrame(rows, columns=MONTH_COLUMNS)
+
+
+def _shape_raw(raw: pd.DataFrame, measure: Measure) -> pd.DataFrame:
+    """Cube rows -> [source, unit_id, month, k, n] for the measure (crime: n = crimes for a
+    detection rate, else NaN; service: num and den)."""
+    if "k" in raw.columns:
+        return raw
+    if is_crime(measure):
+        out = raw[["source", "unit_id", "month"]].copy()
+        out["k"] = raw["sd"] if measure.column == "sd" else raw["n"]
+        out["n"] = raw["n"] if measure.per == "crimes" else math.nan
+        return out
+    return raw.rename(columns={"num": "k", "den": "n"})
+
+
+def prefetch(data: DataAccess, unit_id: str, measure_ids: Sequence[str], start: date, end: date) -> None:
+    """Read the group's crime months for several crime measures in ONE query and leave each
+    measure's member months in the cache, so that `compare`/`msf_position` for a whole
+    scorecard do not query once per measure."""
+    from dashboard import queries_peers
+
+    crime = [MEASURES[m] for m in measure_ids if is_crime(MEASURES[m])]
+    if not crime:
+        return
+    period = clip_to_data(data, unit_id, crime[0].id, Period(month_start(start), end).to_whole_months())
+    group = unit_group(data, unit_id, "msf", "crime")
+    ids = (unit_id, *group.members)
+    units = [data.unit(u) for u in ids]
+    sources = sorted({s.source for u in units if u for s in [data.source_for(u.force_id)] if s is not None})
+    forces = sorted({u.force_id for u in units if u})
+    if not sources:
+        return
+    with data.cursor() as cur:
+        cube = queries_peers.unit_category_months(cur, sources, list(ids), period.start, period.end)
+        suspects = queries_peers.suspect_months(cur, forces)
+    for m in crime:
+        key = (ids, m.id, period.start, period.end)
+        part = (
+            cube[cube["category"].isin(m.categories)]
+            .groupby(["source", "unit_id", "month"], as_index=False)[["n", "sd"]]
+            .sum()
+        )
+        raw = _shape_raw(part, m)
+        data._memo(
+            "compare.member_months",
+            key,
+            lambda raw=raw, m=m: _member_months(data, ids, m.id, period.start, period.end, (raw, suspects)),
+        )
+
+
+def _d(v: Any) -> date:
+    if isinstance(v, pd.Timestamp):
+        return v.date()
+    if isinstance(v, datetime):
+        return v.date()
+    if isinstance(v, date):
+        return v
+    return pd.Timestamp(v).date()
+
+
+# -- the comparison over a period --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A unit against its group over a period (see `compare`)."""
+
+    unit_id: str
+    measure_id: str
+    period: Period
+    group: PeerGroup
+    basis: Basis
+    members: pd.DataFrame      # one row per unit (focus first): see MEMBER_COLUMNS
+    average: float             # weighted group average (display units), focus excluded
+    months: pd.DataFrame       # the trend: see TREND_COLUMNS
+    exclusions: tuple[str, ...]  # every member-month left out of an average, in words
+
+    @property
+    def focus(self) -> pd.Series:
+        return self.members.iloc[0]
+
+
+MEMBER_COLUMNS = [
+    "unit_id", "name", "is_focus", "k", "n", "months_used", "months", "value", "lower", "upper",
+    "in_average", "status_text", "position", "position_text", "rank", "of",
+]
+TREND_COLUMNS = [
+    "month", "focus_value", "focus_status", "group_value", "members_used", "members", "excluded",
+    "p_value", "significant", "side", "verdict",
+]
+
+
+def factor(b: Basis, months: int) -> float:
+    """Display value = k / n * factor. Per-head exposures are person-thousands per month, so a
+    rate per 1,000 residents over `months` months is k / n * months."""
+    return float(months) if b.per_head else b.scale
+
+
+def _value(k: float, n: float, b: Basis, months: int) -> float:
+    if not (math.isfinite(k) and math.isfinite(n)) or n <= 0:
+        return math.nan
+    return k / n * factor(b, months)
+
+
+def _interval(k: float, n: float, b: Basis, months: int) -> tuple[float, float]:
+    if not (math.isfinite(k) and math.isfinite(n)) or n <= 0 or b.kind == "value":
+        return (math.nan, math.nan)
+    if k != math.floor(k) or k < 0:
+        return (math.nan, math.nan)
+    if b.kind == "proportion":
+        if n != math.floor(n) or k > n:
+            return (math.nan, math.nan)
+        lo, hi = stats.wilson_interval(int(k), int(n))
+        return (lo * b.scale, hi * b.scale)
+    lo, hi = stats.rate_interval(int(k), n)
+    return (lo * factor(b, months), hi * factor(b, months))
+
+
+def _position(k: float, n: float, p0: float, b: Basis) -> str | None:
+    if b.kind == "value" or not all(math.isfinite(x) for x in (k, n, p0)) or n <= 0:
+        return None
+    if k != math.floor(k):
+        return None
+    if b.kind == "proportion":
+        if n != math.floor(n) or not 0 <= p0 <= 1:
+            return None
+        return stats.funnel_position(k, n, p0, "proportion")
+    return stats.funnel_position(k, n, p0, "rate")
+
+
+def position_words(position: str | None, measure: Measure, group_word: str) -> str:
+    """'above the 99.8% limit: significantly worse than the MSF average' (polarity-aware)."""
+    if position is None:
+        return "no funnel for this measure"
+    text = POSITION_TEXT[position]
+    if position == "within":
+        return f"{text}: not significantly different from the {group_word} average"
+    side = "above" if position.startswith("above") else "below"
+    good = better_side(measure)
+    if good is None:
+        return f"{text}: significantly {side} the {group_word} average"
+    word = "better" if side == good else "worse"
+    return f"{text}: significantly {word} than the {group_word} average"
+
+
+def group_word(group: PeerGroup) -> str:
+    return {"msf_file": "MSF", "proxy": "MSF (proxy)", "all_forces": "all-force", "bcu": "BCU",
+            "npu_cluster": "NPU cluster", "team_type": "team-type"}.get(group.kind, "group")
+
+
+def compare(data: DataAccess, unit_id: str, measure_id: str, start: date, end: date,
+            scope: str = "msf") -> Comparison:
+    """The unit against its peer group for one measure over whole months [start, end]."""
+    period = clip_to_data(data, unit_id, measure_id, Period(month_start(start), end).to_whole_months())
+    return data._memo("compare.compare", (unit_id, measure_id, period.start, period.end, scope),
+                      lambda: _compare(data, unit_id, measure_id, period, scope))
+
+
+def clip_to_data(data: DataAccess, unit_id: str, measure_id: str, period: Period) -> Period:
+    """The whole months of `period` inside the span the unit's own source covers: a financial
+    year to date asked of five months of data compares those five months, not eleven of which
+    six are missing for everyone."""
+    unit = data.unit(unit_id)
+    if unit is None:
+        return period
+    source = data.source_for(unit.force_id, _family(MEASURES[measure_id]))
+    if source is None:
+        return period
+    start = max(period.start, month_start(source.first_month))
+    end = min(period.end, Period(source.last_month, source.last_month).to_whole_months().end)
+    if end < start:
+        return period
+    return Period(start, end)
+
+
+def _compare(data: DataAccess, unit_id: str, measure_id: str, period: Period, scope: str,
+             focus_only: bool = False) -> Comparison:
+    """The comparison; `focus_only` places only the unit itself on the funnel (members' exact
+    funnel positions cost a few milliseconds each: the scorecard needs just the unit's)."""
+    measure = MEASURES[measure_id]
+    b = basis(measure)
+    group = unit_group(data, unit_id, scope, _family(measure))
+    ids = (unit_id, *group.members)
+    mm = member_months(data, ids, measure_id, period.start, period.end)
+    months = period.months()
+    n_months = len(months)
+    names = {u: _name(data.unit(u), u) for u in ids}
+    rows = []
+    exclusions: list[str] = []
+    latest = getattr(measure, "aggregate", "sum") == "latest"
+    for uid in ids:
+        part = mm[mm["unit_id"] == uid]
+        ok = part[part["status"] == "ok"]
+        bad = part[part["status"] != "ok"]
+        used = len(ok)
+        if latest and used:
+            ok = ok[ok["month"] == ok["month"].max()]
+        k = float(ok["k"].sum()) if used else math.nan
+        n = float(ok["n"].sum()) if used else math.nan
+        complete = used == n_months
+        span = 1 if latest else n_months
+        value = _value(k, n, b, span)
+        lo, hi = _interval(k, n, b, span)
+        if complete:
+            status = "complete"
+        elif used == 0:
+            status = "; ".join(sorted(set(bad["reason"]))) or "no data"
+        else:
+            status = f"incomplete: {used} of {n_months} months (" + "; ".join(bad["reason"].tolist()[:3]) + \
+                     ("; ..." if len(bad) > 3 else "") + ")"
+        in_average = uid != unit_id and complete
+        if uid != unit_id and not complete:
+            exclusions.append(f"{names[uid]} left out of the average: {status}")
+        rows.append({"unit_id": uid, "name": names[uid], "is_focus": uid == unit_id, "k": k, "n": n,
+                     "months_used": used, "months": n_months, "value": value, "lower": lo, "upper": hi,
+                     "in_average": in_average, "status_text": status})
+    members = pd.DataFrame(rows)
+    avg_rows = members[members["in_average"]]
+    pooled = stats.pooled_rate(avg_rows["k"], avg_rows["n"]) if not avg_rows.empty else math.nan
+    if b.kind == "value":
+        average = stats.weighted_average(avg_rows["value"], avg_rows["n"]) if not avg_rows.empty else math.nan
+    else:
+        average = pooled * factor(b, 1 if latest else n_months)
+    word = group_word(group)
+    positions, texts = [], []
+    for r in members.itertuples(index=False):
+        pos = None
+        if b.kind != "value" and math.isfinite(pooled) and r.months_used and (r.is_focus or not focus_only):
+            pos = _position(r.k, r.n, pooled, b)
+        positions.append(pos)
+        texts.append(position_words(pos, measure, word) if r.months_used else "no data")
+    members["position"] = positions
+    members["position_text"] = texts
+    ranked = members[members["value"].notna()].copy()
+    ascending = measure.polarity == "down"   # rank 1 = best
+    ranked = ranked.sort_values(["value", "name"], ascending=[ascending, True])
+    rank = {u: i + 1 for i, u in enumerate(ranked["unit_id"])}
+    members["rank"] = [rank.get(u) for u in members["unit_id"]]
+    members["of"] = len(ranked)
+    trend = (pd.DataFrame(columns=TREND_COLUMNS) if focus_only
+             else _trend(mm, unit_id, group, b, measure, names, exclusions))
+    return Comparison(unit_id, measure_id, period, group, b, members[MEMBER_COLUMNS], average, trend,
+                      tuple(exclusions))
+
+
+def group_average(data: DataAccess, unit_id: str, measure_id: str, start: date, end: date,
+                  scope: str = "msf") -> float:
+    """The weighted group average only (display units), without funnel positions: what an
+    MSF-based target needs. Members with a suspect or missing month are left out, as in
+    `compare`."""
+    period = Period(month_start(start), end).to_whole_months()
+
+    def compute() -> float:
+        measure = MEASURES[measure_id]
+        b = basis(measure)
+        group = unit_group(data, unit_id, scope, _family(measure))
+        if not group.members:
+            return math.nan
+        mm = member_months(data, group.members, measure_id, period.start, period.end)
+        n_months = len(period.months())
+        latest = getattr(measure, "aggregate", "sum") == "latest"
+        ks, ns, vals = [], [], []
+        for _uid, part in mm.groupby("unit_id"):
+            if (part["status"] != "ok").any():
+                continue
+            ok = part[part["month"] == part["month"].max()] if latest else part
+            ks.append(float(ok["k"].sum()))
+            ns.append(float(ok["n"].sum()))
+            vals.append(ks[-1] / ns[-1] if ns[-1] else math.nan)
+        if not ks:
+            return math.nan
+        if b.kind == "value":
+            return stats.weighted_average(vals, ns)
+        return stats.pooled_rate(ks, ns) * factor(b, 1 if latest else n_months)
+
+    return data._memo(
+        "compare.group_average", (unit_id, measure_id, period.start, period.end, scope), compute
+    )
+
+
+def _name(unit: Unit | None, uid: str) -> str:
+    return unit.name if unit is not None else uid
+
+
+def _trend(mm: pd.DataFrame, unit_id: str, group: PeerGroup, b: Basis, measure: Measure,
+           names: dict[str, str], exclusions: list[str]) -> pd.DataFrame:
+    """Month by month: the unit, the group's pooled average over members whose month is usable,
+    and the test of one against the other."""
+    months = sorted(set(mm["month"]))
+    by_month: dict[date, list[tuple[str, float, float, str, str]]] = {m: [] for m in months}
+    for uid, m, k, n, status, reason in zip(mm["unit_id"], mm["month"], mm["k"], mm["n"], mm["status"],
+                                            mm["reason"], strict=True):
+        by_month[m].append((uid, k, n, status, reason))
+    good = better_side(measure)
+    rows = []
+    for m in months:
+        entries = by_month[m]
+        focus = next(e for e in entries if e[0] == unit_id)
+        others = [e for e in entries if e[0] != unit_id]
+        ok = [e for e in others if e[3] == "ok"]
+        bad = [e for e in others if e[3] != "ok"]
+        for e in bad:
+            exclusions.append(f"{names[e[0]]}, {m:%b %Y}, left out of that month's average: {e[4]}")
+        kg, ng = sum(e[1] for e in ok), sum(e[2] for e in ok)
+        fv = _value(focus[1], focus[2], b, 1) if focus[3] == "ok" else math.nan
+        gv = kg / ng * factor(b, 1) if ok and ng > 0 and b.kind != "value" else math.nan
+        if b.kind == "value" and ok:
+            gv = stats.weighted_average([e[1] / e[2] for e in ok], [e[2] for e in ok])
+        p, sig, side, verdict = math.nan, False, "", ""
+        if focus[3] == "ok" and ok and b.kind != "value":
+            change = _test(focus[1], focus[2], kg, ng, b)
+            if change is not None:
+                p, sig = change.p_value, change.significant
+                side = "above" if change.abs_change > 0 else "below" if change.abs_change < 0 else ""
+                verdict = ("not significant" if not sig else
+                           ("better" if side == good else "worse") if good else f"significantly {side}")
+        rows.append({
+            "month": m, "focus_value": fv, "focus_status": focus[3], "group_value": gv,
+            "members_used": len(ok), "members": len(others),
+            "excluded": "; ".join(f"{names[e[0]]}: {e[4]}" for e in bad),
+            "p_value": p, "significant": sig, "side": side, "verdict": verdict,
+        })
+    return pd.DataFrame(rows, columns=TREND_COLUMNS)
+
+
+def _test(k1: float, n1: float, k0: float, n0: float, b: Basis) -> stats.Change | None:
+    if not all(math.isfinite(x) for x in (k1, n1, k0, n0)) or n1 <= 0 or n0 <= 0:
+        return None
+    if k1 != math.floor(k1) or k0 != math.floor(k0):
+        return None
+    if b.kind == "proportion":
+        if n1 != math.floor(n1) or n0 != math.floor(n0) or k1 > n1 or k0 > n0:
+            return None
+        return stats.compare_proportions(int(k1), int(n1), int(k0), int(n0))
+    return stats.compare_counts(int(k1), int(k0), float(n1), float(n0))
+
+
+# -- the funnel ------------------------------------------------------------------------------------
+
+
+def funnel_curves(c: Comparison, points: int = 80) -> pd.DataFrame:
+    """The funnel's limits over the range of exposures drawn: [n, lo95, hi95, lo998, hi998] in
+    display units (empty when the measure has no funnel or the group no average)."""
+    b = c.basis
+    cols = ["n", "lo95", "hi95", "lo998", "hi998"]
+    drawn = c.members[c.members["n"].notna() & (c.members["n"] > 0)]
+    if b.kind == "value" or drawn.empty or not math.isfinite(c.average):
+        return pd.DataFrame(columns=cols)
+    lo_n = float(drawn["n"].min()) * 0.8
+    hi_n = float(drawn["n"].max()) * 1.2
+    grid = np.geomspace(max(lo_n, 1e-6), hi_n, points)
+    latest = getattr(MEASURES[c.measure_id], "aggregate", "sum") == "latest"
+    f = factor(b, 1 if latest else int(c.members["months"].iloc[0]))
+    if b.kind == "proportion":
+        grid = np.unique(np.maximum(np.round(grid), 1.0))
+        lim = stats.funnel_limits_proportion(min(max(c.average / f, 0.0), 1.0), grid)
+    else:
+        lim = stats.funnel_limits_rate(c.average / f, grid)
+    return pd.DataFrame({"n": grid, "lo95": lim[0.95][0] * f, "hi95": lim[0.95][1] * f,
+                         "lo998": lim[0.998][0] * f, "hi998": lim[0.998][1] * f})
+
+
+# -- a position for the scorecard ----------------------------------------------------------------------
+
+
+def msf_position(data: DataAccess, unit_id: str, measure_id: str, start: date, end: date) -> dict[str, Any]:
+    """{'position', 'rank', 'of', 'text', 'label'} of a unit within its group, for the scorecard."""
+    period = clip_to_data(data, unit_id, measure_id, Period(month_start(start), end).to_whole_months())
+    try:
+        c = data._memo("compare.position", (unit_id, measure_id, period.start, period.end),
+                       lambda: _compare(data, unit_id, measure_id, period, "msf", focus_only=True))
+    except KeyError:
+        return {"position": None, "rank": None, "of": 0, "text": "no group", "label": ""}
+    f = c.focus
+    if not len(c.group.members):
+        return {"position": None, "rank": None, "of": 0, "text": "no peer group", "label": c.group.label}
+    rank = (
+        None
+        if f["rank"] is None or (isinstance(f["rank"], float) and math.isnan(f["rank"]))
+        else int(f["rank"])
+    )
+    text = f"{_ordinal(rank)} of {int(f['of'])} (1st = best)" if rank else f"not ranked: {f['status_text']}"
+    if f["position"] is not None:
+        text += f"; {f['position_text']}"
+    return {"position": f["position"], "rank": rank, "of": int(f["of"]), "text": text, "label": c.group.label}
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def trend_window(end: date, months: int = 12) -> Period:
+    """The months the trend chart shows by default: the `months` whole months to `end`."""
+    last = month_start(end)
+    return Period(add_months(last, -(months - 1)), Period(last, end).to_whole_months().end)
