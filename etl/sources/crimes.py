@@ -343,9 +343,9 @@ def _as_text(series: pd.Series) -> list[str | None]:
     return out
 
 
-def parse_query(con: duckdb.DuckDBPyConnection, url: str, query: str) -> Parsed:
-    """Run `query` against the SQLAlchemy `url` and stage its rows like a CSV extract's.
-    Row n of the result is reported as line n + 1, as if it were a file with a header."""
+def read_query(url: str, query: str) -> tuple[str, pd.DataFrame]:
+    """Run `query` against a SQLAlchemy URL; (origin with the password masked, rows).
+    Any failure is an InputRefused that never shows the password."""
     from sqlalchemy import create_engine, text
 
     origin = mask_url(url)
@@ -362,6 +362,13 @@ def parse_query(con: duckdb.DuckDBPyConnection, url: str, query: str) -> Parsed:
         raise InputRefused(origin, "the query failed: " + _scrub(detail, url)) from None
     finally:
         engine.dispose()
+    return origin, frame
+
+
+def parse_query(con: duckdb.DuckDBPyConnection, url: str, query: str) -> Parsed:
+    """Run `query` against the SQLAlchemy `url` and stage its rows like a CSV extract's.
+    Row n of the result is reported as line n + 1, as if it were a file with a header."""
+    origin, frame = read_query(url, query)
     names, notes = _check_columns([str(c) for c in frame.columns], origin, None)
     if frame.empty:
         raise InputRefused(origin, "the query returned no rows")

@@ -28,7 +28,15 @@ import duckdb
 import pandas as pd
 
 from etl.errors import InputRefused
-from etl.sources.crimes import _as_text, _csv_error, _first, _quoted, _records, _scan, _scrub, mask_url
+from etl.sources.crimes import (
+    _as_text,
+    _csv_error,
+    _first,
+    _quoted,
+    _records,
+    _scan,
+    read_query,
+)
 from etl.units import slugify
 
 Kind = Literal["text", "date", "datetime", "month", "int", "number", "enum", "bool", "force"]
@@ -220,22 +228,7 @@ def _text(series: pd.Series, kind: Kind) -> list[str | None]:
 def parse_query(con: duckdb.DuckDBPyConnection, url: str, query: str, schema: Schema) -> Parsed:
     """Run `query` against the SQLAlchemy `url` and check its rows like a CSV file's. Row n of
     the result is reported as line n + 1, as if it were a file with a header."""
-    from sqlalchemy import create_engine, text
-
-    origin = mask_url(url)
-    try:
-        engine = create_engine(url)
-    except Exception as exc:
-        raise InputRefused(origin, "cannot use this SQLAlchemy database URL: "
-                           + _scrub(str(exc), url)) from None
-    try:
-        with engine.connect() as connection:
-            frame = pd.read_sql(text(query), connection, dtype_backend="numpy_nullable")
-    except Exception as exc:
-        detail = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-        raise InputRefused(origin, "the query failed: " + _scrub(detail, url)) from None
-    finally:
-        engine.dispose()
+    origin, frame = read_query(url, query)
     names, notes = _check_columns([str(c) for c in frame.columns], schema, origin, None)
     if frame.empty:
         raise InputRefused(origin, "the query returned no rows")
