@@ -67,11 +67,13 @@ RECORD_COLUMNS: tuple[str, ...] = (
 )
 
 
-def _cube(time: str) -> tuple[str, str]:
+def _cube(time: str, cubes: dict[str, tuple[str, str]] | None = None) -> tuple[str, str]:
+    """(table, time column) from a whitelist: the only identifiers that reach cube SQL."""
+    cubes = _CUBES if cubes is None else cubes
     try:
-        return _CUBES[time]
+        return cubes[time]
     except KeyError:
-        raise ValueError(f"time must be one of {sorted(_CUBES)}, got {time!r}") from None
+        raise ValueError(f"time must be one of {sorted(cubes)}, got {time!r}") from None
 
 
 def meta(cur: Cursor) -> dict[str, str]:
@@ -322,10 +324,7 @@ def service_rows(
 ) -> pd.DataFrame:
     """A service measure's cube rows (num, den, num2) per unit and day or month:
     [unit_id, t, num, den, num2]. den is NULL for plain counts."""
-    try:
-        table, col = _SERVICE_CUBES[time]
-    except KeyError:
-        raise ValueError(f"time must be one of {sorted(_SERVICE_CUBES)}, got {time!r}") from None
+    table, col = _cube(time, _SERVICE_CUBES)
     return cur.execute(
         f"""
         SELECT unit_id, {col} AS t, sum(num) AS num, sum(den) AS den, sum(num2) AS num2
@@ -360,10 +359,7 @@ def service_rows_many(
     cur: Cursor, source: str, unit_id: str, measure_ids: Sequence[str], start: date, end: date, time: str
 ) -> pd.DataFrame:
     """Several service measures for one unit per day or month: [measure_id, t, num, den, num2]."""
-    try:
-        table, col = _SERVICE_CUBES[time]
-    except KeyError:
-        raise ValueError(f"time must be one of {sorted(_SERVICE_CUBES)}, got {time!r}") from None
+    table, col = _cube(time, _SERVICE_CUBES)
     return cur.execute(
         f"""
         SELECT measure_id, {col} AS t, sum(num) AS num, sum(den) AS den, sum(num2) AS num2
