@@ -5,7 +5,7 @@
 
 Goal (issue "Most-similar-force comparison, early warning ..."): the exceptions list for the
 whole demo force (every unit x every headline measure) computes in under 1 second of server
-time. Server time = the call `dashboard.early_warning.exceptions(...)` on a DataAccess whose
+time. Server time = the call `dashboard.analysis.exception_scan.exceptions(...)` on a DataAccess whose
 cache was emptied first, in a process that has served a request before (imports and the first
 connection done), i.e. the first request after a new warehouse version is published.
 
@@ -40,10 +40,10 @@ sys.path.insert(0, str(REPO))
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from dashboard import early_warning as ew  # noqa: E402
-from dashboard import queries  # noqa: E402
+from dashboard.analysis import exception_scan as ew  # noqa: E402
 from dashboard.data import DataAccess  # noqa: E402
-from dashboard.warehouse import WarehouseReader  # noqa: E402
+from dashboard.data.queries import cubes as queries  # noqa: E402
+from dashboard.data.warehouse import WarehouseReader  # noqa: E402
 from etl.demo_load import build_demo  # noqa: E402
 from etl.measures import MEASURES  # noqa: E402
 

@@ -22,8 +22,9 @@ import duckdb
 import flask
 import pandas as pd
 
-from dashboard import metrics
-from dashboard.data import OFFICER_OFF, UI_LEVELS, DataAccess, GrainUnavailable, family_of
+from dashboard.analysis import metrics
+from dashboard.auth import current_actor
+from dashboard.data import OFFICER_OFF, DataAccess, GrainUnavailable, family_of
 from dashboard.exports import to_csv
 from dashboard.periods import GRAINS, Period, buckets, parse_date, preset_period
 from etl.measures import MEASURES
@@ -32,11 +33,12 @@ blueprint = flask.Blueprint("api_v1", __name__, url_prefix="/api/v1")
 
 
 def _one_version(view: Callable[[], flask.Response]) -> Callable[[], flask.Response]:
-    """Every number of one API response comes from one warehouse version."""
+    """Every number of one API response comes from one warehouse version, and every check of
+    what may be seen is made for the request's actor."""
 
     @functools.wraps(view)
     def wrapper() -> flask.Response:
-        with _data().pinned():
+        with _data().request(current_actor()):
             return view()
 
     return wrapper
@@ -113,11 +115,10 @@ def _read_error(exc: duckdb.Error) -> tuple[flask.Response, int]:
 @blueprint.get("/units")
 @_one_version
 def units() -> flask.Response:
-    """Every unit a user may choose (officers excluded: access control is not built yet)."""
+    """Every unit the actor may see (officers excluded for the anonymous actor)."""
     _format()
     data = _data()
-    frame = data.units()
-    frame = frame[frame["level"].isin(UI_LEVELS)][
+    frame = data.visible_units()[
         ["unit_id", "level", "parent_id", "force_id", "name", "population", "synthetic"]
     ].reset_index(drop=True)
     sources = {f: data.source_for(f) for f in frame["force_id"].unique()}
@@ -200,8 +201,8 @@ def series() -> flask.Response:
     unit = data.unit(unit_id)
     if unit is None:
         raise BadParameter("unit", f"unknown unit {unit_id!r}; see /api/v1/units for the ids")
-    if unit.level not in UI_LEVELS:
-        raise BadParameter("unit", f"unit {unit_id!r} is an officer: {OFFICER_OFF}")
+    if not data.may_see(unit):
+        raise BadParameter("unit", f"unit {unit_id!r} is an {unit.level}: {data.refusal(unit)}")
     grain = (args.get("grain") or "month").strip()
     if grain not in GRAINS:
         raise BadParameter("grain", f"grain must be one of {', '.join(GRAINS)}; got {grain!r}")

@@ -30,10 +30,11 @@ from dash import Input, Output, dcc, html
 
 from dashboard import api, exports
 from dashboard import state as url_state
+from dashboard.auth import current_actor
 from dashboard.components import controls as controls_component
 from dashboard.data import DataAccess
+from dashboard.data.warehouse import WarehouseReader
 from dashboard.pages import HOME, NAV, VIEWLESS, coming
-from dashboard.warehouse import WarehouseReader
 from etl.config import warehouse_path
 
 log = logging.getLogger(__name__)
@@ -248,7 +249,7 @@ def create_app(warehouse: Path | None = None) -> dash.Dash:
     )
     def route(pathname: str | None, search: str | None) -> tuple[Any, ...]:
         current = page_path(pathname)
-        with data.pinned():
+        with data.request(current_actor()):
             page = render(pathname, search, data)
         # The nav links carry the view (unit, period...) from page to page.
         carried = url_state.parse(search).query()

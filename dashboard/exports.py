@@ -23,6 +23,7 @@ import pandas as pd
 from dash import ALL, Input, Output, State
 
 from dashboard import state as url_state
+from dashboard.auth import current_actor
 from dashboard.data import DataAccess, View
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -130,6 +131,6 @@ def register(app: dash.Dash, data: DataAccess) -> None:
             return dash.no_update
         if not dash.ctx.triggered or not dash.ctx.triggered[0].get("value"):
             return dash.no_update
-        with data.pinned():
+        with data.request(current_actor()):
             payload = build(data, triggered["export"], search)
         return payload if payload is not None else dash.no_update

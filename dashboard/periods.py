@@ -15,7 +15,7 @@ import calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from dashboard import stats
+from dashboard.analysis import stats
 
 GRAINS: dict[str, str] = {
     "day": "Day",

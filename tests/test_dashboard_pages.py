@@ -18,8 +18,8 @@ from dashboard import state as url_state
 from dashboard.app import create_app, render
 from dashboard.components.common import plot_text
 from dashboard.data import DataAccess, View
+from dashboard.data.warehouse import WarehouseReader
 from dashboard.pages import NAV, drilldown, scorecard
-from dashboard.warehouse import WarehouseReader
 
 REPO = Path(__file__).resolve().parents[1]
 NPU = "cheshire/northern/widnes"

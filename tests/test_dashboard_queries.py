@@ -16,12 +16,14 @@ from dashboard_support import demo_facts, demo_link, raw_counts, real_link
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dashboard import metrics, periods, queries
+from dashboard import periods
 from dashboard import state as url_state
+from dashboard.analysis import metrics
 from dashboard.components.controls import next_href
 from dashboard.data import OFFICER_OFF, DataAccess, GrainUnavailable
+from dashboard.data.queries import cubes as queries
+from dashboard.data.warehouse import WarehouseReader
 from dashboard.periods import Period, bucket_label, buckets, preset_period
-from dashboard.warehouse import WarehouseReader
 from etl.measures import ALL_CRIME, ASB, MEASURES
 from etl.warehouse import WarehousePaths, new_version, writer_lock
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dashboard import queries
 from dashboard.app import create_app, render
 from dashboard.data import DataAccess
-from dashboard.warehouse import WarehouseReader
+from dashboard.data.queries import status as queries
+from dashboard.data.warehouse import WarehouseReader
 from etl.warehouse import WarehousePaths, new_version, writer_lock
 
 FORCE = "cheshire"

@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 from dashboard_support import demo_link
 
-from dashboard import early_warning as ew
-from dashboard import metrics, stats
+from dashboard.analysis import exception_scan as ew
+from dashboard.analysis import metrics, stats
 from dashboard.data import DataAccess
+from dashboard.data.warehouse import WarehouseReader
 from dashboard.periods import add_months
-from dashboard.warehouse import WarehouseReader
 from etl.demo import Shock, generate
 from etl.facts import CRIME_COLUMNS, FORCE_MONTH_COLUMNS, UNIT_COLUMNS, select_list
 from etl.load import LoadReport, Staged, commit, new_load_id

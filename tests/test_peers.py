@@ -13,9 +13,10 @@ from dashboard_support import demo_link, real_link
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dashboard import compare, peers, stats
+from dashboard.analysis import peer_comparison as compare
+from dashboard.analysis import peers, stats
 from dashboard.data import DataAccess
-from dashboard.warehouse import WarehouseReader
+from dashboard.data.warehouse import WarehouseReader
 from etl.demo_services import DEMO_MSF
 from etl.errors import InputRefused
 from etl.reference import FORCES

@@ -9,13 +9,13 @@ from datetime import date
 import pytest
 from dashboard_support import demo_link
 
-from dashboard import compare
-from dashboard import early_warning as ew
-from dashboard import pim_status as ps
-from dashboard import targets as tg
+from dashboard.analysis import exception_scan as ew
+from dashboard.analysis import peer_comparison as compare
+from dashboard.analysis import pim_status as ps
+from dashboard.analysis import targets as tg
+from dashboard.analysis.metrics import headline_ids
 from dashboard.data import DataAccess
-from dashboard.metrics import headline_ids
-from dashboard.warehouse import WarehouseReader
+from dashboard.data.warehouse import WarehouseReader
 
 FY = (date(2007, 4, 1), date(2008, 3, 31))
 

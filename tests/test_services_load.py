@@ -340,7 +340,7 @@ def test_101_answer_time_mean_and_spread(loaded: tuple[Path, dict]) -> None:
 
 def test_satisfaction_percentage_and_wilson_interval(loaded: tuple[Path, dict]) -> None:
     """Warrington Central NPU, February 2024: every question, from the raw rows."""
-    from dashboard.stats import wilson_interval
+    from dashboard.analysis.stats import wilson_interval
 
     link, _ = loaded
     npu = NPU_IDS["Warrington Central"]

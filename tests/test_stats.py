@@ -18,8 +18,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats as sps
 
-from dashboard import stats
-from dashboard.stats import Signal, SpcResult
+from dashboard.analysis import stats
+from dashboard.analysis.stats import Signal, SpcResult
 
 A = pytest.approx
 

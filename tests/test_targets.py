@@ -13,11 +13,12 @@ from dashboard_support import demo_link
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dashboard import compare, stats
-from dashboard import targets as tg
+from dashboard.analysis import peer_comparison as compare
+from dashboard.analysis import stats
+from dashboard.analysis import targets as tg
 from dashboard.data import DataAccess
+from dashboard.data.warehouse import WarehouseReader
 from dashboard.periods import Period
-from dashboard.warehouse import WarehouseReader
 from etl.errors import InputRefused
 from etl.measures import MEASURES
 

@@ -1,6 +1,6 @@
 """How do we compare with our most similar forces, and a BCU or NPU with its peers?
 
-For the view's unit, measure and period (dashboard/compare.py does the numbers):
+For the view's unit, measure and period (dashboard/analysis/peer_comparison.py does the numbers):
 - the group: who is in it and on what basis -- the MSF file, or a proxy labelled "proxy, not
   the Home Office group" -- and every member month left out of an average, and why;
 - a funnel plot (Spiegelhalter 2005) of the unit and its peers around the group's weighted
@@ -25,9 +25,10 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input, Output, State, dcc, html
 
-from dashboard import compare as cmp
 from dashboard import state as url_state
-from dashboard.compare import Comparison
+from dashboard.analysis import peer_comparison as cmp
+from dashboard.analysis.peer_comparison import Comparison
+from dashboard.auth import current_actor
 from dashboard.components.common import (
     BLUE,
     GREY,
@@ -142,7 +143,7 @@ def _title_lead(c: Comparison, view: View, short: bool = False) -> str:
         return f"No {view.measure.label.lower()} figure for {view.unit.title} in {c.period.label}"
     if f["rank"] is None or (isinstance(f["rank"], float) and math.isnan(f["rank"])):
         return f"{view.unit.title}: {_fmt(c, f['value'])}"
-    rank = f"{cmp._ordinal(int(f['rank']))} of {int(f['of'])}"
+    rank = f"{cmp.ordinal(int(f['rank']))} of {int(f['of'])}"
     if short:
         return f"{view.unit.name}: {rank}, {_fmt(c, f['value'])} against {_fmt(c, c.average)}"
     return (f"{view.unit.name} is {rank} (1st = best): "
@@ -531,7 +532,7 @@ def register(app: dash.Dash, data: DataAccess) -> None:
         prevent_initial_call=True,
     )
     def on_scope(scope: str | None, search: str | None) -> Any:
-        with data.pinned():
+        with data.request(current_actor()):
             view = data.resolve(url_state.parse(search))
             if view is None:
                 return dash.no_update

@@ -10,9 +10,8 @@ from dash import html
 
 from dashboard.components.common import INTEGER_COLUMN, csv_button, grid, page_header, section
 from dashboard.components.controls import controls
-from dashboard.data import DataAccess, View
+from dashboard.data import SOURCE_LABELS, DataAccess, View
 from dashboard.exports import export
-from dashboard.queries import SOURCE_LABELS
 
 PATH = "/data"
 TITLE = "Data"

@@ -13,6 +13,7 @@ Each chart has a `process_*` function (numbers, from DataAccess) and a `create_*
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import dash
@@ -22,8 +23,10 @@ import numpy as np
 import pandas as pd
 from dash import Input, Output, State, dcc, html
 
-from dashboard import metrics, pim_status, queries
 from dashboard import state as url_state
+from dashboard.analysis import metrics, pim_status
+from dashboard.analysis.metrics import has_denominator, is_crime
+from dashboard.auth import current_actor
 from dashboard.components.common import (
     BLUE,
     GREY,
@@ -42,18 +45,22 @@ from dashboard.components.common import (
     values,
 )
 from dashboard.components.controls import controls
-from dashboard.data import OFFICER_OFF, RECORDS_CSV_LIMIT, DataAccess, Unit, View, family_of
+from dashboard.data import OFFICER_OFF, RECORDS_CSV_LIMIT, DataAccess, Unit, View, family_of, levels
 from dashboard.exports import export
-from dashboard.metrics import has_denominator, is_crime
 from etl.measures import CATEGORY_LABELS, SANCTION_TYPES, Measure
 
 PATH = "/drill-down"
 TITLE = "Drill-down"
-PLURAL = {"bcu": "BCUs", "npu": "NPUs", "team": "teams", "force": "forces"}
 PAGE_ROWS = 100
+NO_CHILDREN = "No units below this one."
 
 
 # -- the children: ranked bar and table ------------------------------------------------------
+
+
+def empty_note(data: DataAccess, view: View) -> str:
+    """What an empty ranking says: why the units below are hidden, or that there are none."""
+    return data.hidden_children_note(view.unit.unit_id) or NO_CHILDREN
 
 
 def child_units(data: DataAccess, view: View) -> list[Unit]:
@@ -140,13 +147,15 @@ def _bar_title(df: pd.DataFrame, view: View, level_word: str) -> str:
     return text
 
 
-def create_bar(df: pd.DataFrame, view: View) -> dict[str, Any]:
+def create_bar(df: pd.DataFrame, view: View, empty: str = NO_CHILDREN) -> dict[str, Any]:
     """Horizontal bars, worst at the top, 95% intervals as error bars. Significantly worse
-    than the parent: vermillion, hatched and ▲ in the label; better: blue, ▼; else sky blue."""
+    than the parent: vermillion, hatched and ▲ in the label; better: blue, ▼; else sky blue.
+    `empty`: what to say when there are no children (the data layer says why, see
+    `empty_note`)."""
     if df.empty:
-        return empty_figure(OFFICER_OFF if view.unit.level == "team" else "No units below this one.")
+        return empty_figure(empty)
     m = view.measure
-    level_word = PLURAL.get(str(df["level"].iloc[0]), "units")
+    level_word = levels.plural(str(df["level"].iloc[0]))
     d = df.iloc[::-1].reset_index(drop=True)  # plotly draws the first category at the bottom
     # The arrow says which side of the parent the unit lies (▲ above, ▼ below); the colour,
     # the hatching and the legend say whether that is worse or better.
@@ -293,12 +302,10 @@ def process_children_extra(data: DataAccess, view: View, df: pd.DataFrame) -> pd
                                      view.period.end)
 
 
-def create_children_grid(df: pd.DataFrame, view: View) -> Any:
+def create_children_grid(df: pd.DataFrame, view: View, empty: str = NO_CHILDREN) -> Any:
     m = view.measure
     if df.empty:
-        return html.P(
-            OFFICER_OFF if view.unit.level == "team" else "No units below this one.", className="mb-0"
-        )
+        return html.P(empty, className="mb-0")
     columns = [
         {"field": "rank", "headerName": "Rank", "maxWidth": 90, "type": "numericColumn"},
         {
@@ -535,7 +542,7 @@ def create_map(df: pd.DataFrame, view: View, total: int) -> dict[str, Any]:
 # -- drill-through records -------------------------------------------------------------------
 
 
-def record_columns(view: View) -> list[dict[str, Any]]:
+def record_columns(view: View, sortable: Sequence[str]) -> list[dict[str, Any]]:
     daily = bool(view.source and view.source.has_days)
     cols = [
         {"field": "date" if daily else "month", "headerName": "Date" if daily else "Month", "minWidth": 110},
@@ -550,7 +557,7 @@ def record_columns(view: View) -> list[dict[str, Any]]:
         {"field": "location", "headerName": "Location", "minWidth": 170},
     ]
     for c in cols:
-        c["sortable"] = c["field"] in queries.RECORD_COLUMNS
+        c["sortable"] = c["field"] in sortable
     return cols
 
 
@@ -593,7 +600,7 @@ def records_response(data: DataAccess, view: View, request: dict[str, Any] | Non
     order_by, descending = "date" if view.source and view.source.has_days else "month", False
     for sort in request.get("sortModel") or []:
         col = {"npu": "npu_id", "team": "team_id"}.get(sort.get("colId"), sort.get("colId"))
-        if col in queries.RECORD_COLUMNS:
+        if col in data.record_columns():
             order_by, descending = col, sort.get("sort") == "desc"
             break
     p = view.period
@@ -611,10 +618,10 @@ def records_response(data: DataAccess, view: View, request: dict[str, Any] | Non
     return {"rowData": shape_records(data, frame).to_dict("records"), "rowCount": total}
 
 
-def create_records_grid(view: View) -> dag.AgGrid:
+def create_records_grid(view: View, sortable: Sequence[str]) -> dag.AgGrid:
     return dag.AgGrid(
         id="records-grid",
-        columnDefs=record_columns(view),
+        columnDefs=record_columns(view, sortable),
         defaultColDef={"sortable": False, "filter": False, "resizable": True, "minWidth": 100},
         rowModelType="infinite",
         columnSize="autoSize",
@@ -687,7 +694,8 @@ def layout(data: DataAccess, view: View) -> list[Any]:
     m = view.measure
     p = view.period
     children = process_children(data, view)
-    bar = create_bar(children, view)
+    empty = empty_note(data, view)
+    bar = create_bar(children, view, empty)
     trend = process_trend(data, view)
     rank_choice: Any = None
     if view.unit.level == "force" and data.units_at(view.unit.force_id, "npu"):
@@ -698,7 +706,7 @@ def layout(data: DataAccess, view: View) -> list[Any]:
             options=[{"label": "BCUs", "value": ""}, {"label": "All NPUs", "value": "npu"}],
             className="small me-2",
         )
-    level_word = PLURAL.get(str(children["level"].iloc[0]), "units") if not children.empty else "units"
+    level_word = levels.plural(str(children["level"].iloc[0])) if not children.empty else "units"
     cards: list[Any] = [
         *page_header(TITLE, view),
         controls(data, view, measure=True),
@@ -737,7 +745,7 @@ def layout(data: DataAccess, view: View) -> list[Any]:
         ),
         section(
             f"{level_word[0].upper() + level_word[1:]} ranked",
-            create_children_grid(children, view),
+            create_children_grid(children, view, empty),
             note=f"Worst first. 'Against {view.unit.name}': whether {view.unit.name}'s level lies outside "
             "the unit's 95% interval (for counts, its rate per head applied to the unit's population).",
             card_id="children-card",
@@ -773,7 +781,7 @@ def layout(data: DataAccess, view: View) -> list[Any]:
     cards.append(
         section(
             "Records (drill-through)",
-            create_records_grid(view),
+            create_records_grid(view, data.record_columns()),
             note=note,
             action=csv_button("drill-records"),
             card_id="records-card",
@@ -811,7 +819,7 @@ def register(app: dash.Dash, data: DataAccess) -> None:
         Input("drill-status-view", "data"),
     )
     def fill_status(query: str | None) -> Any:
-        with data.pinned():
+        with data.request(current_actor()):
             view = data.resolve(url_state.parse(query))
             if view is None:
                 return dash.no_update
@@ -822,7 +830,7 @@ def register(app: dash.Dash, data: DataAccess) -> None:
         Input("children-extra-view", "data"),
     )
     def fill_children(query: str | None) -> Any:
-        with data.pinned():
+        with data.request(current_actor()):
             view = data.resolve(url_state.parse(query))
             if view is None:
                 return dash.no_update
@@ -838,7 +846,7 @@ def register(app: dash.Dash, data: DataAccess) -> None:
         prevent_initial_call=True,
     )
     def get_rows(request: dict[str, Any] | None, search: str | None) -> Any:
-        with data.pinned():
+        with data.request(current_actor()):
             view = data.resolve(url_state.parse(search))
             if view is None or request is None:
                 return dash.no_update

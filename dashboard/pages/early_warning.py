@@ -8,7 +8,7 @@
   first and polarity-aware; each row links to its chart.
 - Sensitivity is a setting: standard, conservative (3 sigma only) or Making Data Count.
 
-The numbers come from dashboard/early_warning.py; this page only draws them.
+The numbers come from dashboard/analysis/exception_scan.py; this page only draws them.
 """
 
 from __future__ import annotations
@@ -23,9 +23,10 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input, Output, State, dcc, html
 
-from dashboard import early_warning as ew
-from dashboard import metrics
 from dashboard import state as url_state
+from dashboard.analysis import exception_scan as ew
+from dashboard.analysis import metrics
+from dashboard.auth import current_actor
 from dashboard.components.common import (
     BLUE,
     GREY,
@@ -442,7 +443,7 @@ def register(app: dash.Dash, data: DataAccess) -> None:
         prevent_initial_call=True,
     )
     def on_settings(sens_name: str | None, improvements: bool | None, search: str | None) -> Any:
-        with data.pinned():
+        with data.request(current_actor()):
             view = data.resolve(url_state.parse(search))
             if view is None:
                 return dash.no_update
@@ -455,7 +456,7 @@ def register(app: dash.Dash, data: DataAccess) -> None:
     def fill_exceptions(request: dict[str, Any] | None) -> Any:
         if not request:
             return dash.no_update
-        with data.pinned():
+        with data.request(current_actor()):
             view = data.resolve(url_state.parse(request.get("query")))
             if view is None:
                 return dash.no_update

@@ -9,7 +9,7 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import html
 
-from dashboard import metrics
+from dashboard.analysis import metrics
 from dashboard.components.common import csv_button, page_header, section
 from dashboard.components.controls import controls
 from dashboard.data import OFFICER_OFF, DataAccess, View

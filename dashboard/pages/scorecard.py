@@ -22,8 +22,9 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import ALL, Input, Output, dcc, html
 
-from dashboard import metrics, pim_status
 from dashboard import state as url_state
+from dashboard.analysis import metrics, pim_status
+from dashboard.auth import current_actor
 from dashboard.components.common import VERDICT_STYLE, csv_button, page_header, section
 from dashboard.components.controls import controls
 from dashboard.components.sparkline import sparkline
@@ -312,7 +313,7 @@ def register(app: dash.Dash, data: DataAccess) -> None:
     def fill_extra(query: str | None) -> Any:
         """The SPC, MSF and target cells, for the measures the table shows, in its order."""
         ids = [o["id"]["measure"] for o in dash.ctx.outputs_list[0]]
-        with data.pinned():
+        with data.request(current_actor()):
             view = data.resolve(url_state.parse(query))
             if view is None or not ids:
                 return dash.no_update

@@ -1,9 +1,16 @@
-"""The data manager: every number a page or the API shows comes through `DataAccess`.
+"""The data manager: every number a page, a callback, the API or an export shows comes through
+`DataAccess`, and so does every decision about what the user may see.
 
-It turns a view's parameters into query calls (`dashboard/queries.py`, a cursor per call)
-and the measure arithmetic (`dashboard/metrics.py`), and caches the results keyed by
-(function, parameters, warehouse version). A load publishes a new version file, so the key
-changes and no result outlives the data it came from; nothing is ever invalidated by hand.
+It turns a view's parameters into query calls (`dashboard.data.queries`, a cursor per call)
+and the measure arithmetic (`dashboard.analysis.metrics`, pure), and caches the results keyed
+by (warehouse version, name, parameters): see `dashboard.data.cache`. Analysis modules cache
+what they derive through the same public `cached` / `cached_many`, so one load's new version
+retires every result at once.
+
+Who is asking: `request(actor)` pins the warehouse version and the actor for one request;
+`dashboard.data.access` decides what that actor may see (units, levels, records, columns), and
+the methods here ask it before handing anything out. Outside a request the actor is the
+anonymous one, the most restricted.
 
 Returned DataFrames are copies: callers may change them freely.
 """
@@ -13,17 +20,35 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import math
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
 
-from dashboard import metrics, queries
-from dashboard.metrics import is_crime
+from dashboard.analysis import metrics
+from dashboard.analysis.metrics import is_crime
+from dashboard.data import access, levels
+from dashboard.data.access import Actor
+from dashboard.data.cache import VersionedCache
+from dashboard.data.model import (
+    DEFAULT_MEASURE,
+    SCORECARD_COLUMNS,
+    SERIES_COLUMNS,
+    SOURCE_PREFERENCE,
+    VALUES_COLUMNS,
+    GrainUnavailable,
+    Source,
+    Unit,
+    View,
+    family_of,
+    family_of_dataset,
+    service_families,
+)
+from dashboard.data.queries import Cursor, cubes, facts, status
+from dashboard.data.queries import tables as table_names
+from dashboard.data.queries import units as unit_queries
+from dashboard.data.warehouse import WarehouseReader
 from dashboard.periods import (
     DEFAULT_GRAIN,
     DEFAULT_PRESET,
@@ -40,136 +65,28 @@ from dashboard.periods import (
     preset_period,
 )
 from dashboard.state import ViewState
-from dashboard.warehouse import WarehouseReader
 from etl.measures import MEASURES, Measure
 from etl.warehouse import WarehousePaths
 
-DEFAULT_MEASURE = "total_crime"
-# The warehouse version pinned for the current request (see DataAccess.pinned).
+RECORDS_CSV_LIMIT = 100_000
+MAP_POINTS = 8_000
+# The warehouse version and the actor of the current request (see DataAccess.request).
 _PINNED: contextvars.ContextVar[tuple[Any, ...] | None] = contextvars.ContextVar(
     "lg_pinned_version", default=None
 )
-# Levels a user may pick. Officers exist in the data but stay off screen until access
-# control lands (HMIC wants individual performance; it also needs to know who may see it).
-UI_LEVELS = ("force", "bcu", "npu", "team")
-LEVEL_NAMES = {"force": "force", "bcu": "BCU", "npu": "NPU", "team": "team", "officer": "officer"}
-OFFICER_OFF = "Officer level is off until access control lands."
-RECORDS_CSV_LIMIT = 100_000
-MAP_POINTS = 8_000
-
-
-class GrainUnavailable(ValueError):
-    """Day or week grain asked of a source that only has months."""
-
-
-# -- what a view is about --------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Unit:
-    unit_id: str
-    level: str
-    parent_id: str | None
-    force_id: str
-    name: str
-    population: float | None
-    synthetic: bool
-
-    @property
-    def title(self) -> str:
-        """'Cheshire Constabulary', 'Northern BCU', 'Widnes NPU', 'Response A team'."""
-        if self.level == "force":
-            return self.name
-        return f"{self.name} {LEVEL_NAMES.get(self.level, self.level)}"
-
-
-@dataclass(frozen=True)
-class Source:
-    """Where one force's numbers of one family of measures come from ('crime', or a service
-    dataset such as 'satisfaction'), and which months and days it covers."""
-
-    source: str
-    force_id: str
-    first_month: date
-    last_month: date
-    first_day: date | None
-    last_day: date | None
-    suspect_months: int
-    family: str = "crime"
-    months: frozenset[date] = frozenset()
-
-    @property
-    def has_days(self) -> bool:
-        return self.last_day is not None
-
-    @property
-    def label(self) -> str:
-        return queries.SOURCE_LABELS.get(self.source, self.source)
-
-    @property
-    def as_of(self) -> date:
-        """The last day with data: presets count back from here."""
-        return self.last_day if self.last_day is not None else month_end(self.last_month)
-
-    @property
-    def first(self) -> date:
-        return self.first_day if self.first_day is not None else self.first_month
-
-    @property
-    def grain_note(self) -> str:
-        return "daily data" if self.has_days else "monthly data only"
-
-
-@dataclass(frozen=True)
-class View:
-    """A URL's state checked against the warehouse: what every page draws."""
-
-    state: ViewState  # canonical: what the URL should say
-    unit: Unit
-    path: tuple[Unit, ...]  # force ... unit
-    measure: Measure
-    period: Period
-    grain: str
-    source: Source | None
-    notes: tuple[str, ...] = field(default_factory=tuple)
-
-    @property
-    def unit_path(self) -> str:
-        return " / ".join(u.title for u in self.path)
-
-    def statement(self, with_measure: bool = True) -> str:
-        """'Burglary, Cheshire Constabulary / Northern BCU, Apr 2007 – Mar 2008 (FY 2007/08),
-        source: synthetic demo data'."""
-        parts = [self.measure.label] if with_measure else []
-        parts += [self.unit_path, self.period.label]
-        text = ", ".join(parts)
-        if self.source is not None:
-            text += f", source: {self.source.label}"
-        return text
-
-    @property
-    def as_of_text(self) -> str:
-        if self.source is None:
-            return "no data loaded for this force"
-        return f"data to {self.source.as_of.day} {self.source.as_of:%b %Y}"
-
-
-# -- the manager -----------------------------------------------------------------------
+_ACTOR: contextvars.ContextVar[Actor | None] = contextvars.ContextVar("lg_actor", default=None)
 
 
 class DataAccess:
-    """Cached, versioned access to the warehouse for pages and the API."""
+    """Cached, versioned, access-checked reads of the warehouse for pages, analysis and the API."""
 
     def __init__(self, reader: WarehouseReader, maxsize: int = 2048) -> None:
         self.reader = reader
         self.lake = WarehousePaths(reader.link).lake
         self.maxsize = maxsize
-        self._cache: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
-        self._lock = threading.Lock()
-        self.hits = 0
-        self.misses = 0
+        self._cache = VersionedCache(maxsize)
 
-    # -- plumbing -------------------------------------------------------------------------
+    # -- one request: its version and its actor -------------------------------------------
 
     def version_key(self) -> tuple[Any, ...]:
         """The warehouse version this request reads: pinned for the request by `pinned()`,
@@ -191,58 +108,55 @@ class DataAccess:
         finally:
             _PINNED.reset(token)
 
-    def _memo(self, name: str, args: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
-        key = (self.version_key(), name, args)
-        with self._lock:
-            if key in self._cache:
-                self._cache.move_to_end(key)
-                self.hits += 1
-                found = self._cache[key]
-                return found.copy() if isinstance(found, pd.DataFrame) else found
-            self.misses += 1
-        result = compute()
-        with self._lock:
-            self._cache[key] = result
-            while len(self._cache) > self.maxsize:
-                self._cache.popitem(last=False)
-        return result.copy() if isinstance(result, pd.DataFrame) else result
+    @contextlib.contextmanager
+    def request(self, actor: Actor) -> Iterator[None]:
+        """One request: the version pinned (see `pinned`) and `actor` as the one asking, for
+        everything inside. Every page, callback, export and API route runs inside one."""
+        token = _ACTOR.set(actor)
+        try:
+            with self.pinned():
+                yield
+        finally:
+            _ACTOR.reset(token)
 
-    def _memo_many(
+    def actor(self) -> Actor:
+        """Who is asking: the request's actor, or the anonymous actor outside a request."""
+        found = _ACTOR.get()
+        return found if found is not None else access.ANONYMOUS
+
+    # -- the public cache -----------------------------------------------------------------
+
+    def cached(self, name: str, args: tuple[Hashable, ...], compute: Callable[[], Any]) -> Any:
+        """`compute()`, cached under (warehouse version, `name`, `args`). For analysis modules
+        too: name results by module ('peers.npu_clusters') so that names do not collide, and put
+        in `args` everything the result depends on besides the warehouse."""
+        return self._cache.get(self.version_key(), name, args, compute)
+
+    def cached_many(
         self,
         name: str,
-        keys: list[tuple[Any, ...]],
-        compute: Callable[[list[tuple[Any, ...]]], dict[tuple[Any, ...], Any]],
+        keys: list[tuple[Hashable, ...]],
+        compute: Callable[[list[tuple[Hashable, ...]]], dict[tuple[Hashable, ...], Any]],
     ) -> list[Any]:
-        """`_memo` for a batch: the keys not cached are computed together in one call (one
-        query for several units) and each is cached under its own key, so a later request
-        for any one of them is a hit."""
-        version = self.version_key()
-        found: dict[tuple[Any, ...], Any] = {}
-        with self._lock:
-            for k in keys:
-                full = (version, name, k)
-                if full in self._cache:
-                    self._cache.move_to_end(full)
-                    found[k] = self._cache[full]
-                    self.hits += 1
-            missing = [k for k in keys if k not in found]
-            self.misses += len(missing)
-        if missing:
-            computed = compute(missing)
-            with self._lock:
-                for k in missing:
-                    self._cache[(version, name, k)] = computed[k]
-                    found[k] = computed[k]
-                while len(self._cache) > self.maxsize:
-                    self._cache.popitem(last=False)
-        return [found[k].copy() if isinstance(found[k], pd.DataFrame) else found[k] for k in keys]
+        """`cached` for a batch: the keys not cached are computed together in one call (one
+        query for several units), each is cached under its own key."""
+        return self._cache.get_many(self.version_key(), name, keys, compute)
+
+    @property
+    def hits(self) -> int:
+        return self._cache.hits
+
+    @property
+    def misses(self) -> int:
+        return self._cache.misses
 
     def clear_cache(self) -> None:
-        with self._lock:
-            self._cache.clear()
+        self._cache.clear()
 
     @contextlib.contextmanager
-    def cursor(self) -> Iterator[queries.Cursor]:
+    def cursor(self) -> Iterator[Cursor]:
+        """A cursor on the live version, for one block of reads (benchmarks and checks; pages
+        and analysis use the methods below)."""
         cur = self.reader.cursor()
         try:
             yield cur
@@ -254,12 +168,17 @@ class DataAccess:
             with self.cursor() as cur:
                 return fn(cur, *args)
 
-        return self._memo(name, args, compute)
+        return self.cached(name, args, compute)
+
+    def _read(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """One uncached read: for raw cube slices that callers reduce and cache themselves."""
+        with self.cursor() as cur:
+            return fn(cur, *args)
 
     # -- units and sources ----------------------------------------------------------------
 
     def units(self) -> pd.DataFrame:
-        return self._query("units", queries.units)
+        return self._query("units", unit_queries.units)
 
     def _unit_map(self) -> dict[str, Unit]:
         def compute() -> dict[str, Unit]:
@@ -278,7 +197,7 @@ class DataAccess:
                 )
             return out
 
-        return self._memo("unit_map", (), compute)
+        return self.cached("unit_map", (), compute)
 
     def unit(self, unit_id: str) -> Unit | None:
         return self._unit_map().get(unit_id)
@@ -294,18 +213,50 @@ class DataAccess:
         return tuple(reversed(chain))
 
     def children(self, unit_id: str) -> list[Unit]:
-        """Child units, by name (officers are never returned: see OFFICER_OFF)."""
-        return [u for u in self._unit_map().values() if u.parent_id == unit_id and u.level in UI_LEVELS]
+        """Child units the actor may see (officers are never returned to the anonymous actor:
+        see dashboard.data.access)."""
+        actor = self.actor()
+        return [
+            u for u in self._unit_map().values() if u.parent_id == unit_id and access.may_see_unit(actor, u)
+        ]
+
+    def hidden_children_note(self, unit_id: str) -> str | None:
+        """Why some of the unit's children are not shown (None when none are hidden)."""
+        actor = self.actor()
+        for u in self._unit_map().values():
+            if u.parent_id == unit_id and not access.may_see_unit(actor, u):
+                return access.refusal(actor, u.level)
+        return None
+
+    def may_see(self, unit: Unit) -> bool:
+        """Whether the request's actor may see this unit (its page, series and records)."""
+        return access.may_see_unit(self.actor(), unit)
+
+    def refusal(self, unit: Unit) -> str:
+        """Why the actor may not see `unit`, in the words the page and the API use."""
+        return access.refusal(self.actor(), unit.level)
+
+    def visible_units(self) -> pd.DataFrame:
+        """`units()` without the units the actor may not see: what the API lists."""
+        frame = self.units()
+        allowed = access.visible_levels(self.actor())
+        return frame[frame["level"].isin(allowed)].reset_index(drop=True)
+
+    def record_columns(self) -> tuple[str, ...]:
+        """The drill-through columns the actor may see, in display order (also the columns a
+        records table may be sorted by)."""
+        return access.visible_columns(self.actor(), facts.FACT_COLUMNS)
 
     def units_at(self, force_id: str, level: str) -> list[Unit]:
         return [u for u in self._unit_map().values() if u.force_id == force_id and u.level == level]
 
     def picker_units(self) -> list[Unit]:
-        """Units a user may choose, force by force, each followed by its descendants."""
+        """Units the actor may choose, force by force, each followed by its descendants."""
         units = self._unit_map()
+        actor = self.actor()
         by_parent: dict[str | None, list[Unit]] = {}
         for u in units.values():
-            if u.level in UI_LEVELS:
+            if access.may_see_unit(actor, u):
                 by_parent.setdefault(u.parent_id, []).append(u)
         out: list[Unit] = []
 
@@ -336,13 +287,11 @@ class DataAccess:
 
         def compute() -> dict[tuple[str, str], list[Source]]:
             with self.cursor() as cur:
-                have = queries.tables(cur)
-                cov = queries.coverage(cur)
-                days = queries.day_spans(cur, "cube_service_day" in have)
-                status = cur.execute(
-                    "SELECT source, force_id, count(*) FILTER (WHERE suspect) FROM month_status GROUP BY ALL"
-                ).fetchall()
-            suspect = {(s, f): int(n) for s, f, n in status}
+                have = table_names(cur)
+                cov = status.coverage(cur)
+                days = cubes.day_spans(cur, "cube_service_day" in have)
+                counts = status.suspect_counts(cur)
+            suspect = {(s, f): int(n) for s, f, n in counts}
             span = {
                 (r.family, r.source, r.force_id): (_day(r.first_day), _day(r.last_day))
                 for r in days.itertuples(index=False)
@@ -359,7 +308,7 @@ class DataAccess:
             for (src, force), ms in shared.items():
                 for fam in service_families():
                     months.setdefault((fam, src, force), set()).update(ms)
-            rank = {s: i for i, s in enumerate(queries.SOURCE_PREFERENCE)}
+            rank = {s: i for i, s in enumerate(SOURCE_PREFERENCE)}
             out: dict[tuple[str, str], list[Source]] = {}
             for (fam, src, force), ms in months.items():
                 first_day, last_day = span.get((fam, src, force), (None, None))
@@ -380,7 +329,7 @@ class DataAccess:
                 out[key].sort(key=lambda x: (rank.get(x.source, 99), x.source))
             return out
 
-        return self._memo("sources", (), compute)
+        return self.cached("sources", (), compute)
 
     def sources(self) -> pd.DataFrame:
         """Every (force, family, source) with its span, for the Data page and tests."""
@@ -402,13 +351,13 @@ class DataAccess:
         return pd.DataFrame(rows)
 
     def source_for(self, force_id: str, family: str = "crime") -> Source | None:
-        """The one source a force's numbers of a family come from (queries.SOURCE_PREFERENCE:
+        """The one source a force's numbers of a family come from (SOURCE_PREFERENCE:
         summing two sources would double count)."""
         found = self._sources().get((force_id, family))
         return found[0] if found else None
 
     def month_status(self, source: str, force_id: str) -> pd.DataFrame:
-        return self._query("month_status", queries.month_status, source, force_id)
+        return self._query("month_status", status.month_status, source, force_id)
 
     def _suspect(self, source: Source) -> set[date]:
         if source.family != "crime":
@@ -418,7 +367,7 @@ class DataAccess:
             ms = self.month_status(source.source, source.force_id)
             return frozenset(_day(m) for m, s in zip(ms["month"], ms["suspect"], strict=True) if bool(s))
 
-        return set(self._memo("suspect", (source.source, source.force_id), compute))
+        return set(self.cached("suspect", (source.source, source.force_id), compute))
 
     # -- resolving a URL ------------------------------------------------------------------
 
@@ -432,9 +381,13 @@ class DataAccess:
         unit = units.get(state.unit or "")
         if state.unit and unit is None:
             notes.append(f"There is no unit '{state.unit}'; showing the default unit instead.")
-        if unit is not None and unit.level == "officer":
-            notes.append(OFFICER_OFF + " Showing the officer's team instead.")
-            unit = units.get(unit.parent_id or "")
+        actor = self.actor()
+        if unit is not None and not access.may_see_unit(actor, unit):
+            hidden = unit
+            while unit is not None and not access.may_see_unit(actor, unit):
+                unit = units.get(unit.parent_id or "")
+            what = f"the {levels.label(hidden.level)}'s {levels.label(unit.level)}" if unit else "the default"
+            notes.append(f"{access.refusal(actor, hidden.level)} Showing {what} instead.")
         if unit is None:
             default = self.default_unit()
             if default is None:
@@ -512,7 +465,7 @@ class DataAccess:
     def _time(self, source: Source, period: Period, grain: str, level: str) -> str:
         """Which cube answers: days when the grain or the range needs them and exist."""
         needs_days = grain in ("day", "week") or not period.whole_months
-        if needs_days and source.has_days and level != "officer":
+        if needs_days and source.has_days and levels.has_days(level):
             return "day"
         if grain in ("day", "week"):
             raise GrainUnavailable(
@@ -530,7 +483,7 @@ class DataAccess:
         out: list[tuple[str, date, float, float, float]] = []
         with self.cursor() as cur:
             if is_crime(measure):
-                c = queries.series_counts_many(
+                c = cubes.series_counts_many(
                     cur, source.source, unit_ids, period.start, period.end, measure.categories, time
                 )
                 for uid, t, n, sd in c.itertuples(index=False, name=None):
@@ -539,9 +492,9 @@ class DataAccess:
                         (uid, _day(t), num, float(n) if measure.per == "crimes" else math.nan, math.nan)
                     )
                 return out
-            if "cube_service_month" not in queries.tables(cur):
+            if "cube_service_month" not in table_names(cur):
                 return out
-            frame = queries.service_rows(
+            frame = cubes.service_rows(
                 cur, source.source, unit_ids, measure.id, period.start, period.end, time
             )
         for uid, t, num, den, sq in frame.itertuples(index=False, name=None):
@@ -570,13 +523,14 @@ class DataAccess:
     ) -> dict[str, pd.DataFrame]:
         """`series` for several units of one force, read in one query (e.g. a unit and its
         parent for the trend chart); each is cached as `series` would cache it."""
+        self._check_visible(unit_ids)
         keys = [(measure_id, u, start, end, grain) for u in unit_ids]
 
         def compute(missing: list[tuple[Any, ...]]) -> dict[tuple[Any, ...], Any]:
             frames = self._series(measure_id, tuple(k[1] for k in missing), start, end, grain)
             return {k: frames[k[1]] for k in missing}
 
-        return dict(zip(unit_ids, self._memo_many("series", keys, compute), strict=True))
+        return dict(zip(unit_ids, self.cached_many("series", keys, compute), strict=True))
 
     def _series(
         self, measure_id: str, unit_ids: tuple[str, ...], start: date, end: date, grain: str
@@ -587,7 +541,8 @@ class DataAccess:
         period = Period(start, end)
         if source is None:
             return {u: pd.DataFrame(columns=SERIES_COLUMNS) for u in unit_ids}
-        level = "officer" if any(u.level == "officer" for u in units) else units[0].level
+        monthly_only = [u.level for u in units if not levels.has_days(u.level)]
+        level = monthly_only[0] if monthly_only else units[0].level
         time = self._time(source, period, grain, level)
         if time == "month" and not period.whole_months:
             period = period.to_whole_months()
@@ -645,7 +600,8 @@ class DataAccess:
         Columns: unit_id, name, level, population, numerator, denominator, num2, value,
         lower, upper, covered (whether the source has every month of the period).
         """
-        return self._memo(
+        self._check_visible(unit_ids)
+        return self.cached(
             "values",
             (measure_id, tuple(unit_ids), start, end),
             lambda: self._values(measure_id, tuple(unit_ids), start, end),
@@ -723,17 +679,92 @@ class DataAccess:
 
         def compute(keys: list[tuple[Any, ...]]) -> dict[tuple[Any, ...], Any]:
             with self.cursor() as cur:
-                frame = queries.period_counts(cur, source, [k[1] for k in keys], start, end, time)
+                frame = cubes.period_counts(cur, source, [k[1] for k in keys], start, end, time)
             parts = {u: g for u, g in frame.groupby("unit_id", sort=False)}
             return {k: parts.get(k[1], frame.iloc[0:0]) for k in keys}
 
         keys = [(source, u, start, end, time) for u in unit_ids]
-        frames = self._memo_many("period_counts", keys, compute)
+        frames = self.cached_many("period_counts", keys, compute)
         return (
             pd.concat(frames, ignore_index=True)
             if frames
             else pd.DataFrame(columns=["unit_id", "category", "n", "sd"])
         )
+
+    # -- cube slices for analysis (uncached: each caller caches what it derives) ----------
+
+    def tables(self) -> frozenset[str]:
+        """The warehouse's table names (older versions lack some cubes and reference tables)."""
+        return self.cached("tables", (), lambda: frozenset(self._read(table_names)))
+
+    def force_crime_cube(
+        self, source: str, force_id: str, unit_levels: Sequence[str], first: date, last: date
+    ) -> pd.DataFrame:
+        """Every unit of a force at the given levels, month and category: [unit_id, month,
+        category, n, sd] (one read: what the early-warning scan and targets start from)."""
+        return self._read(cubes.force_cube, source, force_id, unit_levels, first, last)
+
+    def force_service_cube(
+        self, force_id: str, unit_levels: Sequence[str], measure_ids: Sequence[str], first: date, last: date
+    ) -> pd.DataFrame:
+        """Every unit of a force at the given levels, month and service measure: [source,
+        dataset, unit_id, month, measure_id, num, den, num2]."""
+        if "cube_service_month" not in self.tables():
+            return pd.DataFrame(
+                columns=["source", "dataset", "unit_id", "month", "measure_id", "num", "den", "num2"]
+            )
+        return self._read(cubes.force_service_cube, force_id, unit_levels, measure_ids, first, last)
+
+    def crime_months(
+        self,
+        sources: Sequence[str],
+        unit_ids: Sequence[str],
+        categories: Sequence[str],
+        first: date,
+        last: date,
+    ) -> pd.DataFrame:
+        """Crimes of the categories per source, unit and month: [source, unit_id, month, n, sd]
+        (units of several forces: an MSF group)."""
+        return self._read(cubes.unit_month_counts, sources, unit_ids, categories, first, last)
+
+    def crime_category_months(
+        self, sources: Sequence[str], unit_ids: Sequence[str], first: date, last: date
+    ) -> pd.DataFrame:
+        """Every category's crimes per source, unit and month: [source, unit_id, month,
+        category, n, sd] (one read for several measures)."""
+        return self._read(cubes.unit_category_months, sources, unit_ids, first, last)
+
+    def crime_category_totals(
+        self, source: str, unit_ids: Sequence[str], first: date, last: date
+    ) -> pd.DataFrame:
+        """Crimes per unit and category over a span of months: [unit_id, category, n]."""
+        return self._read(cubes.unit_category_totals, source, unit_ids, first, last)
+
+    def service_months(
+        self,
+        sources: Sequence[str],
+        unit_ids: Sequence[str],
+        measure_ids: Sequence[str],
+        first: date,
+        last: date,
+    ) -> pd.DataFrame:
+        """Service measures per source, unit and month: [source, unit_id, month, measure_id,
+        num, den, num2]."""
+        if "cube_service_month" not in self.tables():
+            return pd.DataFrame(columns=["source", "unit_id", "month", "measure_id", "num", "den", "num2"])
+        return self._read(cubes.service_month_rows, sources, unit_ids, measure_ids, first, last)
+
+    def suspect_months_of(self, force_ids: Sequence[str]) -> pd.DataFrame:
+        """Suspect months of the given forces, every source: [source, force_id, month, reason]."""
+        return self._read(status.suspect_months_of, force_ids)
+
+    def _check_visible(self, unit_ids: Sequence[str]) -> None:
+        """PermissionError for a unit the actor may not see (checked before the shared cache)."""
+        actor = self.actor()
+        for uid in unit_ids:
+            unit = self.unit(uid)
+            if unit is not None and not access.may_see_unit(actor, unit):
+                raise PermissionError(access.refusal(actor, unit.level))
 
     def _require_unit(self, unit_id: str) -> Unit:
         unit = self.unit(unit_id)
@@ -766,7 +797,8 @@ class DataAccess:
         Exceptions first: significantly worse than last year, then target missed, then the
         rest; each group by p-value. Columns are listed in `SCORECARD_COLUMNS`.
         """
-        return self._memo("scorecard", (unit_id, start, end), lambda: self._scorecard(unit_id, start, end))
+        self._check_visible((unit_id,))
+        return self.cached("scorecard", (unit_id, start, end), lambda: self._scorecard(unit_id, start, end))
 
     def _scorecard(self, unit_id: str, start: date, end: date) -> pd.DataFrame:
         unit = self._require_unit(unit_id)
@@ -803,9 +835,7 @@ class DataAccess:
         base: dict[str, list[tuple[date, float, float, float]]] = {m.id: [] for m in measures}
         with self.cursor() as cur:
             if source.family == "crime":
-                counts = queries.unit_counts_by_time(
-                    cur, source.source, unit.unit_id, first, period.end, time
-                )
+                counts = cubes.unit_counts_by_time(cur, source.source, unit.unit_id, first, period.end, time)
                 cats: dict[date, dict[str, tuple[int, int]]] = {}
                 for t, cat, n, sd in counts.itertuples(index=False, name=None):
                     cats.setdefault(_day(t), {})[cat] = (int(n), int(sd))
@@ -821,8 +851,8 @@ class DataAccess:
                                 math.nan,
                             )
                         )
-            elif "cube_service_month" in queries.tables(cur):
-                found = queries.service_rows_many(
+            elif "cube_service_month" in table_names(cur):
+                found = cubes.service_rows_many(
                     cur, source.source, unit.unit_id, [m.id for m in measures], first, period.end, time
                 )
                 for mid, t, num, den, sq in found.itertuples(index=False, name=None):
@@ -866,7 +896,7 @@ class DataAccess:
     def _cell_files(self, unit: Unit, source: Source, period: Period) -> tuple[list[str], list[str]]:
         def compute() -> tuple[tuple[str, ...], tuple[str, ...]]:
             with self.cursor() as cur:
-                crime = queries.lake_files(
+                crime = facts.lake_files(
                     cur,
                     self.lake,
                     "crime",
@@ -876,13 +906,13 @@ class DataAccess:
                     month_start(period.end),
                 )
                 outcome = (
-                    queries.lake_files(cur, self.lake, "outcome", None, unit.force_id)
+                    facts.lake_files(cur, self.lake, "outcome", None, unit.force_id)
                     if source.source == "police_uk"
                     else []
                 )
             return tuple(crime), tuple(outcome)
 
-        crime, outcome = self._memo(
+        crime, outcome = self.cached(
             "cell_files", (unit.force_id, source.source, period.start, period.end), compute
         )
         return list(crime), list(outcome)
@@ -894,8 +924,9 @@ class DataAccess:
         if not is_crime(measure):
             raise ValueError(f"records are drilled through for crime measures only, not {measure_id!r}")
         unit = self._require_unit(unit_id)
-        if unit.level == "officer":
-            raise PermissionError(OFFICER_OFF)
+        actor = self.actor()
+        if not access.may_see_records(actor, unit):
+            raise PermissionError(access.refusal(actor, unit.level))
         source = self.source_for(unit.force_id)
         if source is None:
             return None
@@ -907,6 +938,14 @@ class DataAccess:
         else:
             lo, hi = period.start, period.end
         return unit, source, period, time, lo, hi
+
+    def _check_records(self, unit_id: str) -> None:
+        """Refuse (PermissionError) before any cached result is handed out: the cache is shared
+        by every actor, so the check cannot live only inside a computation."""
+        unit = self.unit(unit_id)
+        actor = self.actor()
+        if unit is not None and not access.may_see_records(actor, unit):
+            raise PermissionError(access.refusal(actor, unit.level))
 
     def record_count(self, measure_id: str, unit_id: str, start: date, end: date) -> int:
         """How many raw records lie behind the cell (unit x period x measure's categories).
@@ -925,7 +964,8 @@ class DataAccess:
             )
             return int(sum(n for _, cat, n, _ in counts.itertuples(index=False, name=None) if cat in cats))
 
-        return self._memo("record_count", (measure_id, unit_id, start, end), compute)
+        self._check_records(unit_id)
+        return self.cached("record_count", (measure_id, unit_id, start, end), compute)
 
     def record_count_from_facts(self, measure_id: str, unit_id: str, start: date, end: date) -> int:
         """The same count read from the raw Parquet facts (for checks and benchmarks)."""
@@ -935,7 +975,7 @@ class DataAccess:
         unit, source, period, time, lo, hi = cell
         crime, outcome = self._cell_files(unit, source, period)
         with self.cursor() as cur:
-            return queries.record_count(
+            return facts.record_count(
                 cur, crime, outcome, unit.level, unit.unit_id, MEASURES[measure_id].categories, lo, hi, time
             )
 
@@ -956,11 +996,11 @@ class DataAccess:
         def compute() -> pd.DataFrame:
             cell = self._cell(measure_id, unit_id, start, end)
             if cell is None:
-                return pd.DataFrame(columns=list(queries.RECORD_COLUMNS))
+                return pd.DataFrame(columns=list(columns))
             unit, source, period, time, lo, hi = cell
             crime, outcome = self._cell_files(unit, source, period)
             with self.cursor() as cur:
-                return queries.records(
+                return facts.records(
                     cur,
                     crime,
                     outcome,
@@ -969,6 +1009,7 @@ class DataAccess:
                     MEASURES[measure_id].categories,
                     lo,
                     hi,
+                    columns=columns,
                     time=time,
                     limit=limit,
                     offset=offset,
@@ -976,8 +1017,12 @@ class DataAccess:
                     descending=descending,
                 )
 
-        return self._memo(
-            "records", (measure_id, unit_id, start, end, offset, limit, order_by, descending), compute
+        self._check_records(unit_id)
+        columns = self.record_columns()
+        return self.cached(
+            "records",
+            (measure_id, unit_id, start, end, offset, limit, order_by, descending, columns),
+            compute,
         )
 
     def map_points(
@@ -995,7 +1040,7 @@ class DataAccess:
             crime, outcome = self._cell_files(unit, source, period)
             sample = self.record_count(measure_id, unit_id, start, end) > limit
             with self.cursor() as cur:
-                return queries.map_points(
+                return facts.map_points(
                     cur,
                     crime,
                     outcome,
@@ -1009,7 +1054,8 @@ class DataAccess:
                     sample=sample,
                 )
 
-        return self._memo("map_points", (measure_id, unit_id, start, end, limit), compute)
+        self._check_records(unit_id)
+        return self.cached("map_points", (measure_id, unit_id, start, end, limit), compute)
 
     # -- the Data page --------------------------------------------------------------------
 
@@ -1017,90 +1063,16 @@ class DataAccess:
         def compute() -> dict[str, Any]:
             with self.cursor() as cur:
                 return {
-                    "meta": queries.meta(cur),
-                    "loaded": queries.loaded_summary(cur),
-                    "log": queries.load_log(cur, limit=50),
-                    "suspect": queries.suspect_months(cur),
-                    "quarantine": queries.quarantine_counts(cur),
-                    "lake": queries.lake_summary(cur),
+                    "meta": status.meta(cur),
+                    "loaded": status.loaded_summary(cur),
+                    "log": status.load_log(cur, limit=50),
+                    "suspect": status.suspect_months(cur),
+                    "quarantine": status.quarantine_counts(cur),
+                    "lake": status.lake_summary(cur),
                 }
 
-        found = self._memo("data_overview", (), compute)
+        found = self.cached("data_overview", (), compute)
         return {k: (v.copy() if isinstance(v, pd.DataFrame) else v) for k, v in found.items()}
-
-
-SERIES_COLUMNS = [
-    "period_start",
-    "period_end",
-    "label",
-    "days",
-    "covered_days",
-    "numerator",
-    "denominator",
-    "value",
-    "lower",
-    "upper",
-    "partial",
-    "suspect",
-    "missing",
-]
-VALUES_COLUMNS = [
-    "unit_id",
-    "name",
-    "level",
-    "population",
-    "numerator",
-    "denominator",
-    "num2",
-    "value",
-    "lower",
-    "upper",
-    "covered",
-]
-SCORECARD_COLUMNS = [
-    "measure_id",
-    "label",
-    "domain",
-    "unit",
-    "polarity",
-    "numerator",
-    "denominator",
-    "value",
-    "lower",
-    "upper",
-    "previous",
-    "abs_change",
-    "pct_change",
-    "p_value",
-    "significant",
-    "verdict",
-    "arrow",
-    "change_text",
-    "target",
-    "target_met",
-    "exception",
-    "spark_months",
-    "spark",
-]
-SERVICE_FAMILIES = ("satisfaction", "calls", "dv", "missing", "rso", "workforce")
-
-
-def family_of(measure: Measure) -> str:
-    """'crime' or the measure's service dataset: the unit of source choice and coverage."""
-    return "crime" if is_crime(measure) else str(measure.dataset)
-
-
-def family_of_dataset(dataset: str) -> str:
-    if dataset in ("crime", "force_month"):
-        return "crime"
-    if dataset == "service_force_month":
-        return "*services"
-    return dataset
-
-
-def service_families() -> tuple[str, ...]:
-    found = {family_of(m) for m in MEASURES.values()} - {"crime"}
-    return tuple(sorted(found | set(SERVICE_FAMILIES)))
 
 
 def _day(v: Any) -> date | None:

@@ -1,7 +1,7 @@
 """A measure's numbers: numerator, denominator, value, interval, change against last year.
 
 Pure functions over the registry (`etl.measures`) and the statistics (`dashboard.stats`):
-no SQL, no Dash. The data layer (`dashboard/data.py`) feeds them cube rows; the pages and
+no SQL, no Dash. The data layer (`dashboard/data/facade.py`) feeds them cube rows; the pages and
 the API show what they return, so a chart, its CSV and the API always agree.
 
 Denominators, exactly:
@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from dashboard import stats
+from dashboard.analysis import stats
 from etl.measures import MEASURES, Measure
 
 # What the denominator is, in the words shown on screen and in the API.

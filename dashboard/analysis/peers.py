@@ -20,7 +20,7 @@ forces, and "BCU clusters" (seed requirements L725, L747). Neither list is in th
   (Response, Neighbourhood, CID).
 
 Pure functions at the top (file parsing, distances, clustering); the functions taking a
-`DataAccess` at the bottom read the warehouse through `dashboard/queries_peers.py`.
+`DataAccess` at the bottom read the warehouse through its public methods.
 """
 
 from __future__ import annotations
@@ -37,12 +37,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from dashboard.periods import add_months
 from etl.errors import InputRefused
 
 if TYPE_CHECKING:
     from dashboard.data import DataAccess, Unit
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 MSF_SIZE = 7
 FILE_LABEL = "MSF group (data/msf_groups.csv)"
 PROXY_LABEL = "proxy, not the Home Office group"
@@ -400,10 +401,6 @@ def cluster_count(n: int, target: int = 5) -> int:
 # -- with the warehouse ----------------------------------------------------------------------------
 
 
-def _memo(data: DataAccess, name: str, args: tuple[Any, ...], compute: Any) -> Any:
-    return data._memo(name, args, compute)  # versioned cache shared with DataAccess
-
-
 def forces_with_data(data: DataAccess, family: str = "crime") -> list[str]:
     units = data.units()
     forces = units.loc[units["level"] == "force", "force_id"]
@@ -431,14 +428,11 @@ def force_group(data: DataAccess, force_id: str, scope: str = "msf", family: str
         unit = data.unit(force_id)
         return msf_group(force_id, available=available, synthetic=bool(unit and unit.synthetic))
 
-    return _memo(data, "peers.force_group", (force_id, scope, family, _file_stamp()), compute)
+    return data.cached("peers.force_group", (force_id, scope, family, _file_stamp()), compute)
 
 
 def npu_clusters(data: DataAccess, force_id: str, end_month: date | None = None) -> dict[str, int]:
     """NPU id -> cluster number (0, 1, ...) for the force, from the last 12 months of crime."""
-    from dashboard import queries_peers
-    from dashboard.periods import add_months
-
     def compute() -> dict[str, int]:
         npus = sorted(data.units_at(force_id, "npu"), key=lambda u: u.unit_id)
         source = data.source_for(force_id)
@@ -446,10 +440,7 @@ def npu_clusters(data: DataAccess, force_id: str, end_month: date | None = None)
             return {u.unit_id: 0 for u in npus}
         last = end_month or source.last_month
         first = add_months(last, -11)
-        with data.cursor() as cur:
-            frame = queries_peers.unit_category_totals(
-                cur, source.source, [u.unit_id for u in npus], first, last
-            )
+        frame = data.crime_category_totals(source.source, [u.unit_id for u in npus], first, last)
         idx = {u.unit_id: i for i, u in enumerate(npus)}
         counts = np.zeros((len(npus), len(MIX_CATEGORIES) + 1))
         for r in frame.itertuples(index=False):
@@ -462,7 +453,7 @@ def npu_clusters(data: DataAccess, force_id: str, end_month: date | None = None)
         labels = balanced_kmeans(x, cluster_count(len(npus)), seed=2007)
         return {u.unit_id: int(labels[i]) for i, u in enumerate(npus)}
 
-    return _memo(data, "peers.npu_clusters", (force_id, end_month), compute)
+    return data.cached("peers.npu_clusters", (force_id, end_month), compute)
 
 
 def team_type(unit: Unit) -> str:

@@ -41,9 +41,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from dashboard import stats
-from dashboard.metrics import has_denominator, is_crime
-from dashboard.peers import data_dir, read_commented_csv
+from dashboard.analysis import peer_comparison as compare
+from dashboard.analysis import stats
+from dashboard.analysis.metrics import has_denominator, is_crime
+from dashboard.analysis.peers import data_dir, read_commented_csv
+from dashboard.data import levels
 from dashboard.periods import Period, add_months, fy_start, month_end, month_start
 from etl.errors import InputRefused
 from etl.measures import MEASURES, Measure
@@ -54,7 +56,7 @@ if TYPE_CHECKING:
 _PERIOD = re.compile(r"^(\d{4})/(\d{2})(?:\s+Q([1-4]))?$")
 _PCT_RULE = re.compile(r"^pct_better_than_last_year:\s*([0-9]+(?:\.[0-9]+)?)$")
 RULES = ("pct_better_than_last_year:<x>", "msf_average")
-TARGET_LEVELS = ("force", "bcu", "npu")
+TARGET_LEVELS = levels.target_levels()
 
 
 def targets_path() -> Path:
@@ -271,34 +273,30 @@ def _totals(data: DataAccess, force_id: str, measures: Sequence[Measure], period
             ) -> dict[tuple[str, str], tuple[float, float]]:
     """(unit, measure) -> (numerator, denominator) over the period for every force/BCU/NPU, in
     one crime read and one service read."""
-    from dashboard import queries_peers
-
     out: dict[tuple[str, str], tuple[float, float]] = {}
     crime = [m for m in measures if is_crime(m)]
     service = [m for m in measures if not is_crime(m)]
-    with data.cursor() as cur:
-        source = data.source_for(force_id)
-        if crime and source is not None and data.covered(force_id, period):
-            cube = queries_peers.force_cube(cur, source.source, force_id, TARGET_LEVELS,
-                                            period.start, period.end)
-            for m in crime:
-                rows = cube[cube["category"].isin(m.categories)].groupby("unit_id")[["n", "sd"]].sum()
-                for uid, r in rows.iterrows():
-                    num = float(r["sd"] if m.column == "sd" else r["n"])
-                    out[(str(uid), m.id)] = (num, float(r["n"]) if m.per == "crimes" else math.nan)
-        if service:
-            cube = queries_peers.force_service_cube(cur, force_id, TARGET_LEVELS, [m.id for m in service],
-                                                    period.start, period.end)
-            for m in service:
-                fam = str(m.dataset)
-                if not data.covered(force_id, period, fam):
-                    continue
-                part = cube[cube["measure_id"] == m.id]
-                if getattr(m, "aggregate", "sum") == "latest" and not part.empty:
-                    part = part[part["month"] == part["month"].max()]
-                sums = part.groupby("unit_id")[["num", "den"]].sum(min_count=1)
-                for uid, r in sums.iterrows():
-                    out[(str(uid), m.id)] = (float(r["num"]), float(r["den"]))
+    source = data.source_for(force_id)
+    if crime and source is not None and data.covered(force_id, period):
+        cube = data.force_crime_cube(source.source, force_id, TARGET_LEVELS, period.start, period.end)
+        for m in crime:
+            rows = cube[cube["category"].isin(m.categories)].groupby("unit_id")[["n", "sd"]].sum()
+            for uid, r in rows.iterrows():
+                num = float(r["sd"] if m.column == "sd" else r["n"])
+                out[(str(uid), m.id)] = (num, float(r["n"]) if m.per == "crimes" else math.nan)
+    if service:
+        cube = data.force_service_cube(force_id, TARGET_LEVELS, [m.id for m in service], period.start,
+                                       period.end)
+        for m in service:
+            fam = str(m.dataset)
+            if not data.covered(force_id, period, fam):
+                continue
+            part = cube[cube["measure_id"] == m.id]
+            if getattr(m, "aggregate", "sum") == "latest" and not part.empty:
+                part = part[part["month"] == part["month"].max()]
+            sums = part.groupby("unit_id")[["num", "den"]].sum(min_count=1)
+            for uid, r in sums.iterrows():
+                out[(str(uid), m.id)] = (float(r["num"]), float(r["den"]))
     return out
 
 
@@ -321,13 +319,15 @@ def resolve_targets(data: DataAccess, force_id: str, fy: str, rows: list[TargetR
     """
     if rows is None:
         rows = [r for r in parse_targets() if r.unit_id.split("/", 1)[0] == force_id]
-        stamp = _stamp(targets_path())
+        stamp = file_stamp(targets_path())
     else:
         stamp = ("given", tuple(rows))
-    return data._memo("targets.resolve", (force_id, fy, stamp), lambda: _resolve(data, force_id, fy, rows))
+    return data.cached("targets.resolve", (force_id, fy, stamp), lambda: _resolve(data, force_id, fy, rows))
 
 
-def _stamp(path: Path) -> tuple[Any, ...]:
+def file_stamp(path: Path) -> tuple[Any, ...]:
+    """Changes when the targets file changes: part of a cache key, because the file is read at
+    request time, outside the warehouse version that keys everything else."""
     try:
         st = path.stat()
         return (str(path), st.st_mtime_ns, st.st_size)
@@ -460,8 +460,6 @@ def _rule_value(data: DataAccess, r: TargetRow, m: Measure, last: dict[tuple[str
         word = "below" if sign < 0 else "above"
         return value, f"{r.rule_arg:g}% {word} last year's {_fmt(m, base)}", False
     # msf_average
-    from dashboard import compare
-
     p = fy_period(r.fy, r.quarter)
     source = data.source_for(uid.split("/", 1)[0], "crime" if is_crime(m) else str(m.dataset))
     provisional = False
@@ -667,8 +665,8 @@ def unit_outlooks(data: DataAccess, unit_id: str, as_of_month: date) -> dict[str
                 out[m.id] = o
         return out
 
-    return data._memo(
-        "targets.outlooks", (unit_id, month_start(as_of_month), _stamp(targets_path())), compute
+    return data.cached(
+        "targets.outlooks", (unit_id, month_start(as_of_month), file_stamp(targets_path())), compute
     )
 
 

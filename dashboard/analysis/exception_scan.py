@@ -4,15 +4,15 @@ identification of deteriorating performance", L721).
 For every unit of a force (force, BCUs, NPUs, teams) and every headline measure, on monthly
 series of up to 36 months ending with the month asked for:
 
-1. **SPC.** A control chart (dashboard/stats.py): counts on a c chart made seasonal (see below),
+1. **SPC.** A control chart (dashboard/analysis/stats.py): counts on a c chart made seasonal (see below),
    proportions on a p chart, rates with a denominator on a u chart, means and censuses on an XmR
    chart. With 24 months or more the limits are computed from all but the last 12 months and
    held there ("frozen"), so that a new shift is judged against the old process rather than
    absorbed by it. A special cause counts when its pattern reaches into the last `recent`
    months (3: the current quarter).
 2. **Against last year.** The last 3 months against the same 3 months a year before, with the
-   exact tests of dashboard/metrics.compare (never a bare percentage).
-3. **Target trajectory.** The year-end projection of dashboard/targets.py and the chance of
+   exact tests of dashboard.analysis.metrics.compare (never a bare percentage).
+3. **Target trajectory.** The year-end projection of dashboard/analysis/targets.py and the chance of
    meeting the target.
 
 Seasonality: crime in July is not crime in January, and a c chart of raw monthly counts would
@@ -28,7 +28,7 @@ evidence and the level of the unit; good news sorts after every concern.
 
 Performance: the whole force is read in ONE query of the crime cube (every unit x month x
 category) and one of the service cube; everything after that is numpy and the pure functions of
-dashboard/stats.py (the charts are stats.c_chart, u_chart, p_chart and xmr_chart, so a chart here
+dashboard/analysis/stats.py (the charts are stats.c_chart, u_chart, p_chart and xmr_chart, so a chart here
 is exactly the chart the statistics tests check). benchmarks/early_warning.py times it against
 one query per unit.
 
@@ -45,9 +45,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats as sps
 
-from dashboard import metrics, stats
-from dashboard.metrics import has_denominator, is_crime
+from dashboard.analysis import metrics, stats
+from dashboard.analysis import targets as tg
+from dashboard.analysis.metrics import has_denominator, is_crime
+from dashboard.data import levels
 from dashboard.periods import Period, add_months, month_end, month_start
 from etl.measures import MEASURES, Measure
 
@@ -60,8 +63,8 @@ FROZEN_LAST = 12       # with >= 24 months, limits from all but the last 12
 MIN_POINTS = 12        # fewer usable months: no chart
 SEASONAL_MIN = 24      # months of force history needed for a seasonal profile
 COMPARE_MONTHS = 3     # the last-year comparison: the last 3 months (a rolling quarter)
-SCAN_LEVELS = ("force", "bcu", "npu", "team")
-LEVEL_WEIGHT = {"force": 1.5, "bcu": 1.25, "npu": 1.0, "team": 0.75}
+SCAN_LEVELS = levels.scan_levels()      # force, BCU, NPU, team (dashboard.data.levels)
+SERVICE_LEVELS = levels.service_levels()  # service measures are charted to NPU level
 RULE_WEIGHT = {"beyond_3_sigma": 3.0, "two_of_three_beyond_2_sigma": 2.0, "run_of_8": 2.0, "trend_of_6": 1.5}
 RULE_WORDS = {"beyond_3_sigma": "beyond 3 sigma", "two_of_three_beyond_2_sigma": "2 of 3 beyond 2 sigma",
               "run_of_8": "run", "trend_of_6": "trend"}
@@ -356,7 +359,7 @@ def severity(level: str, spc: float, last_year: float, target: float) -> float:
     (capped at 6). Target: 3 x (1 - chance of meeting it) when flagged. Level: force 1.5, BCU
     1.25, NPU 1, team 0.75 -- the same evidence matters more the more people it covers.
     """
-    return LEVEL_WEIGHT.get(level, 1.0) * (spc + last_year + target)
+    return levels.scan_weight(level) * (spc + last_year + target)
 
 
 # -- the force panel: one read ------------------------------------------------------------------------
@@ -424,7 +427,7 @@ def panel(
     for `service_ids` in one more), as arrays. None when the force has no crime source."""
     end_month = month_start(end_month)
     key = (force_id, end_month, tuple(sorted(service_ids)))
-    return data._memo("early_warning.panel", key, lambda: _panel(data, force_id, end_month, service_ids))
+    return data.cached("early_warning.panel", key, lambda: _panel(data, force_id, end_month, service_ids))
 
 
 def _month_index(values: Any, first: date) -> np.ndarray:
@@ -437,8 +440,6 @@ def _panel(data: DataAccess, force_id: str, end_month: date, service_ids: Sequen
            unit_ids: Sequence[str] | None = None) -> Panel | None:
     """Read the panel: every unit of the force (two queries), or only `unit_ids` and the force
     itself (whose series gives the seasonal profile)."""
-    from dashboard import queries_peers
-
     source = data.source_for(force_id)
     if source is None:
         return None
@@ -450,30 +451,32 @@ def _panel(data: DataAccess, force_id: str, end_month: date, service_ids: Sequen
         units = [u for u in units if u.unit_id in wanted]
     uids = [u.unit_id for u in units]
     uindex = {u: i for i, u in enumerate(uids)}
-    service_ok = bool(service_ids) and "cube_service_month" in _tables(data)
-    with data.cursor() as cur:
-        if unit_ids is None:
-            cube = queries_peers.force_cube(cur, source.source, force_id, SCAN_LEVELS, months[0], months[-1])
-            svc = (queries_peers.force_service_cube(cur, force_id, ("force", "bcu", "npu"), list(service_ids),
-                                                    months[0], months[-1]) if service_ok else None)
-        else:
-            cube = queries_peers.unit_category_months(cur, [source.source], uids, months[0], months[-1])
-            sources = sorted(
-                {
-                    s.source
-                    for mid in service_ids
-                    for s in [data.source_for(force_id, str(MEASURES[mid].dataset))]
-                    if s is not None
-                }
-            )
-            svc = (
-                queries_peers.service_month_rows(cur, sources, uids, list(service_ids), months[0], months[-1])
-                if service_ok and sources
-                else None
-            )
-            if svc is not None:   # service measures are charted to NPU level, as in the force scan
-                levels = {u.unit_id: u.level for u in units}
-                svc = svc[svc["unit_id"].map(levels).isin(["force", "bcu", "npu"])]
+    service_ok = bool(service_ids) and "cube_service_month" in data.tables()
+    if unit_ids is None:
+        cube = data.force_crime_cube(source.source, force_id, SCAN_LEVELS, months[0], months[-1])
+        svc = (
+            data.force_service_cube(force_id, SERVICE_LEVELS, list(service_ids), months[0], months[-1])
+            if service_ok
+            else None
+        )
+    else:
+        cube = data.crime_category_months([source.source], uids, months[0], months[-1])
+        sources = sorted(
+            {
+                s.source
+                for mid in service_ids
+                for s in [data.source_for(force_id, str(MEASURES[mid].dataset))]
+                if s is not None
+            }
+        )
+        svc = (
+            data.service_months(sources, uids, list(service_ids), months[0], months[-1])
+            if service_ok and sources
+            else None
+        )
+        if svc is not None:   # service measures are charted to NPU level, as in the force scan
+            unit_levels = {u.unit_id: u.level for u in units}
+            svc = svc[svc["unit_id"].map(unit_levels).isin(SERVICE_LEVELS)]
     categories = sorted(set(cube["category"]))
     shape = (len(units), len(months), max(len(categories), 1))
     n_arr = np.zeros(shape)
@@ -510,17 +513,6 @@ def _panel(data: DataAccess, force_id: str, end_month: date, service_ids: Sequen
             st, _ = _month_status(data, force_id, fam, months)
             out.services[mid] = (num, den, has, st)
     return out
-
-
-def _tables(data: DataAccess) -> set[str]:
-    from dashboard import queries
-
-    return data._memo("early_warning.tables", (), lambda: _read_tables(data, queries))
-
-
-def _read_tables(data: DataAccess, queries: Any) -> set[str]:
-    with data.cursor() as cur:
-        return queries.tables(cur)
 
 
 def _seasonal_profiles(p: Panel, measures: Sequence[Measure]) -> dict[str, np.ndarray | None]:
@@ -588,14 +580,12 @@ def charts(
 ) -> dict[tuple[str, str], Chart]:
     """Every (unit, headline measure) chart of the force, from one panel read (cached)."""
     end_month = month_start(end_month)
-    return data._memo("early_warning.charts", (force_id, end_month, sens.name),
+    return data.cached("early_warning.charts", (force_id, end_month, sens.name),
                       lambda: _charts(data, force_id, end_month, sens))
 
 
 def panel_service_ids(force_id: str) -> tuple[str, ...]:
     """Service measures the scan reads: headline ones and any with a target (registry or file)."""
-    from dashboard import targets as tg
-
     ids = {m.id for m in scan_measures() if not is_crime(m)}
     ids |= {m.id for m in MEASURES.values() if not is_crime(m) and m.target is not None}
     try:
@@ -638,7 +628,7 @@ def unit_panel(data: DataAccess, unit_id: str, end_month: date, service_ids: Seq
         return None
     end_month = month_start(end_month)
     key = (unit_id, end_month, tuple(sorted(service_ids)))
-    return data._memo("early_warning.unit_panel", key,
+    return data.cached("early_warning.unit_panel", key,
                       lambda: _panel(data, unit.force_id, end_month, tuple(sorted(service_ids)), [unit_id]))
 
 
@@ -712,7 +702,7 @@ def _pair(chart: Chart, m: Measure) -> _Pair | None:
 def last_year_tests(items: list[tuple[Measure, _Pair]]) -> None:
     """Fill p (and the values compared) of every pair, vectorised where the test allows.
 
-    The same tests as dashboard/metrics.compare, so the words match the scorecard's:
+    The same tests as dashboard.analysis.metrics.compare, so the words match the scorecard's:
     - counts over equal spans (crimes, per-head rates, service counts): the exact conditional
       test (stats.compare_counts with t1 = t0); for equal exposures its two-sided p-value is
       min(1, 2 P(X <= min(k1, k0))), X ~ Binomial(k1 + k0, 1/2), computed for all at once;
@@ -720,8 +710,6 @@ def last_year_tests(items: list[tuple[Measure, _Pair]]) -> None:
       below 5 goes to stats.compare_proportions (Fisher's exact test), as metrics.compare does;
     - anything else (rates with a denominator, means): metrics.compare one by one.
     """
-    from scipy import stats as sps
-
     counts, props, other = [], [], []
     for m, pr in items:
         model = getattr(m, "model", "poisson")
@@ -815,7 +803,7 @@ def exceptions(data: DataAccess, force_id: str, end_month: date, sensitivity_nam
     pattern, `signal_month` the month its rule first fired."""
     sens = sensitivity(sensitivity_name)
     end_month = month_start(end_month)
-    frame = data._memo("early_warning.exceptions", (force_id, end_month, sens.name),
+    frame = data.cached("early_warning.exceptions", (force_id, end_month, sens.name),
                        lambda: _exceptions(data, force_id, end_month, sens))
     if not include_improvements:
         frame = frame[frame["reading"] == "concern"].reset_index(drop=True)
@@ -930,17 +918,14 @@ def _dedupe(signals: list[stats.Signal]) -> list[stats.Signal]:
 def target_outlooks(data: DataAccess, force_id: str, end_month: date) -> dict[tuple[str, str], Any]:
     """(unit, measure) -> targets.Outlook for every force/BCU/NPU target current at end_month,
     computed from the same panel as the charts (no query per unit); cached."""
-    from dashboard import targets as tg
-
     end_month = month_start(end_month)
-    return data._memo("early_warning.target_outlooks", (force_id, end_month, tg._stamp(tg.targets_path())),
-                      lambda: _target_outlooks(data, force_id, end_month))
+    stamp = tg.file_stamp(tg.targets_path())
+    return data.cached("early_warning.target_outlooks", (force_id, end_month, stamp),
+                       lambda: _target_outlooks(data, force_id, end_month))
 
 
 def unit_target_outlooks(data: DataAccess, unit_id: str, end_month: date) -> dict[str, Any]:
     """Measure id -> targets.Outlook of one unit's current targets, from the unit's own panel."""
-    from dashboard import targets as tg
-
     end_month = month_start(end_month)
     unit = data.unit(unit_id)
     if unit is None:
@@ -951,14 +936,12 @@ def unit_target_outlooks(data: DataAccess, unit_id: str, end_month: date) -> dic
         found = _target_outlooks(data, unit.force_id, end_month, p, unit_id)
         return {mid: o for (_u, mid), o in found.items()}
 
-    return data._memo("early_warning.unit_target_outlooks", (unit_id, end_month,
-                                                              tg._stamp(tg.targets_path())), compute)
+    return data.cached("early_warning.unit_target_outlooks", (unit_id, end_month,
+                                                              tg.file_stamp(tg.targets_path())), compute)
 
 
 def _target_outlooks(data: DataAccess, force_id: str, end_month: date, p: Panel | None = None,
                      only: str | None = None) -> dict[tuple[str, str], Any]:
-    from dashboard import targets as tg
-
     fy = tg.fy_of(end_month)
     try:
         resolved = tg.resolve_targets(data, force_id, fy)

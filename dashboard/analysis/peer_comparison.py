@@ -32,9 +32,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from dashboard import stats
-from dashboard.metrics import has_denominator, is_crime
-from dashboard.peers import PeerGroup, unit_group
+from dashboard.analysis import stats
+from dashboard.analysis.metrics import has_denominator, is_crime
+from dashboard.analysis.peers import PeerGroup, unit_group
 from dashboard.periods import Period, add_months, month_start
 from etl.measures import MEASURES, Measure
 
@@ -108,14 +108,12 @@ def member_months(data: DataAccess, unit_ids: tuple[str, ...], measure_id: str, 
     k / n is per 1,000 residents in the month), or the count of values for means. Rows with
     status other than 'ok' carry NaN k and n and the reason in words.
     """
-    return data._memo("compare.member_months", (unit_ids, measure_id, first, last),
+    return data.cached("compare.member_months", (unit_ids, measure_id, first, last),
                       lambda: _member_months(data, unit_ids, measure_id, first, last))
 
 
 def _member_months(data: DataAccess, unit_ids: tuple[str, ...], measure_id: str, first: date,
                    last: date, pre: tuple[pd.DataFrame, pd.DataFrame | None] | None = None) -> pd.DataFrame:
-    from dashboard import queries_peers
-
     measure = MEASURES[measure_id]
     fam = _family(measure)
     b = basis(measure)
@@ -127,17 +125,13 @@ def _member_months(data: DataAccess, unit_ids: tuple[str, ...], measure_id: str,
     if pre is not None:
         raw, suspects = pre
     else:
-        with data.cursor() as cur:
-            if not src_names:
-                raw = pd.DataFrame(columns=["source", "unit_id", "month", "k", "n", "num2"])
-            elif is_crime(measure):
-                raw = queries_peers.unit_month_counts(cur, src_names, list(unit_ids), measure.categories,
-                                                      first, last)
-            else:
-                raw = queries_peers.service_month_rows(
-                    cur, src_names, list(unit_ids), [measure.id], first, last
-                )
-            suspects = queries_peers.suspect_months(cur, forces) if fam == "crime" and forces else None
+        if not src_names:
+            raw = pd.DataFrame(columns=["source", "unit_id", "month", "k", "n", "num2"])
+        elif is_crime(measure):
+            raw = data.crime_months(src_names, list(unit_ids), measure.categories, first, last)
+        else:
+            raw = data.service_months(src_names, list(unit_ids), [measure.id], first, last)
+        suspects = data.suspect_months_of(forces) if fam == "crime" and forces else None
         raw = _shape_raw(raw, measure)
     suspect: dict[tuple[str, str], dict[date, str]] = {}
     if suspects is not None:
@@ -197,8 +191,6 @@ def prefetch(data: DataAccess, unit_id: str, measure_ids: Sequence[str], start: 
     """Read the group's crime months for several crime measures in ONE query and leave each
     measure's member months in the cache, so that `compare`/`msf_position` for a whole
     scorecard do not query once per measure."""
-    from dashboard import queries_peers
-
     crime = [MEASURES[m] for m in measure_ids if is_crime(MEASURES[m])]
     if not crime:
         return
@@ -210,9 +202,8 @@ def prefetch(data: DataAccess, unit_id: str, measure_ids: Sequence[str], start: 
     forces = sorted({u.force_id for u in units if u})
     if not sources:
         return
-    with data.cursor() as cur:
-        cube = queries_peers.unit_category_months(cur, sources, list(ids), period.start, period.end)
-        suspects = queries_peers.suspect_months(cur, forces)
+    cube = data.crime_category_months(sources, list(ids), period.start, period.end)
+    suspects = data.suspect_months_of(forces)
     for m in crime:
         key = (ids, m.id, period.start, period.end)
         part = (
@@ -221,7 +212,7 @@ def prefetch(data: DataAccess, unit_id: str, measure_ids: Sequence[str], start: 
             .sum()
         )
         raw = _shape_raw(part, m)
-        data._memo(
+        data.cached(
             "compare.member_months",
             key,
             lambda raw=raw, m=m: _member_months(data, ids, m.id, period.start, period.end, (raw, suspects)),
@@ -332,7 +323,7 @@ def compare(data: DataAccess, unit_id: str, measure_id: str, start: date, end: d
             scope: str = "msf") -> Comparison:
     """The unit against its peer group for one measure over whole months [start, end]."""
     period = clip_to_data(data, unit_id, measure_id, Period(month_start(start), end).to_whole_months())
-    return data._memo("compare.compare", (unit_id, measure_id, period.start, period.end, scope),
+    return data.cached("compare.compare", (unit_id, measure_id, period.start, period.end, scope),
                       lambda: _compare(data, unit_id, measure_id, period, scope))
 
 
@@ -453,7 +444,7 @@ def group_average(data: DataAccess, unit_id: str, measure_id: str, start: date, 
             return stats.weighted_average(vals, ns)
         return stats.pooled_rate(ks, ns) * factor(b, 1 if latest else n_months)
 
-    return data._memo(
+    return data.cached(
         "compare.group_average", (unit_id, measure_id, period.start, period.end, scope), compute
     )
 
@@ -547,7 +538,7 @@ def msf_position(data: DataAccess, unit_id: str, measure_id: str, start: date, e
     """{'position', 'rank', 'of', 'text', 'label'} of a unit within its group, for the scorecard."""
     period = clip_to_data(data, unit_id, measure_id, Period(month_start(start), end).to_whole_months())
     try:
-        c = data._memo("compare.position", (unit_id, measure_id, period.start, period.end),
+        c = data.cached("compare.position", (unit_id, measure_id, period.start, period.end),
                        lambda: _compare(data, unit_id, measure_id, period, "msf", focus_only=True))
     except KeyError:
         return {"position": None, "rank": None, "of": 0, "text": "no group", "label": ""}
@@ -559,13 +550,13 @@ def msf_position(data: DataAccess, unit_id: str, measure_id: str, start: date, e
         if f["rank"] is None or (isinstance(f["rank"], float) and math.isnan(f["rank"]))
         else int(f["rank"])
     )
-    text = f"{_ordinal(rank)} of {int(f['of'])} (1st = best)" if rank else f"not ranked: {f['status_text']}"
+    text = f"{ordinal(rank)} of {int(f['of'])} (1st = best)" if rank else f"not ranked: {f['status_text']}"
     if f["position"] is not None:
         text += f"; {f['position_text']}"
     return {"position": f["position"], "rank": rank, "of": int(f["of"]), "text": text, "label": c.group.label}
 
 
-def _ordinal(n: int) -> str:
+def ordinal(n: int) -> str:
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n}{suffix}"
 

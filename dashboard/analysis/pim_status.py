@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from dashboard import compare
-from dashboard import early_warning as ew
-from dashboard import targets as tg
-from dashboard.metrics import headline_ids
+from dashboard.analysis import exception_scan as ew
+from dashboard.analysis import peer_comparison as compare
+from dashboard.analysis import targets as tg
+from dashboard.analysis.metrics import headline_ids
 from dashboard.periods import last_complete_month, month_start
 
 if TYPE_CHECKING:
@@ -87,7 +87,7 @@ def scorecard_extra(data: DataAccess, unit_id: str, start: date, end: date,
             )
         return pd.DataFrame(rows, columns=SCORECARD_EXTRA)
 
-    return data._memo("pim_status.scorecard", (unit_id, start, end, sensitivity, tuple(ids)), compute)
+    return data.cached("pim_status.scorecard", (unit_id, start, end, sensitivity, tuple(ids)), compute)
 
 
 CHILD_EXTRA = ["unit_id", "spc_verdict", "spc_text", "peer_position", "peer_text"]

@@ -1,0 +1,22 @@
+"""Reads of dim_unit: the organisation, force to officer."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from dashboard.data import levels
+from dashboard.data.queries import Cursor
+
+
+def units(cur: Cursor) -> pd.DataFrame:
+    """Every unit of the organisation (dim_unit), parents before children (levels in the
+    hierarchy's order, bound as a list)."""
+    return cur.execute(
+        """
+        SELECT unit_id, level, parent_id, force_id, name, population, households, area_km2,
+               synthetic, note
+        FROM dim_unit
+        ORDER BY force_id, coalesce(list_position(?::VARCHAR[], level), 99), name, unit_id
+        """,
+        [list(levels.LEVEL_IDS)],
+    ).df()
