@@ -66,7 +66,6 @@ UNIT_COLUMNS: dict[str, str] = {
     "note": "VARCHAR",
 }
 
-LEVELS = ("force", "bcu", "npu", "team", "officer")
 
 # Every dataset the lake holds: name -> columns. Each has force_id and month, the partition
 # keys. A new source adds its dataset here and a cube builder in etl.cubes.BUILDERS.

@@ -1,92 +1,70 @@
-"""LSOA -> NPU -> BCU: a force's own file, or the shipped default for Cheshire.
+"""The organisational levels, force > BCU > NPU > team > officer, defined once.
 
-The default groups Cheshire's LSOAs by local authority into the three 2007 BCUs (Halton +
-Warrington = Northern, Cheshire West and Chester = Western, Cheshire East = Eastern) and by
-MSOA number bands into 18 NPUs. The HMIC report does not name the real NPUs, so these are
-labelled by their MSOA band: honest, stable, and replaced as soon as a force supplies a file.
+Every other module asks this one what a level is called, what is below it, whether the
+dashboard drills to it, whether it holds data about individuals and how much a signal there
+weighs in the exceptions list. The access seam (dashboard/data/access.py) decides who may
+see which level; this module only says what each level is.
 """
 
 from __future__ import annotations
 
-import csv
-import re
 from dataclasses import dataclass
-from pathlib import Path
-
-from etl.errors import InputRefused
-from etl.units import slugify
-
-# local authority -> (BCU, [(first MSOA, last MSOA), ...]) ; one band = one NPU
-CHESHIRE_DEFAULT: dict[str, tuple[str, list[tuple[int, int]]]] = {
-    "Halton": ("Northern", [(1, 8), (9, 999)]),
-    "Warrington": ("Northern", [(1, 9), (10, 18), (19, 999)]),
-    "Cheshire West and Chester": (
-        "Western", [(1, 7), (8, 14), (15, 21), (22, 28), (29, 35), (36, 999)]),
-    "Cheshire East": (
-        "Eastern", [(1, 7), (8, 14), (15, 21), (22, 28), (29, 35), (36, 42), (43, 999)]),
-}
-_LSOA_NAME = re.compile(r"^(.*) (\d{3})[A-Z]$")
 
 
 @dataclass(frozen=True)
-class Assignment:
-    force_id: str
-    lsoa_code: str
-    bcu: str          # display name
-    npu: str          # display name
-
-    @property
-    def bcu_id(self) -> str:
-        return f"{self.force_id}/{slugify(self.bcu)}"
-
-    @property
-    def npu_id(self) -> str:
-        return f"{self.bcu_id}/{slugify(self.npu)}"
+class Level:
+    id: str              # stored in dim_unit.level and every cube
+    label: str           # as written in a sentence: 'BCU', 'NPU', 'team'
+    plural: str          # 'BCUs'
+    title: str           # as a heading or column name: 'BCU', 'Team'
+    individual: bool     # rows at this level describe one person (officer)
+    scan_weight: float   # how much a signal at this level counts in the exceptions list
+    targets: bool        # contributory targets are set at this level
+    day_cube: bool       # cubes by day go down to this level (by officer they would be as
+                         # large as the facts)
 
 
-def default_assignment(force_id: str, lsoa_code: str, lsoa_name: str | None) -> Assignment | None:
-    """The shipped default (Cheshire only). None = not assigned to an NPU."""
-    if force_id != "cheshire" or not lsoa_name:
-        return None
-    m = _LSOA_NAME.match(lsoa_name)
-    if not m:
-        return None
-    la, msoa = m.group(1), int(m.group(2))
-    if la not in CHESHIRE_DEFAULT:
-        return None  # geolocated outside the force area
-    bcu, bands = CHESHIRE_DEFAULT[la]
-    for first, last in bands:
-        if first <= msoa <= last:
-            label = f"{la} MSOA {first:03d}" + (f"-{last:03d}" if last != 999 else "+")
-            return Assignment(force_id, lsoa_code, bcu, label)
-    return None
+LEVELS: tuple[Level, ...] = (
+    Level("force", "force", "forces", "Force", False, 1.5, True, True),
+    Level("bcu", "BCU", "BCUs", "BCU", False, 1.25, True, True),
+    Level("npu", "NPU", "NPUs", "NPU", False, 1.0, True, True),
+    Level("team", "team", "teams", "Team", False, 0.75, False, True),
+    Level("officer", "officer", "officers", "Officer", True, 0.5, False, False),
+)
+LEVEL_IDS: tuple[str, ...] = tuple(lv.id for lv in LEVELS)
+BY_ID: dict[str, Level] = {lv.id: lv for lv in LEVELS}
+
+# The fact column that names a record's unit at each level (crime records and the service
+# datasets use the same names; `bcu_id` is derived from the NPU's parent where not given).
+UNIT_COLUMN: dict[str, str] = {
+    "force": "force_id", "bcu": "bcu_id", "npu": "npu_id", "team": "team_id",
+    "officer": "officer_id",
+}
 
 
-def read_hierarchy_file(path: Path, default_forces: list[str]) -> list[Assignment]:
-    """CSV with columns lsoa_code, npu, bcu and optionally force (docs/input-formats.md)."""
-    origin = str(path)
+def level(level_id: str) -> Level:
     try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except FileNotFoundError:
-        raise InputRefused(origin, "no such file") from None
-    except UnicodeDecodeError as exc:
-        raise InputRefused(origin, f"not UTF-8 text (byte offset {exc.start})") from None
-    reader = csv.DictReader(text.splitlines())
-    fields = reader.fieldnames or []
-    missing = [c for c in ("lsoa_code", "npu", "bcu") if c not in fields]
-    if missing:
-        raise InputRefused(origin, "missing column(s): " + ", ".join(missing), 1)
-    out: list[Assignment] = []
-    for row in reader:
-        line = reader.line_num
-        code, npu, bcu = (row.get("lsoa_code") or "").strip(), (row["npu"] or "").strip(), \
-            (row["bcu"] or "").strip()
-        if not code or not npu or not bcu:
-            raise InputRefused(origin, "blank lsoa_code, npu or bcu", line)
-        forces = [row["force"].strip()] if "force" in fields and row.get("force") else default_forces
-        if not forces:
-            raise InputRefused(origin, "no force column and no force in this load", line)
-        out.extend(Assignment(f, code, bcu, npu) for f in forces)
-    if not out:
-        raise InputRefused(origin, "no data rows: the file holds a header only")
-    return out
+        return BY_ID[level_id]
+    except KeyError:
+        raise KeyError(f"unknown level {level_id!r}; known: {', '.join(LEVEL_IDS)}") from None
+
+
+def depth(level_id: str) -> int:
+    """0 for force ... 4 for officer."""
+    return LEVEL_IDS.index(level(level_id).id)
+
+
+def below(level_id: str) -> str | None:
+    """The next level down, or None at the bottom."""
+    i = depth(level_id)
+    return LEVEL_IDS[i + 1] if i + 1 < len(LEVEL_IDS) else None
+
+
+def at_or_above(level_id: str) -> tuple[str, ...]:
+    """This level and every level above it, top first."""
+    return LEVEL_IDS[: depth(level_id) + 1]
+
+
+def ids_where(**flags: bool) -> tuple[str, ...]:
+    """Levels whose properties match, in order: ids_where(targets=True)."""
+    return tuple(lv.id for lv in LEVELS if all(getattr(lv, k) == v for k, v in flags.items()))

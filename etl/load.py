@@ -23,7 +23,7 @@ import pandas as pd
 from etl import cubes
 from etl.errors import InputRefused
 from etl.facts import DATASETS, UNIT_COLUMNS
-from etl.hierarchy import Assignment, default_assignment
+from etl.lsoa_mapping import Assignment, default_assignment
 from etl.sqlutil import insert_rows
 from etl.warehouse import (
     GRACE_SECONDS,
@@ -402,7 +402,7 @@ def load_police_uk(link: Path, inputs: Iterable[Path], hierarchy: Path | None = 
 def _stage_and_commit_police_uk(link: Path, con: duckdb.DuckDBPyConnection, items: list,
                                 hierarchy: Path | None, report: LoadReport,
                                 progress: Progress | None) -> LoadReport:
-    from etl.hierarchy import read_hierarchy_file
+    from etl.lsoa_mapping import read_hierarchy_file
     from etl.sources import police_uk
 
     result = police_uk.ParseResult()

@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 
 from etl import demo, reference
-from etl.facts import CRIME_COLUMNS, FORCE_MONTH_COLUMNS, LEVELS, UNIT_COLUMNS
+from etl.facts import CRIME_COLUMNS, FORCE_MONTH_COLUMNS, UNIT_COLUMNS
+from etl.hierarchy import LEVEL_IDS as LEVELS
 from etl.measures import ASB, CATEGORY_LABELS, SANCTION_TYPES
 from etl.units import parent_of
 

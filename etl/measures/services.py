@@ -22,12 +22,8 @@ Labels follow HMIC's words where it has them ("arrests made at domestic incident
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from etl.facts_services import INCIDENT_TYPES, QUESTIONS
-
-if TYPE_CHECKING:
-    from etl.measures import Measure
+from etl.measures.model import Measure
 
 SATISFACTION = "Satisfaction"
 CALLS = "Call handling"
@@ -55,9 +51,6 @@ def _share(num_filter: str, den_filter: str = "TRUE") -> tuple[str, str]:
 
 
 def service_measures() -> dict[str, Measure]:
-    """Built on call, so that etl.measures can import this module at its end (no cycle)."""
-    from etl.measures import Measure
-
     out: list[Measure] = []
 
     # ------------------------------------------------------------------ satisfaction
@@ -71,7 +64,7 @@ def service_measures() -> dict[str, Measure]:
                          "(the top three points of the Home Office 7-point scale)."),
             numerator=f"respondents answering 1-3 (satisfied) on '{label}'",
             denominator=f"respondents answering '{label}' (1-7; not asked and don't know excluded)",
-            unit="%", polarity="up", model="binomial", source=_SURVEY, scale=100.0,
+            unit="%", polarity="up", kind="proportion", source=_SURVEY, scale=100.0,
             headline=q == "whole_experience", dataset="satisfaction",
             num_sql=f"count(*) FILTER (WHERE {q} BETWEEN 1 AND 3)", den_sql=f"count({q})",
             target_source=_NO_SATISFACTION_TARGET,
@@ -84,7 +77,7 @@ def service_measures() -> dict[str, Measure]:
             description=f"Whole-experience satisfaction of respondents surveyed about {name.lower()}.",
             numerator=f"{name.lower()} respondents answering 1-3 on 'The whole experience'",
             denominator=f"{name.lower()} respondents answering 'The whole experience'",
-            unit="%", polarity="up", model="binomial", source=_SURVEY, scale=100.0,
+            unit="%", polarity="up", kind="proportion", source=_SURVEY, scale=100.0,
             dataset="satisfaction",
             num_sql=(f"count(*) FILTER (WHERE incident_type = '{key}' "
                      "AND whole_experience BETWEEN 1 AND 3)"),
@@ -99,7 +92,7 @@ def service_measures() -> dict[str, Measure]:
             id=f"calls_{channel}", label=f"{name} received", domain=CALLS,
             description=f"{name} received, answered or abandoned.",
             numerator=f"{channel} calls received", denominator=None, unit="calls",
-            polarity="neutral", model="poisson", source=_CALLS, dataset="calls",
+            polarity="neutral", kind="count", source=_CALLS, dataset="calls",
             num_sql=f"count(*) FILTER (WHERE channel = '{channel}')",
         ))
     num, den = _share("answered <= received + INTERVAL 10 SECOND", "channel = '999'")
@@ -109,7 +102,7 @@ def service_measures() -> dict[str, Measure]:
                      "as a share of all 999 calls received (abandoned calls count as not answered)."),
         numerator="999 calls answered within 10 seconds of being received",
         denominator="999 calls received (answered or abandoned)",
-        unit="%", polarity="up", model="binomial", source=_CALLS, scale=100.0, target=90.0,
+        unit="%", polarity="up", kind="proportion", source=_CALLS, scale=100.0, target=90.0,
         headline=True, dataset="calls", num_sql=num, den_sql=den,
         target_source="national call handling standard: 90% of 999 calls answered within 10 seconds",
     ))
@@ -118,7 +111,7 @@ def service_measures() -> dict[str, Measure]:
         id="calls_abandoned_rate", label="Abandoned calls", domain=CALLS,
         description="Calls (999 and 101) on which the caller hung up before being answered.",
         numerator="calls abandoned before an answer", denominator="calls received",
-        unit="%", polarity="down", model="binomial", source=_CALLS, scale=100.0,
+        unit="%", polarity="down", kind="proportion", source=_CALLS, scale=100.0,
         dataset="calls", num_sql=num, den_sql=den,
         target_source="none in the seed or the national standards used here",
     ))
@@ -128,7 +121,7 @@ def service_measures() -> dict[str, Measure]:
         description=("Non-emergency calls abandoned before an answer: the 'non-emergency "
                      "call-handling data' flagged at the force PIM (HMIC L659)."),
         numerator="101 calls abandoned before an answer", denominator="101 calls received",
-        unit="%", polarity="down", model="binomial", source=_CALLS, scale=100.0,
+        unit="%", polarity="down", kind="proportion", source=_CALLS, scale=100.0,
         dataset="calls", num_sql=num, den_sql=den,
         target_source="none in the seed or the national standards used here",
     ))
@@ -139,7 +132,7 @@ def service_measures() -> dict[str, Measure]:
         description="Mean seconds from a 101 call reaching the control room to its answer.",
         numerator="seconds from received to answered, summed over answered 101 calls",
         denominator="101 calls answered",
-        unit="seconds", polarity="down", model="mean", source=_CALLS, dataset="calls",
+        unit="seconds", polarity="down", kind="mean", source=_CALLS, dataset="calls",
         num_sql=f"sum({answered_secs}) FILTER (WHERE {answered_101})",
         den_sql=f"count(*) FILTER (WHERE {answered_101})",
         num2_sql=f"sum(({answered_secs}) * ({answered_secs})) FILTER (WHERE {answered_101})",
@@ -162,7 +155,7 @@ def service_measures() -> dict[str, Measure]:
                          "of the call being received; not attended counts as not in time."),
             numerator=f"incidents attended within {words} of the call",
             denominator="incidents of this grade",
-            unit="%", polarity="up", model="binomial", source=_CALLS, scale=100.0,
+            unit="%", polarity="up", kind="proportion", source=_CALLS, scale=100.0,
             headline=mid == "grade1_urban_15min", dataset="calls", num_sql=num, den_sql=den,
             target_source=(_NO_ATTENDANCE_TARGET if mid != "grade3_72h" else
                            "the 72 hours is the target time (HMIC L508); no percentage is given"),
@@ -172,7 +165,7 @@ def service_measures() -> dict[str, Measure]:
     out.append(Measure(
         id="dv_incidents", label="Domestic incidents", domain=PVP,
         description="Domestic incidents reported.", numerator="domestic incidents", denominator=None,
-        unit="incidents", polarity="neutral", model="poisson", source=_DV, dataset="dv",
+        unit="incidents", polarity="neutral", kind="count", source=_DV, dataset="dv",
         num_sql="count(*)",
         target_source="none: partners aim both to 'increase reporting' and to reduce 'reported "
                       "incidents' (HMIC L1171, L1081), so a rise is neither good nor bad",
@@ -181,14 +174,14 @@ def service_measures() -> dict[str, Measure]:
         id="dv_high_risk", label="High and very high risk domestic incidents", domain=PVP,
         description="Domestic incidents assessed as high or very high risk (specialist investigators).",
         numerator="domestic incidents assessed high or very high risk", denominator=None,
-        unit="incidents", polarity="neutral", model="poisson", source=_DV, dataset="dv",
+        unit="incidents", polarity="neutral", kind="count", source=_DV, dataset="dv",
         num_sql="count(*) FILTER (WHERE risk IN ('high', 'very high'))",
     ))
     out.append(Measure(
         id="dv_arrest_rate", label="Arrests made at domestic incidents", domain=PVP,
         description="Domestic incidents at which an arrest was made (positive action).",
         numerator="domestic incidents with an arrest", denominator="domestic incidents",
-        unit="%", polarity="up", model="binomial", source=_DV, scale=100.0, headline=True,
+        unit="%", polarity="up", kind="proportion", source=_DV, scale=100.0, headline=True,
         dataset="dv", num_sql="count(*) FILTER (WHERE arrest)", den_sql="count(*)",
         target_source="none set: HMIC reports 'an arrest rate of over 52% in 2006/07 compared "
                       "with the MSF rate of 33%' (L1059)",
@@ -197,7 +190,7 @@ def service_measures() -> dict[str, Measure]:
         id="dv_repeat_victims", label="Repeat victims of domestic violence", domain=PVP,
         description="Domestic incidents whose victim is a repeat victim.",
         numerator="domestic incidents with a repeat victim", denominator="domestic incidents",
-        unit="%", polarity="down", model="binomial", source=_DV, scale=100.0, dataset="dv",
+        unit="%", polarity="down", kind="proportion", source=_DV, scale=100.0, dataset="dv",
         num_sql="count(*) FILTER (WHERE repeat_victim)", den_sql="count(*)",
         target_source="a 'reduction in numbers of repeat victims' is a CDAP joint measure "
                       "(HMIC L1081), without a figure",
@@ -209,7 +202,7 @@ def service_measures() -> dict[str, Measure]:
                      "late and missing forms count as not in time (HMIC L1237, L1247)."),
         numerator="domestic incidents with Form 40a submitted within 24 hours",
         denominator="domestic incidents",
-        unit="%", polarity="up", model="binomial", source=_DV, scale=100.0, dataset="dv",
+        unit="%", polarity="up", kind="proportion", source=_DV, scale=100.0, dataset="dv",
         num_sql="count(*) FILTER (WHERE form_40a_submitted <= reported + INTERVAL 24 HOUR)",
         den_sql="count(*)",
         target_source="none in the seed; every incident needs one, so the aim is 100%",
@@ -220,14 +213,14 @@ def service_measures() -> dict[str, Measure]:
         id="missing_reports", label="Missing persons reported", domain=PVP,
         description="Missing person reports, by the month reported.",
         numerator="missing person reports", denominator=None, unit="reports",
-        polarity="neutral", model="poisson", source=_MISSING, dataset="missing", num_sql="count(*)",
+        polarity="neutral", kind="count", source=_MISSING, dataset="missing", num_sql="count(*)",
     ))
     for risk in ("high", "medium", "low"):
         out.append(Measure(
             id=f"missing_{risk}_risk", label=f"Missing persons reported: {risk} risk", domain=PVP,
             description=f"Missing person reports assessed {risk} risk ('by risk category', HMIC L1514).",
             numerator=f"missing person reports assessed {risk} risk", denominator=None,
-            unit="reports", polarity="neutral", model="poisson", source=_MISSING,
+            unit="reports", polarity="neutral", kind="count", source=_MISSING,
             dataset="missing", num_sql=f"count(*) FILTER (WHERE risk = '{risk}')",
         ))
     out.append(Measure(
@@ -236,7 +229,7 @@ def service_measures() -> dict[str, Measure]:
                      "cases at 28 days, three months, six months and then annually (HMIC L1562)."),
         numerator="cases with fewer reviews done than due",
         denominator="cases with at least one review due",
-        unit="%", polarity="down", model="binomial", source=_MISSING, scale=100.0,
+        unit="%", polarity="down", kind="proportion", source=_MISSING, scale=100.0,
         dataset="missing", num_sql="count(*) FILTER (WHERE reviews_done < reviews_due)",
         den_sql="count(*) FILTER (WHERE reviews_due > 0)",
         target_source="none in the seed; every review is due, so the aim is 0%",
@@ -248,7 +241,7 @@ def service_measures() -> dict[str, Measure]:
         description="RSOs under management at the month's snapshot (603, 730, 816 in the three "
                     "quarters to Q1 2007, HMIC L1305).",
         numerator="RSOs under management", denominator=None, unit="offenders",
-        polarity="neutral", model="poisson", source=_RSO, dataset="rso", num_sql="count(*)",
+        polarity="neutral", kind="count", source=_RSO, dataset="rso", num_sql="count(*)",
         aggregate="latest",
     ))
     for level in (1, 2, 3):
@@ -256,7 +249,7 @@ def service_measures() -> dict[str, Measure]:
             id=f"rso_mappa_level_{level}", label=f"RSOs managed at MAPPA level {level}", domain=PVP,
             description=f"RSOs under management at MAPPA level {level} at the month's snapshot.",
             numerator=f"RSOs at MAPPA level {level}", denominator=None, unit="offenders",
-            polarity="neutral", model="poisson", source=_RSO, dataset="rso",
+            polarity="neutral", kind="count", source=_RSO, dataset="rso",
             num_sql=f"count(*) FILTER (WHERE mappa_level = {level})", aggregate="latest",
         ))
     overdue = "visit_due IS NULL OR visit_due < as_at"
@@ -265,7 +258,7 @@ def service_measures() -> dict[str, Measure]:
         description=("RSOs whose next home visit was due before the snapshot: visits every 12, 6, 3 "
                      "and 1 months for low, medium, high and very high risk (HMIC L1462)."),
         numerator="RSOs with a home visit overdue", denominator="RSOs under management",
-        unit="%", polarity="down", model="binomial", source=_RSO, scale=100.0, headline=True,
+        unit="%", polarity="down", kind="proportion", source=_RSO, scale=100.0, headline=True,
         dataset="rso", num_sql=f"count(*) FILTER (WHERE {overdue})", den_sql="count(*)",
         aggregate="latest", target_source="none in the seed; every visit is due, so the aim is 0%",
     ))
@@ -277,14 +270,14 @@ def service_measures() -> dict[str, Measure]:
             description=f"{risk.capitalize()} risk RSOs whose home visit is overdue.",
             numerator=f"{risk} risk RSOs with a home visit overdue",
             denominator=f"{risk} risk RSOs under management",
-            unit="%", polarity="down", model="binomial", source=_RSO, scale=100.0,
+            unit="%", polarity="down", kind="proportion", source=_RSO, scale=100.0,
             dataset="rso", num_sql=num, den_sql=den, aggregate="latest",
         ))
     out.append(Measure(
         id="rso_next_visit_missing", label="RSO records without a 'date of next visit'", domain=PVP,
         description="RSO records whose 'date of next visit' field is not filled in (HMIC L1459).",
         numerator="RSOs with no date of next visit recorded", denominator="RSOs under management",
-        unit="%", polarity="down", model="binomial", source=_RSO, scale=100.0, dataset="rso",
+        unit="%", polarity="down", kind="proportion", source=_RSO, scale=100.0, dataset="rso",
         num_sql="count(*) FILTER (WHERE next_visit IS NULL)", den_sql="count(*)", aggregate="latest",
     ))
     out.append(Measure(
@@ -293,7 +286,7 @@ def service_measures() -> dict[str, Measure]:
                      "(SOLOs named in the records, counted once each). SOLOs work across a BCU, so "
                      "the figure is meaningful at force and BCU level."),
         numerator="RSOs under management", denominator="SOLOs managing them",
-        unit="RSOs per SOLO", polarity="down", model="poisson", source=_RSO, target=50.0,
+        unit="RSOs per SOLO", polarity="down", kind="rate", source=_RSO, target=50.0,
         dataset="rso", num_sql="count(*)",
         den_sql="count(DISTINCT coalesce(officer_id, 'ref:' || officer_ref))", aggregate="latest",
         target_source="'notional constabulary target ratio of 1:50' (HMIC L1429)",
@@ -304,20 +297,20 @@ def service_measures() -> dict[str, Measure]:
                             ("pcso_fte", "PCSOs (FTE)", "pcso_fte")):
         out.append(Measure(
             id=mid, label=label, domain=WORKFORCE, description=f"{label} in the unit's return.",
-            numerator=label, denominator=None, unit="FTE", polarity="neutral", model="none",
+            numerator=label, denominator=None, unit="FTE", polarity="neutral", kind="census",
             source=_WORKFORCE, dataset="workforce", num_sql=f"sum({col})", aggregate="latest",
         ))
     out.append(Measure(
         id="special_hours", label="Special constable hours", domain=WORKFORCE,
         description="Hours worked by special constables (their 'simple monthly return', HMIC L560).",
         numerator="special constable hours", denominator=None, unit="hours", polarity="up",
-        model="none", source=_WORKFORCE, dataset="workforce", num_sql="sum(special_hours)",
+        kind="census", source=_WORKFORCE, dataset="workforce", num_sql="sum(special_hours)",
     ))
     out.append(Measure(
         id="sickness_days_per_fte", label="Working days lost to sickness per FTE", domain=WORKFORCE,
         description="Working days lost to sickness by officers and PCSOs, per FTE per month.",
         numerator="working days lost to sickness", denominator="officer and PCSO FTE (per month)",
-        unit="days per FTE per month", polarity="down", model="poisson", source=_WORKFORCE,
+        unit="days per FTE per month", polarity="down", kind="rate", source=_WORKFORCE,
         dataset="workforce", num_sql="sum(sickness_days)", den_sql="sum(officer_fte + pcso_fte)",
         target_source="none: the seed gives no sickness figures (HMIC L735)",
     ))
@@ -332,7 +325,7 @@ def service_measures() -> dict[str, Measure]:
             description=("Hours officers and PCSOs were taken away from their unit, as a share of "
                          "their duty hours (HMIC L520: 'both planned and spontaneous abstraction')."),
             numerator="hours abstracted", denominator="duty hours",
-            unit="%", polarity="down", model="none", source=_WORKFORCE, scale=100.0,
+            unit="%", polarity="down", kind="census_ratio", source=_WORKFORCE, scale=100.0,
             headline=mid == "abstraction_rate", dataset="workforce",
             num_sql=f"sum({expr})", den_sql="sum(duty_hours)",
             target_source="none: HMIC recommends abstraction targets (L520) without figures",

@@ -1,14 +1,14 @@
-"""The measures registry: every measure defined once, read by cubes, pages, packs and the API.
+"""Crime categories, the sanction detection mapping, and the crime measures.
 
-Adding a measure is one entry here and its test. Statistics read `model` to choose an
-interval (Poisson for counts, binomial/Wilson for proportions) and `polarity` to know
-whether a rise is good news.
+These are shared by every source of crime records (data.police.uk street files, a force's
+own extract, the demo), so they live here rather than in one source's module. A crime
+measure names its categories and column (n = crimes, sd = sanction detections); its kind
+says what the denominator is. Adding a crime measure is one entry in `crime_measures()`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal
+from etl.measures.model import Measure
 
 # data.police.uk crime types -> stable ids (the police.uk API's category slugs).
 # Older names are included so that files from before the 2013 category changes still load.
@@ -91,50 +91,11 @@ SANCTION_TYPES: dict[str, str] = {
     "tic": "Offence taken into consideration (TIC)",
 }
 
-Polarity = Literal["up", "down", "neutral"]
-# "mean": a mean with a t-interval (101 answer time); "none": a total, not a sample.
-Model = Literal["poisson", "binomial", "mean", "none"]
-
-
-@dataclass(frozen=True)
-class Measure:
-    id: str
-    label: str
-    domain: str
-    description: str
-    numerator: str           # what is counted, in words
-    denominator: str | None  # None for a plain count
-    unit: str                # what the value is in, as shown on screen
-    polarity: Polarity       # "up": a rise is good news; "down": a fall is good news
-    model: Model
-    source: str
-    # How the value is computed from the crime cube: which categories count, which
-    # column (n = crimes, sd = sanction detections), and the denominator kind.
-    categories: tuple[str, ...] = ()
-    column: Literal["n", "sd"] = "n"
-    per: Literal["none", "population", "crimes"] = "none"
-    scale: float = 1.0
-    target: float | None = None
-    headline: bool = False
-    tags: tuple[str, ...] = field(default_factory=tuple)
-    # Service measures (etl/measures_services.py): the lake dataset that feeds the measure
-    # ('crime' for the measures above, read from cube_crime_month), and for the others the
-    # aggregate SQL over that dataset's rows that cube_service_month stores as num / den
-    # (num2: sum of squares, for model 'mean'). Models beyond Model: 'mean' (interval from
-    # num, den and num2) and 'none' (administrative totals: no sampling interval).
-    dataset: str = "crime"
-    num_sql: str | None = None
-    den_sql: str | None = None
-    num2_sql: str | None = None
-    aggregate: Literal["sum", "latest"] = "sum"   # over months: add up, or take the last (stocks)
-    target_source: str | None = None              # where the target comes from, in words
-
-
 ALL_CRIME = tuple(c for c in CATEGORY_LABELS if c != ASB)
 _POLICE_UK = "data.police.uk street-level crime, or the force's own crime extract"
 
 
-def _crime_measures() -> list[Measure]:
+def crime_measures() -> list[Measure]:
     measures = [
         Measure(
             id="total_crime",
@@ -145,7 +106,7 @@ def _crime_measures() -> list[Measure]:
             denominator=None,
             unit="crimes",
             polarity="down",
-            model="poisson",
+            kind="count",
             source=_POLICE_UK,
             categories=ALL_CRIME,
             headline=True,
@@ -159,12 +120,14 @@ def _crime_measures() -> list[Measure]:
             denominator="resident population / 1,000",
             unit="per 1,000 population",
             polarity="down",
-            model="poisson",
+            kind="rate_per_population",
             source=_POLICE_UK + "; population from the unit dimension",
             categories=ALL_CRIME,
-            per="population",
             scale=1000.0,
             headline=True,
+            # the same crimes as total_crime over a fixed population: its signals are
+            # total_crime's, so the exceptions list would say the same thing twice
+            scan=False,
         ),
         Measure(
             id="asb_incidents",
@@ -175,7 +138,7 @@ def _crime_measures() -> list[Measure]:
             denominator=None,
             unit="incidents",
             polarity="down",
-            model="poisson",
+            kind="count",
             source=_POLICE_UK,
             categories=(ASB,),
             headline=True,
@@ -192,8 +155,8 @@ def _crime_measures() -> list[Measure]:
             denominator=None,
             unit="detections",
             polarity="up",
-            model="poisson",
-            source=_POLICE_UK + "; outcome mapping in etl/measures.py",
+            kind="count",
+            source=_POLICE_UK + "; outcome mapping in etl/measures/crime.py",
             categories=ALL_CRIME,
             column="sd",
         ),
@@ -206,11 +169,10 @@ def _crime_measures() -> list[Measure]:
             denominator="recorded crimes, ASB excluded",
             unit="%",
             polarity="up",
-            model="binomial",
-            source=_POLICE_UK + "; outcome mapping in etl/measures.py",
+            kind="share_of_crimes",
+            source=_POLICE_UK + "; outcome mapping in etl/measures/crime.py",
             categories=ALL_CRIME,
             column="sd",
-            per="crimes",
             scale=100.0,
             headline=True,
         ),
@@ -228,25 +190,13 @@ def _crime_measures() -> list[Measure]:
                 denominator=None,
                 unit="crimes",
                 polarity="down",
-                model="poisson",
+                kind="count",
                 source=_POLICE_UK,
                 categories=(cat,),
                 headline=cat in {"burglary", "vehicle-crime", "violent-crime", "robbery"},
             )
         )
     return measures
-
-
-MEASURES: dict[str, Measure] = {m.id: m for m in _crime_measures()}
-
-
-def get(measure_id: str) -> Measure:
-    try:
-        return MEASURES[measure_id]
-    except KeyError:
-        raise KeyError(
-            f"unknown measure {measure_id!r}; known: {', '.join(sorted(MEASURES))}"
-        ) from None
 
 
 def category_id(name: str) -> str | None:
@@ -257,8 +207,3 @@ def category_id(name: str) -> str | None:
         return name
     lowered = {k.lower(): v for k, v in CRIME_CATEGORIES.items()}
     return lowered.get(name.strip().lower())
-
-# Service measures: satisfaction, call handling, protecting vulnerable people, workforce.
-from etl.measures_services import service_measures  # noqa: E402
-
-MEASURES.update(service_measures())
