@@ -50,8 +50,8 @@ from scipy import stats as sps
 from dashboard.analysis import metrics, stats
 from dashboard.analysis import targets as tg
 from dashboard.analysis.metrics import has_denominator, is_crime
-from dashboard.data import levels
 from dashboard.periods import Period, add_months, month_end, month_start
+from etl import hierarchy
 from etl.measures import MEASURES, Measure
 
 if TYPE_CHECKING:
@@ -63,14 +63,13 @@ FROZEN_LAST = 12       # with >= 24 months, limits from all but the last 12
 MIN_POINTS = 12        # fewer usable months: no chart
 SEASONAL_MIN = 24      # months of force history needed for a seasonal profile
 COMPARE_MONTHS = 3     # the last-year comparison: the last 3 months (a rolling quarter)
-SCAN_LEVELS = levels.scan_levels()      # force, BCU, NPU, team (dashboard.data.levels)
-SERVICE_LEVELS = levels.service_levels()  # service measures are charted to NPU level
+# Every level that is not about individuals (force, BCU, NPU, team): officers are charted when
+# access control lets someone see them.
+SCAN_LEVELS = hierarchy.ids_where(individual=False)
+SERVICE_LEVELS = hierarchy.at_or_above("npu")  # service measures are charted to NPU level
 RULE_WEIGHT = {"beyond_3_sigma": 3.0, "two_of_three_beyond_2_sigma": 2.0, "run_of_8": 2.0, "trend_of_6": 1.5}
 RULE_WORDS = {"beyond_3_sigma": "beyond 3 sigma", "two_of_three_beyond_2_sigma": "2 of 3 beyond 2 sigma",
               "run_of_8": "run", "trend_of_6": "trend"}
-# crime per 1,000 has the same monthly numerator as total crime over a fixed population: the same
-# signals, so it is left out of the exceptions list (its chart is still available).
-SKIP_IN_SCAN = ("crime_per_1000",)
 
 
 @dataclass(frozen=True)
@@ -359,7 +358,7 @@ def severity(level: str, spc: float, last_year: float, target: float) -> float:
     (capped at 6). Target: 3 x (1 - chance of meeting it) when flagged. Level: force 1.5, BCU
     1.25, NPU 1, team 0.75 -- the same evidence matters more the more people it covers.
     """
-    return levels.scan_weight(level) * (spc + last_year + target)
+    return hierarchy.level(level).scan_weight * (spc + last_year + target)
 
 
 # -- the force panel: one read ------------------------------------------------------------------------
@@ -531,7 +530,9 @@ def _seasonal_profiles(p: Panel, measures: Sequence[Measure]) -> dict[str, np.nd
 
 
 def scan_measures() -> list[Measure]:
-    return [m for m in metrics.headline_measures() if m.id not in SKIP_IN_SCAN]
+    """Headline measures the exceptions list looks at (a measure's own `scan` flag: crime per
+    1,000 repeats total crime's signals, so it is charted but not listed)."""
+    return [m for m in metrics.headline_measures() if m.scan]
 
 
 def _window(p: Panel) -> slice:

@@ -45,8 +45,8 @@ from dashboard.analysis import peer_comparison as compare
 from dashboard.analysis import stats
 from dashboard.analysis.metrics import has_denominator, is_crime
 from dashboard.analysis.peers import data_dir, read_commented_csv
-from dashboard.data import levels
 from dashboard.periods import Period, add_months, fy_start, month_end, month_start
+from etl import hierarchy
 from etl.errors import InputRefused
 from etl.measures import MEASURES, Measure
 
@@ -56,7 +56,7 @@ if TYPE_CHECKING:
 _PERIOD = re.compile(r"^(\d{4})/(\d{2})(?:\s+Q([1-4]))?$")
 _PCT_RULE = re.compile(r"^pct_better_than_last_year:\s*([0-9]+(?:\.[0-9]+)?)$")
 RULES = ("pct_better_than_last_year:<x>", "msf_average")
-TARGET_LEVELS = levels.target_levels()
+TARGET_LEVELS = hierarchy.ids_where(targets=True)
 
 
 def targets_path() -> Path:

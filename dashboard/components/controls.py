@@ -14,8 +14,9 @@ import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, dcc, html
 
 from dashboard import state as url_state
-from dashboard.data import OFFICER_OFF, DataAccess, View, levels
+from dashboard.data import OFFICER_OFF, DataAccess, View
 from dashboard.periods import GRAINS, PRESETS
+from etl import hierarchy
 from etl.measures import MEASURES
 
 
@@ -27,7 +28,8 @@ def unit_options(data: DataAccess) -> list[dict[str, str]]:
     for u in units.values():
         parent = units.get(u.parent_id or "")
         label = u.title if u.level in ("force", "bcu") else f"{u.title} · {parent.name if parent else ''}"
-        out.append({"label": label, "value": u.unit_id, "search": f"{u.name} {levels.label(u.level)}"})
+        search = f"{u.name} {hierarchy.level(u.level).label}"
+        out.append({"label": label, "value": u.unit_id, "search": search})
     return out
 
 

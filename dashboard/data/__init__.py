@@ -4,10 +4,11 @@
                   (version + actor)
     model.py      Unit, Source, View: what a view is about
     access.py     the one seam deciding what an actor may see
-    levels.py     the organisational levels and their properties (stand-in for etl.hierarchy)
     cache.py      the version-keyed LRU behind DataAccess.cached
     warehouse.py  the read-only connection to the live warehouse version
     queries/      every SQL statement, grouped by the tables it reads
+
+The levels themselves (force > BCU > NPU > team > officer) are etl.hierarchy's.
 
 Import what callers need from here (`from dashboard.data import DataAccess, View`).
 """

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from dashboard.data import levels
+from etl import hierarchy
 
 # What the screen and the API say when an individual level is asked for and refused.
 OFFICER_OFF = "Officer level is off until access control lands."
@@ -46,7 +46,7 @@ class HasLevel(Protocol):
 def may_see_level(actor: Actor, level: str) -> bool:
     """Whether the actor may see units of `level` (and choose them, and drill to them).
     Individual levels (officers) are off for everyone until roles exist."""
-    found = levels.BY_ID.get(level)
+    found = hierarchy.BY_ID.get(level)
     if found is None:
         return False
     return not found.individual
@@ -54,7 +54,7 @@ def may_see_level(actor: Actor, level: str) -> bool:
 
 def visible_levels(actor: Actor) -> tuple[str, ...]:
     """The levels the actor may see, force first."""
-    return tuple(lv.id for lv in levels.LEVELS if may_see_level(actor, lv.id))
+    return tuple(lv.id for lv in hierarchy.LEVELS if may_see_level(actor, lv.id))
 
 
 def may_see_unit(actor: Actor, unit: HasLevel) -> bool:
@@ -69,7 +69,9 @@ def may_see_records(actor: Actor, unit: HasLevel) -> bool:
 
 def hidden_columns(actor: Actor) -> frozenset[str]:
     """Record columns that identify a unit the actor may not see ('officer_id')."""
-    return frozenset(levels.id_column(lv.id) for lv in levels.LEVELS if not may_see_level(actor, lv.id))
+    return frozenset(
+        hierarchy.UNIT_COLUMN[lv.id] for lv in hierarchy.LEVELS if not may_see_level(actor, lv.id)
+    )
 
 
 def visible_columns(actor: Actor, columns: Iterable[str]) -> tuple[str, ...]:
@@ -82,6 +84,6 @@ def refusal(actor: Actor, level: str) -> str:
     """Why a unit of `level` is not shown, in the words the page and the API use."""
     return (
         OFFICER_OFF
-        if levels.BY_ID.get(level) and levels.level(level).individual
+        if level in hierarchy.BY_ID and hierarchy.level(level).individual
         else (f"Units of level {level!r} are not shown.")
     )

@@ -28,7 +28,7 @@ import pandas as pd
 
 from dashboard.analysis import metrics
 from dashboard.analysis.metrics import is_crime
-from dashboard.data import access, levels
+from dashboard.data import access
 from dashboard.data.access import Actor
 from dashboard.data.cache import VersionedCache
 from dashboard.data.model import (
@@ -65,6 +65,7 @@ from dashboard.periods import (
     preset_period,
 )
 from dashboard.state import ViewState
+from etl import hierarchy
 from etl.measures import MEASURES, Measure
 from etl.warehouse import WarehousePaths
 
@@ -386,7 +387,11 @@ class DataAccess:
             hidden = unit
             while unit is not None and not access.may_see_unit(actor, unit):
                 unit = units.get(unit.parent_id or "")
-            what = f"the {levels.label(hidden.level)}'s {levels.label(unit.level)}" if unit else "the default"
+            what = (
+                f"the {hierarchy.level(hidden.level).label}'s {hierarchy.level(unit.level).label}"
+                if unit
+                else "the default"
+            )
             notes.append(f"{access.refusal(actor, hidden.level)} Showing {what} instead.")
         if unit is None:
             default = self.default_unit()
@@ -465,7 +470,7 @@ class DataAccess:
     def _time(self, source: Source, period: Period, grain: str, level: str) -> str:
         """Which cube answers: days when the grain or the range needs them and exist."""
         needs_days = grain in ("day", "week") or not period.whole_months
-        if needs_days and source.has_days and levels.has_days(level):
+        if needs_days and source.has_days and hierarchy.level(level).day_cube:
             return "day"
         if grain in ("day", "week"):
             raise GrainUnavailable(
@@ -541,7 +546,7 @@ class DataAccess:
         period = Period(start, end)
         if source is None:
             return {u: pd.DataFrame(columns=SERIES_COLUMNS) for u in unit_ids}
-        monthly_only = [u.level for u in units if not levels.has_days(u.level)]
+        monthly_only = [u.level for u in units if not hierarchy.level(u.level).day_cube]
         level = monthly_only[0] if monthly_only else units[0].level
         time = self._time(source, period, grain, level)
         if time == "month" and not period.whole_months:

@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from dashboard.analysis.metrics import is_crime
-from dashboard.data import levels
 from dashboard.periods import Period, month_end
 from dashboard.state import ViewState
+from etl import hierarchy
 from etl.measures import MEASURES, Measure
 
 DEFAULT_MEASURE = "total_crime"
@@ -49,7 +49,8 @@ class Unit:
         """'Cheshire Constabulary', 'Northern BCU', 'Widnes NPU', 'Response A team'."""
         if self.level == "force":
             return self.name
-        return f"{self.name} {levels.label(self.level)}"
+        found = hierarchy.BY_ID.get(self.level)
+        return f"{self.name} {found.label if found else self.level}"
 
 
 @dataclass(frozen=True)

@@ -45,8 +45,9 @@ from dashboard.components.common import (
     values,
 )
 from dashboard.components.controls import controls
-from dashboard.data import OFFICER_OFF, RECORDS_CSV_LIMIT, DataAccess, Unit, View, family_of, levels
+from dashboard.data import OFFICER_OFF, RECORDS_CSV_LIMIT, DataAccess, Unit, View, family_of
 from dashboard.exports import export
+from etl import hierarchy
 from etl.measures import CATEGORY_LABELS, SANCTION_TYPES, Measure
 
 PATH = "/drill-down"
@@ -155,7 +156,7 @@ def create_bar(df: pd.DataFrame, view: View, empty: str = NO_CHILDREN) -> dict[s
     if df.empty:
         return empty_figure(empty)
     m = view.measure
-    level_word = levels.plural(str(df["level"].iloc[0]))
+    level_word = hierarchy.level(str(df["level"].iloc[0])).plural
     d = df.iloc[::-1].reset_index(drop=True)  # plotly draws the first category at the bottom
     # The arrow says which side of the parent the unit lies (▲ above, ▼ below); the colour,
     # the hatching and the legend say whether that is worse or better.
@@ -706,7 +707,7 @@ def layout(data: DataAccess, view: View) -> list[Any]:
             options=[{"label": "BCUs", "value": ""}, {"label": "All NPUs", "value": "npu"}],
             className="small me-2",
         )
-    level_word = levels.plural(str(children["level"].iloc[0])) if not children.empty else "units"
+    level_word = hierarchy.level(str(children["level"].iloc[0])).plural if not children.empty else "units"
     cards: list[Any] = [
         *page_header(TITLE, view),
         controls(data, view, measure=True),

@@ -22,7 +22,7 @@ from typing import TypeVar
 
 import duckdb
 
-from dashboard.data import levels
+from etl import hierarchy
 
 Cursor = duckdb.DuckDBPyConnection
 T = TypeVar("T")
@@ -39,9 +39,9 @@ def pick(what: str, name: str, whitelist: Mapping[str, T]) -> T:
 
 def level_list(names: Sequence[str]) -> list[str]:
     """Unit levels checked against the hierarchy (then bound as values)."""
-    bad = [lv for lv in names if lv not in levels.BY_ID]
+    bad = [lv for lv in names if lv not in hierarchy.BY_ID]
     if bad:
-        raise ValueError(f"unknown unit level(s) {bad}; known: {', '.join(levels.LEVEL_IDS)}")
+        raise ValueError(f"unknown unit level(s) {bad}; known: {', '.join(hierarchy.LEVEL_IDS)}")
     return list(names)
 
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from dashboard.data import levels
 from dashboard.data.queries import Cursor, pick
+from etl import hierarchy
 
 # Every drill-through column, in display order; also the whitelist for selecting and sorting.
 FACT_COLUMNS: tuple[str, ...] = (
@@ -38,7 +38,7 @@ FACT_COLUMNS: tuple[str, ...] = (
     "line",
 )
 # unit level -> the column of the facts CTE of _facts_sql that holds the unit's id.
-LEVEL_COLUMN: dict[str, str] = {lv: levels.id_column(lv) for lv in levels.LEVEL_IDS}
+LEVEL_COLUMN: dict[str, str] = hierarchy.UNIT_COLUMN
 MAP_COLUMNS: tuple[str, ...] = ("longitude", "latitude", "category", "sanction", "date", "month")
 
 

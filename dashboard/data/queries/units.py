@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from dashboard.data import levels
 from dashboard.data.queries import Cursor
+from etl import hierarchy
 
 
 def units(cur: Cursor) -> pd.DataFrame:
@@ -18,5 +18,5 @@ def units(cur: Cursor) -> pd.DataFrame:
         FROM dim_unit
         ORDER BY force_id, coalesce(list_position(?::VARCHAR[], level), 99), name, unit_id
         """,
-        [list(levels.LEVEL_IDS)],
+        [list(hierarchy.LEVEL_IDS)],
     ).df()
