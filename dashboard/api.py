@@ -22,9 +22,9 @@ import duckdb
 import flask
 import pandas as pd
 
-from dashboard.analysis import metrics
+from dashboard.analysis import kinds, metrics
 from dashboard.auth import current_actor
-from dashboard.data import OFFICER_OFF, DataAccess, GrainUnavailable, family_of
+from dashboard.data import OFFICER_OFF, DataAccess, GrainUnavailable
 from dashboard.exports import to_csv
 from dashboard.periods import GRAINS, Period, buckets, parse_date, preset_period
 from etl.measures import MEASURES
@@ -142,7 +142,7 @@ def measures() -> flask.Response:
             "description": m.description,
             "numerator": m.numerator,
             "denominator": m.denominator,
-            "per": m.per,
+            "per": kinds.per_word(m),
             "denominator_rule": metrics.denominator_text(m),
             "unit": metrics.unit_text(m),
             "scale": m.scale,
@@ -153,9 +153,9 @@ def measures() -> flask.Response:
             "column": m.column,
             "target": m.target,
             "headline": m.headline,
-            "dataset": getattr(m, "dataset", "crime"),
+            "dataset": m.dataset,
             "aggregate": metrics.aggregate_kind(m),
-            "target_source": getattr(m, "target_source", None),
+            "target_source": m.target_source,
         }
         for m in MEASURES.values()
     ]
@@ -206,7 +206,7 @@ def series() -> flask.Response:
     grain = (args.get("grain") or "month").strip()
     if grain not in GRAINS:
         raise BadParameter("grain", f"grain must be one of {', '.join(GRAINS)}; got {grain!r}")
-    source = data.source_for(unit.force_id, family_of(measure))
+    source = data.source_for(unit.force_id, measure.dataset)
     if source is None:
         raise BadParameter("unit", f"no {measure.domain.lower()} data is loaded for {unit.force_id!r}")
     default = preset_period("fytd", source.as_of)

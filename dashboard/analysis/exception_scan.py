@@ -47,7 +47,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from dashboard.analysis import metrics, stats
+from dashboard.analysis import kinds, metrics, stats
 from dashboard.analysis import targets as tg
 from dashboard.analysis.metrics import has_denominator, is_crime
 from dashboard.periods import Period, add_months, month_end, month_start
@@ -164,14 +164,7 @@ def seasonal_index(months: Sequence[date], counts: Sequence[float]) -> np.ndarra
 
 def chart_kind(measure: Measure) -> str:
     """'c' (a count, seasonal when history allows), 'p' (proportion), 'u' (rate) or 'xmr'."""
-    model = getattr(measure, "model", "poisson")
-    if is_crime(measure):
-        return "p" if measure.per == "crimes" else "c"
-    if model == "binomial":
-        return "p"
-    if model == "poisson":
-        return "u" if has_denominator(measure) else "c"
-    return "xmr"
+    return kinds.chart(measure)
 
 
 @dataclass(frozen=True)
@@ -249,9 +242,9 @@ def spc_chart(unit_id: str, measure: Measure, months: Sequence[date], k: np.ndar
         res = stats.p_chart(kk, nn, **kw) if kind == "p" else stats.u_chart(kk, nn, **kw)
         values, label, scale, expo = kk / nn, kind, measure.scale, nn
     else:
-        if getattr(measure, "model", "") == "mean":
+        if not kinds.divides(measure):
             values = kk / nn
-        elif has_denominator(measure):
+        elif kinds.has_denominator(measure):
             values = kk / nn * measure.scale
         else:
             values = kk
@@ -386,7 +379,7 @@ class Panel:
         cols = [self.categories.index(c) for c in measure.categories if c in self.categories]
         n = self.n[:, :, cols].sum(axis=2)
         k = self.sd[:, :, cols].sum(axis=2) if measure.column == "sd" else n
-        return k, (n if measure.per == "crimes" else None)
+        return k, (n if kinds.exposure_is_denominator(measure) else None)
 
 
 def _units(data: DataAccess, force_id: str) -> list[Unit]:
@@ -545,7 +538,7 @@ def _crime_chart(p: Panel, ui: int, m: Measure, sens: Sensitivity, season: np.nd
     w = _window(p)
     k, n = arrays
     exposure = 1.0
-    if m.per == "population":
+    if kinds.per_population(m):
         if not unit.population:
             return None
         exposure = unit.population / 1000.0
@@ -585,12 +578,12 @@ def charts(
                       lambda: _charts(data, force_id, end_month, sens))
 
 
-def panel_service_ids(force_id: str) -> tuple[str, ...]:
+def panel_service_ids(data: DataAccess, force_id: str) -> tuple[str, ...]:
     """Service measures the scan reads: headline ones and any with a target (registry or file)."""
     ids = {m.id for m in scan_measures() if not is_crime(m)}
     ids |= {m.id for m in MEASURES.values() if not is_crime(m) and m.target is not None}
     try:
-        ids |= {r.measure_id for r in tg.parse_targets() if r.unit_id.split("/", 1)[0] == force_id
+        ids |= {r.measure_id for r in tg.warehouse_targets(data) if r.unit_id.split("/", 1)[0] == force_id
                 and not is_crime(MEASURES[r.measure_id])}
     except Exception:   # a bad targets file is reported on the page; the scan goes on without it
         pass
@@ -601,7 +594,7 @@ def _charts(
     data: DataAccess, force_id: str, end_month: date, sens: Sensitivity
 ) -> dict[tuple[str, str], Chart]:
     measures = scan_measures()
-    p = panel(data, force_id, end_month, service_ids=panel_service_ids(force_id))
+    p = panel(data, force_id, end_month, service_ids=panel_service_ids(data, force_id))
     out: dict[tuple[str, str], Chart] = {}
     if p is None:
         return out
@@ -644,7 +637,7 @@ def chart_for(
         return None
     if not is_crime(m) and unit.level == "team":
         return None
-    ids = panel_service_ids(unit.force_id)
+    ids = panel_service_ids(data, unit.force_id)
     if not is_crime(m) and m.id not in ids:
         ids = (*ids, m.id)
     p = unit_panel(data, unit_id, end_month, ids)
@@ -690,7 +683,7 @@ def _pair(chart: Chart, m: Measure) -> _Pair | None:
         return None
     then_i = [i - 12 for i in now_i]
     k1, k0 = float(np.nansum(chart.k[now_i])), float(np.nansum(chart.k[then_i]))
-    if has_denominator(m) and not (is_crime(m) and m.per == "population"):
+    if kinds.exposure_is_denominator(m):
         n1, n0 = float(np.nansum(chart.n[now_i])), float(np.nansum(chart.n[then_i]))
     else:
         n1 = n0 = math.nan
@@ -713,16 +706,16 @@ def last_year_tests(items: list[tuple[Measure, _Pair]]) -> None:
     """
     counts, props, other = [], [], []
     for m, pr in items:
-        model = getattr(m, "model", "poisson")
+        model = kinds.model(m)
         pr.v1, pr.v0 = metrics.value(m, pr.k1, _den(m, pr.n1)), metrics.value(m, pr.k0, _den(m, pr.n0))
         whole = all(math.isfinite(x) and x == math.floor(x) and x >= 0 for x in (pr.k1, pr.k0))
         if (
             model == "poisson"
             and whole
-            and (not has_denominator(m) or (is_crime(m) and m.per == "population"))
+            and not kinds.exposure_is_denominator(m)
         ):
             counts.append(pr)
-        elif (model == "binomial" or (is_crime(m) and m.per == "crimes")) and whole and all(
+        elif model == "binomial" and whole and all(
                 math.isfinite(x) and x == math.floor(x) and x > 0 for x in (pr.n1, pr.n0)) \
                 and pr.k1 <= pr.n1 and pr.k0 <= pr.n0:
             props.append(pr)
@@ -761,13 +754,13 @@ def last_year_tests(items: list[tuple[Measure, _Pair]]) -> None:
 
 
 def _den(m: Measure, n: float) -> float:
-    return n if not (is_crime(m) and m.per == "population") else math.nan
+    return math.nan if kinds.per_population(m) else n
 
 
 def change_text(m: Measure, pr: _Pair, alpha: float) -> tuple[str, str]:
     """(verdict, words) like metrics.compare's: '▲ +12.0%: worse, significant (p = 0.003)'."""
     v1, v0 = pr.v1, pr.v0
-    if is_crime(m) and m.per == "population":
+    if kinds.per_population(m):
         v1, v0 = pr.k1, pr.k0   # a fixed population: the change in the rate is the change in the count
     if not (math.isfinite(v1) and math.isfinite(v0)) or not math.isfinite(pr.p):
         return "", ""
@@ -920,8 +913,7 @@ def target_outlooks(data: DataAccess, force_id: str, end_month: date) -> dict[tu
     """(unit, measure) -> targets.Outlook for every force/BCU/NPU target current at end_month,
     computed from the same panel as the charts (no query per unit); cached."""
     end_month = month_start(end_month)
-    stamp = tg.file_stamp(tg.targets_path())
-    return data.cached("early_warning.target_outlooks", (force_id, end_month, stamp),
+    return data.cached("early_warning.target_outlooks", (force_id, end_month),
                        lambda: _target_outlooks(data, force_id, end_month))
 
 
@@ -933,12 +925,11 @@ def unit_target_outlooks(data: DataAccess, unit_id: str, end_month: date) -> dic
         return {}
 
     def compute() -> dict[str, Any]:
-        p = unit_panel(data, unit_id, end_month, panel_service_ids(unit.force_id))
+        p = unit_panel(data, unit_id, end_month, panel_service_ids(data, unit.force_id))
         found = _target_outlooks(data, unit.force_id, end_month, p, unit_id)
         return {mid: o for (_u, mid), o in found.items()}
 
-    return data.cached("early_warning.unit_target_outlooks", (unit_id, end_month,
-                                                              tg.file_stamp(tg.targets_path())), compute)
+    return data.cached("early_warning.unit_target_outlooks", (unit_id, end_month), compute)
 
 
 def _target_outlooks(data: DataAccess, force_id: str, end_month: date, p: Panel | None = None,
@@ -957,7 +948,7 @@ def _target_outlooks(data: DataAccess, force_id: str, end_month: date, p: Panel 
     current = current.sort_values("quarter", na_position="first").drop_duplicates(["unit_id", "measure_id"],
                                                                                   keep="last")
     if p is None:
-        p = panel(data, force_id, end_month, service_ids=panel_service_ids(force_id))
+        p = panel(data, force_id, end_month, service_ids=panel_service_ids(data, force_id))
     if p is None:
         return {}
     mindex = {m: i for i, m in enumerate(p.months)}

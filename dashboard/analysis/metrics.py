@@ -4,16 +4,17 @@ Pure functions over the registry (`etl.measures`) and the statistics (`dashboard
 no SQL, no Dash. The data layer (`dashboard/data/facade.py`) feeds them cube rows; the pages and
 the API show what they return, so a chart, its CSV and the API always agree.
 
-Denominators, exactly:
-- crime measures, per = 'none': the value is the count (crimes, incidents, detections).
-- per = 'population': crimes per 1,000 residents IN THE PERIOD SHOWN, not annualised: a
-  month's rate is about a twelfth of a year's. The denominator is the unit's resident
-  population (dim_unit.population).
-- per = 'crimes': a proportion of recorded crimes (the sanction detection rate); the
+Denominators, by the measure's kind (etl/measures/kinds.py, read through
+`dashboard.analysis.kinds`, the only place that branches on kind):
+- count: the value is the count (crimes, incidents, detections, calls).
+- rate_per_population: per 1,000 residents IN THE PERIOD SHOWN, not annualised: a month's
+  rate is about a twelfth of a year's. The denominator is the unit's resident population
+  (dim_unit.population), never added up over time.
+- share_of_crimes: a proportion of recorded crimes (the sanction detection rate); the
   denominator is the crime count of the same categories.
-- service measures (satisfaction, calls, PVP, workforce): numerator and denominator are
-  the registry's num_sql / den_sql, summed over the period (or, for stocks with
-  aggregate = 'latest', taken from the last month of the period).
+- proportion, rate, mean, census: numerator and denominator are the registry's num_sql /
+  den_sql, summed over the period (or, for stocks with aggregate = 'latest', taken from the
+  last month of the period).
 
 Intervals (95%): exact Poisson for counts and rates (Garwood), Wilson for proportions, a t
 interval for means (model 'mean'), none for censuses (model 'none').
@@ -28,15 +29,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from dashboard.analysis import stats
+from dashboard.analysis import kinds, stats
 from etl.measures import MEASURES, Measure
-
-# What the denominator is, in the words shown on screen and in the API.
-DENOMINATOR_TEXT = {
-    "none": "none (a count)",
-    "population": "resident population (per 1,000 residents in the period shown, not annualised)",
-    "crimes": "recorded crimes of the same categories",
-}
 
 
 def headline_ids() -> tuple[str, ...]:
@@ -52,30 +46,14 @@ def is_crime(measure: Measure) -> bool:
     return getattr(measure, "dataset", "crime") == "crime"
 
 
-def has_denominator(measure: Measure) -> bool:
-    if is_crime(measure):
-        return measure.per in ("population", "crimes")
-    return getattr(measure, "den_sql", None) is not None
+has_denominator = kinds.has_denominator
+denominator_text = kinds.denominator_text
+unit_text = kinds.unit_text
 
 
 def aggregate_kind(measure: Measure) -> str:
     """'sum' (flows: add up over time) or 'latest' (stocks: the last snapshot)."""
-    return getattr(measure, "aggregate", "sum")
-
-
-def denominator_text(measure: Measure) -> str:
-    if is_crime(measure):
-        return DENOMINATOR_TEXT[measure.per]
-    if measure.denominator is None:
-        return DENOMINATOR_TEXT["none"]
-    return measure.denominator
-
-
-def unit_text(measure: Measure) -> str:
-    """The value's unit as a label says it ('per 1,000 population in the period ...')."""
-    if is_crime(measure) and measure.per == "population":
-        return f"{measure.unit} in the period (not annualised)"
-    return measure.unit
+    return measure.aggregate
 
 
 def _whole(x: float) -> bool:
@@ -97,7 +75,7 @@ def value(measure: Measure, numerator: float, denominator: float) -> float:
         return float(numerator)
     if _missing(denominator) or not denominator:
         return math.nan
-    if getattr(measure, "model", "") == "mean":
+    if not kinds.divides(measure):
         return numerator / denominator
     return numerator / denominator * measure.scale
 
@@ -119,7 +97,7 @@ def interval(
     nan = (math.nan, math.nan)
     if _missing(numerator):
         return nan
-    model = getattr(measure, "model", "poisson")
+    model = kinds.model(measure)
     if model == "none":
         return nan
     if model == "mean":
@@ -228,11 +206,7 @@ def compare(
         return Comparison(None, "no data", "", "no data for this period")
     v1, v0 = value(measure, num1, den1), value(measure, num0, den0)
     if _missing(v1) or _missing(v0):
-        why = (
-            "no population for this unit"
-            if is_crime(measure) and measure.per == "population"
-            else "no data for this unit"
-        )
+        why = "no population for this unit" if kinds.per_population(measure) else "no data for this unit"
         return Comparison(None, "no data", "", why)
     diff = v1 - v0
     pct = math.nan if not v0 else diff / v0 * 100
@@ -243,12 +217,12 @@ def compare(
         size = "from none"
     else:
         size = f"{pct:+.1f}%"
-    model = getattr(measure, "model", "poisson")
+    model = kinds.model(measure)
     change: stats.Change | None
     if model == "binomial" and all(_whole(x) for x in (num1, den1, num0, den0)) and den1 and den0:
         change = stats.compare_proportions(int(num1), int(den1), int(num0), int(den0))
     elif model == "poisson" and _whole(num1) and _whole(num0):
-        if has_denominator(measure) and not (is_crime(measure) and measure.per == "population"):
+        if kinds.exposure_is_denominator(measure):
             change = stats.compare_counts(int(num1), int(num0), float(den1), float(den0))
         else:
             change = stats.compare_counts(int(num1), int(num0))

@@ -32,8 +32,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from dashboard.analysis import stats
-from dashboard.analysis.metrics import has_denominator, is_crime
+from dashboard.analysis import kinds, stats
+from dashboard.analysis.metrics import is_crime
 from dashboard.analysis.peers import PeerGroup, unit_group
 from dashboard.periods import Period, add_months, month_start
 from etl.measures import MEASURES, Measure
@@ -63,25 +63,28 @@ class Basis:
     note: str
 
 
+# What a proportion is compared as, where the kind names it rather than the measure.
+_PROPORTION_NOTE = {"share_of_crimes": "detections of recorded crimes"}
+
+
 def basis(measure: Measure) -> Basis:
-    model = getattr(measure, "model", "poisson")
-    if is_crime(measure):
-        if measure.per == "crimes":
-            return Basis("proportion", measure.scale, "%", False, "detections of recorded crimes")
+    """How the measure's kind is compared across units: proportions as k of n, rates with a
+    denominator per unit of it, counts and rates per head per 1,000 residents, means and
+    censuses by value only."""
+    model = kinds.model(measure)
+    if model == "binomial":
+        note = _PROPORTION_NOTE.get(measure.kind, measure.denominator or "")
+        return Basis("proportion", measure.scale, measure.unit, False, note)
+    if model == "poisson" and kinds.exposure_is_denominator(measure):
+        return Basis("rate", measure.scale, f"{measure.unit}", False, measure.denominator or "")
+    if model == "poisson":
         return Basis(
             "rate",
             1.0,
-            "per 1,000 residents in the period (not annualised)",
+            kinds.PER_HEAD_TEXT,
             True,
             "counts are compared per 1,000 residents, so units of different size can be set side by side",
         )
-    if model == "binomial":
-        return Basis("proportion", measure.scale, measure.unit, False, measure.denominator or "")
-    if model == "poisson" and has_denominator(measure):
-        return Basis("rate", measure.scale, f"{measure.unit}", False, measure.denominator or "")
-    if model == "poisson":
-        return Basis("rate", 1.0, "per 1,000 residents in the period (not annualised)", True,
-                     "counts are compared per 1,000 residents")
     return Basis("value", 1.0, measure.unit, False,
                  "a mean or a census: values are shown, but there is no funnel for it")
 
@@ -89,10 +92,6 @@ def basis(measure: Measure) -> Basis:
 def better_side(measure: Measure) -> str | None:
     """'above' or 'below' is good news for this measure (None when neutral)."""
     return {"up": "above", "down": "below"}.get(measure.polarity)
-
-
-def _family(measure: Measure) -> str:
-    return "crime" if is_crime(measure) else str(measure.dataset)
 
 
 # -- member months ---------------------------------------------------------------------------------
@@ -115,7 +114,7 @@ def member_months(data: DataAccess, unit_ids: tuple[str, ...], measure_id: str, 
 def _member_months(data: DataAccess, unit_ids: tuple[str, ...], measure_id: str, first: date,
                    last: date, pre: tuple[pd.DataFrame, pd.DataFrame | None] | None = None) -> pd.DataFrame:
     measure = MEASURES[measure_id]
-    fam = _family(measure)
+    fam = measure.dataset
     b = basis(measure)
     months = Period(first, last).months()
     units = {u: data.unit(u) for u in unit_ids}
@@ -334,7 +333,7 @@ def clip_to_data(data: DataAccess, unit_id: str, measure_id: str, period: Period
     unit = data.unit(unit_id)
     if unit is None:
         return period
-    source = data.source_for(unit.force_id, _family(MEASURES[measure_id]))
+    source = data.source_for(unit.force_id, MEASURES[measure_id].dataset)
     if source is None:
         return period
     start = max(period.start, month_start(source.first_month))
@@ -350,7 +349,7 @@ def _compare(data: DataAccess, unit_id: str, measure_id: str, period: Period, sc
     funnel positions cost a few milliseconds each: the scorecard needs just the unit's)."""
     measure = MEASURES[measure_id]
     b = basis(measure)
-    group = unit_group(data, unit_id, scope, _family(measure))
+    group = unit_group(data, unit_id, scope, measure.dataset)
     ids = (unit_id, *group.members)
     mm = member_months(data, ids, measure_id, period.start, period.end)
     months = period.months()
@@ -358,7 +357,7 @@ def _compare(data: DataAccess, unit_id: str, measure_id: str, period: Period, sc
     names = {u: _name(data.unit(u), u) for u in ids}
     rows = []
     exclusions: list[str] = []
-    latest = getattr(measure, "aggregate", "sum") == "latest"
+    latest = measure.aggregate == "latest"
     for uid in ids:
         part = mm[mm["unit_id"] == uid]
         ok = part[part["status"] == "ok"]
@@ -424,12 +423,12 @@ def group_average(data: DataAccess, unit_id: str, measure_id: str, start: date, 
     def compute() -> float:
         measure = MEASURES[measure_id]
         b = basis(measure)
-        group = unit_group(data, unit_id, scope, _family(measure))
+        group = unit_group(data, unit_id, scope, measure.dataset)
         if not group.members:
             return math.nan
         mm = member_months(data, group.members, measure_id, period.start, period.end)
         n_months = len(period.months())
-        latest = getattr(measure, "aggregate", "sum") == "latest"
+        latest = measure.aggregate == "latest"
         ks, ns, vals = [], [], []
         for _uid, part in mm.groupby("unit_id"):
             if (part["status"] != "ok").any():
@@ -520,7 +519,7 @@ def funnel_curves(c: Comparison, points: int = 80) -> pd.DataFrame:
     lo_n = float(drawn["n"].min()) * 0.8
     hi_n = float(drawn["n"].max()) * 1.2
     grid = np.geomspace(max(lo_n, 1e-6), hi_n, points)
-    latest = getattr(MEASURES[c.measure_id], "aggregate", "sum") == "latest"
+    latest = MEASURES[c.measure_id].aggregate == "latest"
     f = factor(b, 1 if latest else int(c.members["months"].iloc[0]))
     if b.kind == "proportion":
         grid = np.unique(np.maximum(np.round(grid), 1.0))

@@ -20,7 +20,10 @@ forces, and "BCU clusters" (seed requirements L725, L747). Neither list is in th
   (Response, Neighbourhood, CID).
 
 Pure functions at the top (file parsing, distances, clustering); the functions taking a
-`DataAccess` at the bottom read the warehouse through its public methods.
+`DataAccess` at the bottom read the warehouse through its public methods. The dashboard uses
+the warehouse's copies of both files (ref_msf_groups, ref_force_characteristics, written by
+every load and rebuild), so a changed file takes effect with the next warehouse version; the
+file readers serve the checks of the rows and the tests.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
@@ -122,10 +125,22 @@ class ForceCharacteristics:
         return self.officers_fte / self.population * 1000.0
 
 
+CHARACTERISTICS_COLUMNS = ("force", "population", "area_km2", "officers_fte")
+MSF_COLUMNS = ("force", "peer")
+
+
 def load_characteristics(path: Path | None = None) -> dict[str, ForceCharacteristics]:
     """`data/force_characteristics.csv` -> {force: characteristics}. Bad rows are refused."""
     path = path or characteristics_path()
-    rows, _ = read_commented_csv(path, ("force", "population", "area_km2", "officers_fte"))
+    rows, _ = read_commented_csv(path, CHARACTERISTICS_COLUMNS)
+    return characteristics_from_rows(path, rows)
+
+
+def characteristics_from_rows(
+    path: Path, rows: Sequence[tuple[int, dict[str, str]]]
+) -> dict[str, ForceCharacteristics]:
+    """Checked characteristics from rows (line, cells) of the file at `path` (named in errors)."""
+    _require(path, rows, CHARACTERISTICS_COLUMNS)
     out: dict[str, ForceCharacteristics] = {}
     for lineno, row in rows:
         values = []
@@ -169,7 +184,15 @@ def load_msf_groups(path: Path | None = None) -> MsfFile | None:
     path = path or msf_path()
     if not path.exists():
         return None
-    rows, comments = read_commented_csv(path, ("force", "peer"))
+    rows, comments = read_commented_csv(path, MSF_COLUMNS)
+    return msf_groups_from_rows(path, rows, comments)
+
+
+def msf_groups_from_rows(
+    path: Path, rows: Sequence[tuple[int, dict[str, str]]], comments: Sequence[str]
+) -> MsfFile:
+    """Checked MSF groups from rows (line, cells) and comment lines of the file at `path`."""
+    _require(path, rows, MSF_COLUMNS)
     groups: dict[str, list[str]] = {}
     for lineno, row in rows:
         force, peer = row["force"], row["peer"]
@@ -185,6 +208,16 @@ def load_msf_groups(path: Path | None = None) -> MsfFile | None:
         if c.lower().startswith("provenance:"):
             provenance = c.split(":", 1)[1].strip()
     return MsfFile(path, {k: tuple(v) for k, v in groups.items()}, provenance, tuple(comments))
+
+
+def _require(path: Path, rows: Sequence[tuple[int, dict[str, str]]], required: Sequence[str]) -> None:
+    """Refuse rows that lack a required column (the file checks its header; a table's rows are
+    checked here, in case a warehouse was built from a file without it)."""
+    for lineno, row in rows[:1]:
+        missing = [c for c in required if c not in row]
+        if missing:
+            raise InputRefused(str(path), f"missing column(s) {', '.join(missing)}; "
+                               f"expected {', '.join(required)}", lineno)
 
 
 # -- groups ----------------------------------------------------------------------------------------
@@ -407,16 +440,24 @@ def forces_with_data(data: DataAccess, family: str = "crime") -> list[str]:
     return sorted(f for f in forces if data.source_for(f, family) is not None)
 
 
-def _file_stamp() -> tuple[Any, ...]:
-    """Changes when a data file changes, so cached groups follow edits to the files."""
-    out = []
-    for p in (msf_path(), characteristics_path()):
-        try:
-            st = p.stat()
-            out.append((str(p), st.st_mtime_ns, st.st_size))
-        except FileNotFoundError:
-            out.append((str(p), None, None))
-    return tuple(out)
+def warehouse_msf_groups(data: DataAccess) -> MsfFile | None:
+    """The MSF groups of the warehouse version (ref_msf_groups), or None when the load found no
+    groups file: then every force is compared with its proxy group."""
+    ref = data.reference("msf_groups.csv")
+    if ref is None:
+        return None
+    return data.cached("peers.msf_groups", (),
+                       lambda: msf_groups_from_rows(Path(ref.origin), ref.rows, ref.comments))
+
+
+def warehouse_characteristics(data: DataAccess) -> dict[str, ForceCharacteristics]:
+    """The force characteristics of the warehouse version (ref_force_characteristics); none
+    when the load found no file (then there is no proxy group)."""
+    ref = data.reference("force_characteristics.csv")
+    if ref is None:
+        return {}
+    return data.cached("peers.characteristics", (),
+                       lambda: characteristics_from_rows(Path(ref.origin), ref.rows))
 
 
 def force_group(data: DataAccess, force_id: str, scope: str = "msf", family: str = "crime") -> PeerGroup:
@@ -426,9 +467,10 @@ def force_group(data: DataAccess, force_id: str, scope: str = "msf", family: str
         if scope == "all":
             return all_forces_group(force_id, available)
         unit = data.unit(force_id)
-        return msf_group(force_id, available=available, synthetic=bool(unit and unit.synthetic))
+        return msf_group(force_id, available=available, synthetic=bool(unit and unit.synthetic),
+                         groups=warehouse_msf_groups(data), chars=warehouse_characteristics(data))
 
-    return data.cached("peers.force_group", (force_id, scope, family, _file_stamp()), compute)
+    return data.cached("peers.force_group", (force_id, scope, family), compute)
 
 
 def npu_clusters(data: DataAccess, force_id: str, end_month: date | None = None) -> dict[str, int]:

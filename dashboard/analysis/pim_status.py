@@ -52,7 +52,7 @@ def scorecard_extra(data: DataAccess, unit_id: str, start: date, end: date,
         spc = ew.spc_status(data, unit_id, end_month, sensitivity).set_index("measure_id")
         compare.prefetch(data, unit_id, ids, start, end)
         try:
-            tg.parse_targets()
+            tg.warehouse_targets(data)
             outlooks = ew.unit_target_outlooks(data, unit_id, end_month)
         except Exception as exc:   # a refused targets file: say so in the column, keep the rest
             outlooks = {}

@@ -41,9 +41,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
+from dashboard.analysis import kinds, stats
 from dashboard.analysis import peer_comparison as compare
-from dashboard.analysis import stats
-from dashboard.analysis.metrics import has_denominator, is_crime
+from dashboard.analysis.metrics import is_crime
 from dashboard.analysis.peers import data_dir, read_commented_csv
 from dashboard.periods import Period, add_months, fy_start, month_end, month_start
 from etl import hierarchy
@@ -57,6 +57,7 @@ _PERIOD = re.compile(r"^(\d{4})/(\d{2})(?:\s+Q([1-4]))?$")
 _PCT_RULE = re.compile(r"^pct_better_than_last_year:\s*([0-9]+(?:\.[0-9]+)?)$")
 RULES = ("pct_better_than_last_year:<x>", "msf_average")
 TARGET_LEVELS = hierarchy.ids_where(targets=True)
+TARGET_FILE_COLUMNS = ("unit", "measure", "period", "target")
 
 
 def targets_path() -> Path:
@@ -141,14 +142,7 @@ class TargetRow:
 
 def target_kind(measure: Measure) -> str:
     """'count' (a total for the period), 'rate' (a percentage or rate) or 'none' (no targets)."""
-    model = getattr(measure, "model", "poisson")
-    if model in ("mean", "none"):
-        return "none"
-    if is_crime(measure):
-        if measure.per == "crimes":
-            return "rate"
-        return "count" if measure.per == "none" else "none"
-    return "rate" if has_denominator(measure) else "count"
+    return kinds.target_kind(measure)
 
 
 def parse_targets(path: Path | None = None) -> list[TargetRow]:
@@ -156,7 +150,26 @@ def parse_targets(path: Path | None = None) -> list[TargetRow]:
     path = path or targets_path()
     if not path.exists():
         return []
-    rows, _ = read_commented_csv(path, ("unit", "measure", "period", "target"))
+    rows, _ = read_commented_csv(path, TARGET_FILE_COLUMNS)
+    return targets_from_rows(path, rows)
+
+
+def warehouse_targets(data: DataAccess) -> list[TargetRow]:
+    """The targets of the warehouse version (ref_targets, copied from data/targets.csv by every
+    load and rebuild), checked row by row as the file is. None loaded: no targets."""
+    ref = data.reference("targets.csv")
+    if ref is None:
+        return []
+    return data.cached("targets.rows", (), lambda: targets_from_rows(Path(ref.origin), ref.rows))
+
+
+def targets_from_rows(path: Path, rows: Sequence[tuple[int, dict[str, str]]]) -> list[TargetRow]:
+    """Checked targets from rows (line, cells) of the file at `path` (named in every refusal).
+    Any bad row refuses the file."""
+    for lineno, row in rows[:1]:
+        missing = [c for c in TARGET_FILE_COLUMNS if c not in row]
+        if missing:
+            raise InputRefused(str(path), f"missing column(s) {', '.join(missing)}", lineno)
     out: list[TargetRow] = []
     seen: dict[tuple[str, str, str, int | None], int] = {}
     for lineno, row in rows:
@@ -318,21 +331,11 @@ def resolve_targets(data: DataAccess, force_id: str, fy: str, rows: list[TargetR
     quarter is not complete yet (the latest complete MSF quarter stands in for it).
     """
     if rows is None:
-        rows = [r for r in parse_targets() if r.unit_id.split("/", 1)[0] == force_id]
-        stamp = file_stamp(targets_path())
+        rows = [r for r in warehouse_targets(data) if r.unit_id.split("/", 1)[0] == force_id]
+        stamp: tuple[Any, ...] = ("warehouse",)
     else:
         stamp = ("given", tuple(rows))
     return data.cached("targets.resolve", (force_id, fy, stamp), lambda: _resolve(data, force_id, fy, rows))
-
-
-def file_stamp(path: Path) -> tuple[Any, ...]:
-    """Changes when the targets file changes: part of a cache key, because the file is read at
-    request time, outside the warehouse version that keys everything else."""
-    try:
-        st = path.stat()
-        return (str(path), st.st_mtime_ns, st.st_size)
-    except FileNotFoundError:
-        return (str(path), None)
 
 
 def _resolve(data: DataAccess, force_id: str, fy: str, rows: list[TargetRow]) -> pd.DataFrame:
@@ -461,7 +464,7 @@ def _rule_value(data: DataAccess, r: TargetRow, m: Measure, last: dict[tuple[str
         return value, f"{r.rule_arg:g}% {word} last year's {_fmt(m, base)}", False
     # msf_average
     p = fy_period(r.fy, r.quarter)
-    source = data.source_for(uid.split("/", 1)[0], "crime" if is_crime(m) else str(m.dataset))
+    source = data.source_for(uid.split("/", 1)[0], m.dataset)
     provisional = False
     q_period = p
     if source is None or source.last_month < month_start(p.end):
@@ -582,8 +585,7 @@ def outlook(measure: Measure, target: float, period: Period, monthly_num: Sequen
     n = np.asarray(monthly_den if monthly_den is not None else [], dtype=float)
     if n.size != done or not np.all(np.isfinite(n)) or n.sum() <= 0:
         return None
-    if getattr(measure, "aggregate", "sum") == "latest" or getattr(measure, "model", "") != "binomial" \
-            and not (is_crime(measure) and measure.per == "crimes"):
+    if measure.aggregate == "latest" or not kinds.is_proportion(measure):
         # a stock or a ratio that is not a proportion: no projection, only where it stands now
         now = float(k[-1] / n[-1] * measure.scale) if n[-1] > 0 else math.nan
         meets = now <= target if polarity == "down" else now >= target
@@ -655,7 +657,7 @@ def unit_outlooks(data: DataAccess, unit_id: str, as_of_month: date) -> dict[str
                 continue
             last = period.last_year()
             prev = data.series(m.id, unit_id, last.start, last.end, "month") if data.covered(
-                unit_id.split("/", 1)[0], last, "crime" if is_crime(m) else str(m.dataset)) else None
+                unit_id.split("/", 1)[0], last, m.dataset) else None
             k = cur["numerator"].to_numpy(dtype=float)
             n = cur["denominator"].to_numpy(dtype=float) if target_kind(m) == "rate" else None
             lk = prev["numerator"].to_numpy(dtype=float) if prev is not None else None
@@ -666,7 +668,7 @@ def unit_outlooks(data: DataAccess, unit_id: str, as_of_month: date) -> dict[str
         return out
 
     return data.cached(
-        "targets.outlooks", (unit_id, month_start(as_of_month), file_stamp(targets_path())), compute
+        "targets.outlooks", (unit_id, month_start(as_of_month)), compute
     )
 
 

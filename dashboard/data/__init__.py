@@ -25,10 +25,10 @@ from dashboard.data.model import (
     SOURCE_PREFERENCE,
     VALUES_COLUMNS,
     GrainUnavailable,
+    ReferenceData,
     Source,
     Unit,
     View,
-    family_of,
 )
 from dashboard.data.warehouse import WarehouseReader
 
@@ -45,9 +45,9 @@ __all__ = [
     "Actor",
     "DataAccess",
     "GrainUnavailable",
+    "ReferenceData",
     "Source",
     "Unit",
     "View",
     "WarehouseReader",
-    "family_of",
 ]

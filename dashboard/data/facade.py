@@ -38,14 +38,14 @@ from dashboard.data.model import (
     SOURCE_PREFERENCE,
     VALUES_COLUMNS,
     GrainUnavailable,
+    ReferenceData,
     Source,
     Unit,
     View,
-    family_of,
     family_of_dataset,
     service_families,
 )
-from dashboard.data.queries import Cursor, cubes, facts, status
+from dashboard.data.queries import Cursor, cubes, facts, reference, status
 from dashboard.data.queries import tables as table_names
 from dashboard.data.queries import units as unit_queries
 from dashboard.data.warehouse import WarehouseReader
@@ -405,8 +405,8 @@ class DataAccess:
         if measure is None:
             measure = MEASURES[DEFAULT_MEASURE]
 
-        source = self.source_for(unit.force_id, family_of(measure))
-        if source is None and family_of(measure) != "crime":
+        source = self.source_for(unit.force_id, measure.dataset)
+        if source is None and measure.dataset != "crime":
             notes.append(f"No {measure.domain.lower()} data is loaded for {unit.force_id}.")
         as_of = source.as_of if source else (self._any_as_of(unit.force_id) or date.today())
         preset = state.preset if state.preset in PRESETS else DEFAULT_PRESET
@@ -542,7 +542,7 @@ class DataAccess:
     ) -> dict[str, pd.DataFrame]:
         measure = MEASURES[measure_id]
         units = [self._require_unit(u) for u in unit_ids]
-        source = self.source_for(units[0].force_id, family_of(measure))
+        source = self.source_for(units[0].force_id, measure.dataset)
         period = Period(start, end)
         if source is None:
             return {u: pd.DataFrame(columns=SERIES_COLUMNS) for u in unit_ids}
@@ -617,7 +617,7 @@ class DataAccess:
         units = [self._require_unit(u) for u in unit_ids]
         if not units:
             return pd.DataFrame(columns=VALUES_COLUMNS)
-        source = self.source_for(units[0].force_id, family_of(measure))
+        source = self.source_for(units[0].force_id, measure.dataset)
         period = Period(start, end)
         totals: dict[str, tuple[float, float, float]] = {}
         covered = any_data = False
@@ -625,7 +625,7 @@ class DataAccess:
             time = self._time(source, period, "month", units[0].level)
             if time == "month":
                 period = period.to_whole_months()
-            covered = self.covered(units[0].force_id, period, family_of(measure))
+            covered = self.covered(units[0].force_id, period, measure.dataset)
             any_data = any(m in source.months for m in period.months())
             if is_crime(measure):
                 counts = self.period_counts(source.source, unit_ids, period.start, period.end, time)
@@ -763,6 +763,43 @@ class DataAccess:
         """Suspect months of the given forces, every source: [source, force_id, month, reason]."""
         return self._read(status.suspect_months_of, force_ids)
 
+    # -- reference data (versioned with the warehouse) ---------------------------------------
+
+    def reference(self, file: str) -> ReferenceData | None:
+        """A reference file ('msf_groups.csv', 'force_characteristics.csv', 'targets.csv') as
+        this warehouse version holds it; None when the load found no such file, or the version
+        predates reference tables. Never read from data/ at request time: a changed file takes
+        effect with the next load or rebuild, for every cache at once."""
+
+        def compute() -> ReferenceData | None:
+            have = self.tables()
+            if reference.REFERENCE_TABLES[file] not in have or "ref_files" not in have:
+                return None
+            with self.cursor() as cur:
+                found = reference.reference_file(cur, file)
+                if found is None:
+                    return None
+                frame = reference.reference_rows(cur, file)
+            origin, comments = found
+            cols = [str(c).lower() for c in frame.columns if c != "line"]
+            rows = tuple(
+                (
+                    int(r[0]),
+                    {
+                        c: "" if v is None or v != v else str(v).strip()
+                        for c, v in zip(cols, r[1:], strict=True)
+                    },
+                )
+                for r in frame[["line", *[c for c in frame.columns if c != "line"]]].itertuples(
+                    index=False, name=None
+                )
+            )
+            return ReferenceData(file, origin or file, rows, tuple(comments.splitlines()) if comments else ())
+
+        if file not in reference.REFERENCE_TABLES:
+            raise KeyError(f"unknown reference file {file!r}; known: {', '.join(reference.REFERENCE_TABLES)}")
+        return self.cached("reference", (file,), compute)
+
     def _check_visible(self, unit_ids: Sequence[str]) -> None:
         """PermissionError for a unit the actor may not see (checked before the shared cache)."""
         actor = self.actor()
@@ -811,7 +848,7 @@ class DataAccess:
         groups: dict[tuple[str, str], tuple[Source, list[Measure]]] = {}
         rows = []
         for measure in metrics.headline_measures():
-            family = family_of(measure)
+            family = measure.dataset
             source = self.source_for(unit.force_id, family)
             if source is None:
                 rows.append(_score_row(measure, None, None, Period(start, end), [], [], "not loaded"))
@@ -864,7 +901,7 @@ class DataAccess:
                     base[mid].append((_day(t), float(num), _float(den), _float(sq)))
         out = []
         for order, m in enumerate(measures):
-            own = self.source_for(unit.force_id, family_of(m)) or source
+            own = self.source_for(unit.force_id, m.dataset) or source
             rows = base[m.id]
             now = self._finish3(
                 m, unit, metrics.combine_tuples(m, [r for r in rows if period.start <= r[0] <= period.end])
@@ -873,7 +910,7 @@ class DataAccess:
                 self._finish3(
                     m, unit, metrics.combine_tuples(m, [r for r in rows if last.start <= r[0] <= last.end])
                 )
-                if self.covered(unit.force_id, last, family_of(m))
+                if self.covered(unit.force_id, last, m.dataset)
                 else (math.nan, math.nan, math.nan)
             )
             spark = []

@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from dashboard.analysis.metrics import is_crime
 from dashboard.periods import Period, month_end
 from dashboard.state import ViewState
 from etl import hierarchy
@@ -88,6 +87,17 @@ class Source:
     @property
     def grain_note(self) -> str:
         return "daily data" if self.has_days else "monthly data only"
+
+
+@dataclass(frozen=True)
+class ReferenceData:
+    """One reference file as the warehouse version holds it (see queries/reference.py):
+    its rows with their line numbers, cells as text, and its comment header."""
+
+    file: str  # 'targets.csv'
+    origin: str  # the path the load copied it from (what error messages name)
+    rows: tuple[tuple[int, dict[str, str]], ...]
+    comments: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -183,11 +193,6 @@ SCORECARD_COLUMNS = [
 SERVICE_FAMILIES = ("satisfaction", "calls", "dv", "missing", "rso", "workforce")
 
 
-def family_of(measure: Measure) -> str:
-    """'crime' or the measure's service dataset: the unit of source choice and coverage."""
-    return "crime" if is_crime(measure) else str(measure.dataset)
-
-
 def family_of_dataset(dataset: str) -> str:
     if dataset in ("crime", "force_month"):
         return "crime"
@@ -197,5 +202,5 @@ def family_of_dataset(dataset: str) -> str:
 
 
 def service_families() -> tuple[str, ...]:
-    found = {family_of(m) for m in MEASURES.values()} - {"crime"}
+    found = {m.dataset for m in MEASURES.values()} - {"crime"}
     return tuple(sorted(found | set(SERVICE_FAMILIES)))

@@ -45,7 +45,7 @@ from dashboard.components.common import (
     values,
 )
 from dashboard.components.controls import controls
-from dashboard.data import OFFICER_OFF, RECORDS_CSV_LIMIT, DataAccess, Unit, View, family_of
+from dashboard.data import OFFICER_OFF, RECORDS_CSV_LIMIT, DataAccess, Unit, View
 from dashboard.exports import export
 from etl import hierarchy
 from etl.measures import CATEGORY_LABELS, SANCTION_TYPES, Measure
@@ -391,7 +391,7 @@ def _trend_title(data: DataAccess, view: View) -> str:
     now = data.values(m.id, (view.unit.unit_id,), p.start, p.end).iloc[0]  # one query: cube
     last = p.last_year()
     head = f"{view.unit.title}: {metrics.fmt(m, now['value'])} {m.unit}"
-    if not data.covered(view.unit.force_id, last, family_of(m)):
+    if not data.covered(view.unit.force_id, last, m.dataset):
         return head + "; no data for the same period last year"
     before = data.values(m.id, (view.unit.unit_id,), last.start, last.end).iloc[0]
     comp = metrics.compare(

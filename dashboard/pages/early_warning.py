@@ -25,7 +25,7 @@ from dash import Input, Output, State, dcc, html
 
 from dashboard import state as url_state
 from dashboard.analysis import exception_scan as ew
-from dashboard.analysis import metrics
+from dashboard.analysis import kinds, metrics
 from dashboard.auth import current_actor
 from dashboard.components.common import (
     BLUE,
@@ -90,7 +90,7 @@ def chart_link(view: View, unit_id: str, measure_id: str, sens_name: str = ew.DE
 def _value_unit(view: View, chart: ew.Chart) -> str:
     m = view.measure
     if chart.kind.startswith("c") and chart.seasonal:
-        base = metrics.unit_text(m) if m.per == "population" else m.unit
+        base = metrics.unit_text(m) if kinds.per_population(m) else m.unit
         return f"{base}, seasonally adjusted"
     return metrics.unit_text(m)
 
