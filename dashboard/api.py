@@ -26,7 +26,7 @@ from dashboard import metrics
 from dashboard.data import OFFICER_OFF, UI_LEVELS, DataAccess, GrainUnavailable, family_of
 from dashboard.exports import to_csv
 from dashboard.periods import GRAINS, Period, buckets, parse_date, preset_period
-from etl.measures import MEASURES
+from etl.measures.registry import MEASURES
 
 blueprint = flask.Blueprint("api_v1", __name__, url_prefix="/api/v1")
 

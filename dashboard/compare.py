@@ -36,7 +36,8 @@ from dashboard import stats
 from dashboard.metrics import has_denominator, is_crime
 from dashboard.peers import PeerGroup, unit_group
 from dashboard.periods import Period, add_months, month_start
-from etl.measures import MEASURES, Measure
+from etl.measures.model import Measure
+from etl.measures.registry import MEASURES
 
 if TYPE_CHECKING:
     from dashboard.data import DataAccess, Unit

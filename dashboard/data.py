@@ -41,8 +41,9 @@ from dashboard.periods import (
 )
 from dashboard.state import ViewState
 from dashboard.warehouse import WarehouseReader
-from etl.measures import MEASURES, Measure
-from etl.warehouse import WarehousePaths
+from etl.lake.warehouse import WarehousePaths
+from etl.measures.model import Measure
+from etl.measures.registry import MEASURES
 
 DEFAULT_MEASURE = "total_crime"
 # The warehouse version pinned for the current request (see DataAccess.pinned).

@@ -49,7 +49,8 @@ import pandas as pd
 from dashboard import metrics, stats
 from dashboard.metrics import has_denominator, is_crime
 from dashboard.periods import Period, add_months, month_end, month_start
-from etl.measures import MEASURES, Measure
+from etl.measures.model import Measure
+from etl.measures.registry import MEASURES
 
 if TYPE_CHECKING:
     from dashboard.data import DataAccess, Unit

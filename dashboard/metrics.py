@@ -29,7 +29,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from dashboard import stats
-from etl.measures import MEASURES, Measure
+from etl.measures.model import Measure
+from etl.measures.registry import MEASURES
 
 # What the denominator is, in the words shown on screen and in the API.
 DENOMINATOR_TEXT = {

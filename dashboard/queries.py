@@ -168,7 +168,8 @@ def units(cur: Cursor) -> pd.DataFrame:
 
 def tables(cur: Cursor) -> set[str]:
     """Names of the warehouse's tables (older versions lack the service cubes)."""
-    return {r[0] for r in cur.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    return {r[0] for r in cur.execute(
+        "SELECT table_name FROM duckdb_tables() UNION SELECT view_name FROM duckdb_views()").fetchall()}
 
 
 def coverage(cur: Cursor) -> pd.DataFrame:

@@ -19,7 +19,7 @@ from dashboard.data import DataAccess
 from dashboard.periods import Period
 from dashboard.warehouse import WarehouseReader
 from etl.errors import InputRefused
-from etl.measures import MEASURES
+from etl.measures.registry import MEASURES
 
 FY = "2007/08"
 

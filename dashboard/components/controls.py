@@ -16,7 +16,7 @@ from dash import ALL, Input, Output, State, dcc, html
 from dashboard import state as url_state
 from dashboard.data import LEVEL_NAMES, OFFICER_OFF, DataAccess, View
 from dashboard.periods import GRAINS, PRESETS
-from etl.measures import MEASURES
+from etl.measures.registry import MEASURES
 
 
 def unit_options(data: DataAccess) -> list[dict[str, str]]:
