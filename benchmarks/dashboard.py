@@ -45,8 +45,8 @@ from dashboard.data import DataAccess  # noqa: E402
 from dashboard.data.queries import facts as queries  # noqa: E402
 from dashboard.pages import NAV  # noqa: E402
 from dashboard.state import ViewState  # noqa: E402
-from etl.demo_load import build_demo  # noqa: E402
-from etl.measures import ALL_CRIME  # noqa: E402
+from etl.demo.build import build_demo  # noqa: E402
+from etl.measures.crime import ALL_CRIME  # noqa: E402
 
 GOAL_MS = 100.0
 FY = (date(2007, 4, 1), date(2008, 3, 31))

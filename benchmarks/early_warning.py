@@ -44,8 +44,8 @@ from dashboard.analysis import exception_scan as ew  # noqa: E402
 from dashboard.data import DataAccess  # noqa: E402
 from dashboard.data.queries import cubes as queries  # noqa: E402
 from dashboard.data.warehouse import WarehouseReader  # noqa: E402
-from etl.demo_load import build_demo  # noqa: E402
-from etl.measures import MEASURES  # noqa: E402
+from etl.demo.build import build_demo  # noqa: E402
+from etl.measures.registry import MEASURES  # noqa: E402
 
 FORCE = "cheshire"
 END = date(2008, 3, 1)

@@ -36,8 +36,8 @@ import duckdb  # noqa: E402
 import pandas as pd  # noqa: E402
 import sqlalchemy  # noqa: E402
 
-from etl.demo_load import build_demo  # noqa: E402
-from etl.load import load_police_uk  # noqa: E402
+from etl.demo.build import build_demo  # noqa: E402
+from etl.lake.ingest import load_police_uk  # noqa: E402
 
 INCREMENTAL_FILE = "police_uk_street/geoinformation_in_society/2019-01/2019-01-cheshire-street.csv"
 

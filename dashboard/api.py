@@ -27,7 +27,7 @@ from dashboard.auth import current_actor
 from dashboard.data import OFFICER_OFF, DataAccess, GrainUnavailable
 from dashboard.exports import to_csv
 from dashboard.periods import GRAINS, Period, buckets, parse_date, preset_period
-from etl.measures import MEASURES
+from etl.measures.registry import MEASURES
 
 blueprint = flask.Blueprint("api_v1", __name__, url_prefix="/api/v1")
 

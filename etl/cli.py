@@ -17,7 +17,13 @@ from rich.table import Table
 from rich.text import Text
 
 from etl.config import warehouse_path
-from etl.load import LoadReport
+from etl.demo.build import build_demo
+from etl.lake.commit import LoadReport
+from etl.lake.ingest import load_crimes, load_police_uk, load_service
+from etl.lake.rebuild import rebuild_warehouse
+from etl.lake.status import collect
+from etl.sources.base import Source
+from etl.sources.registry import SOURCES
 
 app = typer.Typer(
     help="Looking Glass ETL: load police data into the DuckDB warehouse the dashboard reads.",
@@ -84,45 +90,9 @@ def demo(
     years: Annotated[int, typer.Option(min=1, max=20, help="Years of history.")] = 5,
 ) -> None:
     """Build a deterministic synthetic warehouse: a Cheshire-shaped force and 42 others."""
-    from etl.demo_load import build_demo
-
     link = warehouse_path(warehouse)
     with _Bars() as bars:
         report = build_demo(link, seed=seed, years=years, progress=bars)
-    _report(report)
-    raise typer.Exit(report.exit_code)
-
-
-@load_app.command("police-uk")
-def load_police_uk(
-    paths: Annotated[list[Path], typer.Argument(help="Street or outcomes CSVs, folders, or zips.")],
-    hierarchy: Annotated[
-        Path | None, typer.Option(help="CSV mapping lsoa_code -> npu -> bcu (docs/input-formats.md).")
-    ] = None,
-    warehouse: WarehouseOpt = None,
-) -> None:
-    """Load data.police.uk street-level and outcomes CSVs, as downloaded."""
-    from etl.load import load_police_uk as run
-
-    link = warehouse_path(warehouse)
-    with _Bars() as bars:
-        report = run(link, paths, hierarchy=hierarchy, progress=bars)
-    _report(report)
-    raise typer.Exit(report.exit_code)
-
-
-@load_app.command("crimes")
-def load_crimes(
-    source: Annotated[str, typer.Argument(help="A CSV file, or a SQLAlchemy URL with --query.")],
-    query: Annotated[str | None, typer.Option(help="SQL to run against SOURCE (a SQLAlchemy URL).")] = None,
-    warehouse: WarehouseOpt = None,
-) -> None:
-    """Load a force's own crime extract (docs/input-formats.md)."""
-    from etl.crimes_load import load_crimes as run
-
-    link = warehouse_path(warehouse)
-    with _Bars() as bars:
-        report = run(link, source, query=query, progress=bars)
     _report(report)
     raise typer.Exit(report.exit_code)
 
@@ -133,8 +103,6 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Forces, months, rows, last load, suspect months and quarantined rows."""
-    from etl.status import collect
-
     link = warehouse_path(warehouse)
     try:
         info = collect(link)
@@ -166,6 +134,74 @@ def status(
     out.print(f"Quarantined rows: {info['quarantined_rows']:,}", highlight=False)
 
 
+@app.command()
+def rebuild(warehouse: WarehouseOpt = None) -> None:
+    """Re-derive every cube, and the reference tables, from the lake into a new version.
+
+    For a new or changed measure (or reference file): no input needs loading again."""
+    link = warehouse_path(warehouse)
+    with _Bars() as bars:
+        report = rebuild_warehouse(link, progress=bars)
+    _report(report)
+    raise typer.Exit(report.exit_code)
+
+
+# --------------------------------------------------------------------------- load commands
+# One `load <name>` command per source in the registry, shaped by what the source declares.
+
+
+def _files_command(spec: Source):
+    def command(
+        paths: Annotated[list[Path], typer.Argument(help="CSV files, folders, or zips.")],
+        hierarchy: Annotated[
+            Path | None,
+            typer.Option(help="CSV mapping lsoa_code -> npu -> bcu (docs/input-formats.md)."),
+        ] = None,
+        warehouse: WarehouseOpt = None,
+    ) -> None:
+        link = warehouse_path(warehouse)
+        with _Bars() as bars:
+            report = load_police_uk(link, paths, hierarchy=hierarchy, progress=bars)
+        _report(report)
+        raise typer.Exit(report.exit_code)
+
+    return command
+
+
+def _table_command(spec: Source):
+    def command(
+        source: Annotated[str, typer.Argument(help="A CSV file, or a SQLAlchemy URL with --query.")],
+        query: Annotated[
+            str | None, typer.Option(help="SQL to run against SOURCE (a SQLAlchemy URL).")
+        ] = None,
+        warehouse: WarehouseOpt = None,
+    ) -> None:
+        link = warehouse_path(warehouse)
+        with _Bars() as bars:
+            if spec.cli == "extract":
+                report = load_crimes(link, source, query=query, progress=bars)
+            else:
+                report = load_service(link, spec.name, source, query=query, progress=bars)
+        _report(report)
+        raise typer.Exit(report.exit_code)
+
+    return command
+
+
+def _register_load_commands() -> None:
+    for spec in SOURCES:
+        if spec.cli == "none":
+            continue
+        make = _files_command if spec.cli == "files" else _table_command
+        command = make(spec)
+        command.__doc__ = spec.summary
+        command.__name__ = f"load_{spec.name.replace('-', '_')}"
+        load_app.command(spec.name)(command)
+
+
+_register_load_commands()
+
+
 def main() -> None:
     try:
         app()
@@ -176,34 +212,3 @@ def main() -> None:
         sys.exit(1)
 
 
-# `load satisfaction|calls|dv|missing|rso|workforce`: the service sources (etl/sources/services.py),
-# with the same arguments and options as `load crimes`.
-def _service_command(name: str, summary: str):
-    def command(
-        source: Annotated[str, typer.Argument(help="A CSV file, or a SQLAlchemy URL with --query.")],
-        query: Annotated[
-            str | None, typer.Option(help="SQL to run against SOURCE (a SQLAlchemy URL).")
-        ] = None,
-        warehouse: WarehouseOpt = None,
-    ) -> None:
-        from etl.services_load import load_service
-
-        link = warehouse_path(warehouse)
-        with _Bars() as bars:
-            report = load_service(link, name, source, query=query, progress=bars)
-        _report(report)
-        raise typer.Exit(report.exit_code)
-
-    command.__doc__ = summary
-    command.__name__ = f"load_{name}"
-    return command
-
-
-def _register_service_commands() -> None:
-    from etl.sources.services import SOURCES
-
-    for name, spec in SOURCES.items():
-        load_app.command(name)(_service_command(name, spec.summary))
-
-
-_register_service_commands()

@@ -17,9 +17,9 @@ from collections import Counter
 from datetime import date
 from pathlib import Path
 
-from etl.demo import DemoData, generate
-from etl.demo_load import build_demo
-from etl.load import load_police_uk
+from etl.demo.build import build_demo
+from etl.demo.force import DemoData, generate
+from etl.lake.ingest import load_police_uk
 
 _DIRS: list[Path] = []
 

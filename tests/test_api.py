@@ -14,7 +14,7 @@ from dashboard_support import demo_facts, demo_link, raw_counts, real_link
 
 from dashboard.app import create_app
 from dashboard.exports import excel_safe, to_csv
-from etl.measures import MEASURES
+from etl.measures.registry import MEASURES
 
 FY = "from=2007-04-01&to=2008-03-31"
 

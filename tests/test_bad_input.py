@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from etl.load import load_police_uk
-from etl.warehouse import WarehousePaths, connect_readonly
+from etl.lake.ingest import load_police_uk
+from etl.lake.warehouse import WarehousePaths, connect_readonly
 
 GOOD_NAME = "2019-01-cheshire-street.csv"
 

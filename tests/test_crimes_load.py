@@ -19,9 +19,9 @@ import pytest
 from typer.testing import CliRunner
 
 from etl.cli import app
-from etl.crimes_load import load_crimes
-from etl.sources.crimes import mask_url
-from etl.warehouse import WarehousePaths, connect_readonly
+from etl.lake.ingest import load_crimes
+from etl.lake.warehouse import WarehousePaths, connect_readonly
+from etl.sources.csvscan import mask_url
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "docs" / "examples" / "crimes.csv"
 TABLES = ("dim_unit", "dim_lsoa", "lake_manifest", "load_log", "dq_log", "quarantine",

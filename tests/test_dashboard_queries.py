@@ -24,8 +24,9 @@ from dashboard.data import OFFICER_OFF, DataAccess, GrainUnavailable
 from dashboard.data.queries import cubes as queries
 from dashboard.data.warehouse import WarehouseReader
 from dashboard.periods import Period, bucket_label, buckets, preset_period
-from etl.measures import ALL_CRIME, ASB, MEASURES
-from etl.warehouse import WarehousePaths, new_version, writer_lock
+from etl.lake.warehouse import WarehousePaths, new_version, writer_lock
+from etl.measures.crime import ALL_CRIME, ASB
+from etl.measures.registry import MEASURES
 
 FY = (date(2007, 4, 1), date(2008, 3, 31))
 WIDNES = "cheshire/northern/widnes"

@@ -14,7 +14,7 @@ from dashboard.app import create_app, render
 from dashboard.data import DataAccess
 from dashboard.data.queries import status as queries
 from dashboard.data.warehouse import WarehouseReader
-from etl.warehouse import WarehousePaths, new_version, writer_lock
+from etl.lake.warehouse import WarehousePaths, new_version, writer_lock
 
 FORCE = "cheshire"
 

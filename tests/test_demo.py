@@ -10,10 +10,11 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from etl import demo, reference
-from etl.facts import CRIME_COLUMNS, FORCE_MONTH_COLUMNS, UNIT_COLUMNS
+from etl.demo import force as demo
 from etl.hierarchy import LEVEL_IDS as LEVELS
-from etl.measures import ASB, CATEGORY_LABELS, SANCTION_TYPES
+from etl.measures.crime import ASB, CATEGORY_LABELS, SANCTION_TYPES
+from etl.reference import forces as reference
+from etl.sources.shapes import CRIME_COLUMNS, FORCE_MONTH_COLUMNS, UNIT_COLUMNS
 from etl.units import parent_of
 
 

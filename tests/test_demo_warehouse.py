@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from etl.demo import generate
-from etl.demo_load import build_demo
-from etl.warehouse import WarehousePaths, connect_readonly
+from etl.demo.build import build_demo
+from etl.demo.force import generate
+from etl.lake.warehouse import WarehousePaths, connect_readonly
 
 
 def _cube(link: Path, level: str) -> pd.DataFrame:

@@ -18,11 +18,11 @@ from dashboard.analysis import metrics, stats
 from dashboard.data import DataAccess
 from dashboard.data.warehouse import WarehouseReader
 from dashboard.periods import add_months
-from etl.demo import Shock, generate
-from etl.facts import CRIME_COLUMNS, FORCE_MONTH_COLUMNS, UNIT_COLUMNS, select_list
-from etl.load import LoadReport, Staged, commit, new_load_id
-from etl.measures import MEASURES
-from etl.warehouse import WarehousePaths, writer_lock
+from etl.demo.force import Shock, generate
+from etl.lake.commit import LoadReport, Staged, commit, new_load_id
+from etl.lake.warehouse import WarehousePaths, writer_lock
+from etl.measures.registry import MEASURES
+from etl.sources.shapes import CRIME_COLUMNS, FORCE_MONTH_COLUMNS, UNIT_COLUMNS, select_list
 
 END = date(2008, 3, 1)
 NORTHERN = "cheshire/northern"

@@ -17,9 +17,9 @@ from dashboard.analysis import peer_comparison as compare
 from dashboard.analysis import peers, stats
 from dashboard.data import DataAccess
 from dashboard.data.warehouse import WarehouseReader
-from etl.demo_services import DEMO_MSF
 from etl.errors import InputRefused
-from etl.reference import FORCES
+from etl.reference.forces import FORCES
+from etl.sources.national import DEMO_MSF
 
 FY = (date(2007, 4, 1), date(2008, 3, 31))
 REAL_FORCES = ("cheshire", "derbyshire", "leicestershire", "merseyside", "north-wales", "northamptonshire",
@@ -50,7 +50,7 @@ def test_shipped_msf_file_is_a_complete_demo_set() -> None:
     assert msf is not None and msf.is_demo
     assert set(msf.groups) == {f.slug for f in FORCES}
     assert all(len(g) == 7 and f not in g and len(set(g)) == 7 for f, g in msf.groups.items())
-    # the demo data were generated with this group (etl/demo_services.py)
+    # the demo data were generated with this group (etl/sources/national.py)
     assert set(msf.groups["cheshire"]) == set(DEMO_MSF)
 
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from etl.load import load_police_uk
-from etl.warehouse import WarehousePaths, connect_readonly
+from etl.lake.ingest import load_police_uk
+from etl.lake.warehouse import WarehousePaths, connect_readonly
 
 ASB = "Anti-social behaviour"
 CHESHIRE_LAS = ("Cheshire East", "Cheshire West and Chester", "Halton", "Warrington")

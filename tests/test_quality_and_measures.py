@@ -7,8 +7,9 @@ from collections import Counter
 from datetime import date
 from pathlib import Path
 
-from etl import measures
-from etl.quality import suspect_months
+from etl.lake.quality import suspect_months
+from etl.measures import crime as crime_measures
+from etl.measures import registry as measures
 
 
 def test_devon_and_cornwall_november_2022_is_suspect(shared_data: Path) -> None:
@@ -48,7 +49,7 @@ def test_registry_entries_are_complete_and_consistent() -> None:
         if getattr(m, "dataset", "crime") != "crime":
             continue  # service measures: checked in tests/test_services_load.py
         assert m.model in ("poisson", "binomial")
-        assert m.categories and set(m.categories) <= set(measures.CATEGORY_LABELS)
+        assert m.categories and set(m.categories) <= set(crime_measures.CATEGORY_LABELS)
         if m.model == "binomial":
             assert m.per == "crimes" and m.denominator
     assert "anti-social-behaviour" not in measures.get("total_crime").categories
@@ -65,12 +66,12 @@ def test_every_police_uk_category_and_outcome_in_the_real_files_is_known(shared_
         for row in csv.DictReader(fh):
             types.add(row["crime_type"])
             outcomes.add(row["last_outcome_category"])
-    assert all(measures.category_id(t) for t in types), types
+    assert all(crime_measures.category_id(t) for t in types), types
     # 2007 sanction detections among them: caution, penalty notice, drugs warning, court
-    assert "Offender given a caution" in measures.SANCTION_OUTCOMES
-    assert "Investigation complete; no suspect identified" not in measures.SANCTION_OUTCOMES
-    assert "Local resolution" not in measures.SANCTION_OUTCOMES
-    unmapped = outcomes - set(measures.SANCTION_OUTCOMES) - {""}
+    assert "Offender given a caution" in crime_measures.SANCTION_OUTCOMES
+    assert "Investigation complete; no suspect identified" not in crime_measures.SANCTION_OUTCOMES
+    assert "Local resolution" not in crime_measures.SANCTION_OUTCOMES
+    unmapped = outcomes - set(crime_measures.SANCTION_OUTCOMES) - {""}
     assert unmapped <= {
         "Investigation complete; no suspect identified", "Unable to prosecute suspect",
         "Local resolution", "Action to be taken by another organisation",

@@ -23,11 +23,13 @@ from pathlib import Path
 
 import pytest
 
-from etl import measures
-from etl.crimes_load import load_crimes
-from etl.facts import DATASETS
-from etl.services_load import load_service
-from etl.warehouse import WarehousePaths, connect_readonly
+from etl.demo.common import DemoContext
+from etl.demo.force import generate
+from etl.lake.ingest import load_crimes, load_service
+from etl.lake.warehouse import WarehousePaths, connect_readonly
+from etl.measures import registry as measures
+from etl.sources.base import TabularSource
+from etl.sources.registry import DATASETS, REGISTRY
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "docs" / "examples"
@@ -593,7 +595,8 @@ def test_cli_status_lists_every_source_with_rows_and_months(loaded: tuple[Path, 
 def test_service_measures_are_complete() -> None:
     service = [m for m in measures.MEASURES.values() if m.dataset != "crime"]
     domains = {"Satisfaction", "Call handling", "Protecting vulnerable people", "Workforce"}
-    assert {m.dataset for m in service} == set(SOURCES)
+    tabular = {s.dataset.name for s in REGISTRY.values() if isinstance(s, TabularSource)}
+    assert {m.dataset for m in service} == tabular
     for m in service:
         assert m.dataset in DATASETS and m.num_sql and m.domain in domains, m.id
         assert m.polarity in ("up", "down", "neutral") and m.model in (
@@ -618,8 +621,8 @@ def test_service_measures_are_complete() -> None:
 
 
 def test_demo_builds_every_service_dataset_with_plausible_values(tmp_path: Path) -> None:
-    from etl.demo_load import build_demo
-    from etl.demo_services import DEMO_MSF
+    from etl.demo.build import build_demo
+    from etl.sources.national import DEMO_MSF
 
     link = tmp_path / "demo.duckdb"
     report = build_demo(link, seed=5, years=1)
@@ -669,15 +672,14 @@ def test_demo_builds_every_service_dataset_with_plausible_values(tmp_path: Path)
 
 
 def test_demo_rso_totals_follow_the_report() -> None:
-    from etl.demo import generate
-    from etl.demo_services import generate_services
-
     data = generate(seed=3, years=2)
-    frames = generate_services(3, 2, date(2008, 3, 1), data.units, data.crimes)
+    ctx = DemoContext(seed=3, start=date(2006, 4, 1), end=date(2008, 3, 1), units=data.units,
+                      crimes=data.crimes, force_month=data.force_month)
+    frames = {k: v for s in REGISTRY.values() if s.demo for k, v in s.demo(ctx).items()}
     totals = {m.date(): n for m, n in frames["rso"].groupby("month").size().items()}
     q = {m: totals[m] for m in totals if m.month in (3, 6, 9, 12)}
     assert len(q) == 8 and [q[m] for m in sorted(q)] == sorted(q.values())
     assert (totals[date(2006, 9, 1)], totals[date(2006, 12, 1)], totals[date(2007, 3, 1)]) == (
         603, 730, 816)
     for name, frame in frames.items():
-        assert list(frame.columns) == list(DATASETS[name]), name
+        assert list(frame.columns) == list(DATASETS[name].columns), name

@@ -20,7 +20,7 @@ from dashboard.data import DataAccess
 from dashboard.data.warehouse import WarehouseReader
 from dashboard.periods import Period
 from etl.errors import InputRefused
-from etl.measures import MEASURES
+from etl.measures.registry import MEASURES
 
 FY = "2007/08"
 

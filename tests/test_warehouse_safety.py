@@ -13,8 +13,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from etl.load import load_police_uk
-from etl.warehouse import WarehousePaths, connect_readonly
+from etl.lake.ingest import load_police_uk
+from etl.lake.warehouse import WarehousePaths, connect_readonly
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -65,12 +65,12 @@ def test_an_exception_mid_build_leaves_the_previous_version(shared_data: Path, t
     load_police_uk(link, files[:1])
     before = _snapshot(link)
 
-    import etl.cubes
+    import etl.cubes.crime
 
     def boom(*args: object, **kwargs: object) -> None:
         raise RuntimeError("disk full (simulated)")
 
-    monkeypatch.setattr(etl.cubes, "refresh_month_status", boom)
+    monkeypatch.setattr(etl.cubes.crime, "refresh_month_status", boom)
     with pytest.raises(RuntimeError):
         load_police_uk(link, files[1:3])
     assert _snapshot(link) == before
@@ -82,7 +82,7 @@ def test_an_exception_mid_build_leaves_the_previous_version(shared_data: Path, t
 _LOADER = """
 import sys
 from pathlib import Path
-from etl.load import load_police_uk
+from etl.lake.ingest import load_police_uk
 load_police_uk(Path(sys.argv[1]), [Path(p) for p in sys.argv[2:]])
 """
 

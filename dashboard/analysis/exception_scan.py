@@ -52,7 +52,8 @@ from dashboard.analysis import targets as tg
 from dashboard.analysis.metrics import has_denominator, is_crime
 from dashboard.periods import Period, add_months, month_end, month_start
 from etl import hierarchy
-from etl.measures import MEASURES, Measure
+from etl.measures.model import Measure
+from etl.measures.registry import MEASURES
 
 if TYPE_CHECKING:
     from dashboard.data import DataAccess, Unit

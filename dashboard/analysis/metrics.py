@@ -30,7 +30,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from dashboard.analysis import kinds, stats
-from etl.measures import MEASURES, Measure
+from etl.measures.model import Measure
+from etl.measures.registry import MEASURES
 
 
 def headline_ids() -> tuple[str, ...]:

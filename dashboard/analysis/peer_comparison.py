@@ -36,7 +36,8 @@ from dashboard.analysis import kinds, stats
 from dashboard.analysis.metrics import is_crime
 from dashboard.analysis.peers import PeerGroup, unit_group
 from dashboard.periods import Period, add_months, month_start
-from etl.measures import MEASURES, Measure
+from etl.measures.model import Measure
+from etl.measures.registry import MEASURES
 
 if TYPE_CHECKING:
     from dashboard.data import DataAccess, Unit

@@ -48,7 +48,8 @@ from dashboard.analysis.peers import data_dir, read_commented_csv
 from dashboard.periods import Period, add_months, fy_start, month_end, month_start
 from etl import hierarchy
 from etl.errors import InputRefused
-from etl.measures import MEASURES, Measure
+from etl.measures.model import Measure
+from etl.measures.registry import MEASURES
 
 if TYPE_CHECKING:
     from dashboard.data import DataAccess

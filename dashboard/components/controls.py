@@ -17,7 +17,7 @@ from dashboard import state as url_state
 from dashboard.data import OFFICER_OFF, DataAccess, View
 from dashboard.periods import GRAINS, PRESETS
 from etl import hierarchy
-from etl.measures import MEASURES
+from etl.measures.registry import MEASURES
 
 
 def unit_options(data: DataAccess) -> list[dict[str, str]]:

@@ -66,8 +66,9 @@ from dashboard.periods import (
 )
 from dashboard.state import ViewState
 from etl import hierarchy
-from etl.measures import MEASURES, Measure
-from etl.warehouse import WarehousePaths
+from etl.lake.warehouse import WarehousePaths
+from etl.measures.model import Measure
+from etl.measures.registry import MEASURES
 
 RECORDS_CSV_LIMIT = 100_000
 MAP_POINTS = 8_000

@@ -12,7 +12,8 @@ from datetime import date
 from dashboard.periods import Period, month_end
 from dashboard.state import ViewState
 from etl import hierarchy
-from etl.measures import MEASURES, Measure
+from etl.measures.model import Measure
+from etl.measures.registry import MEASURES
 
 DEFAULT_MEASURE = "total_crime"
 # When a force has data from several sources, the most detailed wins: its own extract

@@ -1,7 +1,7 @@
 """Per-process, read-only access to the live warehouse version.
 
 A load never writes the file the dashboard reads: it publishes a new versioned file and
-repoints the `warehouse.duckdb` symlink (see `etl.warehouse`). So a reader must resolve the
+repoints the `warehouse.duckdb` symlink (see `etl.lake.warehouse`). So a reader must resolve the
 link on every request (a cheap stat) to notice a switch without a restart.
 
 DuckDB caches one database instance per path inside a process: connecting again to a path
@@ -13,7 +13,7 @@ data directory was wiped and rebuilt).
 Closing a DuckDB connection also kills the cursors made from it, so on a switch the old
 connection is *retired* rather than closed at once: it is closed as soon as the last cursor
 handed out from it has been garbage-collected (CPython frees a request's cursor when the
-request returns), or after `etl.warehouse.GRACE_SECONDS` at the latest.
+request returns), or after `etl.lake.warehouse.GRACE_SECONDS` at the latest.
 
 The connection is opened lazily on first use, so a reader created before gunicorn forks its
 workers still opens its connection inside each worker.
@@ -31,7 +31,7 @@ from pathlib import Path
 
 import duckdb
 
-from etl.warehouse import GRACE_SECONDS, WarehousePaths
+from etl.lake.warehouse import GRACE_SECONDS, WarehousePaths
 
 log = logging.getLogger(__name__)
 

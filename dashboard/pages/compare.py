@@ -48,7 +48,7 @@ from dashboard.components.common import (
 from dashboard.components.controls import controls
 from dashboard.data import DataAccess, View
 from dashboard.exports import export
-from etl.measures import Measure
+from etl.measures.model import Measure
 
 PATH = "/compare"
 TITLE = "Compare"

@@ -48,7 +48,8 @@ from dashboard.components.controls import controls
 from dashboard.data import OFFICER_OFF, RECORDS_CSV_LIMIT, DataAccess, Unit, View
 from dashboard.exports import export
 from etl import hierarchy
-from etl.measures import CATEGORY_LABELS, SANCTION_TYPES, Measure
+from etl.measures.crime import CATEGORY_LABELS, SANCTION_TYPES
+from etl.measures.model import Measure
 
 PATH = "/drill-down"
 TITLE = "Drill-down"

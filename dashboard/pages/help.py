@@ -14,7 +14,7 @@ from dashboard.components.common import csv_button, page_header, section
 from dashboard.components.controls import controls
 from dashboard.data import OFFICER_OFF, DataAccess, View
 from dashboard.exports import export
-from etl.measures import MEASURES
+from etl.measures.registry import MEASURES
 
 PATH = "/help"
 TITLE = "Help"

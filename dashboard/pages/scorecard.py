@@ -30,7 +30,7 @@ from dashboard.components.controls import controls
 from dashboard.components.sparkline import sparkline
 from dashboard.data import DataAccess, View
 from dashboard.exports import export
-from etl.measures import MEASURES
+from etl.measures.registry import MEASURES
 
 PATH = "/scorecard"
 TITLE = "Scorecard"

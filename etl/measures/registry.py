@@ -1,4 +1,4 @@
-"""Every measure, collected once: the crime measures and each source's own.
+"""Every measure, collected once: the crime measures and each source's own (etl/sources/).
 
 Built by a function from declarations, never by one module mutating another's dict at
 import time, so the list is the same whatever was imported first.
@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from etl.measures.crime import crime_measures
 from etl.measures.model import Measure
-from etl.measures.services import service_measures
+from etl.sources.registry import SOURCES
 
 
 def all_measures() -> dict[str, Measure]:
     out: dict[str, Measure] = {}
-    for m in [*crime_measures(), *service_measures().values()]:
+    for m in [*crime_measures(), *(m for s in SOURCES for m in s.measures())]:
         if m.id in out:
             raise ValueError(f"measure {m.id!r} is declared twice")
         out[m.id] = m

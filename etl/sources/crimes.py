@@ -15,21 +15,27 @@ cores, most of it in the checks.
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
+from etl.demo.common import DemoContext
 from etl.errors import InputRefused
-from etl.facts import CRIME_COLUMNS, UNIT_COLUMNS, select_list
-from etl.measures import ASB, CATEGORY_LABELS, CRIME_CATEGORIES, SANCTION_TYPES
+from etl.measures.crime import ASB, CATEGORY_LABELS, CRIME_CATEGORIES, SANCTION_TYPES
+from etl.sources.base import Source
+from etl.sources.csvscan import (
+    as_text,
+    csv_error,
+    first_row,
+    quoted_value,
+    read_query,
+    record_lines,
+    scan_file,
+)
+from etl.sources.shapes import CRIME, CRIME_COLUMNS, UNIT_COLUMNS, select_list
 from etl.units import slugify
 
 REQUIRED_COLUMNS: tuple[str, ...] = (
@@ -72,12 +78,6 @@ _CHUNK = 1 << 23
 _CSV_ERROR_LINE = re.compile(r"CSV Error on Line: (\d+)")
 
 
-def _first(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> tuple | None:
-    """First row or None. Fetches the whole (small) result: DuckDB refuses further work on a
-    connection whose last result was left half-read by fetchone()."""
-    rows = con.execute(sql, params or []).fetchall()
-    return rows[0] if rows else None
-
 
 def _normal_word(text: str) -> str:
     """Python twin of the SQL normalisation applied to detection_type values."""
@@ -103,87 +103,6 @@ class Parsed:
 # --------------------------------------------------------------------------- CSV files
 
 
-@dataclass
-class _Scan:
-    header: list[str]
-    lines: int        # physical lines up to the last non-blank one
-    blank: bool       # a blank line before the last non-blank one (DuckDB skips those)
-
-
-def _scan(path: Path, origin: str) -> _Scan:
-    """Size, UTF-8 and header, in bounded memory (extracts can be hundreds of MB).
-
-    Chunks are cut after a newline byte, which never occurs inside a UTF-8 sequence, so a
-    decode error's offset gives the exact line and column."""
-    newlines = 0
-    trailing = 0      # newlines in the run of blank lines at the end so far
-    head = b""
-    carry = b""
-    first = True
-    seen_any = False
-    blank = False
-    try:
-        fh = open(path, "rb")  # noqa: SIM115 - closed below; a with-block would hide the OSError
-    except OSError as exc:
-        raise InputRefused(origin, f"cannot read the file ({exc.strerror})") from None
-    with fh:
-        while True:
-            block = fh.read(_CHUNK)
-            if first:
-                first = False
-                if not block:
-                    raise InputRefused(origin, "empty file (0 bytes)")
-                if block.startswith(codecs.BOM_UTF8):
-                    block = block[len(codecs.BOM_UTF8):]
-            data = carry + block
-            if block:
-                cut = data.rfind(b"\n") + 1
-                if cut == 0:
-                    carry = data
-                    continue
-                data, carry = data[:cut], data[cut:]
-            else:
-                carry = b""
-            if not data:
-                break
-            try:
-                data.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                line = newlines + data.count(b"\n", 0, exc.start) + 1
-                col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-                raise InputRefused(
-                    origin,
-                    f"not UTF-8 text: byte 0x{data[exc.start]:02x} at column {col} cannot be "
-                    "decoded (save the extract as UTF-8)",
-                    line,
-                ) from None
-            if len(head) < 65536:
-                head += data[: 65536 - len(head)]
-            stripped = data.rstrip(b"\r\n")
-            if stripped:
-                inner = stripped.lstrip(b"\r\n")
-                leading = stripped.count(b"\n", 0, len(stripped) - len(inner))
-                # newlines between the previous chunk's last line and this chunk's first:
-                # one ends a line, two or more mean a blank line between them
-                blank = (blank or (trailing + leading >= 2 if seen_any else leading > 0)
-                         or b"\n\n" in inner or b"\n\r\n" in inner)
-                seen_any = True
-                trailing = data.count(b"\n", len(stripped))
-            else:
-                trailing += data.count(b"\n")
-            newlines += data.count(b"\n")
-            if not block:
-                break
-    if not seen_any or not head.strip():
-        raise InputRefused(origin, "empty file: no header row")
-    try:
-        header = next(csv.reader(io.StringIO(head.decode("utf-8", "ignore"), newline="")))
-    except (StopIteration, csv.Error):
-        header = []
-    if not header:
-        raise InputRefused(origin, "the first line is blank: the header row must come first", 1)
-    lines = newlines - trailing + 1
-    return _Scan(header=header, lines=lines, blank=blank)
 
 
 def _check_columns(header: list[str], origin: str, line: int | None) -> tuple[list[str], list[str]]:
@@ -213,45 +132,6 @@ def _check_columns(header: list[str], origin: str, line: int | None) -> tuple[li
     return names, notes
 
 
-def _records(path: Path) -> list[tuple[int, bool]]:
-    """(physical start line, is blank) of every CSV record, header = record 1. DuckDB counts
-    records, blank lines included, and skips blank lines in its output; this maps its
-    numbering back to physical lines where they differ (multi-line quoted fields, blank
-    lines). Error path and unusual files only."""
-    out: list[tuple[int, bool]] = []
-    with open(path, encoding="utf-8-sig", newline="") as fh:
-        reader = csv.reader(fh)
-        while True:
-            start = reader.line_num + 1
-            try:
-                record = next(reader)
-            except StopIteration:
-                break
-            except csv.Error:
-                out.append((start, False))
-                break
-            out.append((start, not record))
-    return out
-
-
-def _csv_error(message: str, path: Path) -> tuple[int | None, str]:
-    """DuckDB's CSV error text -> (physical line, what is wrong in words)."""
-    gist = "malformed CSV"
-    cols = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", message)
-    if cols:
-        expected, found = cols.groups()
-        gist = (f"row has {found} field(s), the header has {expected} "
-                "(a truncated row, or an unquoted comma in a value)")
-    elif "unterminated quote" in message:
-        gist = "unterminated quoted field (a truncated file?)"
-    elif "unicode" in message.lower():
-        gist = "not UTF-8 text"
-    m = _CSV_ERROR_LINE.search(message)
-    if not m:
-        return None, gist
-    record = int(m.group(1))
-    records = _records(path)
-    return (records[record - 1][0] if 0 < record <= len(records) else record), gist
 
 
 def parse_file(con: duckdb.DuckDBPyConnection, path: Path, origin: str | None = None) -> Parsed:
@@ -262,7 +142,7 @@ def parse_file(con: duckdb.DuckDBPyConnection, path: Path, origin: str | None = 
         raise InputRefused(origin, "no such file" + hint)
     if not path.is_file():
         raise InputRefused(origin, "not a file")
-    scan = _scan(path, origin)
+    scan = scan_file(path, origin)
     names, notes = _check_columns(scan.header, origin, 1)
     select = ", ".join(f'"{c}"' if c in names else f'NULL::VARCHAR AS "{c}"' for c in COLUMNS)
     try:
@@ -277,15 +157,15 @@ def parse_file(con: duckdb.DuckDBPyConnection, path: Path, origin: str | None = 
         message = str(exc)
         if "CSV Error" not in message and not isinstance(exc, duckdb.IOException):
             raise  # not the file's fault: let it surface as the error it is
-        line, gist = _csv_error(message, path)
+        line, gist = csv_error(message, path)
         raise InputRefused(origin, gist, line) from None
-    rows = _first(con, "SELECT count(*) FROM _crimes_raw")[0]
+    rows = first_row(con, "SELECT count(*) FROM _crimes_raw")[0]
     if rows == 0:
         raise InputRefused(origin, "no data rows: the file holds a header only")
     if scan.lines == rows + 1 and not scan.blank:
         con.execute("UPDATE _crimes_raw SET _line = _rn + 1")
     else:  # multi-line quoted fields or blank lines: number rows by their physical line
-        lines = [start for start, blank in _records(path)[1:] if not blank]
+        lines = [start for start, blank in record_lines(path)[1:] if not blank]
         if len(lines) != rows:  # cannot happen unless the two readers disagree: stay usable
             lines = [r + 1 for r in range(1, rows + 1)]
         frame = pd.DataFrame({"_rn": range(1, rows + 1), "_line": lines})
@@ -299,70 +179,8 @@ def parse_file(con: duckdb.DuckDBPyConnection, path: Path, origin: str | None = 
 # --------------------------------------------------------------------------- SQL queries
 
 
-def mask_url(url: str) -> str:
-    """The URL as messages and the load log may show it: any password replaced by ***."""
-    from sqlalchemy.engine import make_url
-
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # not a URL at all: still never echo what looks like a password
-        return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
 
 
-def _scrub(text: str, url: str) -> str:
-    """Driver messages can quote the connection string; keep the password out of them."""
-    from sqlalchemy.engine import make_url
-
-    try:
-        password = make_url(url).password
-    except Exception:
-        password = None
-    if password:
-        text = text.replace(str(password), "***")
-    return text.replace(url, mask_url(url))
-
-
-def _as_text(series: pd.Series) -> list[str | None]:
-    """A query result column -> the strings a CSV would have held (dates as YYYY-MM-DD)."""
-    out: list[str | None] = []
-    for v in series.tolist():
-        if v is None or (not isinstance(v, str) and pd.isna(v)):
-            out.append(None)
-        elif isinstance(v, datetime):
-            out.append(v.date().isoformat())
-        elif isinstance(v, date):
-            out.append(v.isoformat())
-        elif isinstance(v, bytes):
-            out.append(v.decode("utf-8", "replace"))
-        elif isinstance(v, float):
-            out.append(str(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(v))
-        elif isinstance(v, Decimal):
-            out.append(format(v, "f"))
-        else:
-            out.append(str(v))
-    return out
-
-
-def read_query(url: str, query: str) -> tuple[str, pd.DataFrame]:
-    """Run `query` against a SQLAlchemy URL; (origin with the password masked, rows).
-    Any failure is an InputRefused that never shows the password."""
-    from sqlalchemy import create_engine, text
-
-    origin = mask_url(url)
-    try:
-        engine = create_engine(url)
-    except Exception as exc:
-        raise InputRefused(origin, "cannot use this SQLAlchemy database URL: "
-                           + _scrub(str(exc), url)) from None
-    try:
-        with engine.connect() as connection:
-            frame = pd.read_sql(text(query), connection, dtype_backend="numpy_nullable")
-    except Exception as exc:
-        detail = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-        raise InputRefused(origin, "the query failed: " + _scrub(detail, url)) from None
-    finally:
-        engine.dispose()
-    return origin, frame
 
 
 def parse_query(con: duckdb.DuckDBPyConnection, url: str, query: str) -> Parsed:
@@ -374,7 +192,7 @@ def parse_query(con: duckdb.DuckDBPyConnection, url: str, query: str) -> Parsed:
         raise InputRefused(origin, "the query returned no rows")
     frame.columns = names
     rows = len(frame)
-    raw = pd.DataFrame({c: _as_text(frame[c]) if c in names else [None] * rows for c in COLUMNS},
+    raw = pd.DataFrame({c: as_text(frame[c]) if c in names else [None] * rows for c in COLUMNS},
                        dtype=object)
     raw["_rn"] = range(1, rows + 1)
     raw["_line"] = raw["_rn"] + 1
@@ -406,7 +224,7 @@ def _lookups(con: duckdb.DuckDBPyConnection) -> None:
 def _names(con: duckdb.DuckDBPyConnection) -> None:
     """Force slugs and unit slugs, computed in Python over distinct values only (a few
     hundred), so that ids match etl.units.slugify exactly."""
-    from etl.reference import force_slug
+    from etl.reference.forces import force_slug
 
     forces = [r[0] for r in con.execute(
         "SELECT DISTINCT trim(force) FROM _crimes_raw WHERE NULLIF(trim(force), '') IS NOT NULL"
@@ -430,10 +248,6 @@ def _date_sql(col: str) -> str:
             f"THEN TRY_CAST({v} AS DATE) END")
 
 
-def _quoted(col: str) -> str:
-    """A value as a message shows it: quoted, and cut short if long."""
-    return f"'''' || replace(left({col}, 60), '''', '''''') || ''''"
-
 
 def _problems_sql() -> str:
     keys = ", ".join(SANCTION_TYPES)
@@ -441,36 +255,36 @@ def _problems_sql() -> str:
         ("t.crime_ref IS NULL", "'blank crime_ref (required)'"),
         ("t.recorded_raw IS NULL", "'blank recorded_date (required)'"),
         ("t.recorded IS NULL",
-         f"'unparsable recorded_date ' || {_quoted('t.recorded_raw')} || ' (expected YYYY-MM-DD)'"),
+         f"'unparsable recorded_date ' || {quoted_value('t.recorded_raw')} || ' (expected YYYY-MM-DD)'"),
         ("t.offence_raw IS NULL", "'blank offence_group (required)'"),
         (f"t.category = '{ASB}'",
-         f"'offence_group ' || {_quoted('t.offence_raw')} || ' is anti-social behaviour: ASB "
+         f"'offence_group ' || {quoted_value('t.offence_raw')} || ' is anti-social behaviour: ASB "
          "incidents are not crimes and do not belong in a crime extract'"),
         ("t.category IS NULL",
-         f"'unknown offence_group ' || {_quoted('t.offence_raw')} || ' (expected a data.police.uk "
+         f"'unknown offence_group ' || {quoted_value('t.offence_raw')} || ' (expected a data.police.uk "
          "crime type such as ''Burglary'', or its id such as ''burglary'')'"),
         ("t.force_raw IS NULL", "'blank force (required)'"),
         ("t.bcu IS NULL", "'blank bcu (required)'"),
         ("t.npu IS NULL", "'blank npu (required)'"),
         ("t.detection_raw IS NOT NULL AND t.detection_type IS NULL",
-         f"'unknown detection_type ' || {_quoted('t.detection_raw')} || ' (expected blank or one "
+         f"'unknown detection_type ' || {quoted_value('t.detection_raw')} || ' (expected blank or one "
          f"of: {keys})'"),
         ("t.detection_date_raw IS NOT NULL AND t.detection_date IS NULL",
-         f"'unparsable detection_date ' || {_quoted('t.detection_date_raw')} || "
+         f"'unparsable detection_date ' || {quoted_value('t.detection_date_raw')} || "
          "' (expected YYYY-MM-DD or blank)'"),
         ("t.detection_date < t.recorded",
          "'detection_date ' || CAST(t.detection_date AS VARCHAR) || ' is before recorded_date ' "
          "|| CAST(t.recorded AS VARCHAR)"),
         ("t.longitude_raw IS NOT NULL AND (t.longitude IS NULL OR NOT isfinite(t.longitude) "
          "OR t.longitude NOT BETWEEN -180 AND 180)",
-         f"'longitude ' || {_quoted('t.longitude_raw')} || ' is not a decimal between -180 and 180'"),
+         f"'longitude ' || {quoted_value('t.longitude_raw')} || ' is not a decimal between -180 and 180'"),
         ("t.latitude_raw IS NOT NULL AND (t.latitude IS NULL OR NOT isfinite(t.latitude) "
          "OR t.latitude NOT BETWEEN -90 AND 90)",
-         f"'latitude ' || {_quoted('t.latitude_raw')} || ' is not a decimal between -90 and 90'"),
+         f"'latitude ' || {quoted_value('t.latitude_raw')} || ' is not a decimal between -90 and 90'"),
         ("(t.longitude_raw IS NULL) <> (t.latitude_raw IS NULL)",
          "'longitude and latitude must both be given or both be blank'"),
         ("d.first_line IS NOT NULL",
-         f"'crime_ref ' || {_quoted('t.crime_ref')} || ' repeats line ' || "
+         f"'crime_ref ' || {quoted_value('t.crime_ref')} || ' repeats line ' || "
          "CAST(d.first_line AS VARCHAR) || ' (crime_ref must be unique within a force)'"),
     ]
     cases = "\n".join(f"WHEN {cond} THEN {msg}" for cond, msg in checks)
@@ -530,10 +344,10 @@ def _stage(con: duckdb.DuckDBPyConnection, file: str, origin: str) -> int:
                coalesce(team_id, npu_id) || '/' || officer_slug AS officer_id
         FROM u"""
     )
-    bad = _first(con, _problems_sql())
+    bad = first_row(con, _problems_sql())
     if bad:
         raise InputRefused(origin, bad[1], int(bad[0]))
-    clash = _first(
+    clash = first_row(
         con,
         """SELECT _line, officer_id FROM _crimes_typed
         WHERE officer_id IN (SELECT team_id FROM _crimes_typed WHERE team_id IS NOT NULL)
@@ -556,12 +370,12 @@ def _stage(con: duckdb.DuckDBPyConnection, file: str, origin: str) -> int:
         [file],
     )
     _stage_units(con)
-    return _first(con, f"SELECT count(*) FROM {CRIME_TABLE}")[0]
+    return first_row(con, f"SELECT count(*) FROM {CRIME_TABLE}")[0]
 
 
 def _stage_units(con: duckdb.DuckDBPyConnection) -> None:
     """Every unit the extract names, with its parent; display names as first written."""
-    from etl.reference import FORCE_BY_SLUG
+    from etl.reference.forces import FORCE_BY_SLUG
 
     forces = [r[0] for r in con.execute("SELECT DISTINCT force_id FROM _crimes_typed").fetchall()]
     con.execute("CREATE OR REPLACE TEMP TABLE _force_units (force_id VARCHAR, name VARCHAR, "
@@ -596,3 +410,17 @@ def _stage_units(con: duckdb.DuckDBPyConnection) -> None:
                  WHEN 'team' THEN 4 ELSE 5 END, unit_id""",
         [UNIT_NOTE] * 4,
     )
+
+
+def demo(ctx: DemoContext) -> dict[str, pd.DataFrame]:
+    """The demo force's recorded crimes (generated with its units in etl/demo/force.py)."""
+    return {"crime": ctx.crimes}
+
+
+SOURCE = Source(
+    name="crimes",
+    summary="Load a force's own crime extract: a CSV file, or a SQLAlchemy URL with --query.",
+    datasets=(CRIME,),
+    cli="extract",
+    demo=demo,
+)

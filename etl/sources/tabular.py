@@ -28,14 +28,14 @@ import duckdb
 import pandas as pd
 
 from etl.errors import InputRefused
-from etl.sources.crimes import (
-    _as_text,
-    _csv_error,
-    _first,
-    _quoted,
-    _records,
-    _scan,
+from etl.sources.csvscan import (
+    as_text,
+    csv_error,
+    first_row,
+    quoted_value,
     read_query,
+    record_lines,
+    scan_file,
 )
 from etl.units import slugify
 
@@ -124,7 +124,7 @@ _NORM_SQL = r"trim(regexp_replace(lower({v}), '[\s_\-]+', ' ', 'g'))"
 
 def quoted(sql: str) -> str:
     """A SQL value as a message shows it: quoted, and cut short if long."""
-    return _quoted(f"CAST({sql} AS VARCHAR)")
+    return quoted_value(f"CAST({sql} AS VARCHAR)")
 
 
 def sql_text(text: str) -> str:
@@ -179,7 +179,7 @@ def parse_file(con: duckdb.DuckDBPyConnection, path: Path, schema: Schema,
         raise InputRefused(origin, "no such file" + hint)
     if not path.is_file():
         raise InputRefused(origin, "not a file")
-    scan = _scan(path, origin)
+    scan = scan_file(path, origin)
     names, notes = _check_columns(scan.header, schema, origin, 1)
     select = ", ".join(f'"{c}"' if c in names else f'NULL::VARCHAR AS "{c}"' for c in schema.names)
     try:
@@ -194,15 +194,15 @@ def parse_file(con: duckdb.DuckDBPyConnection, path: Path, schema: Schema,
         message = str(exc)
         if "CSV Error" not in message and not isinstance(exc, duckdb.IOException):
             raise  # not the file's fault: let it surface as the error it is
-        line, gist = _csv_error(message, path)
+        line, gist = csv_error(message, path)
         raise InputRefused(origin, gist, line) from None
-    rows = _first(con, f"SELECT count(*) FROM {_RAW}")[0]
+    rows = first_row(con, f"SELECT count(*) FROM {_RAW}")[0]
     if rows == 0:
         raise InputRefused(origin, "no data rows: the file holds a header only")
     if scan.lines == rows + 1 and not scan.blank:
         con.execute(f"UPDATE {_RAW} SET _line = _rn + 1")
     else:  # multi-line quoted fields or blank lines: number rows by their physical line
-        lines = [start for start, blank in _records(path)[1:] if not blank]
+        lines = [start for start, blank in record_lines(path)[1:] if not blank]
         if len(lines) != rows:
             lines = [r + 1 for r in range(1, rows + 1)]
         con.register("_line_map", pd.DataFrame({"_rn": range(1, rows + 1), "_line": lines}))
@@ -222,7 +222,7 @@ def _text(series: pd.Series, kind: Kind) -> list[str | None]:
         values = [v.replace(tzinfo=None).isoformat(sep=" ")
                   if isinstance(v, datetime) and not pd.isna(v) else v for v in series.tolist()]
         series = pd.Series(values, dtype=object)
-    return _as_text(series)
+    return as_text(series)
 
 
 def parse_query(con: duckdb.DuckDBPyConnection, url: str, query: str, schema: Schema) -> Parsed:
@@ -294,7 +294,7 @@ def _typed_sql(c: Column, v: str) -> tuple[str, str | None]:
 
 def _type_and_check(con: duckdb.DuckDBPyConnection, schema: Schema, origin: str) -> None:
     """`_tab_raw` -> `_tab_typed`; raises InputRefused naming the first bad line."""
-    from etl.reference import force_slug
+    from etl.reference.forces import force_slug
 
     force_cols = [c.name for c in schema.columns if c.kind == "force"]
     force_col = force_cols[0] if force_cols else None
@@ -362,8 +362,62 @@ def _type_and_check(con: duckdb.DuckDBPyConnection, schema: Schema, origin: str)
                        f"' (must be unique{scope})'"))
     checks.extend((ch.condition, ch.message) for ch in schema.checks)
     cases = "\n".join(f"WHEN {cond} THEN {msg}" for cond, msg in checks)
-    bad = _first(con, f"""SELECT line, problem FROM (
+    bad = first_row(con, f"""SELECT line, problem FROM (
         SELECT t._rn, t._line AS line, CASE {cases} END AS problem FROM {TYPED} t)
         WHERE problem IS NOT NULL ORDER BY _rn LIMIT 1""")
     if bad:
         raise InputRefused(origin, bad[1], int(bad[0]))
+
+
+# --------------------------------------------------------------------------- shared columns
+# Used by several source schemas (etl/sources/satisfaction.py, calls.py, ...).
+
+
+def bool_column(name: str, doc: str, required: bool = True) -> Column:
+    return Column(name, "bool", required=required, doc=doc)
+
+
+def risk_column(values: tuple[str, ...], doc: str) -> Column:
+    words: dict[str, str | int] = {v: v for v in values}
+    if "very high" in values:
+        words.update({"veryhigh": "very high", "vhigh": "very high"})
+    return Column("risk", "enum", values=words,
+                  expected=", ".join(values[:-1]) + " or " + values[-1], doc=doc)
+
+
+FORCE_COLUMN = Column("force", "force",
+                      doc="The force's data.police.uk slug, e.g. `cheshire`, or its name.")
+NPU_COLUMN = Column("npu", "text",
+                    doc="The NPU: its name as in the warehouse (e.g. `Widnes`) or its unit id.")
+
+
+def says(a: str, words: str, b: str) -> str:
+    """Message: "<a> '<value>' <words> '<b's value>'"."""
+    return (f"{sql_text(a + ' ')} || {quoted('t.' + a + '__raw')} || {sql_text(f' {words} ')} "
+            f"|| {quoted('t.' + b + '__raw')}")
+
+
+def later(a: str, b: str, what: str) -> Check:
+    """Refuse a row whose datetime `a` is before `b` (both typed columns)."""
+    return Check(
+        f"t.{a} < t.{b}",
+        f"{sql_text(a + ' ')} || {quoted('t.' + a + '__raw')} || "
+        f"{sql_text(f' is before {b} ')} || {quoted('t.' + b + '__raw')} || {sql_text(what)}")
+
+
+def month_sql(col: str) -> str:
+    """The first day of the month of a typed date/datetime column of row `t`."""
+    return f"CAST(date_trunc('month', t.{col}) AS DATE)"
+
+
+def stage(con: duckdb.DuckDBPyConnection, columns: dict[str, str], exprs: dict[str, str],
+          dataset: str, file: str) -> str:
+    """The checked rows (`_tab_typed`) -> `stg_<dataset>` in the dataset's shape, plus `_file`.
+    `exprs` maps dataset columns to SQL over the checked row `t`; unit ids are left NULL here
+    and resolved against the warehouse by etl.lake.ingest."""
+    exprs = {**exprs, "line": "t._line"}
+    select = ", ".join(f'CAST({exprs.get(c, "NULL")} AS {t}) AS "{c}"' for c, t in columns.items())
+    table = f"stg_{dataset}"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {select}, "
+                f"CAST(? AS VARCHAR) AS _file FROM _tab_typed t ORDER BY t._rn", [file])
+    return table

@@ -46,5 +46,9 @@ def level_list(names: Sequence[str]) -> list[str]:
 
 
 def tables(cur: Cursor) -> set[str]:
-    """Names of the warehouse's tables (older versions lack some cubes and reference tables)."""
-    return {r[0] for r in cur.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    """Names of the warehouse's tables and views (older versions lack some cubes and reference
+    tables; the old service cube names are views of cube_measure_* since schema version 2)."""
+    rows = cur.execute(
+        "SELECT table_name FROM duckdb_tables() UNION SELECT view_name FROM duckdb_views()"
+    ).fetchall()
+    return {r[0] for r in rows}

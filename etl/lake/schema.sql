@@ -126,13 +126,15 @@ CREATE TABLE IF NOT EXISTS cube_crime_day (
     sd BIGINT NOT NULL
 );
 
--- Service measures (satisfaction, call handling, protecting vulnerable people, workforce) by
--- month, for every level the data supports (force, bcu, npu, and officer where rows name
--- one). One row per registry measure (etl/measures_services.py): num / den as the measure
--- defines them (den NULL for plain counts), num2 the sum of squares for model 'mean'.
--- `dataset` is the lake dataset the row was built from ('service_force_month' for force-level
--- comparators of other forces). Rows with an undefined value (den = 0) are left out.
-CREATE TABLE IF NOT EXISTS cube_service_month (
+-- Every measure, of every source, by month, for every level the data supports: crime
+-- measures (from cube_crime_month, by the categories and kind each declares), service
+-- measures (from their dataset's rows, by the measure's own SQL) and comparators of other
+-- forces. num / den as the measure's kind defines them (etl/measures/kinds.py; den NULL for
+-- plain counts, the unit's population for rates per population), num2 the sum of squares
+-- for a mean or the second group's count for a rate ratio, den2 the second group's
+-- denominator. `dataset` is the lake dataset the row was built from. Service rows with an
+-- undefined value (den = 0) are left out.
+CREATE TABLE IF NOT EXISTS cube_measure_month (
     dataset VARCHAR NOT NULL,
     source VARCHAR NOT NULL,
     force_id VARCHAR NOT NULL,
@@ -142,12 +144,13 @@ CREATE TABLE IF NOT EXISTS cube_service_month (
     measure_id VARCHAR NOT NULL,
     num DOUBLE NOT NULL,
     den DOUBLE,
-    num2 DOUBLE
+    num2 DOUBLE,
+    den2 DOUBLE
 );
 
--- Same by day for the datasets with day-level dates (satisfaction, calls, dv, missing) and
--- measures that add up over time; no officer level (as cube_crime_day).
-CREATE TABLE IF NOT EXISTS cube_service_day (
+-- Same by day for the datasets with day-level dates and measures that add up over time; no
+-- officer level (as cube_crime_day).
+CREATE TABLE IF NOT EXISTS cube_measure_day (
     dataset VARCHAR NOT NULL,
     source VARCHAR NOT NULL,
     force_id VARCHAR NOT NULL,
@@ -157,5 +160,15 @@ CREATE TABLE IF NOT EXISTS cube_service_day (
     measure_id VARCHAR NOT NULL,
     num DOUBLE NOT NULL,
     den DOUBLE,
-    num2 DOUBLE
+    num2 DOUBLE,
+    den2 DOUBLE
 );
+
+-- Transitional: the service rows under their old names, for dashboard code that has not yet
+-- moved to cube_measure_*.
+CREATE OR REPLACE VIEW cube_service_month AS
+    SELECT dataset, source, force_id, unit_id, level, month, measure_id, num, den, num2
+    FROM cube_measure_month WHERE dataset <> 'crime';
+CREATE OR REPLACE VIEW cube_service_day AS
+    SELECT dataset, source, force_id, unit_id, level, day, measure_id, num, den, num2
+    FROM cube_measure_day WHERE dataset <> 'crime';

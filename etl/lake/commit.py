@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -20,18 +19,24 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from etl import cubes
+from etl.cubes.build import rebuild, rebuild_all
+from etl.cubes.crime import Partition
 from etl.errors import InputRefused
-from etl.facts import DATASETS, UNIT_COLUMNS
-from etl.lsoa_mapping import Assignment, default_assignment
-from etl.sqlutil import insert_rows
-from etl.warehouse import (
+from etl.lake.warehouse import (
     GRACE_SECONDS,
     WarehousePaths,
+    fsync_dir,
+    fsync_file,
     new_version,
+    new_version_upgrades,
     recover_killed_loads,
-    writer_lock,
 )
+from etl.reference.forces import FORCE_BY_SLUG
+from etl.reference.lsoa_mapping import Assignment, default_assignment
+from etl.reference.tables import write_reference_tables
+from etl.sources.registry import DATASETS
+from etl.sources.shapes import UNIT_COLUMNS, select_list
+from etl.sqlutil import insert_rows
 
 Progress = Callable[[str, int, int], None]
 
@@ -85,7 +90,7 @@ def _write_partitions(con: duckdb.DuckDBPyConnection, table: str, columns: dict[
     staging = lake / ".incoming" / load_id / table
     staging.mkdir(parents=True, exist_ok=True)
     con.execute(
-        f"COPY (SELECT {_cols(columns)} FROM {table}) "
+        f"COPY (SELECT {select_list(columns)} FROM {table}) "
         f"TO '{_sql_path(staging)}' (FORMAT parquet, COMPRESSION snappy, "
         "PARTITION_BY (force_id, month), WRITE_PARTITION_COLUMNS true, OVERWRITE true)"
     )
@@ -101,24 +106,15 @@ def _fsync_files(files: list[Path]) -> None:
     """Make the renamed partition files, and the renames, durable before the warehouse
     lists them."""
     for p in files:
-        with open(p, "rb") as fh:
-            os.fsync(fh.fileno())
+        fsync_file(p)
     for d in sorted({p.parent for p in files}):
-        fd = os.open(d, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        fsync_dir(d)
 
 
 def _sql_path(path: Path) -> str:
     """COPY TO takes no parameter for its target; the path is ours (never user text
     beyond the warehouse folder), and quotes are escaped anyway."""
     return str(path).replace("'", "''")
-
-
-def _cols(columns: dict[str, str]) -> str:
-    return ", ".join(f'CAST("{c}" AS {t}) AS "{c}"' for c, t in columns.items())
 
 
 def commit(link: Path, staged: Staged, report: LoadReport, command: str,
@@ -130,7 +126,7 @@ def commit(link: Path, staged: Staged, report: LoadReport, command: str,
     lake = paths.lake
     loaded_at = datetime.now()
     manifest: list[tuple] = []
-    datasets = [(d, t, DATASETS[d]) for d, t in staged.tables.items()]
+    datasets = [(d, t, DATASETS[d].columns) for d, t in staged.tables.items()]
     dup_count: dict[tuple[str, date], int] = {}
     for _, force_id, month, _, _ in staged.duplicates:
         dup_count[(force_id, month)] = dup_count.get((force_id, month), 0) + 1
@@ -161,15 +157,20 @@ def commit(link: Path, staged: Staged, report: LoadReport, command: str,
     _fsync_files(moved)
 
     with new_version(paths) as wcon:
+        upgrading = new_version_upgrades(wcon)
         if progress:
             progress("Building warehouse", 0, 1)
         _publish_manifest(wcon, staged, manifest)
         _upsert_units(wcon, staged, con)
         rebuild_forces = _upsert_lsoas(wcon, staged, con)
-        touched: dict[str, set[cubes.Partition]] = {}
-        for d, s_, f, m, *_ in manifest:
-            touched.setdefault(d, set()).add((s_, f, m))
-        cubes.rebuild(wcon, str(lake), touched, rebuild_forces)
+        write_reference_tables(wcon)
+        if upgrading:
+            rebuild_all(wcon, str(lake))  # an older schema's cubes: re-derive them all
+        else:
+            touched: dict[str, set[Partition]] = {}
+            for d, s_, f, m, *_ in manifest:
+                touched.setdefault(d, set()).add((s_, f, m))
+            rebuild(wcon, str(lake), touched, rebuild_forces)
         _log(wcon, staged, report, command, loaded_at)
         _collect_superseded(wcon, lake)
         if progress:
@@ -192,7 +193,8 @@ def _publish_manifest(wcon: duckdb.DuckDBPyConnection, staged: Staged,
         wcon.execute(
             "DELETE FROM lake_manifest WHERE source = ? AND force_id IN "
             "(SELECT unnest(?::VARCHAR[]))", [staged.source, forces])
-        for table in ("cube_crime_month", "cube_crime_day"):
+        for table in ("cube_crime_month", "cube_crime_day", "cube_measure_month",
+                      "cube_measure_day"):
             wcon.execute(
                 f"DELETE FROM {table} WHERE source = ? AND force_id IN "
                 "(SELECT unnest(?::VARCHAR[]))", [staged.source, forces])
@@ -229,11 +231,9 @@ def _collect_superseded(wcon: duckdb.DuckDBPyConnection, lake: Path) -> None:
 def _upsert_units(wcon: duckdb.DuckDBPyConnection, staged: Staged,
                   con: duckdb.DuckDBPyConnection) -> None:
     """Units a source defines, plus a force unit for every force it touched."""
-    from etl.reference import FORCE_BY_SLUG
-
     rows: list[tuple] = []
     if staged.unit_table:
-        rows = con.execute(f"SELECT {_cols(UNIT_COLUMNS)} FROM {staged.unit_table}").fetchall()
+        rows = con.execute(f"SELECT {select_list(UNIT_COLUMNS)} FROM {staged.unit_table}").fetchall()
     defined = {r[0] for r in rows}
     forces: set[str] = set()
     for table in staged.tables.values():
@@ -262,7 +262,7 @@ def _upsert_units(wcon: duckdb.DuckDBPyConnection, staged: Staged,
         keep = ", ".join(
             f"{c} = coalesce(excluded.{c}, dim_unit.{c})" for c in UNIT_COLUMNS if c != "unit_id")
         wcon.execute(
-            f"INSERT INTO dim_unit SELECT {_cols(UNIT_COLUMNS)} FROM _units "
+            f"INSERT INTO dim_unit SELECT {select_list(UNIT_COLUMNS)} FROM _units "
             f"ON CONFLICT (unit_id) DO UPDATE SET {keep}")
         wcon.unregister("_units")
 
@@ -375,63 +375,3 @@ def _log(wcon: duckdb.DuckDBPyConnection, staged: Staged, report: LoadReport,
                   reason AS detail FROM month_status WHERE source = ? AND suspect""",
         [report.load_id, staged.source],
     )
-
-
-def load_police_uk(link: Path, inputs: Iterable[Path], hierarchy: Path | None = None,
-                   progress: Progress | None = None) -> LoadReport:
-    """`python -m etl load police-uk PATH...`"""
-    from etl.sources import police_uk
-
-    report = LoadReport(new_load_id())
-    paths = WarehousePaths(link)
-    paths.directory.mkdir(parents=True, exist_ok=True)
-    with writer_lock(paths), tempfile.TemporaryDirectory(dir=paths.directory) as work:
-        items: list[police_uk.InputFile] = []
-        for x in police_uk.expand_inputs(inputs, Path(work)):
-            if isinstance(x, InputRefused):
-                report.refused.append(x)
-            else:
-                items.append(x)
-        con = duckdb.connect()
-        try:
-            return _stage_and_commit_police_uk(link, con, items, hierarchy, report, progress)
-        finally:
-            con.close()
-
-
-def _stage_and_commit_police_uk(link: Path, con: duckdb.DuckDBPyConnection, items: list,
-                                hierarchy: Path | None, report: LoadReport,
-                                progress: Progress | None) -> LoadReport:
-    from etl.lsoa_mapping import read_hierarchy_file
-    from etl.sources import police_uk
-
-    result = police_uk.ParseResult()
-    if progress:
-        progress("Reading CSV files", 0, len(items))
-    police_uk.parse(con, items, result)
-    if progress:
-        progress("Reading CSV files", len(items), len(items))
-    report.refused.extend(result.refused)
-    origins = {str(i.path): i.origin for i in items}
-    staged = Staged(con=con, source="police_uk", crime_table="stg_crime",
-                    outcome_table="stg_outcome", origins=origins,
-                    duplicates=result.duplicates)
-    forces = sorted({r[0] for r in con.execute(
-        "SELECT DISTINCT force_id FROM stg_crime UNION SELECT DISTINCT force_id "
-        "FROM stg_outcome").fetchall()})
-    if hierarchy is not None:
-        try:
-            staged.assignments = read_hierarchy_file(hierarchy, forces)
-        except InputRefused as refusal:
-            report.refused.append(refusal)
-            return report  # a wrong mapping would misplace every row: load nothing
-    for f in forces:
-        if f != "cheshire" and not any(a.force_id == f for a in staged.assignments):
-            report.notes.append(
-                f"{f}: no LSOA -> NPU mapping supplied (--hierarchy); loaded at force level"
-            )
-    report.loaded = [(i.origin, result.rows_read.get(str(i.path), 0)) for i in result.accepted]
-    if not report.loaded and not staged.assignments:
-        return report  # nothing to commit: the warehouse stays exactly as it was
-    commit(link, staged, report, "load police-uk", progress)
-    return report

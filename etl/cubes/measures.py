@@ -1,69 +1,51 @@
-"""Cube builders for the service datasets: one per dataset, registered in etl.cubes.BUILDERS.
+"""The measure cubes: every measure, of every source, as numerator and denominator by unit
+and month (cube_measure_month) and by day (cube_measure_day).
 
-Each builder deletes and recomputes the cube_service_month / cube_service_day rows of exactly
-the (source, force, month) partitions a load touched, from the lake files lake_manifest lists
-for them (read with hive_partitioning = false, as everywhere). Every measure of the dataset in
-the registry (etl.measures.MEASURES, `dataset` = this one) is evaluated with its own
-aggregate SQL for every unit at every level the rows support: force; BCU (the NPU's parent
-in dim_unit, or the BCU a workforce row names); NPU; officer where rows name one. A row whose
-NPU or officer the warehouse does not know counts at force level (and its NPU's levels).
+Three builders feed them, each deleting and recomputing the rows of exactly the
+(source, force, month) partitions a load touched:
+- `rebuild_dataset`: a service dataset's lake rows (read with hive_partitioning = false, as
+  everywhere), each of its measures by the measure's own aggregate SQL, for every unit at
+  every level the rows support: force; BCU (the NPU's parent in dim_unit, or the BCU a
+  workforce row names); NPU; officer where rows name one. A row whose NPU or officer the
+  warehouse does not know counts at force level (and its NPU's levels).
+- `rebuild_crime_measures`: the crime measures from the category cube (cube_crime_month/day),
+  by the categories, column and kind each declares, so a crime measure is valued like any
+  other at read time.
+- `rebuild_comparators`: force x month x measure aggregates of other forces.
 
-The builders also write the data-quality rows of the partitions they build to dq_log, with
-the load and file that wrote each partition: 'unknown_unit' (rows naming an NPU, BCU or
+The dataset builder also writes the data-quality rows of the partitions it builds to dq_log,
+with the load and file that wrote each partition: 'unknown_unit' (rows naming an NPU, BCU or
 officer not in dim_unit), and for survey respondents and domestic incidents 'crime_link'
 and 'officer_link' (how many references matched a recorded crime of the same force, any
-source, and an officer in dim_unit). etl.services_load uses the same functions to tell the
+source, and an officer in dim_unit). etl.lake.ingest uses the same functions to tell the
 user at load time.
-
-This module must not import etl.cubes (etl.cubes imports it).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import duckdb
 
-from etl.facts_services import SERVICE_DATASETS
+from etl.measures.kinds import KINDS
+from etl.measures.model import Measure
+from etl.sources.base import Dataset
 from etl.sqlutil import insert_rows
 
 Partition = tuple[str, str, date]  # (source, force_id, month)
-Builder = Callable[[duckdb.DuckDBPyConnection, str, list[Partition]], None]
+MONTH_TABLE = "cube_measure_month"
+DAY_TABLE = "cube_measure_day"
 
 
-@dataclass(frozen=True)
-class Shape:
-    noun: str                # what a row is, in messages
-    day: str | None = None   # SQL for a row's day; None: no day cube (stocks)
-
-
-SHAPES: dict[str, Shape] = {
-    "satisfaction": Shape("respondents", "interview_date"),
-    "calls": Shape("calls", "CAST(received AS DATE)"),
-    "dv": Shape("incidents", "CAST(reported AS DATE)"),
-    "missing": Shape("reports", "CAST(reported AS DATE)"),
-    "rso": Shape("offenders"),
-    "workforce": Shape("unit returns"),
-}
-
-
-def _has(dataset: str, column: str) -> bool:
-    return column in SERVICE_DATASETS[dataset]
-
-
-def _measures(dataset: str) -> list:
-    from etl.measures import MEASURES
-
-    return [m for m in MEASURES.values() if m.dataset == dataset and m.num_sql]
+def _has(ds: Dataset, column: str) -> bool:
+    return column in ds.columns
 
 
 # --------------------------------------------------------------------------- quality
 
 
-def unknown_units(con: duckdb.DuckDBPyConnection, relation: str, dataset: str,
+def unknown_units(con: duckdb.DuckDBPyConnection, relation: str, dataset: Dataset,
                   group: tuple[str, ...] = ("force_id", "month")) -> list[tuple]:
     """Rows naming a unit the warehouse does not know: (*group, what, rows, first line,
     example references) per group and kind of reference."""
@@ -130,7 +112,7 @@ def describe_links(dataset: str, noun: str, with_ref: int, linked: int, without:
     return out
 
 
-def _quality(con: duckdb.DuckDBPyConnection, lake: str, dataset: str,
+def _quality(con: duckdb.DuckDBPyConnection, lake: str, dataset: Dataset,
              files: list[tuple]) -> None:
     """dq_log rows for the partitions just built."""
     if not (_has(dataset, "npu_ref") or _has(dataset, "unit_ref") or _has(dataset, "officer_ref")):
@@ -141,16 +123,16 @@ def _quality(con: duckdb.DuckDBPyConnection, lake: str, dataset: str,
     for source, force_id, month, what, n, line, refs in unknown_units(con, "_svc_facts", dataset, group):
         load_id, origin = where[(source, force_id, month)]
         rows.append((load_id, source, force_id, month, origin, line, "unknown_unit",
-                     describe_unknown(dataset, what, n, refs, None), n))
+                     describe_unknown(dataset.name, what, n, refs, None), n))
     if _has(dataset, "incident_ref"):
         forces = sorted({f for _, f, _ in where})
         crimes = crime_ids(con, lake_crime_paths(Path(lake), con, forces))
-        noun = SHAPES[dataset].noun
+        noun = dataset.noun
         for source, force_id, month, total, with_ref, linked, officers, known in links(
                 con, "_svc_facts", crimes, group):
             load_id, origin = where[(source, force_id, month)]
             crime_note, *officer_note = describe_links(
-                dataset, noun, with_ref, linked, total - with_ref, officers, known)
+                dataset.name, noun, with_ref, linked, total - with_ref, officers, known)
             rows.append((load_id, source, force_id, month, origin, None, "crime_link",
                          crime_note, with_ref - linked))
             if officer_note:
@@ -168,11 +150,14 @@ def _touched(con: duckdb.DuckDBPyConnection, partitions: list[Partition]) -> Non
     insert_rows(con, "_svc_touched", ["source", "force_id", "month"], list(partitions))
 
 
-def _clear(con: duckdb.DuckDBPyConnection, dataset: str) -> None:
+def _clear(con: duckdb.DuckDBPyConnection, dataset: str,
+           lake_datasets: tuple[str, ...] | None = None) -> None:
     """Delete the touched partitions' rows, and rows of the touched (source, force) series
-    whose partition is no longer in the lake (a replaced demo with fewer months)."""
-    for table, month in (("cube_service_month", "t.month"),
-                         ("cube_service_day", "CAST(date_trunc('month', t.day) AS DATE)")):
+    whose partition is no longer in the lake (a replaced demo with fewer months).
+    `lake_datasets`: the lake datasets the rows come from (default: `dataset` itself)."""
+    feeds = list(lake_datasets or (dataset,))
+    for table, month in ((MONTH_TABLE, "t.month"),
+                         (DAY_TABLE, "CAST(date_trunc('month', t.day) AS DATE)")):
         con.execute(
             f"""DELETE FROM {table} t USING _svc_touched p WHERE t.dataset = ?
                 AND t.source = p.source AND t.force_id = p.force_id AND {month} = p.month""",
@@ -181,10 +166,11 @@ def _clear(con: duckdb.DuckDBPyConnection, dataset: str) -> None:
             f"""DELETE FROM {table} t WHERE t.dataset = ?
                 AND EXISTS (SELECT 1 FROM _svc_touched p
                             WHERE p.source = t.source AND p.force_id = t.force_id)
-                AND NOT EXISTS (SELECT 1 FROM lake_manifest m WHERE m.dataset = t.dataset
+                AND NOT EXISTS (SELECT 1 FROM lake_manifest m
+                                WHERE m.dataset IN (SELECT unnest(?::VARCHAR[]))
                                 AND m.source = t.source AND m.force_id = t.force_id
                                 AND m.month = {month})""",
-            [dataset])
+            [dataset, feeds])
 
 
 def _files(con: duckdb.DuckDBPyConnection, dataset: str) -> list[tuple]:
@@ -195,15 +181,15 @@ def _files(con: duckdb.DuckDBPyConnection, dataset: str) -> list[tuple]:
            WHERE m.dataset = ? ORDER BY m.path""", [dataset]).fetchall()
 
 
-def _read(con: duckdb.DuckDBPyConnection, lake: str, dataset: str, files: list[tuple]) -> None:
+def _read(con: duckdb.DuckDBPyConnection, lake: str, ds: Dataset, files: list[tuple]) -> None:
     """`_svc_facts`: the partitions' rows with their source and `_bcu` (the BCU they count in)."""
     parts, params = [], []
     for source in sorted({f[0] for f in files}):
         parts.append("SELECT ? AS source, * FROM read_parquet(?, union_by_name = true, "
                      "hive_partitioning = false)")
         params += [source, [f"{lake}/{f[3]}" for f in files if f[0] == source]]
-    if _has(dataset, "npu_id"):
-        bcu = "coalesce(n.parent_id, f.bcu_id)" if _has(dataset, "bcu_id") else "n.parent_id"
+    if _has(ds, "npu_id"):
+        bcu = "coalesce(n.parent_id, f.bcu_id)" if _has(ds, "bcu_id") else "n.parent_id"
         join = "LEFT JOIN dim_unit n ON n.unit_id = f.npu_id"
     else:
         bcu, join = "NULL::VARCHAR", ""
@@ -211,92 +197,130 @@ def _read(con: duckdb.DuckDBPyConnection, lake: str, dataset: str, files: list[t
                 f"SELECT f.*, {bcu} AS _bcu FROM f {join}", params)
 
 
-def _levels(dataset: str, officer: bool) -> str:
+def _levels(ds: Dataset, officer: bool) -> str:
     levels = [("force", "force_id"), ("bcu", "_bcu")]
-    if _has(dataset, "npu_id"):
+    if _has(ds, "npu_id"):
         levels.append(("npu", "npu_id"))
-    if officer and _has(dataset, "officer_id"):
+    if officer and _has(ds, "officer_id"):
         levels.append(("officer", "officer_id"))
     return " UNION ALL ".join(
         f"SELECT '{lvl}' AS _level, {col} AS _unit, * FROM _svc_facts WHERE {col} IS NOT NULL"
         for lvl, col in levels)
 
 
-def _aggregate(con: duckdb.DuckDBPyConnection, dataset: str, table: str, period: str,
-               officer: bool, measures: list) -> None:
+def _aggregate(con: duckdb.DuckDBPyConnection, ds: Dataset, table: str, period: str,
+               officer: bool, measures: list[Measure]) -> None:
     """One scan computes every measure for every unit and period; then one row per measure."""
     cols = []
     for i, m in enumerate(measures):
         cols += [f"CAST(({m.num_sql}) AS DOUBLE) AS n{i}",
                  f"CAST(({m.den_sql or 'NULL'}) AS DOUBLE) AS d{i}",
-                 f"CAST(({m.num2_sql or 'NULL'}) AS DOUBLE) AS s{i}"]
+                 f"CAST(({m.num2_sql or 'NULL'}) AS DOUBLE) AS s{i}",
+                 f"CAST(({m.den2_sql or 'NULL'}) AS DOUBLE) AS e{i}"]
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _svc_agg AS
             SELECT source, force_id, _unit, _level, {period} AS _period, {', '.join(cols)}
-            FROM ({_levels(dataset, officer)}) GROUP BY source, force_id, _unit, _level, _period""")
+            FROM ({_levels(ds, officer)}) GROUP BY source, force_id, _unit, _level, _period""")
     selects = []
     params: list = []
     for i, m in enumerate(measures):
         keep = f"n{i} IS NOT NULL" + (f" AND d{i} IS NOT NULL AND d{i} <> 0" if m.den_sql else "")
         selects.append(f"SELECT ? AS dataset, source, force_id, _unit, _level, _period, "
-                       f"? AS measure_id, n{i}, d{i}, s{i} FROM _svc_agg WHERE {keep}")
-        params += [dataset, m.id]
+                       f"? AS measure_id, n{i}, d{i}, s{i}, e{i} FROM _svc_agg WHERE {keep}")
+        params += [ds.name, m.id]
     con.execute(f"INSERT INTO {table} {' UNION ALL '.join(selects)} ORDER BY ALL", params)
 
 
-def rebuild_service(con: duckdb.DuckDBPyConnection, lake: str, partitions: list[Partition],
-                    dataset: str) -> None:
+def rebuild_dataset(con: duckdb.DuckDBPyConnection, lake: str, partitions: list[Partition],
+                    ds: Dataset, measures: list[Measure]) -> None:
+    """Delete and recompute the measure cube rows of one service dataset's partitions."""
     if not partitions:
         return
     _touched(con, partitions)
-    _clear(con, dataset)
-    files = _files(con, dataset)
+    _clear(con, ds.name)
+    files = _files(con, ds.name)
     if not files:
         return
-    _read(con, lake, dataset, files)
-    measures = _measures(dataset)
+    _read(con, lake, ds, files)
+    measures = [m for m in measures if m.num_sql]
     if measures:
-        _aggregate(con, dataset, "cube_service_month", "month", True, measures)
-        day = SHAPES[dataset].day
+        _aggregate(con, ds, MONTH_TABLE, "month", True, measures)
         daily = [m for m in measures if m.aggregate == "sum"]
-        if day and daily:
-            _aggregate(con, dataset, "cube_service_day", day, False, daily)
-    _quality(con, lake, dataset, files)
+        if ds.day_sql and daily:
+            _aggregate(con, ds, DAY_TABLE, ds.day_sql, False, daily)
+    _quality(con, lake, ds, files)
     con.execute("DROP TABLE IF EXISTS _svc_facts")
     con.execute("DROP TABLE IF EXISTS _svc_agg")
 
 
-def rebuild_service_force_month(con: duckdb.DuckDBPyConnection, lake: str,
-                                partitions: list[Partition]) -> None:
+def rebuild_comparators(con: duckdb.DuckDBPyConnection, lake: str, partitions: list[Partition],
+                        ds: Dataset) -> None:
     """Force-level comparators (measure_id, num, den per force and month)."""
-    dataset = "service_force_month"
     if not partitions:
         return
     _touched(con, partitions)
-    _clear(con, dataset)
-    files = _files(con, dataset)
+    _clear(con, ds.name)
+    files = _files(con, ds.name)
     for source in sorted({f[0] for f in files}):
         con.execute(
-            """INSERT INTO cube_service_month
-               SELECT ?, ?, force_id, force_id, 'force', month, measure_id, sum(num), sum(den), NULL
+            f"""INSERT INTO {MONTH_TABLE}
+               SELECT ?, ?, force_id, force_id, 'force', month, measure_id, sum(num), sum(den),
+                      NULL, NULL
                FROM read_parquet(?, hive_partitioning = false)
                GROUP BY ALL HAVING sum(den) IS NULL OR sum(den) <> 0 ORDER BY ALL""",
-            [dataset, source, [f"{lake}/{f[3]}" for f in files if f[0] == source]])
+            [ds.name, source, [f"{lake}/{f[3]}" for f in files if f[0] == source]])
 
 
-def _builder(dataset: str) -> Builder:
-    def build(con: duckdb.DuckDBPyConnection, lake: str, partitions: list[Partition]) -> None:
-        rebuild_service(con, lake, partitions, dataset)
-
-    build.__name__ = f"rebuild_{dataset}"
-    build.__doc__ = f"Delete and recompute the {dataset} cube rows of these partitions."
-    return build
+# --------------------------------------------------------------------------- crime measures
 
 
-SERVICE_BUILDERS: dict[str, Builder] = {
-    **{dataset: _builder(dataset) for dataset in SHAPES},
-    "service_force_month": rebuild_service_force_month,
-}
+def _crime_select(measures: list[Measure]) -> tuple[str, list]:
+    """Per measure, SQL for num and den over one (unit, period) group of the category cube."""
+    cols: list[str] = []
+    params: list = []
+    for i, m in enumerate(measures):
+        value = "sd" if m.column == "sd" else "n"
+        cols.append(f"sum({value}) FILTER (WHERE category IN (SELECT unnest(?::VARCHAR[]))) AS n{i}")
+        params.append(list(m.categories))
+        den = KINDS[m.kind].denominator
+        if den == "crimes":
+            cols.append(f"sum(n) FILTER (WHERE category IN (SELECT unnest(?::VARCHAR[]))) AS d{i}")
+            params.append(list(m.categories))
+        elif den == "population":
+            cols.append(f"CAST(any_value(u.population) AS DOUBLE) AS d{i}")
+        else:
+            cols.append(f"NULL::DOUBLE AS d{i}")
+    return ", ".join(cols), params
+
+
+def rebuild_crime_measures(con: duckdb.DuckDBPyConnection, partitions: list[Partition],
+                           measures: list[Measure]) -> None:
+    """Every crime measure of these (source, force, month) partitions, from the category
+    cube: run after the category cube itself is rebuilt. A unit-month with any crime-cube
+    row gets a row for every crime measure (0 where none of its categories occurred)."""
+    if not partitions or not measures:
+        return
+    _touched(con, partitions)
+    _clear(con, "crime", ("crime", "force_month"))
+    select, params = _crime_select(measures)
+    for table, src, period in ((MONTH_TABLE, "cube_crime_month", "month"),
+                               (DAY_TABLE, "cube_crime_day", "day")):
+        month_of = "c.month" if period == "month" else "CAST(date_trunc('month', c.day) AS DATE)"
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _crime_agg AS
+                SELECT c.source, c.force_id, c.unit_id, c.level, c.{period} AS _period, {select}
+                FROM {src} c JOIN _svc_touched p ON p.source = c.source
+                     AND p.force_id = c.force_id AND p.month = {month_of}
+                LEFT JOIN dim_unit u ON u.unit_id = c.unit_id
+                GROUP BY c.source, c.force_id, c.unit_id, c.level, c.{period}""", params)
+        selects = []
+        ids: list = []
+        for i, m in enumerate(measures):
+            selects.append(f"SELECT 'crime', source, force_id, unit_id, level, _period, ?, "
+                           f"coalesce(n{i}, 0), d{i}, NULL, NULL FROM _crime_agg")
+            ids.append(m.id)
+        con.execute(f"INSERT INTO {table} {' UNION ALL '.join(selects)} ORDER BY ALL", ids)
+    con.execute("DROP TABLE IF EXISTS _crime_agg")
 
 
 def lake_crime_paths(lake: Path, con: duckdb.DuckDBPyConnection, forces: list[str]) -> list[str]:

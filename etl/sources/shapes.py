@@ -1,10 +1,15 @@
-"""The clean (staging) shape of each fact dataset, shared by every source that produces it.
+"""The clean (staging) shapes that several sources share: crime records (data.police.uk
+street files, a force's own extract, the demo), data.police.uk outcome events, force x month
+x category aggregates, and units.
 
 Sources parse their own format into exactly these columns; everything downstream (lake,
 cubes, drill-through) reads only this shape. Like dbt's staging layer: parse once, cleanly.
+A dataset only one source produces is declared in that source's module instead.
 """
 
 from __future__ import annotations
+
+from etl.sources.base import Dataset
 
 # Crime and ASB records: one row per distinct crime (or ASB incident), any source.
 # force_id/month are the lake partition keys and are also stored in the rows.
@@ -67,20 +72,11 @@ UNIT_COLUMNS: dict[str, str] = {
 }
 
 
-# Every dataset the lake holds: name -> columns. Each has force_id and month, the partition
-# keys. A new source adds its dataset here and a cube builder in etl.cubes.BUILDERS.
-DATASETS: dict[str, dict[str, str]] = {
-    "crime": CRIME_COLUMNS,
-    "outcome": OUTCOME_COLUMNS,
-    "force_month": FORCE_MONTH_COLUMNS,
-}
-
-
 def select_list(columns: dict[str, str]) -> str:
     """`CAST(col AS TYPE) AS col, ...` so a relation can be coerced to the staging shape."""
     return ", ".join(f'CAST("{c}" AS {t}) AS "{c}"' for c, t in columns.items())
 
-# Service datasets: satisfaction, calls, dv, missing, rso, workforce, service_force_month.
-from etl.facts_services import SERVICE_DATASETS  # noqa: E402
 
-DATASETS.update(SERVICE_DATASETS)
+# The datasets more than one source produces, declared once here.
+CRIME = Dataset("crime", CRIME_COLUMNS, "crimes", cube="crime", day_sql="date")
+FORCE_MONTH = Dataset("force_month", FORCE_MONTH_COLUMNS, "force months", cube="force_month")

@@ -1,7 +1,13 @@
-"""`python -m etl load satisfaction|calls|dv|missing|rso|workforce SOURCE [--query SQL]`.
+"""Loading a source's input into the lake and the next warehouse version: one function per
+kind of command the registry declares (`Source.cli`):
 
-The same guarantees as the crime extract (etl/crimes_load.py): the input is read and checked
-whole (etl.sources.tabular, declared per source in etl.sources.services) before anything is
+- `load_police_uk`: data.police.uk files, folders and zips (`python -m etl load police-uk`);
+- `load_crimes`: a force's own crime extract, a CSV file or a SQL query;
+- `load_service`: every schema-declared tabular source (satisfaction, calls, dv, missing, rso,
+  workforce ...), `python -m etl load <name> SOURCE [--query SQL]`.
+
+Tabular sources: the input is read and checked
+whole (etl.sources.tabular, declared per source in etl/sources/<name>.py) before anything is
 written; a bad row refuses it all, naming the file, the line and the problem, and the
 warehouse stays exactly as it was. An accepted input is committed through etl.load.commit:
 each (force, month) it holds replaces that month of the dataset for source 'force' (so a
@@ -18,13 +24,14 @@ reference; the report says how many were linked and how many not found.
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
-from etl.cubes_services import (
-    SHAPES,
+from etl.cubes.measures import (
     crime_ids,
     describe_links,
     describe_unknown,
@@ -33,13 +40,18 @@ from etl.cubes_services import (
     unknown_units,
 )
 from etl.errors import InputRefused, UsageError
-from etl.load import LoadReport, Progress, Staged, commit, new_load_id
-from etl.sources.services import SOURCES, ServiceSource, stage
-from etl.sources.tabular import parse_file, parse_query
+from etl.lake.commit import LoadReport, Progress, Staged, commit, new_load_id
+from etl.lake.warehouse import WarehousePaths, connect_readonly, writer_lock
+from etl.reference.lsoa_mapping import read_hierarchy_file
+from etl.sources import crimes
+from etl.sources.base import TabularSource
+from etl.sources.police_uk import reader as police_uk
+from etl.sources.registry import REGISTRY
+from etl.sources.tabular import parse_file, parse_query, stage
 from etl.units import slugify
-from etl.warehouse import WarehousePaths, connect_readonly, writer_lock
 
-SOURCE = "force"
+SOURCE = "force"  # the lake source of a force's own data (crime extract and service data)
+CRIMES_STAGE = "Reading crime extract"
 
 
 def load_service(link: Path, source_name: str, source: str, query: str | None = None,
@@ -47,9 +59,10 @@ def load_service(link: Path, source_name: str, source: str, query: str | None = 
     """Parse `source` (a CSV path, or a SQLAlchemy URL when `query` is given) as the service
     source `source_name` and commit it. The writer lock is taken before parsing, so units and
     crimes are resolved against the version this load replaces."""
-    if source_name not in SOURCES:
-        raise UsageError(f"unknown source {source_name!r}; known: {', '.join(SOURCES)}")
-    spec = SOURCES[source_name]
+    spec = REGISTRY.get(source_name)
+    if not isinstance(spec, TabularSource):
+        known = ", ".join(n for n, s in REGISTRY.items() if isinstance(s, TabularSource))
+        raise UsageError(f"unknown source {source_name!r}; known: {known}")
     report = LoadReport(new_load_id())
     paths = WarehousePaths(link)
     paths.directory.mkdir(parents=True, exist_ok=True)
@@ -67,14 +80,14 @@ def load_service(link: Path, source_name: str, source: str, query: str | None = 
             except InputRefused as refusal:
                 report.refused.append(refusal)
                 return report  # nothing committed: the warehouse is unchanged
-            table = stage(con, spec, parsed.file)
+            table = stage(con, spec.dataset.columns, spec.stage, spec.dataset.name, parsed.file)
             if progress:
                 progress(step, 1, 1)
             report.notes.extend(parsed.notes)
             # Notes on links and unknown units go to dq_log as structured rows (written by the
             # cube builder); they join the report after the commit so they are not logged twice.
             found = _resolve_units(con, spec, table, link)
-            staged = Staged(con=con, source=SOURCE, tables={spec.dataset: table},
+            staged = Staged(con=con, source=SOURCE, tables={spec.dataset.name: table},
                             origins={parsed.file: parsed.origin})
             report.loaded = [(parsed.origin, parsed.rows)]
             commit(link, staged, report, f"load {source_name}", progress)
@@ -125,7 +138,7 @@ def _apply(con: duckdb.DuckDBPyConnection, table: str, column: str, keys: list[s
     con.unregister("_unit_map")
 
 
-def _resolve_units(con: duckdb.DuckDBPyConnection, spec: ServiceSource, table: str,
+def _resolve_units(con: duckdb.DuckDBPyConnection, spec: TabularSource, table: str,
                    link: Path) -> list[str]:
     """Fill npu_id / bcu_id / officer_id from the live warehouse's units; return the notes
     on unknown units and on links to crimes and officers."""
@@ -144,7 +157,7 @@ def _resolve_units(con: duckdb.DuckDBPyConnection, spec: ServiceSource, table: s
         finally:
             wcon.close()
     index = _candidates(units, ("bcu", "npu", "officer"))
-    dataset = spec.dataset
+    dataset = spec.dataset.name
     columns = {r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()}
 
     if "npu_ref" in columns:
@@ -168,7 +181,7 @@ def _resolve_units(con: duckdb.DuckDBPyConnection, spec: ServiceSource, table: s
 
     notes: list[str] = []
     distinct = {}
-    for force_id, what, rows, line, refs in unknown_units(con, table, dataset, ("force_id",)):
+    for force_id, what, rows, line, refs in unknown_units(con, table, spec.dataset, ("force_id",)):
         ref_col = {"NPU": "npu_ref", "unit": "unit_ref", "officer": "officer_ref"}[what]
         missing = {"NPU": "npu_id IS NULL", "unit": "npu_id IS NULL AND bcu_id IS NULL",
                    "officer": "officer_id IS NULL"}[what]
@@ -183,9 +196,131 @@ def _resolve_units(con: duckdb.DuckDBPyConnection, spec: ServiceSource, table: s
         crimes = crime_ids(con, crime_paths)
         for force_id, total, with_ref, linked, officers, known in links(con, table, crimes,
                                                                         ("force_id",)):
-            lines = describe_links(dataset, SHAPES[dataset].noun, with_ref, linked,
+            lines = describe_links(dataset, spec.dataset.noun, with_ref, linked,
                                    total - with_ref, officers, known)
             if not crime_paths:
                 lines[0] += f" (no recorded crimes of {force_id} are loaded)"
             notes.extend(lines)
     return notes
+
+
+# --------------------------------------------------------------------------- crime extract
+
+
+def load_crimes(link: Path, source: str, query: str | None = None,
+                progress: Progress | None = None) -> LoadReport:
+    """Parse `source` (a CSV path, or a SQLAlchemy URL when `query` is given) and commit it.
+
+    The writer lock is taken before parsing so that the units this load keeps or adds are
+    decided against the version it will replace (see _keep_existing_units)."""
+    report = LoadReport(new_load_id())
+    paths = WarehousePaths(link)
+    paths.directory.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect()
+    try:
+        with writer_lock(paths):
+            if progress:
+                progress(CRIMES_STAGE, 0, 1)
+            try:
+                if query is not None:
+                    parsed = crimes.parse_query(con, source, query)
+                else:
+                    parsed = crimes.parse_file(con, Path(source), origin=source)
+            except InputRefused as refusal:
+                report.refused.append(refusal)
+                return report  # nothing committed: the warehouse is unchanged
+            if progress:
+                progress(CRIMES_STAGE, 1, 1)
+            report.notes.extend(parsed.notes)
+            _keep_existing_units(con, parsed.unit_table, link)
+            staged = Staged(
+                con=con, source=SOURCE, crime_table=parsed.crime_table,
+                unit_table=parsed.unit_table, origins={parsed.file: parsed.origin},
+            )
+            report.loaded = [(parsed.origin, parsed.rows)]
+            commit(link, staged, report, "load crimes", progress)
+    finally:
+        con.close()
+    return report
+
+
+def _keep_existing_units(con: duckdb.DuckDBPyConnection, unit_table: str, link: Path) -> None:
+    """Drop staged units the warehouse already has.
+
+    `commit` writes staged units with INSERT OR REPLACE. An extract knows only ids and
+    display names, so replacing a unit that a unit file, hierarchy file or the demo already
+    defined would wipe its population, households, area and validity dates (per-1,000 rates
+    would vanish). Units already present are therefore left as they are; the extract only
+    adds the units it names for the first time.
+    """
+    if WarehousePaths(link).live() is None:
+        return
+    wcon = connect_readonly(link)
+    try:
+        ids = [r[0] for r in con.execute(f"SELECT unit_id FROM {unit_table}").fetchall()]
+        existing = [r[0] for r in wcon.execute(
+            "SELECT unit_id FROM dim_unit WHERE unit_id IN (SELECT unnest(?::VARCHAR[]))", [ids]
+        ).fetchall()]
+    finally:
+        wcon.close()
+    if existing:
+        con.execute(f"DELETE FROM {unit_table} WHERE unit_id IN (SELECT unnest(?::VARCHAR[]))",
+                    [existing])
+
+
+# --------------------------------------------------------------------------- data.police.uk
+
+
+def load_police_uk(link: Path, inputs: Iterable[Path], hierarchy: Path | None = None,
+                   progress: Progress | None = None) -> LoadReport:
+    """`python -m etl load police-uk PATH...`"""
+    report = LoadReport(new_load_id())
+    paths = WarehousePaths(link)
+    paths.directory.mkdir(parents=True, exist_ok=True)
+    with writer_lock(paths), tempfile.TemporaryDirectory(dir=paths.directory) as work:
+        items: list[police_uk.InputFile] = []
+        for x in police_uk.expand_inputs(inputs, Path(work)):
+            if isinstance(x, InputRefused):
+                report.refused.append(x)
+            else:
+                items.append(x)
+        con = duckdb.connect()
+        try:
+            return _stage_and_commit_police_uk(link, con, items, hierarchy, report, progress)
+        finally:
+            con.close()
+
+
+def _stage_and_commit_police_uk(link: Path, con: duckdb.DuckDBPyConnection, items: list,
+                                hierarchy: Path | None, report: LoadReport,
+                                progress: Progress | None) -> LoadReport:
+    result = police_uk.ParseResult()
+    if progress:
+        progress("Reading CSV files", 0, len(items))
+    police_uk.parse(con, items, result)
+    if progress:
+        progress("Reading CSV files", len(items), len(items))
+    report.refused.extend(result.refused)
+    origins = {str(i.path): i.origin for i in items}
+    staged = Staged(con=con, source="police_uk", crime_table="stg_crime",
+                    outcome_table="stg_outcome", origins=origins,
+                    duplicates=result.duplicates)
+    forces = sorted({r[0] for r in con.execute(
+        "SELECT DISTINCT force_id FROM stg_crime UNION SELECT DISTINCT force_id "
+        "FROM stg_outcome").fetchall()})
+    if hierarchy is not None:
+        try:
+            staged.assignments = read_hierarchy_file(hierarchy, forces)
+        except InputRefused as refusal:
+            report.refused.append(refusal)
+            return report  # a wrong mapping would misplace every row: load nothing
+    for f in forces:
+        if f != "cheshire" and not any(a.force_id == f for a in staged.assignments):
+            report.notes.append(
+                f"{f}: no LSOA -> NPU mapping supplied (--hierarchy); loaded at force level"
+            )
+    report.loaded = [(i.origin, result.rows_read.get(str(i.path), 0)) for i in result.accepted]
+    if not report.loaded and not staged.assignments:
+        return report  # nothing to commit: the warehouse stays exactly as it was
+    commit(link, staged, report, "load police-uk", progress)
+    return report

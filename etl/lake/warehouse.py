@@ -24,7 +24,7 @@ from pathlib import Path
 import duckdb
 
 SCHEMA_SQL = (Path(__file__).with_name("schema.sql")).read_text()
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # 2: cube_measure_month/day for every measure; ref_* tables
 # Old versions and orphaned lake files are kept this long so that a request that opened
 # them just before a switch can finish.
 GRACE_SECONDS = 600
@@ -76,7 +76,7 @@ class WarehousePaths:
         return None
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -84,16 +84,38 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _fsync_file(path: Path) -> None:
+def fsync_file(path: Path) -> None:
     with open(path, "rb") as fh:
         os.fsync(fh.fileno())
 
 
 def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create what is missing. A version copied from an older schema keeps its data; its
+    cubes are marked for a full rebuild (see new_version_upgrades), and tables the new
+    schema replaces by views are dropped first."""
+    old = None
+    if con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'meta'").fetchone()[0]:
+        row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
+        old = row[0][0] if row else None
+    if old is not None and old != SCHEMA_VERSION:
+        for table in ("cube_service_month", "cube_service_day"):
+            if con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?",
+                           [table]).fetchone()[0]:
+                con.execute(f"DROP TABLE {table}")
     con.execute(SCHEMA_SQL)
+    if old is not None and old != SCHEMA_VERSION:
+        con.execute("INSERT OR REPLACE INTO meta VALUES ('upgraded_from', ?)", [old])
     con.execute(
         "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [SCHEMA_VERSION]
     )
+
+
+def new_version_upgrades(con: duckdb.DuckDBPyConnection) -> bool:
+    """True once for a version copied from an older schema: its cubes must be rebuilt."""
+    rows = con.execute("SELECT value FROM meta WHERE key = 'upgraded_from'").fetchall()
+    if rows:
+        con.execute("DELETE FROM meta WHERE key = 'upgraded_from'")
+    return bool(rows)
 
 
 @contextlib.contextmanager
@@ -140,7 +162,7 @@ def new_version(paths: WarehousePaths) -> Iterator[duckdb.DuckDBPyConnection]:
             with contextlib.suppress(FileNotFoundError):
                 p.unlink()
         raise
-    _fsync_file(tmp)
+    fsync_file(tmp)
     os.replace(tmp, final)
     _publish(paths, final)
     collect_garbage(paths)
@@ -152,7 +174,7 @@ def _publish(paths: WarehousePaths, target: Path) -> None:
         tmp_link.unlink()
     os.symlink(target.name, tmp_link)
     os.replace(tmp_link, paths.link)
-    _fsync_dir(paths.directory)
+    fsync_dir(paths.directory)
 
 
 def _remove_stale_temporaries(paths: WarehousePaths) -> None:

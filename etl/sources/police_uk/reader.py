@@ -20,8 +20,10 @@ from pathlib import Path
 import duckdb
 
 from etl.errors import InputRefused
-from etl.facts import CRIME_COLUMNS, OUTCOME_COLUMNS
-from etl.measures import CRIME_CATEGORIES, SANCTION_OUTCOMES
+from etl.measures.crime import CRIME_CATEGORIES, SANCTION_OUTCOMES
+from etl.reference.forces import force_slug
+from etl.sources.shapes import CRIME_COLUMNS, OUTCOME_COLUMNS
+from etl.units import slugify
 
 STREET_HEADER = [
     "Crime ID", "Month", "Reported by", "Falls within", "Longitude", "Latitude", "Location",
@@ -297,9 +299,6 @@ def _validate_common(con: duckdb.DuckDBPyConnection, table: str, items: list[Inp
 
 def _force_ids(con: duckdb.DuckDBPyConnection, table: str, items: list[InputFile]) -> None:
     """Force id per file: the file name's slug, else the 'Falls within' force's slug."""
-    from etl.reference import force_slug  # imported late: reference is data, not logic
-    from etl.units import slugify
-
     rows = con.execute(
         f"SELECT _file, any_value(\"Falls within\") FROM {table} GROUP BY _file"
     ).fetchall()
@@ -318,7 +317,7 @@ def _force_ids(con: duckdb.DuckDBPyConnection, table: str, items: list[InputFile
 def parse(con: duckdb.DuckDBPyConnection, items: list[InputFile],
           result: ParseResult) -> None:
     """Parse street and outcomes files into temp tables `stg_crime` and `stg_outcome`,
-    shaped as etl.facts.CRIME_COLUMNS / OUTCOME_COLUMNS (+ `_file`)."""
+    shaped as etl.sources.shapes.CRIME_COLUMNS / OUTCOME_COLUMNS (+ `_file`)."""
     _register_lookups(con)
     checked: list[InputFile] = []
     for item in items:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from etl.warehouse import WarehousePaths, connect_readonly
+from etl.lake.warehouse import WarehousePaths, connect_readonly
 
 
 def collect(link: Path) -> dict[str, Any]:

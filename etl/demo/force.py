@@ -26,9 +26,10 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from etl.facts import CRIME_COLUMNS, FORCE_MONTH_COLUMNS, UNIT_COLUMNS
-from etl.measures import ASB, SANCTION_TYPES
-from etl.reference import FORCE_BY_SLUG, FORCES
+from etl.calendar import add_months
+from etl.measures.crime import ASB, SANCTION_TYPES
+from etl.reference.forces import FORCE_BY_SLUG, FORCES
+from etl.sources.shapes import CRIME_COLUMNS, FORCE_MONTH_COLUMNS, UNIT_COLUMNS
 from etl.units import child_id
 
 DEMO_NOTE = "Synthetic demo data: not real police figures."
@@ -206,11 +207,6 @@ class DemoData:
     units: pd.DataFrame        # columns exactly etl.facts.UNIT_COLUMNS
     crimes: pd.DataFrame       # columns exactly etl.facts.CRIME_COLUMNS (crimes and ASB)
     force_month: pd.DataFrame  # columns exactly etl.facts.FORCE_MONTH_COLUMNS (other forces)
-
-
-def _add_months(d: date, k: int) -> date:
-    total = d.year * 12 + d.month - 1 + k
-    return date(total // 12, total % 12 + 1, 1)
 
 
 def _season(month_numbers: np.ndarray) -> np.ndarray:
@@ -547,8 +543,8 @@ def generate(seed: int = 2007, years: int = 5, end_month: date = date(2008, 3, 1
     if seed < 0:
         raise ValueError(f"seed must be >= 0, got {seed}")
     end = date(end_month.year, end_month.month, 1)
-    start = _add_months(end, -(12 * years - 1))
-    days = np.arange(np.datetime64(start, "D"), np.datetime64(_add_months(end, 1), "D"))
+    start = add_months(end, -(12 * years - 1))
+    days = np.arange(np.datetime64(start, "D"), np.datetime64(add_months(end, 1), "D"))
     months = np.arange(np.datetime64(start, "M"), np.datetime64(end, "M") + 1)
 
     params = np.random.default_rng([seed, 0])

@@ -1,4 +1,7 @@
-"""Incremental aggregation: rebuild the cube rows of exactly the partitions a load touched.
+"""Crime cubes: crime records and force x month aggregates -> the category cubes
+(cube_crime_month / cube_crime_day) and the completeness picture (month_status).
+
+Incremental: only the partitions a load touched are rebuilt.
 
 Cubes are what pages read, so every interaction is a small query. They are rebuilt from the
 lake (not from the load's staging tables) so that a changed LSOA -> NPU mapping or a late
@@ -7,12 +10,11 @@ outcomes file can rebuild any partition the same way.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 
 import duckdb
 
-from etl.quality import suspect_months
+from etl.lake.quality import suspect_months
 from etl.sqlutil import insert_rows
 
 Partition = tuple[str, str, date]  # (source, force_id, month)
@@ -137,7 +139,7 @@ def rebuild_force_month(con: duckdb.DuckDBPyConnection, lake: str,
         )
 
 
-def _crime_partitions_of(con: duckdb.DuckDBPyConnection, forces: set[str],
+def crime_partitions_of(con: duckdb.DuckDBPyConnection, forces: set[str],
                          source: str | None = None) -> set[Partition]:
     if not forces:
         return set()
@@ -147,32 +149,6 @@ def _crime_partitions_of(con: duckdb.DuckDBPyConnection, forces: set[str],
         "AND (? IS NULL OR source = ?)",
         [sorted(forces), source, source],
     ).fetchall())
-
-
-Builder = Callable[[duckdb.DuckDBPyConnection, str, list[Partition]], None]
-# dataset -> the function that rebuilds its cube rows for the touched partitions.
-# 'crime' and 'outcome' are handled together in rebuild(): outcomes change crime cubes.
-BUILDERS: dict[str, Builder] = {
-    "force_month": rebuild_force_month,
-}
-
-
-def rebuild(con: duckdb.DuckDBPyConnection, lake: str, touched: dict[str, set[Partition]],
-            remapped_forces: set[str]) -> None:
-    """Rebuild every cube a load affected, then the completeness picture for crime."""
-    crime = set(touched.get("crime", set()))
-    # Outcomes can arrive months after the crime, and a new LSOA -> NPU mapping moves
-    # history: both rebuild the crime months of the forces concerned.
-    outcome_forces = {f for _, f, _ in touched.get("outcome", set())}
-    crime |= _crime_partitions_of(con, outcome_forces, "police_uk")
-    crime |= _crime_partitions_of(con, set(remapped_forces))
-    rebuild_crime(con, lake, sorted(crime))
-    for dataset, parts in touched.items():
-        if dataset in BUILDERS:
-            BUILDERS[dataset](con, lake, sorted(parts))
-    series = {(s, f) for s, f, _ in crime} | {
-        (s, f) for s, f, _ in touched.get("force_month", set())}
-    refresh_month_status(con, sorted(series))
 
 
 def refresh_month_status(con: duckdb.DuckDBPyConnection,
@@ -215,8 +191,3 @@ def refresh_month_status(con: duckdb.DuckDBPyConnection,
             [(source, force_id, m, crimes, asb, unassigned, dups, *flags[m])
              for m, crimes, asb, unassigned, dups in rows],
         )
-
-# Service datasets: satisfaction, calls, dv, missing, rso, workforce, service_force_month.
-from etl.cubes_services import SERVICE_BUILDERS  # noqa: E402
-
-BUILDERS.update(SERVICE_BUILDERS)

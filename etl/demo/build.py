@@ -1,0 +1,61 @@
+"""`python -m etl demo`: the synthetic warehouse, written through the same path as real loads.
+
+The demo is not a special case downstream: the demo force (etl/demo/force.py: its units,
+crimes and the other forces' aggregates) and every source's own demo generator (declared
+with the source, etl/sources/*) become staging tables, then lake partitions, cubes and a
+warehouse version exactly as a force's own extract would.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from etl.demo.common import DemoContext, add_months
+from etl.demo.force import DEMO_NOTE, generate
+from etl.lake.commit import LoadReport, Progress, Staged, commit, new_load_id
+from etl.lake.warehouse import WarehousePaths, writer_lock
+from etl.sources.registry import DATASETS, SOURCES
+from etl.sources.shapes import UNIT_COLUMNS, select_list
+
+
+def build_demo(link: Path, seed: int = 2007, years: int = 5,
+               progress: Progress | None = None) -> LoadReport:
+    report = LoadReport(new_load_id())
+    if progress:
+        progress("Generating synthetic data", 0, 1)
+    data = generate(seed=seed, years=years)
+    end = data.crimes["month"].max().date()
+    ctx = DemoContext(seed=seed, start=add_months(end, -(12 * years - 1)), end=end,
+                      units=data.units, crimes=data.crimes, force_month=data.force_month)
+    frames = {}
+    for source in SOURCES:
+        if source.demo is not None:
+            for dataset, frame in source.demo(ctx).items():
+                if dataset in frames:
+                    raise ValueError(f"two demo generators produce dataset {dataset!r}")
+                frames[dataset] = frame
+    if progress:
+        progress("Generating synthetic data", 1, 1)
+    con = duckdb.connect()
+    for name, frame, columns in (
+        ("units", data.units, UNIT_COLUMNS),
+        *((dataset, frame, DATASETS[dataset].columns) for dataset, frame in frames.items()),
+    ):
+        con.register("_demo_frame", frame)
+        con.execute(f"CREATE TEMP TABLE demo_{name} AS SELECT {select_list(columns)} FROM _demo_frame")
+        con.unregister("_demo_frame")
+    staged = Staged(
+        con=con, source="demo", crime_table="demo_crime" if "crime" in frames else None,
+        unit_table="demo_units", tables={name: f"demo_{name}" for name in frames},
+        replace_force_months=True,
+    )
+    report.loaded = [(f"synthetic demo (seed {seed}, {years} years)", len(data.crimes))]
+    report.notes.append(DEMO_NOTE)
+    paths = WarehousePaths(link)
+    paths.directory.mkdir(parents=True, exist_ok=True)
+    with writer_lock(paths):
+        commit(link, staged, report, f"demo --seed {seed} --years {years}", progress)
+    con.close()
+    return report
