@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dashboard.analysis import peer_comparison as compare
-from dashboard.analysis import stats
+from dashboard.analysis import peers, stats
 from dashboard.analysis import targets as tg
 from dashboard.data import DataAccess
 from dashboard.data.warehouse import WarehouseReader
@@ -232,3 +232,21 @@ def test_status_table_on_the_demo(data: DataAccess) -> None:
     row = table[table["measure_id"] == "crime_burglary"].iloc[0]
     assert 0 <= row["probability"] <= 1 and row["lower"] <= row["projection"] <= row["upper"]
     assert math.isfinite(row["target"])
+
+
+def test_reference_data_come_from_the_warehouse_version(
+    data: DataAccess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Targets and MSF groups are read from the warehouse's ref_* tables, never from data/ at
+    request time: with every file gone, the same version still answers the same, and names the
+    file the load copied (so a changed file takes effect with the next load or rebuild)."""
+    before = tg.resolve_targets(data, "cheshire", FY)
+    group = peers.force_group(data, "cheshire")
+    assert not before.empty and group.kind == "msf_file"
+    monkeypatch.setenv("LG_DATA_DIR", str(tmp_path))  # an empty data folder
+    data.clear_cache()
+    after = tg.resolve_targets(data, "cheshire", FY)
+    assert after.equals(before)
+    assert peers.force_group(data, "cheshire") == group
+    ref = data.reference("targets.csv")
+    assert ref is not None and Path(ref.origin).name == "targets.csv" and ref.rows
