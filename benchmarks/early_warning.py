@@ -10,10 +10,10 @@ cache was emptied first, in a process that has served a request before (imports 
 connection done), i.e. the first request after a new warehouse version is published.
 
 Contenders, all computing the same list (the script checks that the frames are identical):
-- ours: one read of the crime cube for every unit x month x category, one of the service cube,
-  then numpy and the pure statistics;
-- per-unit queries: the same computation, but the panel is read with one query per unit (and,
-  for service measures, per unit and measure) -- the obvious way to write it.
+- ours: one read of the measure cube for every unit x month x measure, then numpy and the pure
+  statistics;
+- per-unit queries: the same computation, but the panel is read with one query per unit and
+  measure -- the obvious way to write it.
 
 Headline numbers are ratios of timings taken in the same run (see benchmarks/README.md); the
 seconds are shown beside them. It is a measurement, not a test: it exits 0 whether the goal is
@@ -41,6 +41,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from dashboard.analysis import exception_scan as ew  # noqa: E402
+from dashboard.analysis import kinds  # noqa: E402
 from dashboard.data import DataAccess  # noqa: E402
 from dashboard.data.queries import cubes as queries  # noqa: E402
 from dashboard.data.warehouse import WarehouseReader  # noqa: E402
@@ -53,46 +54,31 @@ GOAL_SECONDS = 1.0
 
 
 def per_unit_panel(
-    data: DataAccess, force_id: str, end_month: date, service_ids: tuple[str, ...]
+    data: DataAccess, force_id: str, end_month: date, measure_ids: tuple[str, ...],
+    unit_ids: tuple[str, ...] | None = None,
 ) -> ew.Panel | None:
-    """ew._panel, but reading one unit at a time (queries.monthly_counts / queries.service_rows)."""
+    """ew.read_panel, but reading one unit and measure at a time (queries.measure_rows)."""
     source = data.source_for(force_id)
     if source is None:
         return None
     months = [ew.add_months(end_month, -i) for i in range(ew.HISTORY - 1, -1, -1)]
     months = [m for m in months if m >= ew.month_start(source.first_month)] or [end_month]
-    units = ew._units(data, force_id)
+    units = ew.scan_units(data, force_id)
+    if unit_ids is not None:
+        units = [u for u in units if u.unit_id in {force_id, *unit_ids}]
     uindex = {u.unit_id: i for i, u in enumerate(units)}
     mindex = {m: i for i, m in enumerate(months)}
-    parts = []
-    with data.cursor() as cur:
-        for u in units:
-            f = queries.monthly_counts(cur, source.source, u.unit_id, months[0], months[-1])
-            f["unit_id"] = u.unit_id
-            parts.append(f)
-    cube = pd.concat(parts, ignore_index=True)
-    categories = sorted(set(cube["category"]))
-    cindex = {c: i for i, c in enumerate(categories)}
-    n_arr = np.zeros((len(units), len(months), max(len(categories), 1)))
-    sd_arr = np.zeros_like(n_arr)
-    for r in cube.itertuples(index=False):
-        m = pd.Timestamp(r.month).date()
-        n_arr[uindex[r.unit_id], mindex[m], cindex[r.category]] = r.n
-        sd_arr[uindex[r.unit_id], mindex[m], cindex[r.category]] = r.sd
-    status, reasons = ew._month_status(data, force_id, "crime", months)
-    out = ew.Panel(force_id, source.source, units, uindex, months, categories, n_arr, sd_arr, status, reasons)
-    for mid in service_ids:
+    out = ew.Panel(force_id, source.source, units, uindex, months)
+    for mid in sorted(set(measure_ids)):
         measure = MEASURES[mid]
-        src = data.source_for(force_id, str(measure.dataset))
+        src = data.source_for(force_id, measure.dataset)
         num = np.full((len(units), len(months)), np.nan)
         den = np.full_like(num, np.nan)
         has = np.zeros(len(units), dtype=bool)
         if src is not None:
             with data.cursor() as cur:
                 for u in units:
-                    if u.level not in ("force", "bcu", "npu"):
-                        continue
-                    rows = queries.service_rows(
+                    rows = queries.measure_rows(
                         cur, src.source, [u.unit_id], mid, months[0], months[-1], "month"
                     )
                     for r in rows.itertuples(index=False):
@@ -101,22 +87,22 @@ def per_unit_panel(
                             num[uindex[u.unit_id], j] = r.num
                             den[uindex[u.unit_id], j] = r.den
                             has[uindex[u.unit_id]] = True
-        if not ew.has_denominator(measure):
+        if not kinds.has_denominator(measure):
             num = np.where(np.isnan(num) & has[:, None], 0.0, num)
-        st, _ = ew._month_status(data, force_id, str(measure.dataset), months)
-        out.services[mid] = (num, den, has, st)
+        st, reasons = ew.month_status(data, force_id, measure.dataset, months)
+        out.measures[mid] = ew.Series(num, den, has, st, reasons)
     return out
 
 
 @contextlib.contextmanager
 def patched(name: str) -> Iterator[None]:
-    saved = ew._panel
+    saved = ew.read_panel
     if name == "per-unit queries":
-        ew._panel = per_unit_panel  # type: ignore[assignment]
+        ew.read_panel = per_unit_panel  # type: ignore[assignment]
     try:
         yield
     finally:
-        ew._panel = saved
+        ew.read_panel = saved
 
 
 def run(data: DataAccess, name: str, warm_units: bool) -> tuple[float, pd.DataFrame]:

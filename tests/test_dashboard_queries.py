@@ -24,8 +24,9 @@ from dashboard.data import OFFICER_OFF, DataAccess, GrainUnavailable
 from dashboard.data.queries import cubes as queries
 from dashboard.data.warehouse import WarehouseReader
 from dashboard.periods import Period, bucket_label, buckets, preset_period
+from etl.cubes.measures import rebuild_crime_measures
 from etl.lake.warehouse import WarehousePaths, new_version, writer_lock
-from etl.measures.crime import ALL_CRIME, ASB
+from etl.measures.crime import ALL_CRIME, ASB, crime_measures
 from etl.measures.registry import MEASURES
 
 FY = (date(2007, 4, 1), date(2008, 3, 31))
@@ -332,6 +333,10 @@ def _publish(link: Path, rows: dict[str, list[tuple]]) -> None:
         for table, values in rows.items():
             for row in values:
                 con.execute(f"INSERT INTO {table} VALUES ({', '.join('?' * len(row))})", list(row))
+        # The measure cube is derived from the category cube, as every load derives it.
+        con.execute("DELETE FROM cube_measure_month")
+        parts = sorted({(r[0], r[1], r[4]) for r in rows.get("cube_crime_month", [])})
+        rebuild_crime_measures(con, parts, crime_measures())
 
 
 def _unit(uid: str, name: str, pop: int | None = 1000) -> tuple:

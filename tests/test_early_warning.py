@@ -149,7 +149,7 @@ def test_judgement_is_polarity_aware() -> None:
 def test_last_year_tests_match_metrics_compare(data: DataAccess) -> None:
     sens = ew.sensitivity("standard")
     charts = ew.charts(data, "cheshire", END, sens)
-    pairs = [(MEASURES[mid], ew._pair(c, MEASURES[mid])) for (_u, mid), c in charts.items()]
+    pairs = [(MEASURES[mid], ew.last_year_pair(c, MEASURES[mid])) for (_u, mid), c in charts.items()]
     pairs = [(m, p) for m, p in pairs if p is not None]
     ew.last_year_tests(pairs)
     checked = 0

@@ -26,8 +26,8 @@ Polarity decides good and bad news: a rise in detections is an improvement, a ri
 concern. Rows are ranked by a severity score (see `severity`) that grows with the strength of the
 evidence and the level of the unit; good news sorts after every concern.
 
-Performance: the whole force is read in ONE query of the crime cube (every unit x month x
-category) and one of the service cube; everything after that is numpy and the pure functions of
+Performance: the whole force is read in ONE query of the measure cube (every unit x month x
+measure, crime and service alike); everything after that is numpy and the pure functions of
 dashboard/analysis/stats.py (the charts are stats.c_chart, u_chart, p_chart and xmr_chart, so a chart here
 is exactly the chart the statistics tests check). benchmarks/early_warning.py times it against
 one query per unit.
@@ -49,7 +49,6 @@ from scipy import stats as sps
 
 from dashboard.analysis import kinds, metrics, stats
 from dashboard.analysis import targets as tg
-from dashboard.analysis.metrics import has_denominator, is_crime
 from dashboard.periods import Period, add_months, month_end, month_start
 from etl import hierarchy
 from etl.measures.model import Measure
@@ -67,7 +66,9 @@ COMPARE_MONTHS = 3     # the last-year comparison: the last 3 months (a rolling 
 # Every level that is not about individuals (force, BCU, NPU, team): officers are charted when
 # access control lets someone see them.
 SCAN_LEVELS = hierarchy.ids_where(individual=False)
-SERVICE_LEVELS = hierarchy.at_or_above("npu")  # service measures are charted to NPU level
+# Seasonal profiles are estimated for crime, whose sources give years of monthly history; the
+# service datasets' counts are charted without one.
+SEASONAL_FAMILIES = ("crime",)
 RULE_WEIGHT = {"beyond_3_sigma": 3.0, "two_of_three_beyond_2_sigma": 2.0, "run_of_8": 2.0, "trend_of_6": 1.5}
 RULE_WORDS = {"beyond_3_sigma": "beyond 3 sigma", "two_of_three_beyond_2_sigma": "2 of 3 beyond 2 sigma",
               "run_of_8": "run", "trend_of_6": "trend"}
@@ -360,45 +361,39 @@ def severity(level: str, spc: float, last_year: float, target: float) -> float:
 
 @dataclass
 class Panel:
-    """Every crime count of a force's units by month and category (arrays), read once."""
+    """Every measure of a force's units by month (arrays), read once from the measure cube."""
 
     force_id: str
     source: str
     units: list[Unit]
     uindex: dict[str, int]
     months: list[date]
-    categories: list[str]
-    n: np.ndarray        # (unit, month, category)
-    sd: np.ndarray
-    status: list[str]    # per month: 'ok' | 'missing' | 'suspect'
+    measures: dict[str, Series] = field(default_factory=dict)
+
+
+@dataclass
+class Series:
+    """One measure's months for every unit of a panel."""
+
+    num: np.ndarray           # (unit, month); NaN where no row (0 for a count with rows elsewhere)
+    den: np.ndarray           # (unit, month); NaN where none
+    has: np.ndarray           # (unit,): the unit has rows for the measure
+    status: list[str]         # per month: 'ok' | 'missing' | 'suspect' (the measure's own source)
     reasons: list[str]
-    services: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]] = field(default_factory=dict)
-    # measure id -> (num (unit, month), den, has_rows (unit,), month status)
-
-    def crime(self, measure: Measure) -> tuple[np.ndarray, np.ndarray | None]:
-        """(numerators, denominators or None), each (unit, month)."""
-        cols = [self.categories.index(c) for c in measure.categories if c in self.categories]
-        n = self.n[:, :, cols].sum(axis=2)
-        k = self.sd[:, :, cols].sum(axis=2) if measure.column == "sd" else n
-        return k, (n if kinds.exposure_is_denominator(measure) else None)
 
 
-def _units(data: DataAccess, force_id: str) -> list[Unit]:
+def scan_units(data: DataAccess, force_id: str) -> list[Unit]:
     out = []
     for level in SCAN_LEVELS:
         out.extend(sorted(data.units_at(force_id, level), key=lambda u: u.unit_id))
     return out
 
 
-def _month_status(
+def month_status(
     data: DataAccess, force_id: str, family: str, months: list[date]
 ) -> tuple[list[str], list[str]]:
     source = data.source_for(force_id, family)
-    suspect = (
-        set(data.suspect_in(force_id, Period(months[0], month_end(months[-1]))))
-        if family == "crime"
-        else set()
-    )
+    suspect = set(data.suspect_in(force_id, Period(months[0], month_end(months[-1])), family))
     status, reasons = [], []
     for m in months:
         if source is None or m not in source.months:
@@ -414,13 +409,13 @@ def _month_status(
 
 
 def panel(
-    data: DataAccess, force_id: str, end_month: date, *, service_ids: Sequence[str] = ()
+    data: DataAccess, force_id: str, end_month: date, *, measure_ids: Sequence[str] = ()
 ) -> Panel | None:
-    """The force's crime cube for HISTORY months to `end_month` in one query (and its service cube
-    for `service_ids` in one more), as arrays. None when the force has no crime source."""
+    """The force's measure cube for `measure_ids`, HISTORY months to `end_month`, in one query,
+    as arrays. None when the force has no crime source (whose months the panel spans)."""
     end_month = month_start(end_month)
-    key = (force_id, end_month, tuple(sorted(service_ids)))
-    return data.cached("early_warning.panel", key, lambda: _panel(data, force_id, end_month, service_ids))
+    key = (force_id, end_month, tuple(sorted(measure_ids)))
+    return data.cached("early_warning.panel", key, lambda: read_panel(data, force_id, end_month, measure_ids))
 
 
 def _month_index(values: Any, first: date) -> np.ndarray:
@@ -429,82 +424,54 @@ def _month_index(values: Any, first: date) -> np.ndarray:
     return (m - np.datetime64(first, "M")).astype(int)
 
 
-def _panel(data: DataAccess, force_id: str, end_month: date, service_ids: Sequence[str],
+def read_panel(data: DataAccess, force_id: str, end_month: date, measure_ids: Sequence[str],
            unit_ids: Sequence[str] | None = None) -> Panel | None:
-    """Read the panel: every unit of the force (two queries), or only `unit_ids` and the force
-    itself (whose series gives the seasonal profile)."""
+    """Read the panel: every unit of the force, or only `unit_ids` and the force itself (whose
+    series gives the seasonal profile); one read of the measure cube either way."""
     source = data.source_for(force_id)
     if source is None:
         return None
     months = [add_months(end_month, -i) for i in range(HISTORY - 1, -1, -1)]
     months = [m for m in months if m >= month_start(source.first_month)] or [end_month]
-    units = _units(data, force_id)
+    units = scan_units(data, force_id)
     if unit_ids is not None:
         wanted = {force_id, *unit_ids}
         units = [u for u in units if u.unit_id in wanted]
     uids = [u.unit_id for u in units]
     uindex = {u: i for i, u in enumerate(uids)}
-    service_ok = bool(service_ids) and "cube_service_month" in data.tables()
+    ids = sorted(set(measure_ids))
     if unit_ids is None:
-        cube = data.force_crime_cube(source.source, force_id, SCAN_LEVELS, months[0], months[-1])
-        svc = (
-            data.force_service_cube(force_id, SERVICE_LEVELS, list(service_ids), months[0], months[-1])
-            if service_ok
-            else None
-        )
+        cube = data.force_measure_cube(force_id, SCAN_LEVELS, ids, months[0], months[-1])
     else:
-        cube = data.crime_category_months([source.source], uids, months[0], months[-1])
-        sources = sorted(
-            {
-                s.source
-                for mid in service_ids
-                for s in [data.source_for(force_id, str(MEASURES[mid].dataset))]
-                if s is not None
-            }
-        )
-        svc = (
-            data.service_months(sources, uids, list(service_ids), months[0], months[-1])
-            if service_ok and sources
-            else None
-        )
-        if svc is not None:   # service measures are charted to NPU level, as in the force scan
-            unit_levels = {u.unit_id: u.level for u in units}
-            svc = svc[svc["unit_id"].map(unit_levels).isin(SERVICE_LEVELS)]
-    categories = sorted(set(cube["category"]))
-    shape = (len(units), len(months), max(len(categories), 1))
-    n_arr = np.zeros(shape)
-    sd_arr = np.zeros(shape)
-    if not cube.empty:
-        u_ = pd.Categorical(cube["unit_id"], categories=uids).codes
-        c_ = pd.Categorical(cube["category"], categories=categories).codes
-        m_ = _month_index(cube["month"], months[0])
-        keep = (u_ >= 0) & (m_ >= 0) & (m_ < len(months))
-        # (unit, month, category) is unique after the GROUP BY: plain assignment
-        n_arr[u_[keep], m_[keep], c_[keep]] = cube["n"].to_numpy(dtype=float)[keep]
-        sd_arr[u_[keep], m_[keep], c_[keep]] = cube["sd"].to_numpy(dtype=float)[keep]
-    status, reasons = _month_status(data, force_id, "crime", months)
-    out = Panel(force_id, source.source, units, uindex, months, categories, n_arr, sd_arr, status, reasons)
-    if svc is not None:
-        su = pd.Categorical(svc["unit_id"], categories=uids).codes
-        sm = _month_index(svc["month"], months[0]) if not svc.empty else np.zeros(0, dtype=int)
-        for mid in service_ids:
-            measure = MEASURES[mid]
-            fam = str(measure.dataset)
-            src = data.source_for(force_id, fam)
-            sel = (svc["measure_id"] == mid).to_numpy() & (su >= 0) & (sm >= 0) & (sm < len(months))
-            if src is not None:
-                sel &= (svc["source"] == src.source).to_numpy()
-            num = np.full((len(units), len(months)), np.nan)
-            den = np.full((len(units), len(months)), np.nan)
-            has = np.zeros(len(units), dtype=bool)
-            if sel.any():
-                num[su[sel], sm[sel]] = svc["num"].to_numpy(dtype=float)[sel]
-                den[su[sel], sm[sel]] = svc["den"].to_numpy(dtype=float)[sel]
-                has[np.unique(su[sel])] = True
-            if not has_denominator(measure):
-                num = np.where(np.isnan(num) & has[:, None], 0.0, num)   # a month without a row had none
-            st, _ = _month_status(data, force_id, fam, months)
-            out.services[mid] = (num, den, has, st)
+        found = [data.source_for(force_id, MEASURES[mid].dataset) for mid in ids]
+        sources = sorted({s.source for s in found if s is not None})
+        cube = data.measure_months(sources, uids, ids, months[0], months[-1]) if sources else None
+    out = Panel(force_id, source.source, units, uindex, months)
+    if cube is None or not ids:
+        return out
+    su = pd.Categorical(cube["unit_id"], categories=uids).codes
+    sm = _month_index(cube["month"], months[0]) if not cube.empty else np.zeros(0, dtype=int)
+    statuses: dict[str, tuple[list[str], list[str]]] = {}
+    for mid in ids:
+        measure = MEASURES[mid]
+        fam = measure.dataset
+        src = data.source_for(force_id, fam)
+        sel = (cube["measure_id"] == mid).to_numpy() & (su >= 0) & (sm >= 0) & (sm < len(months))
+        if src is not None:
+            sel &= (cube["source"] == src.source).to_numpy()
+        num = np.full((len(units), len(months)), np.nan)
+        den = np.full((len(units), len(months)), np.nan)
+        has = np.zeros(len(units), dtype=bool)
+        if sel.any():
+            num[su[sel], sm[sel]] = cube["num"].to_numpy(dtype=float)[sel]
+            den[su[sel], sm[sel]] = cube["den"].to_numpy(dtype=float)[sel]
+            has[np.unique(su[sel])] = True
+        if not kinds.has_denominator(measure):
+            num = np.where(np.isnan(num) & has[:, None], 0.0, num)   # a month without a row had none
+        if fam not in statuses:
+            statuses[fam] = month_status(data, force_id, fam, months)
+        st, reasons = statuses[fam]
+        out.measures[mid] = Series(num, den, has, st, reasons)
     return out
 
 
@@ -512,11 +479,13 @@ def _seasonal_profiles(p: Panel, measures: Sequence[Measure]) -> dict[str, np.nd
     force_i = next((i for i, u in enumerate(p.units) if u.level == "force"), None)
     out: dict[str, np.ndarray | None] = {}
     for m in measures:
-        if chart_kind(m) != "c" or not is_crime(m) or force_i is None:
+        if chart_kind(m) != "c" or m.dataset not in SEASONAL_FAMILIES or force_i is None:
             continue
-        k, _ = p.crime(m)
-        series = np.where(np.array(p.status) == "ok", k[force_i], np.nan)
-        out[m.id] = seasonal_index(p.months, series)
+        series = p.measures.get(m.id)
+        if series is None:
+            continue
+        k = series.num[force_i]
+        out[m.id] = seasonal_index(p.months, np.where(np.array(series.status) == "ok", k, np.nan))
     return out
 
 
@@ -533,41 +502,24 @@ def _window(p: Panel) -> slice:
     return slice(max(0, len(p.months) - WINDOW), len(p.months))
 
 
-def _crime_chart(p: Panel, ui: int, m: Measure, sens: Sensitivity, season: np.ndarray | None,
-                 arrays: tuple[np.ndarray, np.ndarray | None]) -> Chart | None:
+def _chart(p: Panel, ui: int, m: Measure, sens: Sensitivity, season: np.ndarray | None) -> Chart | None:
+    """One unit's chart of one measure from the panel, the same for every measure: counts
+    against a (seasonal) exposure, rates per head against the unit's population, rates and
+    proportions against their denominators, the rest on an XmR chart."""
+    series = p.measures.get(m.id)
+    if series is None or not series.has[ui]:
+        return None
     unit = p.units[ui]
     w = _window(p)
-    k, n = arrays
     exposure = 1.0
     if kinds.per_population(m):
         if not unit.population:
             return None
         exposure = unit.population / 1000.0
-    return spc_chart(
-        unit.unit_id,
-        m,
-        p.months[w],
-        k[ui, w],
-        None if n is None else n[ui, w],
-        p.status[w],
-        sens,
-        season,
-        exposure,
-        p.reasons[w],
-    )
-
-
-def _service_chart(p: Panel, ui: int, m: Measure, sens: Sensitivity) -> Chart | None:
-    if m.id not in p.services:
-        return None
-    num, den, has, st = p.services[m.id]
-    if not has[ui]:
-        return None
-    w = _window(p)
-    k = num[ui, w]
-    n = den[ui, w] if has_denominator(m) else None
-    status = [s if (s != "ok" or np.isfinite(k[j])) else "no data" for j, s in enumerate(st[w])]
-    return spc_chart(p.units[ui].unit_id, m, p.months[w], k, n, status, sens, None, 1.0)
+    k = series.num[ui, w]
+    n = series.den[ui, w] if kinds.exposure_is_denominator(m) else None
+    status = [s if (s != "ok" or np.isfinite(k[j])) else "no data" for j, s in enumerate(series.status[w])]
+    return spc_chart(unit.unit_id, m, p.months[w], k, n, status, sens, season, exposure, series.reasons[w])
 
 
 def charts(
@@ -579,13 +531,13 @@ def charts(
                       lambda: _charts(data, force_id, end_month, sens))
 
 
-def panel_service_ids(data: DataAccess, force_id: str) -> tuple[str, ...]:
-    """Service measures the scan reads: headline ones and any with a target (registry or file)."""
-    ids = {m.id for m in scan_measures() if not is_crime(m)}
-    ids |= {m.id for m in MEASURES.values() if not is_crime(m) and m.target is not None}
+def panel_measure_ids(data: DataAccess, force_id: str) -> tuple[str, ...]:
+    """Measures the scan reads: the scanned headline ones and any with a target (registry or
+    file), whose outlooks come from the same panel."""
+    ids = {m.id for m in scan_measures()}
+    ids |= {m.id for m in MEASURES.values() if m.target is not None}
     try:
-        ids |= {r.measure_id for r in tg.warehouse_targets(data) if r.unit_id.split("/", 1)[0] == force_id
-                and not is_crime(MEASURES[r.measure_id])}
+        ids |= {r.measure_id for r in tg.warehouse_targets(data) if r.unit_id.split("/", 1)[0] == force_id}
     except Exception:   # a bad targets file is reported on the page; the scan goes on without it
         pass
     return tuple(sorted(ids))
@@ -595,36 +547,29 @@ def _charts(
     data: DataAccess, force_id: str, end_month: date, sens: Sensitivity
 ) -> dict[tuple[str, str], Chart]:
     measures = scan_measures()
-    p = panel(data, force_id, end_month, service_ids=panel_service_ids(data, force_id))
+    p = panel(data, force_id, end_month, measure_ids=panel_measure_ids(data, force_id))
     out: dict[tuple[str, str], Chart] = {}
     if p is None:
         return out
     seasons = _seasonal_profiles(p, measures)
     for m in measures:
-        arrays = p.crime(m) if is_crime(m) else None
         for ui, unit in enumerate(p.units):
-            if is_crime(m):
-                assert arrays is not None
-                c = _crime_chart(p, ui, m, sens, seasons.get(m.id), arrays)
-            else:
-                if unit.level == "team":
-                    continue
-                c = _service_chart(p, ui, m, sens)
+            c = _chart(p, ui, m, sens, seasons.get(m.id))
             if c is not None:
                 out[(unit.unit_id, m.id)] = c
     return out
 
 
-def unit_panel(data: DataAccess, unit_id: str, end_month: date, service_ids: Sequence[str]) -> Panel | None:
-    """The panel of one unit and its force (two small reads): what one chart, the scorecard's
+def unit_panel(data: DataAccess, unit_id: str, end_month: date, measure_ids: Sequence[str]) -> Panel | None:
+    """The panel of one unit and its force (one small read): what one chart, the scorecard's
     SPC column and one unit's target outlook need, without scanning the whole force."""
     unit = data.unit(unit_id)
     if unit is None:
         return None
     end_month = month_start(end_month)
-    key = (unit_id, end_month, tuple(sorted(service_ids)))
-    return data.cached("early_warning.unit_panel", key,
-                      lambda: _panel(data, unit.force_id, end_month, tuple(sorted(service_ids)), [unit_id]))
+    ids = tuple(sorted(measure_ids))
+    return data.cached("early_warning.unit_panel", (unit_id, end_month, ids),
+                       lambda: read_panel(data, unit.force_id, end_month, ids, [unit_id]))
 
 
 def chart_for(
@@ -636,18 +581,14 @@ def chart_for(
     m = MEASURES.get(measure_id)
     if unit is None or m is None or unit.level not in SCAN_LEVELS:
         return None
-    if not is_crime(m) and unit.level == "team":
-        return None
-    ids = panel_service_ids(data, unit.force_id)
-    if not is_crime(m) and m.id not in ids:
+    ids = panel_measure_ids(data, unit.force_id)
+    if m.id not in ids:
         ids = (*ids, m.id)
     p = unit_panel(data, unit_id, end_month, ids)
     if p is None or unit_id not in p.uindex:
         return None
-    if is_crime(m):
-        season = _seasonal_profiles(p, [m]).get(m.id)
-        return _crime_chart(p, p.uindex[unit_id], m, sens, season, p.crime(m))
-    return _service_chart(p, p.uindex[unit_id], m, sens)
+    season = _seasonal_profiles(p, [m]).get(m.id)
+    return _chart(p, p.uindex[unit_id], m, sens, season)
 
 
 # -- the exceptions list ----------------------------------------------------------------------------------
@@ -673,7 +614,7 @@ class _Pair:
     v0: float = math.nan
 
 
-def _pair(chart: Chart, m: Measure) -> _Pair | None:
+def last_year_pair(chart: Chart, m: Measure) -> _Pair | None:
     months = chart.months
     if len(months) < 12 + COMPARE_MONTHS:
         return None
@@ -814,12 +755,12 @@ def _exceptions(data: DataAccess, force_id: str, end_month: date, sens: Sensitiv
         outlooks = {}
     pairs: dict[tuple[str, str], _Pair] = {}
     for key, chart in all_charts.items():
-        pr = _pair(chart, MEASURES[key[1]])
+        pr = last_year_pair(chart, MEASURES[key[1]])
         if pr is not None:
             pairs[key] = pr
     last_year_tests([(MEASURES[key[1]], pr) for key, pr in pairs.items()])
     rows = []
-    units = {u.unit_id: u for u in _units(data, force_id)}
+    units = {u.unit_id: u for u in scan_units(data, force_id)}
     for (uid, mid), chart in all_charts.items():
         m = MEASURES[mid]
         unit = units[uid]
@@ -926,7 +867,7 @@ def unit_target_outlooks(data: DataAccess, unit_id: str, end_month: date) -> dic
         return {}
 
     def compute() -> dict[str, Any]:
-        p = unit_panel(data, unit_id, end_month, panel_service_ids(data, unit.force_id))
+        p = unit_panel(data, unit_id, end_month, panel_measure_ids(data, unit.force_id))
         found = _target_outlooks(data, unit.force_id, end_month, p, unit_id)
         return {mid: o for (_u, mid), o in found.items()}
 
@@ -949,12 +890,11 @@ def _target_outlooks(data: DataAccess, force_id: str, end_month: date, p: Panel 
     current = current.sort_values("quarter", na_position="first").drop_duplicates(["unit_id", "measure_id"],
                                                                                   keep="last")
     if p is None:
-        p = panel(data, force_id, end_month, service_ids=panel_service_ids(data, force_id))
+        p = panel(data, force_id, end_month, measure_ids=panel_measure_ids(data, force_id))
     if p is None:
         return {}
     mindex = {m: i for i, m in enumerate(p.months)}
     out: dict[tuple[str, str], Any] = {}
-    crime_arrays: dict[str, tuple[np.ndarray, np.ndarray | None]] = {}
     for t in current.itertuples(index=False):
         m = MEASURES[t.measure_id]
         if t.unit_id not in p.uindex:
@@ -965,17 +905,11 @@ def _target_outlooks(data: DataAccess, force_id: str, end_month: date, p: Panel 
             continue
         last_months = [add_months(mm, -12) for mm in period.months()]
         ui = p.uindex[t.unit_id]
-        if is_crime(m):
-            if m.id not in crime_arrays:
-                crime_arrays[m.id] = p.crime(m)
-            k_all, n_all = crime_arrays[m.id]
-            status = p.status
-        else:
-            if m.id not in p.services:
-                continue
-            k_all, n_all, _, status = p.services[m.id]
-            if not has_denominator(m):
-                n_all = None
+        series = p.measures.get(m.id)
+        if series is None:
+            continue
+        k_all, status = series.num, series.status
+        n_all = series.den if kinds.exposure_is_denominator(m) else None
         idx = [mindex.get(mm) for mm in done]
         if any(i is None or status[i] != "ok" for i in idx):
             continue

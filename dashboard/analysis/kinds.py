@@ -79,6 +79,13 @@ def denominator_text(measure: Measure) -> str:
     return denominator_words(measure)
 
 
+def proportion_of(measure: Measure) -> str:
+    """What a proportion is a proportion of, as the Compare page says it."""
+    if kind(measure).denominator == "crimes":
+        return "detections of recorded crimes"
+    return measure.denominator or ""
+
+
 def unit_text(measure: Measure) -> str:
     """The value's unit as a label says it: a rate per head says it is not annualised."""
     if per_population(measure):

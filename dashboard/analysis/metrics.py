@@ -43,10 +43,6 @@ def headline_measures() -> list[Measure]:
     return [MEASURES[i] for i in headline_ids()]
 
 
-def is_crime(measure: Measure) -> bool:
-    return getattr(measure, "dataset", "crime") == "crime"
-
-
 has_denominator = kinds.has_denominator
 denominator_text = kinds.denominator_text
 unit_text = kinds.unit_text
@@ -142,17 +138,20 @@ def add_values(measure: Measure, frame: pd.DataFrame) -> pd.DataFrame:
 
 def combine_tuples(measure: Measure, rows: list[tuple]) -> tuple[float, float, float]:
     """(numerator, denominator, num2) of base rows (t, num, den, num2) over a span of time:
-    summed for flows, the last snapshot for stocks (aggregate = 'latest'). No rows: zero
-    counts (and a zero denominator, so a rate is undefined rather than zero)."""
+    summed for flows, the last snapshot for stocks (aggregate = 'latest'). No rows, or rows
+    without a denominator for a measure that has one (a unit-month whose crimes were none of
+    the measure's categories): zero counts and a zero denominator, so a rate is undefined
+    rather than zero."""
+    no_den = 0.0 if has_denominator(measure) else math.nan
     if not rows:
-        return (0.0, 0.0 if has_denominator(measure) else math.nan, math.nan)
+        return (0.0, no_den, math.nan)
     if aggregate_kind(measure) == "latest":
         last = max(r[0] for r in rows)
         rows = [r for r in rows if r[0] == last]
     num = math.fsum(r[1] for r in rows)
     dens = [r[2] for r in rows if not _missing(r[2])]
     sqs = [r[3] for r in rows if len(r) > 3 and not _missing(r[3])]
-    return (num, math.fsum(dens) if dens else math.nan, math.fsum(sqs) if sqs else math.nan)
+    return (num, math.fsum(dens) if dens else no_den, math.fsum(sqs) if sqs else math.nan)
 
 
 def combine(measure: Measure, rows: pd.DataFrame) -> tuple[float, float, float]:

@@ -33,7 +33,6 @@ import numpy as np
 import pandas as pd
 
 from dashboard.analysis import kinds, stats
-from dashboard.analysis.metrics import is_crime
 from dashboard.analysis.peers import PeerGroup, unit_group
 from dashboard.periods import Period, add_months, month_start
 from etl.measures.model import Measure
@@ -64,18 +63,13 @@ class Basis:
     note: str
 
 
-# What a proportion is compared as, where the kind names it rather than the measure.
-_PROPORTION_NOTE = {"share_of_crimes": "detections of recorded crimes"}
-
-
 def basis(measure: Measure) -> Basis:
     """How the measure's kind is compared across units: proportions as k of n, rates with a
     denominator per unit of it, counts and rates per head per 1,000 residents, means and
     censuses by value only."""
     model = kinds.model(measure)
     if model == "binomial":
-        note = _PROPORTION_NOTE.get(measure.kind, measure.denominator or "")
-        return Basis("proportion", measure.scale, measure.unit, False, note)
+        return Basis("proportion", measure.scale, measure.unit, False, kinds.proportion_of(measure))
     if model == "poisson" and kinds.exposure_is_denominator(measure):
         return Basis("rate", measure.scale, f"{measure.unit}", False, measure.denominator or "")
     if model == "poisson":
@@ -127,12 +121,10 @@ def _member_months(data: DataAccess, unit_ids: tuple[str, ...], measure_id: str,
     else:
         if not src_names:
             raw = pd.DataFrame(columns=["source", "unit_id", "month", "k", "n", "num2"])
-        elif is_crime(measure):
-            raw = data.crime_months(src_names, list(unit_ids), measure.categories, first, last)
         else:
-            raw = data.service_months(src_names, list(unit_ids), [measure.id], first, last)
-        suspects = data.suspect_months_of(forces) if fam == "crime" and forces else None
-        raw = _shape_raw(raw, measure)
+            raw = data.measure_months(src_names, list(unit_ids), [measure.id], first, last)
+        suspects = data.suspect_months_of(forces, fam) if forces else None
+        raw = _shape_raw(raw)
     suspect: dict[tuple[str, str], dict[date, str]] = {}
     if suspects is not None:
         for r in suspects.itertuples(index=False):
@@ -155,7 +147,7 @@ def _member_months(data: DataAccess, unit_ids: tuple[str, ...], measure_id: str,
                 status, reason = "missing", f"no {fam} data for {m:%b %Y}"
             elif m in suspect.get((src.source, unit.force_id), {}):
                 status, reason = "suspect", f"{m:%b %Y} suspect: " + suspect[(src.source, unit.force_id)][m]
-            elif not is_crime(measure) and (src.source, uid) not in has_rows:
+            elif (src.source, uid) not in has_rows:
                 status, reason = "missing", "no figures for this measure"
             else:
                 k, n = keyed.get((src.source, uid, m), (0.0, math.nan))
@@ -174,49 +166,44 @@ def _member_months(data: DataAccess, unit_ids: tuple[str, ...], measure_id: str,
     return pd.DataFrame(rows, columns=MONTH_COLUMNS)
 
 
-def _shape_raw(raw: pd.DataFrame, measure: Measure) -> pd.DataFrame:
-    """Cube rows -> [source, unit_id, month, k, n] for the measure (crime: n = crimes for a
-    detection rate, else NaN; service: num and den)."""
+def _shape_raw(raw: pd.DataFrame) -> pd.DataFrame:
+    """Measure cube rows -> [source, unit_id, month, k, n] (num and den, as every kind has them)."""
     if "k" in raw.columns:
         return raw
-    if is_crime(measure):
-        out = raw[["source", "unit_id", "month"]].copy()
-        out["k"] = raw["sd"] if measure.column == "sd" else raw["n"]
-        out["n"] = raw["n"] if measure.per == "crimes" else math.nan
-        return out
     return raw.rename(columns={"num": "k", "den": "n"})
 
 
 def prefetch(data: DataAccess, unit_id: str, measure_ids: Sequence[str], start: date, end: date) -> None:
-    """Read the group's crime months for several crime measures in ONE query and leave each
-    measure's member months in the cache, so that `compare`/`msf_position` for a whole
-    scorecard do not query once per measure."""
-    crime = [MEASURES[m] for m in measure_ids if is_crime(MEASURES[m])]
-    if not crime:
-        return
-    period = clip_to_data(data, unit_id, crime[0].id, Period(month_start(start), end).to_whole_months())
-    group = unit_group(data, unit_id, "msf", "crime")
-    ids = (unit_id, *group.members)
-    units = [data.unit(u) for u in ids]
-    sources = sorted({s.source for u in units if u for s in [data.source_for(u.force_id)] if s is not None})
-    forces = sorted({u.force_id for u in units if u})
-    if not sources:
-        return
-    cube = data.crime_category_months(sources, list(ids), period.start, period.end)
-    suspects = data.suspect_months_of(forces)
-    for m in crime:
-        key = (ids, m.id, period.start, period.end)
-        part = (
-            cube[cube["category"].isin(m.categories)]
-            .groupby(["source", "unit_id", "month"], as_index=False)[["n", "sd"]]
-            .sum()
+    """Read the group's months for several measures in ONE query per family (the measures of one
+    dataset share a source and a peer group) and leave each measure's member months in the
+    cache, so that `compare`/`msf_position` for a whole scorecard do not query once per measure."""
+    families: dict[str, list[Measure]] = {}
+    for mid in measure_ids:
+        families.setdefault(MEASURES[mid].dataset, []).append(MEASURES[mid])
+    for family, measures in families.items():
+        whole = Period(month_start(start), end).to_whole_months()
+        period = clip_to_data(data, unit_id, measures[0].id, whole)
+        group = unit_group(data, unit_id, "msf", family)
+        ids = (unit_id, *group.members)
+        units = [data.unit(u) for u in ids]
+        sources = sorted(
+            {s.source for u in units if u for s in [data.source_for(u.force_id, family)] if s is not None}
         )
-        raw = _shape_raw(part, m)
-        data.cached(
-            "compare.member_months",
-            key,
-            lambda raw=raw, m=m: _member_months(data, ids, m.id, period.start, period.end, (raw, suspects)),
-        )
+        forces = sorted({u.force_id for u in units if u})
+        if not sources:
+            continue
+        cube = _shape_raw(data.measure_months(sources, list(ids), [m.id for m in measures], period.start,
+                                              period.end))
+        suspects = data.suspect_months_of(forces, family)
+        for m in measures:
+            raw = cube[cube["measure_id"] == m.id]
+            data.cached(
+                "compare.member_months",
+                (ids, m.id, period.start, period.end),
+                lambda raw=raw, m=m, ids=ids, period=period, suspects=suspects: _member_months(
+                    data, ids, m.id, period.start, period.end, (raw, suspects)
+                ),
+            )
 
 
 def _d(v: Any) -> date:

@@ -2,7 +2,7 @@
 (or peer group) position, and the target's outlook, per measure or per unit.
 
 One call per table, not per cell: the SPC status and the target outlook come from the unit's
-own early-warning panel (two small reads: the unit and its force), the MSF positions from one
+own early-warning panel (one small read: the unit and its force), the MSF positions from one
 read of the group's months (compare.prefetch), the targets from the resolved targets file.
 """
 

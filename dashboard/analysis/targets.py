@@ -43,7 +43,6 @@ from scipy import stats as sps
 
 from dashboard.analysis import kinds, stats
 from dashboard.analysis import peer_comparison as compare
-from dashboard.analysis.metrics import is_crime
 from dashboard.analysis.peers import data_dir, read_commented_csv
 from dashboard.periods import Period, add_months, fy_start, month_end, month_start
 from etl import hierarchy
@@ -286,31 +285,23 @@ TARGET_COLUMNS = [
 def _totals(data: DataAccess, force_id: str, measures: Sequence[Measure], period: Period
             ) -> dict[tuple[str, str], tuple[float, float]]:
     """(unit, measure) -> (numerator, denominator) over the period for every force/BCU/NPU, in
-    one crime read and one service read."""
+    one read of the measure cube (the same for every measure; a measure whose source does not
+    cover the period has none)."""
     out: dict[tuple[str, str], tuple[float, float]] = {}
-    crime = [m for m in measures if is_crime(m)]
-    service = [m for m in measures if not is_crime(m)]
-    source = data.source_for(force_id)
-    if crime and source is not None and data.covered(force_id, period):
-        cube = data.force_crime_cube(source.source, force_id, TARGET_LEVELS, period.start, period.end)
-        for m in crime:
-            rows = cube[cube["category"].isin(m.categories)].groupby("unit_id")[["n", "sd"]].sum()
-            for uid, r in rows.iterrows():
-                num = float(r["sd"] if m.column == "sd" else r["n"])
-                out[(str(uid), m.id)] = (num, float(r["n"]) if m.per == "crimes" else math.nan)
-    if service:
-        cube = data.force_service_cube(force_id, TARGET_LEVELS, [m.id for m in service], period.start,
-                                       period.end)
-        for m in service:
-            fam = str(m.dataset)
-            if not data.covered(force_id, period, fam):
-                continue
-            part = cube[cube["measure_id"] == m.id]
-            if getattr(m, "aggregate", "sum") == "latest" and not part.empty:
-                part = part[part["month"] == part["month"].max()]
-            sums = part.groupby("unit_id")[["num", "den"]].sum(min_count=1)
-            for uid, r in sums.iterrows():
-                out[(str(uid), m.id)] = (float(r["num"]), float(r["den"]))
+    if not measures:
+        return out
+    ids = [m.id for m in measures]
+    cube = data.force_measure_cube(force_id, TARGET_LEVELS, ids, period.start, period.end)
+    for m in measures:
+        source = data.source_for(force_id, m.dataset)
+        if source is None or not data.covered(force_id, period, m.dataset):
+            continue
+        part = cube[(cube["measure_id"] == m.id) & (cube["source"] == source.source)]
+        if m.aggregate == "latest" and not part.empty:
+            part = part[part["month"] == part["month"].max()]
+        sums = part.groupby("unit_id")[["num", "den"]].sum(min_count=1)
+        for uid, r in sums.iterrows():
+            out[(str(uid), m.id)] = (float(r["num"]), float(r["den"]))
     return out
 
 

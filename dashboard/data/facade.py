@@ -26,8 +26,7 @@ from typing import Any
 
 import pandas as pd
 
-from dashboard.analysis import metrics
-from dashboard.analysis.metrics import is_crime
+from dashboard.analysis import kinds, metrics
 from dashboard.data import access
 from dashboard.data.access import Actor
 from dashboard.data.cache import VersionedCache
@@ -71,6 +70,9 @@ from etl.measures.model import Measure
 from etl.measures.registry import MEASURES
 
 RECORDS_CSV_LIMIT = 100_000
+# month_status, and so the suspect-month check, covers the crime loads (a month far below its
+# expected level): the family whose months can be suspect.
+SUSPECT_FAMILY = "crime"
 MAP_POINTS = 8_000
 # The warehouse version and the actor of the current request (see DataAccess.request).
 _PINNED: contextvars.ContextVar[tuple[Any, ...] | None] = contextvars.ContextVar(
@@ -289,9 +291,8 @@ class DataAccess:
 
         def compute() -> dict[tuple[str, str], list[Source]]:
             with self.cursor() as cur:
-                have = table_names(cur)
                 cov = status.coverage(cur)
-                days = cubes.day_spans(cur, "cube_service_day" in have)
+                days = cubes.day_spans(cur)
                 counts = status.suspect_counts(cur)
             suspect = {(s, f): int(n) for s, f, n in counts}
             span = {
@@ -322,7 +323,7 @@ class DataAccess:
                         max(ms),
                         first_day,
                         last_day,
-                        suspect.get((src, force), 0) if fam == "crime" else 0,
+                        suspect.get((src, force), 0) if fam == SUSPECT_FAMILY else 0,
                         fam,
                         frozenset(ms),
                     )
@@ -362,7 +363,7 @@ class DataAccess:
         return self._query("month_status", status.month_status, source, force_id)
 
     def _suspect(self, source: Source) -> set[date]:
-        if source.family != "crime":
+        if source.family != SUSPECT_FAMILY:
             return set()
 
         def compute() -> frozenset[date]:
@@ -482,38 +483,23 @@ class DataAccess:
     def _rows(
         self, measure: Measure, source: Source, unit_ids: tuple[str, ...], period: Period, time: str
     ) -> list[tuple[str, date, float, float, float]]:
-        """Base cube rows of a measure: (unit_id, t, num, den, num2) per day or month.
-        For crime, den is the crime count (per = 'crimes') or NaN: population is applied
-        after aggregation, because it must not be summed over time. Plain tuples, not a
-        DataFrame: these are small, and pandas' per-operation cost dominated the page time."""
-        out: list[tuple[str, date, float, float, float]] = []
+        """Cube rows of a measure (cube_measure_day/month, the same for every measure):
+        (unit_id, t, num, den, num2) per day or month. A population denominator is applied
+        after aggregation (`_finish`), because it must not be summed over time. Plain tuples,
+        not a DataFrame: these are small, and pandas' per-operation cost dominated the page
+        time."""
         with self.cursor() as cur:
-            if is_crime(measure):
-                c = cubes.series_counts_many(
-                    cur, source.source, unit_ids, period.start, period.end, measure.categories, time
-                )
-                for uid, t, n, sd in c.itertuples(index=False, name=None):
-                    num = float(sd if measure.column == "sd" else n)
-                    out.append(
-                        (uid, _day(t), num, float(n) if measure.per == "crimes" else math.nan, math.nan)
-                    )
-                return out
-            if "cube_service_month" not in table_names(cur):
-                return out
-            frame = cubes.service_rows(
+            frame = cubes.measure_rows(
                 cur, source.source, unit_ids, measure.id, period.start, period.end, time
             )
-        for uid, t, num, den, sq in frame.itertuples(index=False, name=None):
-            out.append((uid, _day(t), float(num), _float(den), _float(sq)))
-        return out
+        return [
+            (uid, _day(t), float(num), _float(den), _float(sq))
+            for uid, t, num, den, sq in frame.itertuples(index=False, name=None)
+        ]
 
     def _finish(self, measure: Measure, unit: Unit, num: float, den: float) -> tuple[float, float]:
-        if is_crime(measure):
-            if measure.per == "population":
-                return num, unit.population if unit.population else math.nan
-            if measure.per == "none":
-                return num, math.nan
-        return num, den
+        """The unit's denominator over a span, as the measure's kind defines it."""
+        return num, kinds.denominator(measure, unit.population, den)
 
     def series(self, measure_id: str, unit_id: str, start: date, end: date, grain: str) -> pd.DataFrame:
         """The measure for one unit, bucket by bucket: what trend charts and the API draw.
@@ -628,28 +614,11 @@ class DataAccess:
                 period = period.to_whole_months()
             covered = self.covered(units[0].force_id, period, measure.dataset)
             any_data = any(m in source.months for m in period.months())
-            if is_crime(measure):
-                counts = self.period_counts(source.source, unit_ids, period.start, period.end, time)
-                cats = set(measure.categories)
-                sums: dict[str, list[float]] = {}
-                for uid, cat, n, sd in counts.itertuples(index=False, name=None):
-                    if cat in cats:
-                        acc = sums.setdefault(uid, [0.0, 0.0])
-                        acc[0] += n
-                        acc[1] += sd
-                for u in units:
-                    n, sd = sums.get(u.unit_id, (0.0, 0.0))
-                    totals[u.unit_id] = (
-                        sd if measure.column == "sd" else n,
-                        n if measure.per == "crimes" else math.nan,
-                        math.nan,
-                    )
-            else:
-                grouped: dict[str, list[tuple[date, float, float, float]]] = {}
-                for uid, t, num, den, sq in self._rows(measure, source, unit_ids, period, time):
-                    grouped.setdefault(uid, []).append((t, num, den, sq))
-                for u in units:
-                    totals[u.unit_id] = metrics.combine_tuples(measure, grouped.get(u.unit_id, []))
+            grouped: dict[str, list[tuple[date, float, float, float]]] = {}
+            for uid, t, num, den, sq in self._rows(measure, source, unit_ids, period, time):
+                grouped.setdefault(uid, []).append((t, num, den, sq))
+            for u in units:
+                totals[u.unit_id] = metrics.combine_tuples(measure, grouped.get(u.unit_id, []))
         records = []
         for u in units:
             num, den, sq = (
@@ -703,50 +672,15 @@ class DataAccess:
         """The warehouse's table names (older versions lack some cubes and reference tables)."""
         return self.cached("tables", (), lambda: frozenset(self._read(table_names)))
 
-    def force_crime_cube(
-        self, source: str, force_id: str, unit_levels: Sequence[str], first: date, last: date
-    ) -> pd.DataFrame:
-        """Every unit of a force at the given levels, month and category: [unit_id, month,
-        category, n, sd] (one read: what the early-warning scan and targets start from)."""
-        return self._read(cubes.force_cube, source, force_id, unit_levels, first, last)
-
-    def force_service_cube(
+    def force_measure_cube(
         self, force_id: str, unit_levels: Sequence[str], measure_ids: Sequence[str], first: date, last: date
     ) -> pd.DataFrame:
-        """Every unit of a force at the given levels, month and service measure: [source,
-        dataset, unit_id, month, measure_id, num, den, num2]."""
-        if "cube_service_month" not in self.tables():
-            return pd.DataFrame(
-                columns=["source", "dataset", "unit_id", "month", "measure_id", "num", "den", "num2"]
-            )
-        return self._read(cubes.force_service_cube, force_id, unit_levels, measure_ids, first, last)
+        """Every unit of a force at the given levels, month and measure, in one read: [source,
+        dataset, unit_id, month, measure_id, num, den, num2] (what the exceptions scan and
+        targets start from; rows of every source: keep the measure's own)."""
+        return self._read(cubes.force_measure_cube, force_id, unit_levels, measure_ids, first, last)
 
-    def crime_months(
-        self,
-        sources: Sequence[str],
-        unit_ids: Sequence[str],
-        categories: Sequence[str],
-        first: date,
-        last: date,
-    ) -> pd.DataFrame:
-        """Crimes of the categories per source, unit and month: [source, unit_id, month, n, sd]
-        (units of several forces: an MSF group)."""
-        return self._read(cubes.unit_month_counts, sources, unit_ids, categories, first, last)
-
-    def crime_category_months(
-        self, sources: Sequence[str], unit_ids: Sequence[str], first: date, last: date
-    ) -> pd.DataFrame:
-        """Every category's crimes per source, unit and month: [source, unit_id, month,
-        category, n, sd] (one read for several measures)."""
-        return self._read(cubes.unit_category_months, sources, unit_ids, first, last)
-
-    def crime_category_totals(
-        self, source: str, unit_ids: Sequence[str], first: date, last: date
-    ) -> pd.DataFrame:
-        """Crimes per unit and category over a span of months: [unit_id, category, n]."""
-        return self._read(cubes.unit_category_totals, source, unit_ids, first, last)
-
-    def service_months(
+    def measure_months(
         self,
         sources: Sequence[str],
         unit_ids: Sequence[str],
@@ -754,14 +688,22 @@ class DataAccess:
         first: date,
         last: date,
     ) -> pd.DataFrame:
-        """Service measures per source, unit and month: [source, unit_id, month, measure_id,
-        num, den, num2]."""
-        if "cube_service_month" not in self.tables():
-            return pd.DataFrame(columns=["source", "unit_id", "month", "measure_id", "num", "den", "num2"])
-        return self._read(cubes.service_month_rows, sources, unit_ids, measure_ids, first, last)
+        """Measures per source, unit and month: [source, unit_id, month, measure_id, num, den,
+        num2] (units of several forces: an MSF group)."""
+        return self._read(cubes.measure_months, sources, unit_ids, measure_ids, first, last)
 
-    def suspect_months_of(self, force_ids: Sequence[str]) -> pd.DataFrame:
-        """Suspect months of the given forces, every source: [source, force_id, month, reason]."""
+    def crime_category_totals(
+        self, source: str, unit_ids: Sequence[str], first: date, last: date
+    ) -> pd.DataFrame:
+        """Crimes per unit and category over a span of months: [unit_id, category, n] (the
+        crime mix, by category itself)."""
+        return self._read(cubes.unit_category_totals, source, unit_ids, first, last)
+
+    def suspect_months_of(self, force_ids: Sequence[str], family: str = "crime") -> pd.DataFrame:
+        """Suspect months of the given forces, every source: [source, force_id, month, reason].
+        Only crime loads are checked for suspect months (month_status): other families have none."""
+        if family != SUSPECT_FAMILY:
+            return pd.DataFrame(columns=["source", "force_id", "month", "reason"])
         return self._read(status.suspect_months_of, force_ids)
 
     # -- reference data (versioned with the warehouse) ---------------------------------------
@@ -825,8 +767,10 @@ class DataAccess:
             inside = inside and source.first_day <= period.start and period.end <= source.last_day
         return inside
 
-    def suspect_in(self, force_id: str, period: Period) -> list[date]:
-        source = self.source_for(force_id)
+    def suspect_in(self, force_id: str, period: Period, family: str = "crime") -> list[date]:
+        """The suspect months of the period for the force's source of `family` (none for the
+        families month_status does not check)."""
+        source = self.source_for(force_id, family)
         if source is None:
             return []
         suspect = self._suspect(source)
@@ -845,19 +789,21 @@ class DataAccess:
 
     def _scorecard(self, unit_id: str, start: date, end: date) -> pd.DataFrame:
         unit = self._require_unit(unit_id)
-        # Measures grouped by the source that answers them: one query per group.
-        groups: dict[tuple[str, str], tuple[Source, list[Measure]]] = {}
+        # Measures grouped by the source that answers them (and whether it has days, which
+        # decides the cube): one query per group, every measure read the same way.
+        groups: dict[tuple[str, bool], tuple[Source, list[Measure]]] = {}
         rows = []
+        order = {m.id: i for i, m in enumerate(metrics.headline_measures())}
         for measure in metrics.headline_measures():
-            family = measure.dataset
-            source = self.source_for(unit.force_id, family)
+            source = self.source_for(unit.force_id, measure.dataset)
             if source is None:
                 rows.append(_score_row(measure, None, None, Period(start, end), [], [], "not loaded"))
                 continue
-            key = ("crime" if family == "crime" else "service", source.source)
-            groups.setdefault(key, (source, []))[1].append(measure)
-        for (_, _), (source, measures) in groups.items():
-            rows += self._score_group(unit, source, measures, Period(start, end))
+            groups.setdefault((source.source, source.has_days), (source, []))[1].append(measure)
+        for source, measures in groups.values():
+            for row in self._score_group(unit, source, measures, Period(start, end)):
+                row["_order"] = order[row["measure_id"]]
+                rows.append(row)
         frame = pd.DataFrame(rows, columns=SCORECARD_COLUMNS + ["_rank", "_p", "_order"])
         frame = frame.sort_values(["_rank", "_p", "_order"], kind="stable").drop(
             columns=["_rank", "_p", "_order"]
@@ -877,31 +823,13 @@ class DataAccess:
         first = min(last.start, spark_months[0])
         base: dict[str, list[tuple[date, float, float, float]]] = {m.id: [] for m in measures}
         with self.cursor() as cur:
-            if source.family == "crime":
-                counts = cubes.unit_counts_by_time(cur, source.source, unit.unit_id, first, period.end, time)
-                cats: dict[date, dict[str, tuple[int, int]]] = {}
-                for t, cat, n, sd in counts.itertuples(index=False, name=None):
-                    cats.setdefault(_day(t), {})[cat] = (int(n), int(sd))
-                for m in measures:
-                    for t, by_cat in cats.items():
-                        n = sum(by_cat.get(c, (0, 0))[0] for c in m.categories)
-                        sd = sum(by_cat.get(c, (0, 0))[1] for c in m.categories)
-                        base[m.id].append(
-                            (
-                                t,
-                                float(sd if m.column == "sd" else n),
-                                float(n) if m.per == "crimes" else math.nan,
-                                math.nan,
-                            )
-                        )
-            elif "cube_service_month" in table_names(cur):
-                found = cubes.service_rows_many(
-                    cur, source.source, unit.unit_id, [m.id for m in measures], first, period.end, time
-                )
-                for mid, t, num, den, sq in found.itertuples(index=False, name=None):
-                    base[mid].append((_day(t), float(num), _float(den), _float(sq)))
+            found = cubes.measure_rows_many(
+                cur, source.source, unit.unit_id, [m.id for m in measures], first, period.end, time
+            )
+        for mid, t, num, den, sq in found.itertuples(index=False, name=None):
+            base[mid].append((_day(t), float(num), _float(den), _float(sq)))
         out = []
-        for order, m in enumerate(measures):
+        for m in measures:
             own = self.source_for(unit.force_id, m.dataset) or source
             rows = base[m.id]
             now = self._finish3(
@@ -923,9 +851,7 @@ class DataAccess:
                     m, unit, metrics.combine_tuples(m, [r for r in rows if month_start(r[0]) == month])
                 )
                 spark.append(metrics.value(m, num, den))
-            row = _score_row(m, now, before, period, spark_months, spark, None)
-            row["_order"] = order
-            out.append(row)
+            out.append(_score_row(m, now, before, period, spark_months, spark, None))
         return out
 
     def _finish3(
@@ -964,7 +890,7 @@ class DataAccess:
         self, measure_id: str, unit_id: str, start: date, end: date
     ) -> tuple[Unit, Source, Period, str, date, date] | None:
         measure = MEASURES[measure_id]
-        if not is_crime(measure):
+        if not measure.categories:
             raise ValueError(f"records are drilled through for crime measures only, not {measure_id!r}")
         unit = self._require_unit(unit_id)
         actor = self.actor()

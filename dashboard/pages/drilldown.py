@@ -25,7 +25,7 @@ from dash import Input, Output, State, dcc, html
 
 from dashboard import state as url_state
 from dashboard.analysis import metrics, pim_status
-from dashboard.analysis.metrics import has_denominator, is_crime
+from dashboard.analysis.metrics import has_denominator
 from dashboard.auth import current_actor
 from dashboard.components.common import (
     BLUE,
@@ -753,7 +753,7 @@ def layout(data: DataAccess, view: View) -> list[Any]:
             card_id="children-card",
         ),
     ]
-    if not is_crime(m):
+    if not m.categories:  # records are listed by crime category
         cards.append(
             dbc.Alert(
                 f"Records behind {m.domain.lower()} measures are listed on their own page "
