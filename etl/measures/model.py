@@ -45,6 +45,9 @@ class Measure:
     num2_sql: str | None = None        # sum of squares (mean); second group's count (ratio)
     den2_sql: str | None = None
     aggregate: Literal["sum", "latest"] = "sum"   # over months: add up, or take the last (stocks)
+    # For a rate ratio: the reference population groups (columns of ref_population_ethnicity)
+    # whose residents are den and den2, in that order, e.g. ("black", "white").
+    population_groups: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
