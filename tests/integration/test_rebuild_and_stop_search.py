@@ -142,3 +142,22 @@ def test_a_bad_or_misnamed_stop_search_file_is_refused_and_the_good_one_loads(tm
                     "'stop_search_searches'").fetchone()[0]
     con.close()
     assert n == _raw_counts(EXAMPLE)["searches"]
+
+
+def test_real_data_for_the_demo_force_replaces_its_demo_data_and_says_so(tmp_path: Path) -> None:
+    link = tmp_path / "w.duckdb"
+    build_demo(link, seed=5, years=1)
+    report = load_police_uk(link, [EXAMPLE])
+    assert report.committed and not report.refused
+    said = [n for n in report.notes if "REPLACED" in n]
+    assert len(said) == 1 and said[0].startswith("cheshire:") and "crime" in said[0], report.notes
+    con = duckdb.connect(str(WarehousePaths(link).live()), read_only=True)
+    sources = dict(con.execute("SELECT force_id, list(DISTINCT source) FROM lake_manifest "
+                               "WHERE force_id IN ('cheshire', 'essex') GROUP BY 1").fetchall())
+    left = con.execute("SELECT count(*) FROM cube_measure_month WHERE source = 'demo' "
+                       "AND force_id = 'cheshire'").fetchone()[0]
+    synthetic = con.execute("SELECT count(*) FROM dim_unit WHERE force_id = 'cheshire' "
+                            "AND synthetic").fetchone()[0]
+    con.close()
+    assert sources == {"cheshire": ["police_uk"], "essex": ["demo"]}
+    assert left == 0 and synthetic == 0
