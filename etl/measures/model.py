@@ -68,3 +68,10 @@ class Measure:
         derived from the kind, for dashboard code not yet reading kinds directly."""
         return {"population": "population", "crimes": "crimes"}.get(
             KINDS[self.kind].denominator, "none")
+
+
+def share_sql(num_filter: str, den_filter: str = "TRUE") -> tuple[str, str]:
+    """(num_sql, den_sql) of a proportion: rows meeting `num_filter` among those meeting
+    `den_filter`, as SQL aggregates over a dataset's rows."""
+    return (f"count(*) FILTER (WHERE ({den_filter}) AND ({num_filter}))",
+            f"count(*) FILTER (WHERE {den_filter})")
