@@ -25,6 +25,7 @@ import pandas as pd
 from etl.demo.common import DemoContext
 from etl.errors import InputRefused
 from etl.measures.crime import ASB, CATEGORY_LABELS, CRIME_CATEGORIES, SANCTION_TYPES
+from etl.reference.forces import FORCE_BY_SLUG, force_slug
 from etl.sources.base import Source
 from etl.sources.csvscan import (
     as_text,
@@ -209,7 +210,6 @@ def _lookups(con: duckdb.DuckDBPyConnection) -> None:
 def _names(con: duckdb.DuckDBPyConnection) -> None:
     """Force slugs and unit slugs, computed in Python over distinct values only (a few
     hundred), so that ids match etl.units.slugify exactly."""
-    from etl.reference.forces import force_slug
 
     forces = [r[0] for r in con.execute(
         "SELECT DISTINCT trim(force) FROM _crimes_raw WHERE NULLIF(trim(force), '') IS NOT NULL"
@@ -360,7 +360,6 @@ def _stage(con: duckdb.DuckDBPyConnection, file: str, origin: str) -> int:
 
 def _stage_units(con: duckdb.DuckDBPyConnection) -> None:
     """Every unit the extract names, with its parent; display names as first written."""
-    from etl.reference.forces import FORCE_BY_SLUG
 
     forces = [r[0] for r in con.execute("SELECT DISTINCT force_id FROM _crimes_typed").fetchall()]
     con.execute("CREATE OR REPLACE TEMP TABLE _force_units (force_id VARCHAR, name VARCHAR, "

@@ -28,6 +28,7 @@ import duckdb
 import pandas as pd
 
 from etl.errors import InputRefused
+from etl.reference.forces import force_slug
 from etl.sources.csvscan import (
     as_text,
     first_row,
@@ -279,7 +280,6 @@ def _typed_sql(c: Column, v: str) -> tuple[str, str | None]:
 
 def _type_and_check(con: duckdb.DuckDBPyConnection, schema: Schema, origin: str) -> None:
     """`_tab_raw` -> `_tab_typed`; raises InputRefused naming the first bad line."""
-    from etl.reference.forces import force_slug
 
     force_cols = [c.name for c in schema.columns if c.kind == "force"]
     force_col = force_cols[0] if force_cols else None
