@@ -594,13 +594,14 @@ def test_cli_status_lists_every_source_with_rows_and_months(loaded: tuple[Path, 
 
 def test_service_measures_are_complete() -> None:
     service = [m for m in measures.MEASURES.values() if m.dataset != "crime"]
-    domains = {"Satisfaction", "Call handling", "Protecting vulnerable people", "Workforce"}
+    domains = {"Satisfaction", "Call handling", "Protecting vulnerable people", "Workforce",
+               "Stop and search"}
     tabular = {s.dataset.name for s in REGISTRY.values() if isinstance(s, TabularSource)}
-    assert {m.dataset for m in service} == tabular
+    assert {m.dataset for m in service} == tabular | {"stop_search"}
     for m in service:
         assert m.dataset in DATASETS and m.num_sql and m.domain in domains, m.id
         assert m.polarity in ("up", "down", "neutral") and m.model in (
-            "binomial", "poisson", "mean", "none"), m.id
+            "binomial", "poisson", "mean", "none", "ratio"), m.id
         assert m.numerator and m.label and m.unit and m.source, m.id
         if m.model == "binomial":
             assert m.den_sql and m.denominator and m.unit == "%" and m.scale == 100.0, m.id

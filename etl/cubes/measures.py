@@ -30,6 +30,7 @@ import duckdb
 
 from etl.measures.kinds import KINDS
 from etl.measures.model import Measure
+from etl.reference.tables import POPULATION_GROUPS
 from etl.sources.base import Dataset
 from etl.sqlutil import insert_rows
 
@@ -248,9 +249,39 @@ def rebuild_dataset(con: duckdb.DuckDBPyConnection, lake: str, partitions: list[
         daily = [m for m in measures if m.aggregate == "sum"]
         if ds.day_sql and daily:
             _aggregate(con, ds, DAY_TABLE, ds.day_sql, False, daily)
+        _reference_denominators(con, ds.name, measures)
     _quality(con, lake, ds, files)
     con.execute("DROP TABLE IF EXISTS _svc_facts")
     con.execute("DROP TABLE IF EXISTS _svc_agg")
+
+
+def _reference_denominators(con: duckdb.DuckDBPyConnection, dataset: str,
+                            measures: list[Measure]) -> None:
+    """Denominators the rows cannot give, filled in after aggregation: the unit's resident
+    population (rate per population) and the reference populations of a rate ratio's two
+    groups (force level: ref_population_ethnicity). A unit without one keeps den NULL, so its
+    value is undefined rather than wrong."""
+    per_population = [m.id for m in measures if KINDS[m.kind].denominator == "population"]
+    ratios = [m for m in measures if KINDS[m.kind].denominator == "reference"]
+    for table, month in ((MONTH_TABLE, "t.month"),
+                         (DAY_TABLE, "CAST(date_trunc('month', t.day) AS DATE)")):
+        touched = (f"t.dataset = ? AND EXISTS (SELECT 1 FROM _svc_touched p WHERE p.source = t.source "
+                   f"AND p.force_id = t.force_id AND p.month = {month})")
+        if per_population:
+            con.execute(
+                f"""UPDATE {table} t SET den = CAST(u.population AS DOUBLE) FROM dim_unit u
+                    WHERE u.unit_id = t.unit_id AND t.measure_id IN (SELECT unnest(?::VARCHAR[]))
+                    AND {touched}""", [per_population, dataset])
+        for m in ratios:
+            a, b = m.population_groups
+            if a not in POPULATION_GROUPS or b not in POPULATION_GROUPS:
+                raise ValueError(f"measure {m.id}: unknown population group in {m.population_groups}")
+            con.execute(
+                f"""UPDATE {table} t SET den = TRY_CAST(r."{a}" AS DOUBLE),
+                           den2 = TRY_CAST(r."{b}" AS DOUBLE)
+                    FROM ref_population_ethnicity r
+                    WHERE r.force_id = t.force_id AND t.level = 'force' AND t.measure_id = ?
+                    AND {touched}""", [m.id, dataset])
 
 
 def rebuild_comparators(con: duckdb.DuckDBPyConnection, lake: str, partitions: list[Partition],

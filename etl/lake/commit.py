@@ -160,6 +160,7 @@ def commit(link: Path, staged: Staged, report: LoadReport, command: str,
         upgrading = new_version_upgrades(wcon)
         if progress:
             progress("Building warehouse", 0, 1)
+        _replace_demo(wcon, staged, manifest, report)
         _publish_manifest(wcon, staged, manifest)
         _upsert_units(wcon, staged, con)
         rebuild_forces = _upsert_lsoas(wcon, staged, con)
@@ -181,6 +182,46 @@ def commit(link: Path, staged: Staged, report: LoadReport, command: str,
 
 def _has_column(con: duckdb.DuckDBPyConnection, table: str, column: str) -> bool:
     return any(r[0] == column for r in con.execute(f"DESCRIBE {table}").fetchall())
+
+
+DEMO_SOURCE = "demo"
+_CUBES = ("cube_crime_month", "cube_crime_day", "cube_measure_month", "cube_measure_day",
+          "month_status")
+
+
+def _replace_demo(wcon: duckdb.DuckDBPyConnection, staged: Staged, manifest: list[tuple],
+                  report: LoadReport) -> None:
+    """Real data for a force the warehouse holds synthetic demo data for replaces that demo
+    data (every dataset, and the demo's invented units below the force), and the load says
+    so: otherwise the dashboard, which prefers one source per force, could go on showing
+    invented figures in front of the real ones."""
+    if staged.source == DEMO_SOURCE:
+        return
+    forces = sorted({m[2] for m in manifest})
+    found = wcon.execute(
+        """SELECT force_id, list(DISTINCT dataset ORDER BY dataset), min(month), max(month)
+           FROM lake_manifest WHERE source = ? AND force_id IN (SELECT unnest(?::VARCHAR[]))
+           GROUP BY force_id ORDER BY force_id""", [DEMO_SOURCE, forces]).fetchall()
+    for force_id, datasets, first, last in found:
+        wcon.execute("INSERT INTO lake_garbage SELECT path, now() FROM lake_manifest "
+                     "WHERE source = ? AND force_id = ?", [DEMO_SOURCE, force_id])
+        wcon.execute("DELETE FROM lake_manifest WHERE source = ? AND force_id = ?",
+                     [DEMO_SOURCE, force_id])
+        for table in _CUBES:
+            wcon.execute(f"DELETE FROM {table} WHERE source = ? AND force_id = ?",
+                         [DEMO_SOURCE, force_id])
+        wcon.execute("DELETE FROM dim_unit WHERE force_id = ? AND synthetic AND level <> 'force'",
+                     [force_id])
+        ref = FORCE_BY_SLUG.get(force_id)
+        wcon.execute(
+            "UPDATE dim_unit SET synthetic = FALSE, population = ?, households = NULL, "
+            "area_km2 = NULL, note = ? WHERE unit_id = ? AND synthetic",
+            [ref.population if ref else None,
+             "population: approximate reference figure" if ref else None, force_id])
+        report.notes.append(
+            f"{force_id}: the synthetic demo data for this force ({', '.join(datasets)}, "
+            f"{first:%Y-%m} to {last:%Y-%m}) is REPLACED by the data loaded now; the demo data "
+            "of other forces is kept. Run `python -m etl demo` to go back to the demo.")
 
 
 def _publish_manifest(wcon: duckdb.DuckDBPyConnection, staged: Staged,

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterable
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -46,6 +47,7 @@ from etl.reference.lsoa_mapping import read_hierarchy_file
 from etl.sources import crimes
 from etl.sources.base import TabularSource
 from etl.sources.police_uk import reader as police_uk
+from etl.sources.police_uk import stop_search
 from etl.sources.registry import REGISTRY
 from etl.sources.tabular import parse_file, parse_query, stage
 from etl.units import slugify
@@ -297,17 +299,24 @@ def _stage_and_commit_police_uk(link: Path, con: duckdb.DuckDBPyConnection, item
     result = police_uk.ParseResult()
     if progress:
         progress("Reading CSV files", 0, len(items))
+    searches, items = _split_stop_search(items, report)
     police_uk.parse(con, items, result)
+    search_table, refused = stop_search.parse(
+        con, [(i.path, i.origin, i.name_force, i.name_month) for i in searches])
     if progress:
-        progress("Reading CSV files", len(items), len(items))
-    report.refused.extend(result.refused)
-    origins = {str(i.path): i.origin for i in items}
+        progress("Reading CSV files", len(items) + len(searches), len(items) + len(searches))
+    report.refused.extend(result.refused + refused)
+    origins = {str(i.path): i.origin for i in [*items, *searches]}
     staged = Staged(con=con, source="police_uk", crime_table="stg_crime",
                     outcome_table="stg_outcome", origins=origins,
                     duplicates=result.duplicates)
-    forces = sorted({r[0] for r in con.execute(
-        "SELECT DISTINCT force_id FROM stg_crime UNION SELECT DISTINCT force_id "
-        "FROM stg_outcome").fetchall()})
+    if search_table:
+        staged.tables[stop_search.DATASET] = search_table
+        rows = dict(con.execute(f"SELECT _file, count(*) FROM {search_table} GROUP BY 1").fetchall())
+        result.accepted.extend(i for i in searches if str(i.path) in rows)
+        result.rows_read.update(rows)
+    forces = sorted({r[0] for t in staged.tables.values() for r in con.execute(
+        f"SELECT DISTINCT force_id FROM {t}").fetchall()})
     if hierarchy is not None:
         try:
             staged.assignments = read_hierarchy_file(hierarchy, forces)
@@ -324,3 +333,29 @@ def _stage_and_commit_police_uk(link: Path, con: duckdb.DuckDBPyConnection, item
         return report  # nothing to commit: the warehouse stays exactly as it was
     commit(link, staged, report, "load police-uk", progress)
     return report
+
+
+def _split_stop_search(items: list[police_uk.InputFile], report: LoadReport
+                       ) -> tuple[list[police_uk.InputFile], list[police_uk.InputFile]]:
+    """Stop-and-search files (by their name: they hold no force or month column) go to their
+    own reader; a file with the stop-and-search header but another name is refused."""
+    searches, others = [], []
+    for item in items:
+        m = police_uk.FILE_NAME.match(Path(item.origin.split("!")[-1]).name)
+        if m and m.group(4) == stop_search.FILE_SUFFIX:
+            try:
+                item.name_month = date(int(m.group(1)), int(m.group(2)), 1)
+            except ValueError:
+                report.refused.append(InputRefused(
+                    item.origin, f"file name month {m.group(1)}-{m.group(2)} is not a month"))
+                continue
+            item.name_force = m.group(3)
+            searches.append(item)
+        elif not m and stop_search.looks_like(item.path):
+            report.refused.append(InputRefused(
+                item.origin, "a stop-and-search file must be named "
+                "YYYY-MM-<force>-stop-and-search.csv, as data.police.uk names it: the file has "
+                "no column for its force or month", 1))
+        else:
+            others.append(item)
+    return searches, others

@@ -45,6 +45,9 @@ class Measure:
     num2_sql: str | None = None        # sum of squares (mean); second group's count (ratio)
     den2_sql: str | None = None
     aggregate: Literal["sum", "latest"] = "sum"   # over months: add up, or take the last (stocks)
+    # For a rate ratio: the reference population groups (columns of ref_population_ethnicity)
+    # whose residents are den and den2, in that order, e.g. ("black", "white").
+    population_groups: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -65,3 +68,10 @@ class Measure:
         derived from the kind, for dashboard code not yet reading kinds directly."""
         return {"population": "population", "crimes": "crimes"}.get(
             KINDS[self.kind].denominator, "none")
+
+
+def share_sql(num_filter: str, den_filter: str = "TRUE") -> tuple[str, str]:
+    """(num_sql, den_sql) of a proportion: rows meeting `num_filter` among those meeting
+    `den_filter`, as SQL aggregates over a dataset's rows."""
+    return (f"count(*) FILTER (WHERE ({den_filter}) AND ({num_filter}))",
+            f"count(*) FILTER (WHERE {den_filter})")

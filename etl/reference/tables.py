@@ -40,7 +40,11 @@ REFERENCE_FILES: tuple[ReferenceFile, ...] = (
     ReferenceFile("ref_force_characteristics", "force_characteristics.csv",
                   ("force", "population", "area_km2", "officers_fte")),
     ReferenceFile("ref_targets", "targets.csv", ("unit", "measure", "period", "target", "note")),
+    # The denominators of the stop-and-search rate ratios (2011 Census, ONS, OGL v3).
+    ReferenceFile("ref_population_ethnicity", "reference/population_by_ethnicity_census2011.csv",
+                  ("force_id", "all", "white", "black", "asian", "mixed", "other")),
 )
+POPULATION_GROUPS = ("all", "white", "black", "asian", "mixed", "other")
 
 
 def data_dir() -> Path:

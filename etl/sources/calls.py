@@ -6,7 +6,6 @@ staging shape, the measures and the demo generator.
 """
 
 
-
 from __future__ import annotations
 
 from datetime import date
@@ -27,7 +26,7 @@ from etl.demo.common import (
     seconds,
     times_of_day,
 )
-from etl.measures.model import Measure
+from etl.measures.model import Measure, share_sql
 from etl.sources.base import Dataset, TabularSource
 from etl.sources.tabular import (
     FORCE_COLUMN,
@@ -123,11 +122,6 @@ _NO_ATTENDANCE_TARGET = (
     "the time is the standard; the percentage to attend within it is not given in the seed "
     "('targets for grade 1 and 2 incidents', HMIC L663)")
 
-def _share(num_filter: str, den_filter: str = "TRUE") -> tuple[str, str]:
-    return (f"count(*) FILTER (WHERE ({den_filter}) AND ({num_filter}))",
-            f"count(*) FILTER (WHERE {den_filter})")
-
-
 
 def measures() -> list[Measure]:
     out: list[Measure] = []
@@ -140,7 +134,7 @@ def measures() -> list[Measure]:
             polarity="neutral", kind="count", source=_CALLS, dataset="calls",
             num_sql=f"count(*) FILTER (WHERE channel = '{channel}')",
         ))
-    num, den = _share("answered <= received + INTERVAL 10 SECOND", "channel = '999'")
+    num, den = share_sql("answered <= received + INTERVAL 10 SECOND", "channel = '999'")
     out.append(Measure(
         id="calls_999_answered_10s", label="999 calls answered within 10 seconds", domain=CALLS,
         description=("Emergency calls answered within 10 seconds of reaching the control room, "
@@ -151,7 +145,7 @@ def measures() -> list[Measure]:
         headline=True, dataset="calls", num_sql=num, den_sql=den,
         target_source="national call handling standard: 90% of 999 calls answered within 10 seconds",
     ))
-    num, den = _share("abandoned IS NOT NULL")
+    num, den = share_sql("abandoned IS NOT NULL")
     out.append(Measure(
         id="calls_abandoned_rate", label="Abandoned calls", domain=CALLS,
         description="Calls (999 and 101) on which the caller hung up before being answered.",
@@ -160,7 +154,7 @@ def measures() -> list[Measure]:
         dataset="calls", num_sql=num, den_sql=den,
         target_source="none in the seed or the national standards used here",
     ))
-    num, den = _share("abandoned IS NOT NULL", "channel = '101'")
+    num, den = share_sql("abandoned IS NOT NULL", "channel = '101'")
     out.append(Measure(
         id="calls_101_abandoned_rate", label="Non-emergency (101) calls abandoned", domain=CALLS,
         description=("Non-emergency calls abandoned before an answer: the 'non-emergency "
@@ -193,7 +187,7 @@ def measures() -> list[Measure]:
         ("grade3_72h", "Grade 3 calls attended within the 72-hour target time",
          "grade = 3", 72 * 60, "72 hours"),
     ):
-        num, den = _share(f"arrived <= received + INTERVAL {minutes} MINUTE", cond)
+        num, den = share_sql(f"arrived <= received + INTERVAL {minutes} MINUTE", cond)
         out.append(Measure(
             id=mid, label=label, domain=CALLS,
             description=(f"Incidents of this grade with an officer at the scene within {words} "
@@ -283,7 +277,6 @@ def _calls(seed: int, start: date, end: date, u: DemoUnits) -> pd.DataFrame:
         "npu_id": coded(no_incident, u.npu_ids),
         "line": np.arange(1, n + 1, dtype=np.int64),
     }, n)
-
 
 
 def demo(ctx: DemoContext) -> dict[str, pd.DataFrame]:

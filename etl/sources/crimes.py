@@ -25,13 +25,14 @@ import pandas as pd
 from etl.demo.common import DemoContext
 from etl.errors import InputRefused
 from etl.measures.crime import ASB, CATEGORY_LABELS, CRIME_CATEGORIES, SANCTION_TYPES
+from etl.reference.forces import FORCE_BY_SLUG, force_slug
 from etl.sources.base import Source
 from etl.sources.csvscan import (
     as_text,
-    csv_error,
     first_row,
     quoted_value,
     read_query,
+    read_strict,
     record_lines,
     scan_file,
 )
@@ -144,22 +145,7 @@ def parse_file(con: duckdb.DuckDBPyConnection, path: Path, origin: str | None = 
         raise InputRefused(origin, "not a file")
     scan = scan_file(path, origin)
     names, notes = _check_columns(scan.header, origin, 1)
-    select = ", ".join(f'"{c}"' if c in names else f'NULL::VARCHAR AS "{c}"' for c in COLUMNS)
-    try:
-        con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE _crimes_raw AS
-            SELECT {select}, row_number() OVER () AS _rn, NULL::BIGINT AS _line FROM read_csv(
-                ?, header = true, auto_detect = false, columns = ?, delim = ',', quote = '"',
-                escape = '"', strict_mode = true, null_padding = false, parallel = true)""",
-            [str(path), {n: "VARCHAR" for n in names}],
-        )
-    except duckdb.Error as exc:
-        message = str(exc)
-        if "CSV Error" not in message and not isinstance(exc, duckdb.IOException):
-            raise  # not the file's fault: let it surface as the error it is
-        line, gist = csv_error(message, path)
-        raise InputRefused(origin, gist, line) from None
-    rows = first_row(con, "SELECT count(*) FROM _crimes_raw")[0]
+    rows = read_strict(con, "_crimes_raw", path, origin, names, COLUMNS)
     if rows == 0:
         raise InputRefused(origin, "no data rows: the file holds a header only")
     if scan.lines == rows + 1 and not scan.blank:
@@ -224,7 +210,6 @@ def _lookups(con: duckdb.DuckDBPyConnection) -> None:
 def _names(con: duckdb.DuckDBPyConnection) -> None:
     """Force slugs and unit slugs, computed in Python over distinct values only (a few
     hundred), so that ids match etl.units.slugify exactly."""
-    from etl.reference.forces import force_slug
 
     forces = [r[0] for r in con.execute(
         "SELECT DISTINCT trim(force) FROM _crimes_raw WHERE NULLIF(trim(force), '') IS NOT NULL"
@@ -375,7 +360,6 @@ def _stage(con: duckdb.DuckDBPyConnection, file: str, origin: str) -> int:
 
 def _stage_units(con: duckdb.DuckDBPyConnection) -> None:
     """Every unit the extract names, with its parent; display names as first written."""
-    from etl.reference.forces import FORCE_BY_SLUG
 
     forces = [r[0] for r in con.execute("SELECT DISTINCT force_id FROM _crimes_typed").fetchall()]
     con.execute("CREATE OR REPLACE TEMP TABLE _force_units (force_id VARCHAR, name VARCHAR, "

@@ -222,3 +222,27 @@ def read_query(url: str, query: str) -> tuple[str, pd.DataFrame]:
 def quoted_value(col: str) -> str:
     """A value as a message shows it: quoted, and cut short if long."""
     return f"'''' || replace(left({col}, 60), '''', '''''') || ''''"
+
+
+def read_strict(con: duckdb.DuckDBPyConnection, table: str, path: Path, origin: str,
+                present: list[str], columns: tuple[str, ...] | list[str]) -> int:
+    """Read a CSV into `table` with DuckDB in strict mode: every column VARCHAR as named in
+    the header (`present`), the expected `columns` that are absent as NULL, a row number
+    `_rn` and an empty `_line`. A CSV error becomes an InputRefused naming the physical line;
+    any other error is not the file's fault and is raised as it is. Returns the row count."""
+    select = ", ".join(f'"{c}"' if c in present else f'NULL::VARCHAR AS "{c}"' for c in columns)
+    try:
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE {table} AS
+            SELECT {select}, row_number() OVER () AS _rn, NULL::BIGINT AS _line FROM read_csv(
+                ?, header = true, auto_detect = false, columns = ?, delim = ',', quote = '"',
+                escape = '"', strict_mode = true, null_padding = false, parallel = true)""",
+            [str(path), {n: "VARCHAR" for n in present}],
+        )
+    except duckdb.Error as exc:
+        message = str(exc)
+        if "CSV Error" not in message and not isinstance(exc, duckdb.IOException):
+            raise  # not the file's fault: let it surface as the error it is
+        line, gist = csv_error(message, path)
+        raise InputRefused(origin, gist, line) from None
+    return first_row(con, f"SELECT count(*) FROM {table}")[0]

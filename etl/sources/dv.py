@@ -6,7 +6,6 @@ and the demo generator.
 """
 
 
-
 from __future__ import annotations
 
 from datetime import date
@@ -96,11 +95,6 @@ SCHEMA = Schema(
 PVP = "Protecting vulnerable people"
 
 _DV = "domestic incidents (python -m etl load dv), or the synthetic demo"
-
-def _share(num_filter: str, den_filter: str = "TRUE") -> tuple[str, str]:
-    return (f"count(*) FILTER (WHERE ({den_filter}) AND ({num_filter}))",
-            f"count(*) FILTER (WHERE {den_filter})")
-
 
 
 def measures() -> list[Measure]:
@@ -222,7 +216,6 @@ def _dv(seed: int, start: date, end: date, u: DemoUnits, crimes: pd.DataFrame) -
         "officer_id": officer_id,
         "line": np.arange(1, n + 1, dtype=np.int64),
     }, n)
-
 
 
 def demo(ctx: DemoContext) -> dict[str, pd.DataFrame]:

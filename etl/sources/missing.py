@@ -6,7 +6,6 @@ the staging shape, the measures and the demo generator.
 """
 
 
-
 from __future__ import annotations
 
 from datetime import date
@@ -108,11 +107,6 @@ PVP = "Protecting vulnerable people"
 
 _MISSING = "missing person reports (python -m etl load missing), or the synthetic demo"
 
-def _share(num_filter: str, den_filter: str = "TRUE") -> tuple[str, str]:
-    return (f"count(*) FILTER (WHERE ({den_filter}) AND ({num_filter}))",
-            f"count(*) FILTER (WHERE {den_filter})")
-
-
 
 def measures() -> list[Measure]:
     out: list[Measure] = []
@@ -189,7 +183,6 @@ def _missing(seed: int, start: date, end: date, u: DemoUnits) -> pd.DataFrame:
         "npu_id": u.npu_ids[npu_idx].astype(object),
         "line": np.arange(1, n + 1, dtype=np.int64),
     }, n)
-
 
 
 def demo(ctx: DemoContext) -> dict[str, pd.DataFrame]:

@@ -7,7 +7,6 @@ generator.
 """
 
 
-
 from __future__ import annotations
 
 from datetime import date
@@ -23,7 +22,7 @@ from etl.demo.common import (
     derive,
     frame_of,
 )
-from etl.measures.model import Measure
+from etl.measures.model import Measure, share_sql
 from etl.sources.base import Dataset, TabularSource
 from etl.sources.tabular import (
     FORCE_COLUMN,
@@ -119,11 +118,6 @@ PVP = "Protecting vulnerable people"
 
 _RSO = "registered sex offenders under management (python -m etl load rso), or the synthetic demo"
 
-def _share(num_filter: str, den_filter: str = "TRUE") -> tuple[str, str]:
-    return (f"count(*) FILTER (WHERE ({den_filter}) AND ({num_filter}))",
-            f"count(*) FILTER (WHERE {den_filter})")
-
-
 
 def measures() -> list[Measure]:
     out: list[Measure] = []
@@ -155,7 +149,7 @@ def measures() -> list[Measure]:
     ))
     for risk in ("low", "medium", "high", "very high"):
         key = risk.replace(" ", "_")
-        num, den = _share(overdue, f"risk = '{risk}'")
+        num, den = share_sql(overdue, f"risk = '{risk}'")
         out.append(Measure(
             id=f"rso_visits_overdue_{key}", label=f"RSO home visits overdue: {risk} risk", domain=PVP,
             description=f"{risk.capitalize()} risk RSOs whose home visit is overdue.",
@@ -295,7 +289,6 @@ def _rso(seed: int, start: date, end: date, u: DemoUnits) -> pd.DataFrame:
         "officer_id": f["solo"].to_numpy(dtype=object),
         "line": np.arange(1, n + 1, dtype=np.int64),
     }, n)
-
 
 
 def demo(ctx: DemoContext) -> dict[str, pd.DataFrame]:

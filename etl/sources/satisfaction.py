@@ -7,7 +7,6 @@ Declares: the input schema, the staging shape, the measures and the demo generat
 """
 
 
-
 from __future__ import annotations
 
 from datetime import date
@@ -142,11 +141,6 @@ _SURVEY = "user satisfaction survey (python -m etl load satisfaction), or the sy
 _NO_SATISFACTION_TARGET = (
     "none set: the force 'sets improvement targets in key areas such as ... customer "
     "satisfaction' (HMIC L729) but the seed gives no figure; targets move with the MSF (L747)")
-
-def _share(num_filter: str, den_filter: str = "TRUE") -> tuple[str, str]:
-    return (f"count(*) FILTER (WHERE ({den_filter}) AND ({num_filter}))",
-            f"count(*) FILTER (WHERE {den_filter})")
-
 
 
 def measures() -> list[Measure]:
@@ -303,7 +297,6 @@ def _satisfaction(seed: int, start: date, end: date, u: DemoUnits, crimes: pd.Da
         "line": np.arange(1, n + 1, dtype=np.int64),
     })
     return frame_of(COLUMNS, data, n)
-
 
 
 def demo(ctx: DemoContext) -> dict[str, pd.DataFrame]:

@@ -28,12 +28,13 @@ import duckdb
 import pandas as pd
 
 from etl.errors import InputRefused
+from etl.reference.forces import force_slug
 from etl.sources.csvscan import (
     as_text,
-    csv_error,
     first_row,
     quoted_value,
     read_query,
+    read_strict,
     record_lines,
     scan_file,
 )
@@ -181,22 +182,7 @@ def parse_file(con: duckdb.DuckDBPyConnection, path: Path, schema: Schema,
         raise InputRefused(origin, "not a file")
     scan = scan_file(path, origin)
     names, notes = _check_columns(scan.header, schema, origin, 1)
-    select = ", ".join(f'"{c}"' if c in names else f'NULL::VARCHAR AS "{c}"' for c in schema.names)
-    try:
-        con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE {_RAW} AS
-            SELECT {select}, row_number() OVER () AS _rn, NULL::BIGINT AS _line FROM read_csv(
-                ?, header = true, auto_detect = false, columns = ?, delim = ',', quote = '"',
-                escape = '"', strict_mode = true, null_padding = false, parallel = true)""",
-            [str(path), {n: "VARCHAR" for n in names}],
-        )
-    except duckdb.Error as exc:
-        message = str(exc)
-        if "CSV Error" not in message and not isinstance(exc, duckdb.IOException):
-            raise  # not the file's fault: let it surface as the error it is
-        line, gist = csv_error(message, path)
-        raise InputRefused(origin, gist, line) from None
-    rows = first_row(con, f"SELECT count(*) FROM {_RAW}")[0]
+    rows = read_strict(con, _RAW, path, origin, names, schema.names)
     if rows == 0:
         raise InputRefused(origin, "no data rows: the file holds a header only")
     if scan.lines == rows + 1 and not scan.blank:
@@ -294,7 +280,6 @@ def _typed_sql(c: Column, v: str) -> tuple[str, str | None]:
 
 def _type_and_check(con: duckdb.DuckDBPyConnection, schema: Schema, origin: str) -> None:
     """`_tab_raw` -> `_tab_typed`; raises InputRefused naming the first bad line."""
-    from etl.reference.forces import force_slug
 
     force_cols = [c.name for c in schema.columns if c.kind == "force"]
     force_col = force_cols[0] if force_cols else None

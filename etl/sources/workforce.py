@@ -5,7 +5,6 @@ input schema, the staging shape, the measures and the demo generator.
 """
 
 
-
 from __future__ import annotations
 
 from datetime import date
@@ -90,11 +89,6 @@ SCHEMA = Schema(
 WORKFORCE = "Workforce"
 
 _WORKFORCE = "workforce returns (python -m etl load workforce), or the synthetic demo"
-
-def _share(num_filter: str, den_filter: str = "TRUE") -> tuple[str, str]:
-    return (f"count(*) FILTER (WHERE ({den_filter}) AND ({num_filter}))",
-            f"count(*) FILTER (WHERE {den_filter})")
-
 
 
 def measures() -> list[Measure]:
@@ -187,7 +181,6 @@ def _workforce(seed: int, start: date, end: date, u: DemoUnits) -> pd.DataFrame:
     for c in ("unit_ref", "npu_id", "bcu_id"):
         data[c] = f[c].to_numpy(dtype=object)
     return frame_of(COLUMNS, data, n)
-
 
 
 def demo(ctx: DemoContext) -> dict[str, pd.DataFrame]:

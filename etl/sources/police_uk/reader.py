@@ -33,7 +33,7 @@ OUTCOME_HEADER = [
     "Crime ID", "Month", "Reported by", "Falls within", "Longitude", "Latitude", "Location",
     "LSOA code", "LSOA name", "Outcome type",
 ]
-FILE_NAME = re.compile(r"^(\d{4})-(\d{2})-(.+)-(street|outcomes)\.csv$")
+FILE_NAME = re.compile(r"^(\d{4})-(\d{2})-(.+)-(street|outcomes|stop-and-search)\.csv$")
 
 
 @dataclass
@@ -180,7 +180,7 @@ def _duckdb_csv_problem(message: str) -> tuple[str | None, int | None, str]:
             int(line_m.group(1)) if line_m else None, gist)
 
 
-def _read_batch(con: duckdb.DuckDBPyConnection, table: str, items: list[InputFile],
+def read_batch(con: duckdb.DuckDBPyConnection, table: str, items: list[InputFile],
                 header: list[str], result: ParseResult) -> list[InputFile]:
     """Read all files into `table` in one scan; a file DuckDB cannot parse is refused and
     the scan is retried without it (rare: only for malformed files).
@@ -329,7 +329,7 @@ def parse(con: duckdb.DuckDBPyConnection, items: list[InputFile],
     outcomes = [i for i in checked if i.kind == "outcomes"]
     _make_empty(con)
     if street:
-        street = _read_batch(con, "_raw_street", street, STREET_HEADER, result)
+        street = read_batch(con, "_raw_street", street, STREET_HEADER, result)
     if street:
         street = _validate_common(con, "_raw_street", street, result)
         street = _refuse_where(
@@ -342,7 +342,7 @@ def parse(con: duckdb.DuckDBPyConnection, items: list[InputFile],
         _stage_street(con, result)
         result.accepted.extend(street)
     if outcomes:
-        outcomes = _read_batch(con, "_raw_outcome", outcomes, OUTCOME_HEADER, result)
+        outcomes = read_batch(con, "_raw_outcome", outcomes, OUTCOME_HEADER, result)
     if outcomes:
         outcomes = _validate_common(con, "_raw_outcome", outcomes, result)
     if outcomes:

@@ -1,0 +1,163 @@
+"""`python -m etl rebuild` gives the loaded numbers back, table by table; data.police.uk
+stop-and-search files load from files, folders and zips through `load police-uk`, and their
+measures in the cube equal counts taken independently from the raw file."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from etl.demo.build import build_demo
+from etl.lake.ingest import load_police_uk
+from etl.lake.rebuild import rebuild_warehouse
+from etl.lake.warehouse import WarehousePaths
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLE = REPO / "docs" / "examples" / "2019-01-cheshire-stop-and-search.csv"
+BAD = REPO / "docs" / "examples" / "bad" / "2019-02-cheshire-stop-and-search.csv"
+
+# Every table a rebuild re-derives, with the columns that identify a row's content (load ids
+# and timestamps differ by design).
+TABLES = {
+    "cube_crime_month": "*", "cube_crime_day": "*", "month_status": "*", "dim_unit": "*",
+    "dim_lsoa": "*", "ref_msf_groups": "*", "ref_targets": "*", "ref_force_characteristics": "*",
+    "ref_population_ethnicity": "*",
+    "cube_measure_month": "dataset, source, force_id, unit_id, level, month, measure_id, "
+                          "round(num, 6), round(den, 6), round(num2, 3), round(den2, 6)",
+    "cube_measure_day": "dataset, source, force_id, unit_id, level, day, measure_id, "
+                        "round(num, 6), round(den, 6), round(num2, 3), round(den2, 6)",
+    "dq_log": "source, force_id, month, file, line, kind, detail, rows",
+}
+
+
+def _differences(a: Path, b: Path) -> dict[str, tuple[int, int, int]]:
+    con = duckdb.connect()
+    con.execute(f"ATTACH '{a}' AS a (READ_ONLY)")
+    con.execute(f"ATTACH '{b}' AS b (READ_ONLY)")
+    out = {}
+    for table, cols in TABLES.items():
+        n = con.execute(f"SELECT count(*) FROM a.{table}").fetchone()[0]
+        only_a = con.execute(f"SELECT count(*) FROM (SELECT {cols} FROM a.{table} EXCEPT ALL "
+                             f"SELECT {cols} FROM b.{table})").fetchone()[0]
+        only_b = con.execute(f"SELECT count(*) FROM (SELECT {cols} FROM b.{table} EXCEPT ALL "
+                             f"SELECT {cols} FROM a.{table})").fetchone()[0]
+        out[table] = (n, only_a, only_b)
+    con.close()
+    return out
+
+
+@pytest.fixture(scope="module")
+def demo_then_rebuilt(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    link = tmp_path_factory.mktemp("rebuild") / "w.duckdb"
+    build_demo(link, seed=11, years=1)
+    loaded = WarehousePaths(link).live()
+    report = rebuild_warehouse(link)
+    assert report.committed
+    rebuilt = WarehousePaths(link).live()
+    assert loaded is not None and rebuilt is not None and rebuilt != loaded
+    return loaded, rebuilt
+
+
+def test_rebuild_equals_the_loaded_warehouse_table_by_table(demo_then_rebuilt: tuple[Path, Path]) -> None:
+    diffs = _differences(*demo_then_rebuilt)
+    assert all(n > 0 for t, (n, _, _) in diffs.items() if t != "dim_lsoa"), diffs
+    assert {t: d[1:] for t, d in diffs.items()} == {t: (0, 0) for t in TABLES}, diffs
+
+
+def test_every_measure_is_in_the_one_measure_cube(demo_then_rebuilt: tuple[Path, Path]) -> None:
+    """Crime measures are cubed like any other: total crime = the category cube's sum."""
+    con = duckdb.connect(str(demo_then_rebuilt[1]), read_only=True)
+    total, by_category = con.execute(
+        """SELECT (SELECT sum(num) FROM cube_measure_month WHERE measure_id = 'total_crime'
+                   AND level = 'npu'),
+                  (SELECT sum(n) FROM cube_crime_month WHERE level = 'npu'
+                   AND category <> 'anti-social-behaviour')""").fetchone()
+    assert total == by_category > 0
+    kinds = {r[0] for r in con.execute("SELECT DISTINCT measure_id FROM cube_measure_month").fetchall()}
+    assert {"total_crime", "crime_per_1000", "sanction_detection_rate", "calls_999_answered_10s",
+            "stop_search_rr_black_white"} <= kinds
+    con.close()
+
+
+def _raw_counts(path: Path) -> dict[str, int]:
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    return {
+        "searches": len(rows),
+        "arrests": sum(r["Outcome"] in ("Arrest", "Suspect arrested") for r in rows),
+        "with_outcome": sum(bool(r["Outcome"].strip()) for r in rows),
+    }
+
+
+def test_stop_and_search_loads_from_a_zip_and_a_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(EXAMPLE, folder / EXAMPLE.name)
+    archive = tmp_path / "march.zip"
+    march = tmp_path / "2019-03-cheshire-stop-and-search.csv"
+    march.write_text(EXAMPLE.read_text(encoding="utf-8").replace("2019-01-", "2019-03-"),
+                     encoding="utf-8")
+    with zipfile.ZipFile(archive, "w") as z:
+        z.write(march, "2019-03/" + march.name)
+    link = tmp_path / "w.duckdb"
+    report = load_police_uk(link, [folder, archive])
+    assert not report.refused and report.committed, report.refused
+    expected = _raw_counts(EXAMPLE)
+    con = duckdb.connect(str(WarehousePaths(link).live()), read_only=True)
+    got = dict(con.execute(
+        """SELECT measure_id, sum(num) FROM cube_measure_month WHERE force_id = 'cheshire'
+           AND level = 'force' AND measure_id IN ('stop_search_searches', 'stop_search_arrest_rate')
+           GROUP BY 1""").fetchall())
+    den = con.execute("""SELECT sum(den) FROM cube_measure_month WHERE measure_id =
+                         'stop_search_arrest_rate' AND level = 'force'""").fetchone()[0]
+    months = con.execute("SELECT count(DISTINCT month) FROM cube_measure_month WHERE dataset = "
+                         "'stop_search'").fetchone()[0]
+    con.close()
+    assert months == 2
+    assert got["stop_search_searches"] == 2 * expected["searches"]
+    assert got["stop_search_arrest_rate"] == 2 * expected["arrests"]
+    assert den == 2 * expected["with_outcome"]
+
+
+def test_a_bad_or_misnamed_stop_search_file_is_refused_and_the_good_one_loads(tmp_path: Path) -> None:
+    misnamed = tmp_path / "searches.csv"
+    shutil.copy(EXAMPLE, misnamed)
+    link = tmp_path / "w.duckdb"
+    run = subprocess.run(
+        [sys.executable, "-m", "etl", "load", "police-uk", str(EXAMPLE), str(BAD), str(misnamed),
+         "--warehouse", str(link)], capture_output=True, text=True, cwd=REPO)
+    assert run.returncode == 1, run.stderr
+    assert "searches.csv" in run.stderr and "must be named" in run.stderr
+    assert BAD.name in run.stderr and "line" in run.stderr
+    assert "Traceback" not in run.stderr
+    con = duckdb.connect(str(WarehousePaths(link).live()), read_only=True)
+    n = con.execute("SELECT sum(num) FROM cube_measure_month WHERE measure_id = "
+                    "'stop_search_searches'").fetchone()[0]
+    con.close()
+    assert n == _raw_counts(EXAMPLE)["searches"]
+
+
+def test_real_data_for_the_demo_force_replaces_its_demo_data_and_says_so(tmp_path: Path) -> None:
+    link = tmp_path / "w.duckdb"
+    build_demo(link, seed=5, years=1)
+    report = load_police_uk(link, [EXAMPLE])
+    assert report.committed and not report.refused
+    said = [n for n in report.notes if "REPLACED" in n]
+    assert len(said) == 1 and said[0].startswith("cheshire:") and "crime" in said[0], report.notes
+    con = duckdb.connect(str(WarehousePaths(link).live()), read_only=True)
+    sources = dict(con.execute("SELECT force_id, list(DISTINCT source) FROM lake_manifest "
+                               "WHERE force_id IN ('cheshire', 'essex') GROUP BY 1").fetchall())
+    left = con.execute("SELECT count(*) FROM cube_measure_month WHERE source = 'demo' "
+                       "AND force_id = 'cheshire'").fetchone()[0]
+    synthetic = con.execute("SELECT count(*) FROM dim_unit WHERE force_id = 'cheshire' "
+                            "AND synthetic").fetchone()[0]
+    con.close()
+    assert sources == {"cheshire": ["police_uk"], "essex": ["demo"]}
+    assert left == 0 and synthetic == 0
