@@ -41,7 +41,7 @@ from dashboard import exports  # noqa: E402
 from dashboard.analysis import exception_scan as early_warning  # noqa: E402
 from dashboard.analysis import pim_status  # noqa: E402
 from dashboard.app import create_app, render  # noqa: E402
-from dashboard.data import DataAccess  # noqa: E402
+from dashboard.data.facade import DataAccess  # noqa: E402
 from dashboard.data.queries import facts as queries  # noqa: E402
 from dashboard.pages import NAV  # noqa: E402
 from dashboard.state import ViewState  # noqa: E402

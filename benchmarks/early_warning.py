@@ -42,7 +42,7 @@ import pandas as pd  # noqa: E402
 
 from dashboard.analysis import exception_scan as ew  # noqa: E402
 from dashboard.analysis import kinds  # noqa: E402
-from dashboard.data import DataAccess  # noqa: E402
+from dashboard.data.facade import DataAccess  # noqa: E402
 from dashboard.data.queries import cubes as queries  # noqa: E402
 from dashboard.data.warehouse import WarehouseReader  # noqa: E402
 from etl.demo.build import build_demo  # noqa: E402

@@ -24,7 +24,9 @@ import pandas as pd
 
 from dashboard.analysis import kinds, metrics
 from dashboard.auth import current_actor
-from dashboard.data import OFFICER_OFF, DataAccess, GrainUnavailable
+from dashboard.data.access import OFFICER_OFF
+from dashboard.data.facade import DataAccess
+from dashboard.data.model import GrainUnavailable
 from dashboard.exports import to_csv
 from dashboard.periods import GRAINS, Period, buckets, parse_date, preset_period
 from etl.measures.registry import MEASURES

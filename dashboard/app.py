@@ -32,7 +32,7 @@ from dashboard import api, exports
 from dashboard import state as url_state
 from dashboard.auth import current_actor
 from dashboard.components import controls as controls_component
-from dashboard.data import DataAccess
+from dashboard.data.facade import DataAccess
 from dashboard.data.warehouse import WarehouseReader
 from dashboard.pages import HOME, NAV, VIEWLESS, coming
 from etl.config import warehouse_path

@@ -24,7 +24,8 @@ from dash import ALL, Input, Output, State
 
 from dashboard import state as url_state
 from dashboard.auth import current_actor
-from dashboard.data import DataAccess, View
+from dashboard.data.facade import DataAccess
+from dashboard.data.model import View
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

@@ -20,7 +20,7 @@ from selenium.webdriver.common.by import By
 
 from dashboard import state as url_state
 from dashboard.app import create_app
-from dashboard.data import DataAccess
+from dashboard.data.facade import DataAccess
 from dashboard.data.warehouse import WarehouseReader
 from dashboard.pages import NAV
 

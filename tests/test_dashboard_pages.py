@@ -17,7 +17,8 @@ from dashboard import exports
 from dashboard import state as url_state
 from dashboard.app import create_app, render
 from dashboard.components.common import plot_text
-from dashboard.data import DataAccess, View
+from dashboard.data.facade import DataAccess
+from dashboard.data.model import View
 from dashboard.data.warehouse import WarehouseReader
 from dashboard.pages import NAV, drilldown, scorecard
 

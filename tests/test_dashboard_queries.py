@@ -20,7 +20,9 @@ from dashboard import periods
 from dashboard import state as url_state
 from dashboard.analysis import metrics
 from dashboard.components.controls import next_href
-from dashboard.data import OFFICER_OFF, DataAccess, GrainUnavailable
+from dashboard.data.access import OFFICER_OFF
+from dashboard.data.facade import DataAccess
+from dashboard.data.model import GrainUnavailable
 from dashboard.data.queries import cubes as queries
 from dashboard.data.warehouse import WarehouseReader
 from dashboard.periods import Period, bucket_label, buckets, preset_period

@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from dashboard.app import create_app, render
-from dashboard.data import DataAccess
+from dashboard.data.facade import DataAccess
 from dashboard.data.queries import status as queries
 from dashboard.data.warehouse import WarehouseReader
 from etl.lake.warehouse import WarehousePaths, new_version, writer_lock

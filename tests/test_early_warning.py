@@ -15,7 +15,7 @@ from dashboard_support import demo_link
 
 from dashboard.analysis import exception_scan as ew
 from dashboard.analysis import metrics, stats
-from dashboard.data import DataAccess
+from dashboard.data.facade import DataAccess
 from dashboard.data.warehouse import WarehouseReader
 from dashboard.periods import add_months
 from etl.demo.force import Shock, generate

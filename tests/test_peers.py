@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from dashboard.analysis import peer_comparison as compare
 from dashboard.analysis import peers, stats
-from dashboard.data import DataAccess
+from dashboard.data.facade import DataAccess
 from dashboard.data.warehouse import WarehouseReader
 from etl.errors import InputRefused
 from etl.reference.forces import FORCES

@@ -14,7 +14,7 @@ from dashboard.analysis import peer_comparison as compare
 from dashboard.analysis import pim_status as ps
 from dashboard.analysis import targets as tg
 from dashboard.analysis.metrics import headline_ids
-from dashboard.data import DataAccess
+from dashboard.data.facade import DataAccess
 from dashboard.data.warehouse import WarehouseReader
 
 FY = (date(2007, 4, 1), date(2008, 3, 31))

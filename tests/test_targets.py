@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from dashboard.analysis import peer_comparison as compare
 from dashboard.analysis import peers, stats
 from dashboard.analysis import targets as tg
-from dashboard.data import DataAccess
+from dashboard.data.facade import DataAccess
 from dashboard.data.warehouse import WarehouseReader
 from dashboard.periods import Period
 from etl.errors import InputRefused

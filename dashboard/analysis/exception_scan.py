@@ -55,7 +55,8 @@ from etl.measures.model import Measure
 from etl.measures.registry import MEASURES
 
 if TYPE_CHECKING:
-    from dashboard.data import DataAccess, Unit
+    from dashboard.data.facade import DataAccess
+    from dashboard.data.model import Unit
 
 WINDOW = 36            # months on a chart
 HISTORY = 60           # months read for the seasonal profile

@@ -39,7 +39,8 @@ from etl.measures.model import Measure
 from etl.measures.registry import MEASURES
 
 if TYPE_CHECKING:
-    from dashboard.data import DataAccess, Unit
+    from dashboard.data.facade import DataAccess
+    from dashboard.data.model import Unit
 
 LEVELS = (0.95, 0.998)
 

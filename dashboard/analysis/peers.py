@@ -44,7 +44,8 @@ from dashboard.periods import add_months
 from etl.errors import InputRefused
 
 if TYPE_CHECKING:
-    from dashboard.data import DataAccess, Unit
+    from dashboard.data.facade import DataAccess
+    from dashboard.data.model import Unit
 
 REPO = Path(__file__).resolve().parents[2]
 MSF_SIZE = 7

@@ -22,7 +22,7 @@ from dashboard.analysis.metrics import headline_ids
 from dashboard.periods import last_complete_month, month_start
 
 if TYPE_CHECKING:
-    from dashboard.data import DataAccess
+    from dashboard.data.facade import DataAccess
 
 SCORECARD_EXTRA = [
     "measure_id", "spc_verdict", "spc_text", "spc_signals", "msf_position", "msf_rank", "msf_of", "msf_text",

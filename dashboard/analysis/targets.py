@@ -51,7 +51,7 @@ from etl.measures.model import Measure
 from etl.measures.registry import MEASURES
 
 if TYPE_CHECKING:
-    from dashboard.data import DataAccess
+    from dashboard.data.facade import DataAccess
 
 _PERIOD = re.compile(r"^(\d{4})/(\d{2})(?:\s+Q([1-4]))?$")
 _PCT_RULE = re.compile(r"^pct_better_than_last_year:\s*([0-9]+(?:\.[0-9]+)?)$")

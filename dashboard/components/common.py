@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from dash import dcc, html
 
-from dashboard.data import View
+from dashboard.data.model import View
 
 # Okabe & Ito (2008) colour-blind-safe palette. Meaning is never carried by colour alone:
 # every coloured mark also has an arrow, a pattern or a word.

@@ -14,7 +14,9 @@ import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, dcc, html
 
 from dashboard import state as url_state
-from dashboard.data import OFFICER_OFF, DataAccess, View
+from dashboard.data.access import OFFICER_OFF
+from dashboard.data.facade import DataAccess
+from dashboard.data.model import View
 from dashboard.periods import GRAINS, PRESETS
 from etl import hierarchy
 from etl.measures.registry import MEASURES

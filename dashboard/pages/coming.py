@@ -10,7 +10,8 @@ from dash import html
 
 from dashboard.components.common import page_header
 from dashboard.components.controls import controls
-from dashboard.data import DataAccess, View
+from dashboard.data.facade import DataAccess
+from dashboard.data.model import View
 
 COMING: dict[str, str] = {
     "/satisfaction": "User satisfaction survey results with their confidence intervals.",

@@ -46,7 +46,8 @@ from dashboard.components.common import (
     values,
 )
 from dashboard.components.controls import controls
-from dashboard.data import DataAccess, View
+from dashboard.data.facade import DataAccess
+from dashboard.data.model import View
 from dashboard.exports import export
 from etl.measures.model import Measure
 

@@ -10,7 +10,8 @@ from dash import html
 
 from dashboard.components.common import INTEGER_COLUMN, csv_button, grid, page_header, section
 from dashboard.components.controls import controls
-from dashboard.data import SOURCE_LABELS, DataAccess, View
+from dashboard.data.facade import DataAccess
+from dashboard.data.model import SOURCE_LABELS, View
 from dashboard.exports import export
 
 PATH = "/data"

@@ -45,7 +45,9 @@ from dashboard.components.common import (
     values,
 )
 from dashboard.components.controls import controls
-from dashboard.data import OFFICER_OFF, RECORDS_CSV_LIMIT, DataAccess, Unit, View
+from dashboard.data.access import OFFICER_OFF
+from dashboard.data.facade import RECORDS_CSV_LIMIT, DataAccess
+from dashboard.data.model import Unit, View
 from dashboard.exports import export
 from etl import hierarchy
 from etl.measures.crime import CATEGORY_LABELS, SANCTION_TYPES

@@ -43,7 +43,8 @@ from dashboard.components.common import (
     values,
 )
 from dashboard.components.controls import controls
-from dashboard.data import DataAccess, View
+from dashboard.data.facade import DataAccess
+from dashboard.data.model import View
 from dashboard.exports import export
 from dashboard.periods import last_complete_month, month_start
 

@@ -12,7 +12,9 @@ from dash import html
 from dashboard.analysis import metrics
 from dashboard.components.common import csv_button, page_header, section
 from dashboard.components.controls import controls
-from dashboard.data import OFFICER_OFF, DataAccess, View
+from dashboard.data.access import OFFICER_OFF
+from dashboard.data.facade import DataAccess
+from dashboard.data.model import View
 from dashboard.exports import export
 from etl.measures.registry import MEASURES
 

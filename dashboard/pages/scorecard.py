@@ -28,7 +28,8 @@ from dashboard.auth import current_actor
 from dashboard.components.common import VERDICT_STYLE, csv_button, page_header, section
 from dashboard.components.controls import controls
 from dashboard.components.sparkline import sparkline
-from dashboard.data import DataAccess, View
+from dashboard.data.facade import DataAccess
+from dashboard.data.model import View
 from dashboard.exports import export
 from etl.measures.registry import MEASURES
 

@@ -22,7 +22,6 @@ import math
 from pathlib import Path
 
 import pytest
-
 from dashboard.stats import rate_ratio
 
 pytestmark = pytest.mark.realdata
