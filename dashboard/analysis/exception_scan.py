@@ -206,6 +206,8 @@ def spc_chart(unit_id: str, measure: Measure, months: Sequence[date], k: np.ndar
     months; `season`: 12 calendar-month factors for counts; `exposure`: a constant exposure
     (population / 1,000 for per-head rates). None when there are fewer than MIN_POINTS usable
     months."""
+    if not kinds.valued(measure):
+        return None
     months = list(months)
     k = np.asarray(k, dtype=float)
     n = np.full(k.size, np.nan) if n is None else np.asarray(n, dtype=float)

@@ -27,6 +27,13 @@ def model(measure: Measure) -> str:
     return kind(measure).model
 
 
+def valued(measure: Measure) -> bool:
+    """Whether the dashboard can value the kind from num and den. A ratio of two rates
+    ('rate_ratio': stop-and-search disproportionality) needs num2 and den2 as well, which the
+    data path does not carry yet: it is shown as no value rather than as a wrong one."""
+    return kind(measure).model != "ratio"
+
+
 def has_denominator(measure: Measure) -> bool:
     """Whether the value is numerator over a denominator (else it is the count itself)."""
     return kind(measure).denominator != "none"
@@ -100,7 +107,7 @@ def per_word(measure: Measure) -> str:
 
 def target_kind(measure: Measure) -> str:
     """'count' (a target is a total for the period), 'rate' (a percentage or a rate) or 'none'
-    (means, censuses and rates per head take no target)."""
-    if model(measure) in ("mean", "none") or per_population(measure):
+    (means, censuses, ratios and rates per head take no target)."""
+    if model(measure) in ("mean", "none", "ratio") or per_population(measure):
         return "none"
     return "rate" if has_denominator(measure) else "count"

@@ -66,7 +66,7 @@ def _missing(x: object) -> bool:
 
 def value(measure: Measure, numerator: float, denominator: float) -> float:
     """The number shown: a count, a rate, a percentage or a mean."""
-    if _missing(numerator):
+    if _missing(numerator) or not kinds.valued(measure):
         return math.nan
     if not has_denominator(measure):
         return float(numerator)
@@ -95,7 +95,7 @@ def interval(
     if _missing(numerator):
         return nan
     model = kinds.model(measure)
-    if model == "none":
+    if model in ("none", "ratio"):
         return nan
     if model == "mean":
         if _missing(denominator):

@@ -142,7 +142,9 @@ def _member_months(data: DataAccess, unit_ids: tuple[str, ...], measure_id: str,
         pop = unit.population if unit and unit.population else math.nan
         for m in months:
             status, reason, k, n = "ok", "", math.nan, math.nan
-            if unit is None or src is None:
+            if not kinds.valued(measure):
+                status, reason = "missing", "a ratio of two rates: not compared here yet"
+            elif unit is None or src is None:
                 status, reason = "missing", "no data loaded for this force"
             elif m not in src.months:
                 status, reason = "missing", f"no {fam} data for {m:%b %Y}"
