@@ -1,70 +1,57 @@
-"""Shared by the dashboard tests (not a test module): warehouses built once per test run.
+"""Warehouses for the tests: the demo build parameters, a copy helper, and independent counts
+of the real data.police.uk files (small hand-built warehouses are in `tests.support.tiny`).
 
-The demo warehouse takes seconds to build and the generated facts ~1 s, so every dashboard
-test module reuses the same ones (cached in this process, removed at exit). Tests only read
-them. Two years (April 2006 to March 2008) are enough for "this financial year against the
-last" and a 13-month sparkline, at less than half the build time of the default five.
+The demo and real-data warehouses themselves are session fixtures (`demo_link`,
+`demo_warehouse`, `real_link` in the conftests), built once per test run; tests only read them.
+Two years (April 2006 to March 2008) are enough for "this financial year against the last" and a
+13-month sparkline, at less than half the build time of the default five.
 """
 
 from __future__ import annotations
 
-import atexit
 import csv
-import functools
 import shutil
-import tempfile
 from collections import Counter
 from datetime import date
 from pathlib import Path
 
-from etl.demo import DemoData, generate
-from etl.demo_load import build_demo
-from etl.load import load_police_uk
-
-_DIRS: list[Path] = []
-
-
-def _tmpdir(prefix: str) -> Path:
-    path = Path(tempfile.mkdtemp(prefix=prefix))
-    _DIRS.append(path)
-    return path
-
-
-@atexit.register
-def _cleanup() -> None:
-    for path in _DIRS:
-        shutil.rmtree(path, ignore_errors=True)
-
+from etl.warehouse import WarehousePaths
 
 DEMO_SEED = 2007
 DEMO_YEARS = 2
 
 
-@functools.cache
-def demo_link() -> Path:
-    """The synthetic demo warehouse (seed 2007, April 2006 to March 2008), built once."""
-    link = _tmpdir("lg-dash-demo-") / "warehouse.duckdb"
-    build_demo(link, seed=DEMO_SEED, years=DEMO_YEARS)
-    return link
+def copy_warehouse(link: Path, directory: Path) -> Path:
+    """A private copy of the warehouse at `link` (its version files, lake and symlink) in
+    `directory`, for a test that writes: a shared session warehouse is never written to."""
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = WarehousePaths(link)
+    for item in paths.directory.iterdir():
+        if not item.name.startswith(paths.stem + "."):
+            continue
+        target = directory / item.name
+        if item.is_symlink():
+            target.symlink_to(item.readlink())  # the link is relative to its directory
+        elif item.is_dir():
+            shutil.copytree(item, target, symlinks=True)
+        else:
+            shutil.copy2(item, target)
+    return directory / link.name
 
 
-@functools.cache
-def demo_facts() -> DemoData:
-    """The same demo's generated facts, for counting independently with pandas."""
-    return generate(seed=DEMO_SEED, years=DEMO_YEARS)
+# -- the real data.police.uk street files ---------------------------------------------------------
+
+
+def street_dir(shared_data: Path) -> Path:
+    return shared_data / "police_uk_street" / "geoinformation_in_society"
+
+
+def month_folders(shared_data: Path) -> list[Path]:
+    return sorted(p for p in street_dir(shared_data).iterdir() if p.is_dir())
 
 
 def street_files(shared_data: Path) -> list[Path]:
-    root = shared_data / "police_uk_street" / "geoinformation_in_society"
-    return sorted(p for p in root.glob("*/*-street.csv"))
-
-
-@functools.cache
-def real_link(shared_data: Path) -> Path:
-    """A warehouse of the real data.police.uk street files (9 forces x 5 months), built once."""
-    link = _tmpdir("lg-dash-real-") / "warehouse.duckdb"
-    load_police_uk(link, street_files(shared_data))
-    return link
+    return sorted(p for p in street_dir(shared_data).glob("*/*-street.csv"))
 
 
 def raw_counts(shared_data: Path) -> dict[tuple[str, date, str], int]:

@@ -1,5 +1,6 @@
-"""Peer groups: the MSF file, the proxy, clusters of NPUs; and the comparison numbers built on
-them (dashboard/peers.py, dashboard/compare.py), on the demo and on the real police.uk data."""
+"""Peer groups: the MSF file, the proxy, clusters of NPUs (dashboard/peers.py), and the pooled rate.
+The comparison numbers on the demo are in tests/integration/test_peers.py, on the real police.uk
+data in tests/realdata/test_peers.py."""
 
 from __future__ import annotations
 
@@ -9,13 +10,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from dashboard_support import demo_link, real_link
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dashboard import compare, peers, stats
-from dashboard.data import DataAccess
-from dashboard.warehouse import WarehouseReader
+from dashboard import peers, stats
 from etl.demo_services import DEMO_MSF
 from etl.errors import InputRefused
 from etl.reference import FORCES
@@ -23,13 +21,6 @@ from etl.reference import FORCES
 FY = (date(2007, 4, 1), date(2008, 3, 31))
 REAL_FORCES = ("cheshire", "derbyshire", "leicestershire", "merseyside", "north-wales", "northamptonshire",
                "nottinghamshire", "staffordshire", "warwickshire")
-
-
-@pytest.fixture(scope="module")
-def data() -> DataAccess:
-    access = DataAccess(WarehouseReader(demo_link()))
-    yield access
-    access.reader.close()
 
 
 # -- the files -----------------------------------------------------------------------------------------
@@ -165,112 +156,7 @@ def test_npu_features_use_population_when_known_and_volume_otherwise() -> None:
     assert y.shape == (3, 1 + 6) and "volume" in names2[0]
 
 
-def test_in_force_groups_on_the_demo(data: DataAccess) -> None:
-    bcu = peers.unit_group(data, "cheshire/northern")
-    assert bcu.kind == "bcu" and set(bcu.members) == {"cheshire/eastern", "cheshire/western"}
-    clusters = peers.npu_clusters(data, "cheshire")
-    assert len(clusters) == 18
-    sizes = np.bincount(list(clusters.values()))
-    assert len(sizes) == 4 and sizes.min() >= 4 and sizes.max() <= 6
-    npu = peers.unit_group(data, "cheshire/northern/widnes")
-    assert npu.kind == "npu_cluster" and 3 <= len(npu.members) <= 5
-    assert all(clusters[m] == clusters["cheshire/northern/widnes"] for m in npu.members)
-    team = peers.unit_group(data, "cheshire/northern/widnes/response-a")
-    assert team.kind == "team_type" and team.members
-    assert all(data.unit(m).name.startswith("Response") for m in team.members)
-    force = peers.unit_group(data, "cheshire")
-    assert force.label == peers.FILE_LABEL and set(force.members) == set(DEMO_MSF)
-    everyone = peers.unit_group(data, "cheshire", scope="all")
-    assert len(everyone.members) == 42 and everyone.kind == "all_forces"
-
-
 # -- the comparison numbers --------------------------------------------------------------------------------
-
-
-def test_group_average_is_the_pooled_rate_of_complete_members(data: DataAccess) -> None:
-    c = compare.compare(data, "cheshire", "sanction_detection_rate", *FY)
-    members = c.members[c.members["in_average"]]
-    assert len(members) == 7 and not c.members.iloc[0]["in_average"]   # never the unit itself
-    assert c.average == pytest.approx(100 * members["k"].sum() / members["n"].sum())
-    assert c.average == pytest.approx(stats.weighted_average(members["value"], members["n"]))
-    # funnel positions are stats.funnel_position against the group's proportion
-    for r in c.members.itertuples():
-        assert r.position == stats.funnel_position(r.k, r.n, c.average / 100, "proportion")
-    # ranks: 1 = best, detections up is good
-    best = c.members.sort_values("value", ascending=False).iloc[0]
-    assert best["rank"] == 1
-
-
-def test_counts_are_compared_per_head_over_the_period(data: DataAccess) -> None:
-    c = compare.compare(data, "cheshire", "total_crime", *FY)
-    focus = c.focus
-    pop = data.unit("cheshire").population
-    assert focus["value"] == pytest.approx(focus["k"] / (pop / 1000))
-    assert c.basis.per_head and focus["months_used"] == 12
-    lo, hi = stats.rate_interval(int(focus["k"]), pop / 1000)
-    assert (focus["lower"], focus["upper"]) == pytest.approx((lo, hi))
-
-
-def test_suspect_member_months_are_left_out_never_averaged_in(data: DataAccess) -> None:
-    """The demo's national data have months the loader marks suspect (far below the expected
-    level). With every force as the group, such a force is drawn but not averaged, and that
-    month's average leaves it out."""
-    with data.cursor() as cur:
-        suspect = cur.execute(
-            "SELECT force_id, month FROM month_status WHERE suspect AND month BETWEEN ? AND ? "
-            "AND force_id <> 'cheshire' ORDER BY month, force_id",
-            list(FY),
-        ).fetchall()
-    assert suspect, "the demo should have a suspect month in 2007/08 to test with"
-    force, month = suspect[0]
-    c = compare.compare(data, "cheshire", "total_crime", *FY, scope="all")
-    name = data.unit(force).name
-    row = c.members[c.members["unit_id"] == force].iloc[0]
-    assert not row["in_average"] and f"{month:%b %Y} suspect" in row["status_text"]
-    assert any(t.startswith(f"{name} left out of the average") for t in c.exclusions)
-    complete = c.members[c.members["in_average"]]
-    assert c.average == pytest.approx(complete["k"].sum() / complete["n"].sum() * 12)
-    that = c.months[c.months["month"] == month].iloc[0]
-    bad_that_month = {f for f, m in suspect if m == month}
-    assert that["members_used"] == that["members"] - len(bad_that_month) and name in that["excluded"]
-    mm = compare.member_months(data, tuple(c.members["unit_id"]), "total_crime", month, month)
-    ok = mm[(mm["status"] == "ok") & (mm["unit_id"] != "cheshire")]
-    assert not (set(ok["unit_id"]) & bad_that_month)
-    assert that["group_value"] == pytest.approx(ok["k"].sum() / ok["n"].sum())
-
-
-def test_trend_marks_significance_with_the_exact_tests(data: DataAccess) -> None:
-    c = compare.compare(data, "cheshire", "dv_arrest_rate", *FY)
-    t = c.months
-    assert len(t) == 12 and t["significant"].all() and (t["verdict"] == "better").all()   # 52% vs ~33%
-    c2 = compare.compare(data, "cheshire/northern", "crime_burglary", *FY)
-    mm = compare.member_months(data, ("cheshire/northern", "cheshire/eastern", "cheshire/western"),
-                               "crime_burglary", date(2008, 3, 1), date(2008, 3, 1))
-    f = mm[mm["unit_id"] == "cheshire/northern"].iloc[0]
-    g = mm[mm["unit_id"] != "cheshire/northern"]
-    expected = stats.compare_counts(int(f["k"]), int(g["k"].sum()), f["n"], g["n"].sum())
-    assert c2.months.iloc[-1]["p_value"] == pytest.approx(expected.p_value)
-
-
-def test_funnel_curves_bracket_the_average(data: DataAccess) -> None:
-    c = compare.compare(data, "cheshire", "sanction_detection_rate", *FY)
-    curves = compare.funnel_curves(c)
-    assert not curves.empty
-    assert (curves["lo998"] <= curves["lo95"]).all() and (curves["lo95"] <= c.average).all()
-    assert (curves["hi95"] >= c.average).all() and (curves["hi998"] >= curves["hi95"]).all()
-    # narrower for bigger denominators
-    assert curves["hi95"].iloc[-1] - curves["lo95"].iloc[-1] < curves["hi95"].iloc[0] - curves["lo95"].iloc[0]
-
-
-def test_means_have_no_funnel(data: DataAccess) -> None:
-    c = compare.compare(data, "cheshire", "calls_101_answer_time", *FY)
-    assert c.basis.kind == "value" and compare.funnel_curves(c).empty
-
-
-def test_msf_position_for_the_scorecard(data: DataAccess) -> None:
-    pos = compare.msf_position(data, "cheshire", "dv_arrest_rate", *FY)
-    assert pos["rank"] == 1 and pos["of"] == 8 and pos["position"] == "above_99.8"
-    assert "better" in pos["text"] and pos["label"] == peers.FILE_LABEL
 
 
 @settings(max_examples=30, deadline=None)
@@ -282,35 +168,6 @@ def test_pooled_rate_is_the_denominator_weighted_mean(k: list[int], extra: list[
     v = [a / b for a, b in zip(k, n, strict=True)]
     assert stats.weighted_average(v, n) == pytest.approx(stats.pooled_rate(k, n))
 
-
-# -- the real data ----------------------------------------------------------------------------------------
-
-
-@pytest.mark.realdata
-def test_compare_on_the_real_data_cheshire_against_the_other_forces(shared_data: Path) -> None:
-    data = DataAccess(WarehouseReader(real_link(shared_data)))
-    try:
-        start, end = date(2018, 4, 1), date(2019, 2, 28)   # the default FY to date: clipped to the data
-        c = compare.compare(data, "cheshire", "total_crime", start, end)
-        assert c.group.label == "proxy, not the Home Office group" and c.group.is_proxy
-        assert c.period.start == date(2018, 10, 1) and len(c.months) == 5
-        assert len(c.group.members) == 7 and set(c.group.members) <= set(REAL_FORCES)
-        assert c.members["in_average"].sum() == 7 and math.isfinite(c.average)
-        everyone = compare.compare(data, "cheshire", "total_crime", start, end, scope="all")
-        assert set(everyone.group.members) == set(REAL_FORCES) - {"cheshire"}
-        assert everyone.members["value"].notna().all() and len(everyone.members) == 9
-        # the numbers: crimes per 1,000 residents over the 5 months, from the cube
-        ch = everyone.focus
-        assert ch["value"] == pytest.approx(ch["k"] / (data.unit("cheshire").population / 1000))
-        sdr = compare.compare(data, "cheshire", "sanction_detection_rate", start, end, scope="all")
-        assert sdr.basis.kind == "proportion" and 0 < sdr.average < 100
-        assert not compare.funnel_curves(sdr).empty
-        # BCUs of real data have no population: per-head comparison is refused, in words
-        b = compare.compare(data, "cheshire/northern", "crime_burglary", start, end)
-        assert b.members["value"].isna().all()
-        assert all("no population" in s for s in b.members["status_text"])
-    finally:
-        data.reader.close()
 
 
 def test_msf_groups_file_can_move(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
