@@ -21,11 +21,13 @@ read by tests; a test that writes to a warehouse builds its own or copies one fi
 
 from __future__ import annotations
 
+import fcntl
 import os
+import pickle
 import shutil
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 import pytest
 
@@ -175,7 +177,30 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
-# -- the demo warehouse, built once per session ---------------------------------------------------
+# -- warehouses built once per session ------------------------------------------------------------
+
+T = TypeVar("T")
+
+
+def build_once(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], T]) -> T:
+    """`build(folder)` run once per test session, even with pytest-xdist: the folder is shared
+    by every worker of the run, the first to take its lock builds, the others wait and get the
+    same (pickled) result. A build that failed half-way is started again from an empty folder."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # the run's folder, above each worker's own
+    folder = base / name
+    done = base / f"{name}.pickle"
+    with open(base / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if done.exists():
+            return pickle.loads(done.read_bytes())
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir()
+        result = build(folder)
+        done.write_bytes(pickle.dumps(result))
+        return result
+
 
 
 class DemoBuild(NamedTuple):
@@ -192,10 +217,14 @@ def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Callable[[int, i
 
     built: dict[tuple[int, int], DemoBuild] = {}
 
+    def build(folder: Path, seed: int, years: int) -> DemoBuild:
+        link = folder / "warehouse.duckdb"
+        return DemoBuild(link, build_demo(link, seed=seed, years=years))
+
     def get(seed: int, years: int) -> DemoBuild:
         if (seed, years) not in built:
-            link = tmp_path_factory.mktemp(f"demo-seed{seed}-{years}y") / "warehouse.duckdb"
-            built[(seed, years)] = DemoBuild(link, build_demo(link, seed=seed, years=years))
+            built[(seed, years)] = build_once(tmp_path_factory, f"demo-seed{seed}-{years}y",
+                                              lambda folder: build(folder, seed, years))
         return built[(seed, years)]
 
     return get

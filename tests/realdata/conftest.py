@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from etl.load import LoadReport, load_police_uk
+from tests.conftest import build_once
 from tests.support.warehouses import month_folders
 
 
@@ -14,8 +15,11 @@ from tests.support.warehouses import month_folders
 def real_load(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, LoadReport]:
     """The warehouse `load police-uk` builds from the month folders as downloaded, and its report.
     Read only: a test that loads into it again works on a copy (copy_warehouse)."""
-    link = tmp_path_factory.mktemp("real") / "warehouse.duckdb"
-    return link, load_police_uk(link, month_folders(shared_data))
+    def load(folder: Path) -> tuple[Path, LoadReport]:
+        link = folder / "warehouse.duckdb"
+        return link, load_police_uk(link, month_folders(shared_data))
+
+    return build_once(tmp_path_factory, "real-police-uk", load)
 
 
 @pytest.fixture(scope="session")
