@@ -5,7 +5,6 @@ data in tests/realdata/test_peers.py."""
 from __future__ import annotations
 
 import math
-from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +17,6 @@ from etl.demo_services import DEMO_MSF
 from etl.errors import InputRefused
 from etl.reference import FORCES
 
-FY = (date(2007, 4, 1), date(2008, 3, 31))
 REAL_FORCES = ("cheshire", "derbyshire", "leicestershire", "merseyside", "north-wales", "northamptonshire",
                "nottinghamshire", "staffordshire", "warwickshire")
 
