@@ -1,21 +1,30 @@
 # Everyday commands. Every target works from a fresh clone: it builds what it needs first.
 #
-#   make venv   create .venv and install the project with its test tools
-#   make demo   build the demo warehouse (only if there is none)
-#   make run    serve the dashboard with gunicorn on http://127.0.0.1:8050
-#   make test   run the test suite (browser tests need chromium + chromium-driver)
-#   make lint   ruff
-#   make bench  run the benchmark scripts in benchmarks/
+#   make venv              create .venv and install the project with its test tools
+#   make demo              build the demo warehouse at $(WAREHOUSE) (only if there is none)
+#   make run               serve the dashboard with gunicorn on http://127.0.0.1:8050
+#   make run WAREHOUSE=P   serve the warehouse at P instead (the demo is built only for the default)
+#   make test              every test tier; installs chromium + chromium-driver first if missing
+#   make test-fast         the unit tier only: pure tests, well under a minute
+#   make test-integration  | test-browser | test-realdata: one tier
+#   make lint              ruff
+#   make bench             run the benchmark scripts in benchmarks/
+#
+# PYTEST_ARGS passes more options to pytest, e.g. make test-fast PYTEST_ARGS='-k wilson'.
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 # Touched after a successful install: the install re-runs only when pyproject.toml is newer.
 STAMP := $(VENV)/.stamp
-WAREHOUSE := data/warehouse.duckdb
+DEFAULT_WAREHOUSE := data/warehouse.duckdb
+WAREHOUSE := $(DEFAULT_WAREHOUSE)
 PYTEST_ARGS ?=
+# `make test` runs the tiers in two pytest-xdist workers, a test file per worker at a time
+# (module fixtures stay in one process; session warehouses are still built once per run).
+PYTEST_PARALLEL ?= -n 2 --dist loadfile
 
-.PHONY: venv demo run test lint bench
+.PHONY: venv demo run test test-fast test-integration test-browser test-realdata browser-deps lint bench
 
 venv: $(STAMP)
 
@@ -26,13 +35,33 @@ $(STAMP): pyproject.toml
 
 # `test -e` follows the symlink, so a link left pointing at a deleted version rebuilds too.
 demo: venv
-	test -e $(WAREHOUSE) || $(BIN)/python -m etl demo
+	test -e '$(WAREHOUSE)' || $(BIN)/python -m etl demo --warehouse '$(WAREHOUSE)'
 
-run: venv demo
-	$(BIN)/gunicorn -w 2 -b 127.0.0.1:8050 app:server
+# The demo is built only for the default warehouse; another one must exist already.
+run: venv $(if $(filter $(DEFAULT_WAREHOUSE),$(WAREHOUSE)),demo)
+	@test -e '$(WAREHOUSE)' || { echo "make run: no warehouse at $(WAREHOUSE)" \
+		"(build one with: $(BIN)/python -m etl demo --warehouse $(WAREHOUSE), or load into it)" >&2; exit 1; }
+	LG_WAREHOUSE='$(WAREHOUSE)' $(BIN)/gunicorn -w 2 -b 127.0.0.1:8050 app:server
 
-test: venv
-	$(BIN)/pytest $(PYTEST_ARGS)
+test: venv browser-deps
+	$(BIN)/pytest $(PYTEST_PARALLEL) $(PYTEST_ARGS)
+
+test-fast: venv
+	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
+
+test-integration: venv
+	$(BIN)/pytest tests/integration $(PYTEST_ARGS)
+
+test-browser: venv browser-deps
+	$(BIN)/pytest tests/browser $(PYTEST_ARGS)
+
+# One real-data test drives the browser too.
+test-realdata: venv browser-deps
+	$(BIN)/pytest tests/realdata $(PYTEST_ARGS)
+
+# Debian's chromium + chromium-driver: installed when missing and root, else stop with the command.
+browser-deps:
+	@scripts/ensure-chromium
 
 lint: venv
 	$(BIN)/ruff check .

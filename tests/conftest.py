@@ -1,23 +1,47 @@
-"""Shared fixtures, and the browser set-up for dash[testing]'s `dash_duo`.
+"""Shared fixtures, the test tiers, and the browser set-up for dash[testing]'s `dash_duo`.
+
+Every test lives in one tier folder, and gets that tier's marker from the folder:
+
+    tests/unit         pure: no warehouse build, no CLI process, no browser, no ../shared/data
+    tests/integration  builds warehouses, runs the CLI, the API, loaders on synthetic/bad input
+    tests/browser      real Chromium through dash_duo
+    tests/realdata     reads ../shared/data (some of these drive the browser too)
+
+so `pytest tests/unit` or `pytest -m "not browser"` pick tiers. A test outside a tier folder, or a
+unit test asking for a warehouse, a browser or the real data, is a collection error.
 
 Browser tests drive Debian's chromium through chromium-driver, always headless, with the
 flags a container needs. They FAIL when chromium is missing rather than skip: a skipped
-browser test on CI reads as green while the page was never opened.
+browser test on CI reads as green while the page was never opened. Real-data tests skip
+locally without ../shared/data and fail when CI=true.
+
+The demo warehouses are session fixtures, built once per run for each (seed, years) and only
+read by tests; a test that writes to a warehouse builds its own or copies one first.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
+import pickle
 import shutil
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 import pytest
+
+from tests.support.browser import free_port
+from tests.support.warehouses import DEMO_SEED, DEMO_YEARS
 
 if TYPE_CHECKING:
     from selenium.webdriver.chrome.options import Options
 
-REPO = Path(__file__).resolve().parents[1]
+    from etl.demo.force import DemoData
+    from etl.lake.commit import LoadReport
+
+TESTS = Path(__file__).resolve().parent
+REPO = TESTS.parent
 SHARED_DATA = REPO.parent / "shared" / "data"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = "chromedriver"  # selenium 4.2 (pinned by dash[testing]) looks it up on PATH
@@ -50,6 +74,48 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("filterwarnings", message)
 
 
+TIERS = ("unit", "integration", "browser", "realdata")
+# Fixtures that each tier may not use (a unit test must stay pure and fast).
+_SLOW = {"demo_warehouse", "demo_link", "real_load", "real_link", "shared_data", "dash_duo",
+         "serve_dashboard", "demo_duo", "chromium_required"}
+FORBIDDEN = {
+    "unit": _SLOW,
+    "integration": {"shared_data", "real_load", "real_link", "dash_duo", "serve_dashboard", "demo_duo",
+                    "chromium_required"},
+    "browser": {"shared_data", "real_load", "real_link"},
+    "realdata": set(),
+}
+
+
+def tier_of(path: Path) -> str | None:
+    try:
+        parts = path.resolve().relative_to(TESTS).parts
+    except ValueError:
+        return None
+    return parts[0] if len(parts) > 1 and parts[0] in TIERS else None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark each test with its tier (the folder it is in), and refuse tests that break the tiers."""
+    errors = []
+    for item in items:
+        tier = tier_of(Path(str(item.path)))
+        if tier is None:
+            errors.append(f"{item.nodeid}: not in a tier folder (tests/{{{','.join(TIERS)}}}/)")
+            continue
+        item.add_marker(getattr(pytest.mark, tier))
+        wrong = FORBIDDEN[tier] & set(getattr(item, "fixturenames", ()))
+        if wrong:
+            errors.append(f"{item.nodeid}: a {tier} test uses {', '.join(sorted(wrong))}; move it to "
+                          "the tier it belongs to")
+        if "dash_duo" in getattr(item, "fixturenames", ()) and not item.get_closest_marker("browser"):
+            errors.append(f"{item.nodeid}: drives the browser but is not marked browser")
+        if item.get_closest_marker("realdata") and tier != "realdata":
+            errors.append(f"{item.nodeid}: marked realdata but not in tests/realdata")
+    if errors:
+        raise pytest.UsageError("tests out of their tier:\n  " + "\n  ".join(errors))
+
+
 def pytest_setup_options() -> Options:
     """dash[testing]'s hook: the webdriver Options `dash_duo` starts chromium with."""
     from selenium.webdriver.chrome.options import Options
@@ -77,10 +143,21 @@ def _check_chromium() -> None:
         )
 
 
+def _check_shared_data() -> None:
+    if not SHARED_DATA.is_dir():
+        reason = f"real data not found at {SHARED_DATA} (expected ../shared/data beside the repo)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason, pytrace=False)
+        pytest.skip(reason)
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    """Every `@pytest.mark.browser` test fails up front, clearly, without chromium."""
+    """Every browser test (tests/browser, or marked `browser`) fails up front, clearly, without
+    chromium; every real-data test skips without ../shared/data, or fails on CI."""
     if item.get_closest_marker("browser") is not None:
         _check_chromium()
+    if item.get_closest_marker("realdata") is not None:
+        _check_shared_data()
 
 
 @pytest.fixture
@@ -96,9 +173,93 @@ def shared_data() -> Path:
     Skipped locally when absent; on CI (CI=true) a missing directory is a failure, because
     silently skipping every real-data test would hide exactly what CI is for.
     """
-    if not SHARED_DATA.is_dir():
-        reason = f"real data not found at {SHARED_DATA} (expected ../shared/data beside the repo)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason, pytrace=False)
-        pytest.skip(reason)
+    _check_shared_data()
     return SHARED_DATA
+
+
+# -- warehouses built once per session ------------------------------------------------------------
+
+T = TypeVar("T")
+
+
+def build_once(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], T]) -> T:
+    """`build(folder)` run once per test session, even with pytest-xdist: the folder is shared
+    by every worker of the run, the first to take its lock builds, the others wait and get the
+    same (pickled) result. A build that failed half-way is started again from an empty folder."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # the run's folder, above each worker's own
+    folder = base / name
+    done = base / f"{name}.pickle"
+    with open(base / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if done.exists():
+            return pickle.loads(done.read_bytes())
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir()
+        result = build(folder)
+        done.write_bytes(pickle.dumps(result))
+        return result
+
+
+
+class DemoBuild(NamedTuple):
+    link: Path
+    report: LoadReport
+
+
+@pytest.fixture(scope="session")
+def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Callable[[int, int], DemoBuild]:
+    """`demo_warehouse(seed, years)`: the demo warehouse `python -m etl demo --seed --years` builds,
+    built once per session for each (seed, years) and shared by every test that asks for the same.
+    Read only: a test that writes copies it first (tests.support.warehouses.copy_warehouse)."""
+    from etl.demo.build import build_demo
+
+    built: dict[tuple[int, int], DemoBuild] = {}
+
+    def build(folder: Path, seed: int, years: int) -> DemoBuild:
+        link = folder / "warehouse.duckdb"
+        return DemoBuild(link, build_demo(link, seed=seed, years=years))
+
+    def get(seed: int, years: int) -> DemoBuild:
+        if (seed, years) not in built:
+            built[(seed, years)] = build_once(tmp_path_factory, f"demo-seed{seed}-{years}y",
+                                              lambda folder: build(folder, seed, years))
+        return built[(seed, years)]
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def demo_link(demo_warehouse: Callable[[int, int], DemoBuild]) -> Path:
+    """The dashboard tests' demo warehouse (seed 2007, April 2006 to March 2008)."""
+    return demo_warehouse(DEMO_SEED, DEMO_YEARS).link
+
+
+@pytest.fixture(scope="session")
+def demo_facts() -> DemoData:
+    """The same demo's generated facts, for counting independently with pandas."""
+    from etl.demo.force import generate
+
+    return generate(seed=DEMO_SEED, years=DEMO_YEARS)
+
+
+# -- the dashboard in Chromium ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def serve_dashboard(dash_duo):  # noqa: ANN001, ANN201 - dash[testing]'s fixture
+    """`serve_dashboard(link)`: dash_duo with the dashboard of `link` started on a free port."""
+    from dashboard.app import create_app
+
+    def serve(link: Path):  # noqa: ANN202
+        dash_duo.start_server(create_app(link), port=free_port())
+        return dash_duo
+
+    return serve
+
+
+@pytest.fixture
+def demo_duo(serve_dashboard, demo_link: Path):  # noqa: ANN001, ANN201
+    """dash_duo serving the dashboard of the session's demo warehouse."""
+    return serve_dashboard(demo_link)

@@ -22,7 +22,8 @@ import math
 from pathlib import Path
 
 import pytest
-from dashboard.stats import rate_ratio
+
+from dashboard.analysis.stats import rate_ratio
 
 pytestmark = pytest.mark.realdata
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 import math
 
 import pytest
-from dashboard.stats import rate_ratio
 from hypothesis import given
 from hypothesis import strategies as st
+
+from dashboard.analysis.stats import rate_ratio
 
 
 def test_hand_worked_two_by_two_table() -> None:

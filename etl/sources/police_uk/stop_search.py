@@ -302,11 +302,11 @@ def _typed(con: duckdb.DuckDBPyConnection) -> None:
                    {bools}
             FROM r JOIN (SELECT _file, min(rowid) AS r0 FROM {_RAW} GROUP BY _file) m USING (_file))
         SELECT s.*,
-               CASE WHEN regexp_full_match(date_raw, '{_DATE_RE}') THEN TRY_CAST(replace(
-                   regexp_replace(date_raw, '{_OFFSET_RE}', ''), 'T', ' ') AS TIMESTAMP) END
+               CASE WHEN regexp_full_match(date_raw, ?) THEN TRY_CAST(replace(
+                   regexp_replace(date_raw, ?, ''), 'T', ' ') AS TIMESTAMP) END
                    AS searched_at,
                TRY_CAST(lat_raw AS DOUBLE) AS latitude, TRY_CAST(lon_raw AS DOUBLE) AS longitude
-        FROM s"""
+        FROM s""", [_DATE_RE, _OFFSET_RE]
     )
 
 

@@ -1,52 +1,23 @@
 """The Compare and Early warning pages in headless Chromium (dash_duo): they draw with an empty
-console and only local requests, their settings redraw them, an exceptions row opens its chart,
-and on the real police.uk data the group is labelled as a proxy."""
+console and only local requests, their settings redraw them, an exceptions row opens its chart.
+On the real police.uk data the group is labelled as a proxy: tests/realdata/test_compare_browser.py."""
 
 from __future__ import annotations
 
-import socket
-import time
-from pathlib import Path
-
-import pytest
-from dashboard_support import demo_link, real_link
 from selenium.webdriver.common.by import By
 
 from dashboard import state as url_state
-from dashboard.app import create_app
-
-pytestmark = pytest.mark.browser
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.support.browser import assert_local_only as _local_only
+from tests.support.browser import settled, wait
 
 
 def _wait(predicate, timeout: float = 20.0, what: str = "condition"):  # noqa: ANN001, ANN202
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            value = predicate()
-        except Exception:  # noqa: BLE001 - the page is still changing under us
-            value = None
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
+    return wait(predicate, timeout, what)
 
 
 def _settled(dash_duo) -> None:  # noqa: ANN001
-    _wait(lambda: dash_duo.driver.execute_script(
-        "return !document.querySelector('[data-dash-is-loading=\"true\"]')"), what="callbacks to settle")
-    time.sleep(0.3)
+    settled(dash_duo, timeout=20.0)
 
-
-def _local_only(driver) -> None:  # noqa: ANN001
-    urls = driver.execute_script("return performance.getEntriesByType('resource').map(e => e.name)"
-                                 ".concat(performance.getEntriesByType('navigation').map(e => e.name))")
-    assert urls and [u for u in urls if not u.startswith(("http://127.0.0.1", "http://localhost"))] == []
 
 
 def _click(driver, element) -> None:  # noqa: ANN001
@@ -54,8 +25,8 @@ def _click(driver, element) -> None:  # noqa: ANN001
                           "arguments[0].click()", element)
 
 
-def test_compare_page_on_the_demo(dash_duo) -> None:  # noqa: ANN001
-    dash_duo.start_server(create_app(demo_link()), port=free_port())
+def test_compare_page_on_the_demo(demo_duo) -> None:  # noqa: ANN001
+    dash_duo = demo_duo
     dash_duo.wait_for_page(url=f"{dash_duo.server_url}/compare?unit=cheshire&measure=sanction_detection_rate",
                            timeout=20)
     dash_duo.wait_for_text_to_equal("#compare-group-label", "MSF group (data/msf_groups.csv)", timeout=20)
@@ -84,8 +55,8 @@ def test_compare_page_on_the_demo(dash_duo) -> None:  # noqa: ANN001
     _local_only(dash_duo.driver)
 
 
-def test_early_warning_page_settings_and_links(dash_duo) -> None:  # noqa: ANN001
-    dash_duo.start_server(create_app(demo_link()), port=free_port())
+def test_early_warning_page_settings_and_links(demo_duo) -> None:  # noqa: ANN001
+    dash_duo = demo_duo
     dash_duo.wait_for_page(url=f"{dash_duo.server_url}/early-warning?unit=cheshire&measure=total_crime",
                            timeout=20)
     dash_duo.wait_for_element("#ew-chart .main-svg", timeout=20)
@@ -118,26 +89,8 @@ def test_early_warning_page_settings_and_links(dash_duo) -> None:  # noqa: ANN00
     _local_only(dash_duo.driver)
 
 
-@pytest.mark.realdata
-def test_compare_page_on_the_real_data_labels_the_proxy(dash_duo, shared_data: Path) -> None:  # noqa: ANN001
-    dash_duo.start_server(create_app(real_link(shared_data)), port=free_port())
-    dash_duo.wait_for_page(url=f"{dash_duo.server_url}/compare?unit=cheshire&measure=total_crime", timeout=20)
-    dash_duo.wait_for_text_to_equal("#compare-group-label", "proxy, not the Home Office group", timeout=20)
-    assert "7 member(s)" in dash_duo.find_element("#compare-members").text
-    dash_duo.wait_for_element("#compare-funnel .main-svg", timeout=20)
-    _settled(dash_duo)
-    _click(dash_duo.driver, dash_duo.find_element("#compare-scope input[value='all']"))
-    dash_duo.wait_for_contains_text("#compare-members", "8 member(s)", timeout=20)
-    text = dash_duo.find_element("#compare-members").text
-    for name in ("Derbyshire", "Leicestershire", "Merseyside", "North Wales", "Northamptonshire",
-                 "Nottinghamshire", "Staffordshire", "Warwickshire"):
-        assert name in text
-    _settled(dash_duo)
-    assert dash_duo.get_logs() == []
-
-
-def test_scorecard_and_drill_down_show_spc_and_msf_position(dash_duo) -> None:  # noqa: ANN001
-    dash_duo.start_server(create_app(demo_link()), port=free_port())
+def test_scorecard_and_drill_down_show_spc_and_msf_position(demo_duo) -> None:  # noqa: ANN001
+    dash_duo = demo_duo
     dash_duo.wait_for_page(url=f"{dash_duo.server_url}/scorecard?unit=cheshire", timeout=20)
     dash_duo.wait_for_element("#scorecard-table", timeout=20)
     _wait(

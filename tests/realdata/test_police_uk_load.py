@@ -14,19 +14,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from etl.lake.ingest import load_police_uk
+from etl.lake.commit import LoadReport, load_police_uk
 from etl.lake.warehouse import WarehousePaths, connect_readonly
+from tests.support.warehouses import copy_warehouse, month_folders, street_dir
 
 ASB = "Anti-social behaviour"
 CHESHIRE_LAS = ("Cheshire East", "Cheshire West and Chester", "Halton", "Warrington")
-
-
-def street_dir(shared: Path) -> Path:
-    return shared / "police_uk_street" / "geoinformation_in_society"
-
-
-def month_folders(shared: Path) -> list[Path]:
-    return sorted(p for p in street_dir(shared).iterdir() if p.is_dir())
 
 
 def raw_counts(files: list[Path]) -> dict[tuple[str, date], dict[str, int]]:
@@ -51,9 +44,9 @@ def raw_counts(files: list[Path]) -> dict[tuple[str, date], dict[str, int]]:
 
 
 @pytest.fixture(scope="module")
-def loaded(shared_data: Path, tmp_path_factory: pytest.TempPathFactory):
-    link = tmp_path_factory.mktemp("wh") / "warehouse.duckdb"
-    report = load_police_uk(link, month_folders(shared_data))
+def loaded(shared_data: Path, real_load: tuple[Path, LoadReport]):
+    """The session's real-data warehouse (`load police-uk` of every month folder) and its report."""
+    link, report = real_load
     assert report.refused == []
     files = sorted(street_dir(shared_data).glob("*/*-street.csv"))
     return link, raw_counts(files), report
@@ -103,8 +96,9 @@ def test_known_figures_from_provenance(loaded) -> None:
     assert e["duplicates"] == 15
 
 
-def test_second_load_of_everything_gives_identical_counts(loaded, shared_data: Path) -> None:
-    link, expected, _ = loaded
+def test_second_load_of_everything_gives_identical_counts(loaded, shared_data: Path, tmp_path: Path) -> None:
+    shared, expected, _ = loaded
+    link = copy_warehouse(shared, tmp_path / "copy")   # the session's warehouse is read only
     before_status = status_rows(link)
     before_cube = cube_totals(link, "npu")
     report = load_police_uk(link, month_folders(shared_data))

@@ -15,24 +15,19 @@ import json
 import math
 import re
 import sqlite3
-import subprocess
-import sys
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from etl.demo.common import DemoContext
-from etl.demo.force import generate
 from etl.lake.ingest import load_crimes, load_service
 from etl.lake.warehouse import WarehousePaths, connect_readonly
 from etl.measures import registry as measures
-from etl.sources.base import TabularSource
-from etl.sources.registry import DATASETS, REGISTRY
+from tests.support import EXAMPLES
+from tests.support.cli import etl
 
-REPO = Path(__file__).resolve().parents[1]
-EXAMPLES = REPO / "docs" / "examples"
 SOURCES = ("satisfaction", "calls", "dv", "missing", "rso", "workforce")
 TABLES = ("dim_unit", "lake_manifest", "load_log", "dq_log", "cube_service_month",
           "cube_service_day", "cube_crime_month")
@@ -564,11 +559,6 @@ def test_unknown_npu_and_officer_are_reported_not_dropped(tmp_path: Path) -> Non
 # --------------------------------------------------------------------------- CLI and status
 
 
-def etl(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "etl", *args], cwd=REPO, capture_output=True,
-                          text=True, timeout=300)
-
-
 def test_cli_status_lists_every_source_with_rows_and_months(loaded: tuple[Path, dict],
                                                             tmp_path: Path) -> None:
     link, _ = loaded
@@ -589,44 +579,13 @@ def test_cli_status_lists_every_source_with_rows_and_months(loaded: tuple[Path, 
     assert info[("crime", "force")]["rows"] == len(CRIMES)
 
 
-# --------------------------------------------------------------------------- registry
-
-
-def test_service_measures_are_complete() -> None:
-    service = [m for m in measures.MEASURES.values() if m.dataset != "crime"]
-    domains = {"Satisfaction", "Call handling", "Protecting vulnerable people", "Workforce",
-               "Stop and search"}
-    tabular = {s.dataset.name for s in REGISTRY.values() if isinstance(s, TabularSource)}
-    assert {m.dataset for m in service} == tabular | {"stop_search"}
-    for m in service:
-        assert m.dataset in DATASETS and m.num_sql and m.domain in domains, m.id
-        assert m.polarity in ("up", "down", "neutral") and m.model in (
-            "binomial", "poisson", "mean", "none", "ratio"), m.id
-        assert m.numerator and m.label and m.unit and m.source, m.id
-        if m.model == "binomial":
-            assert m.den_sql and m.denominator and m.unit == "%" and m.scale == 100.0, m.id
-        if m.model == "mean":
-            assert m.den_sql and m.num2_sql, m.id
-    assert measures.get("calls_999_answered_10s").target == 90.0
-    assert measures.get("satisfaction_whole_experience").polarity == "up"
-    assert measures.get("rso_visits_overdue").aggregate == "latest"
-    for mid in ("dv_arrest_rate", "dv_repeat_victims", "dv_form40a_24h", "missing_reviews_overdue",
-                "grade1_urban_15min", "grade1_rural_20min", "grade2_60min", "grade3_72h",
-                "calls_abandoned_rate", "calls_101_answer_time", "sickness_days_per_fte",
-                "abstraction_rate", "solo_caseload", *(f"rso_visits_overdue_{k}" for k in
-                                                      ("low", "medium", "high", "very_high"))):
-        assert mid in measures.MEASURES, mid
-
-
 # --------------------------------------------------------------------------- demo
 
 
-def test_demo_builds_every_service_dataset_with_plausible_values(tmp_path: Path) -> None:
-    from etl.demo.build import build_demo
+def test_demo_builds_every_service_dataset_with_plausible_values(demo_warehouse: Callable) -> None:
     from etl.sources.national import DEMO_MSF
 
-    link = tmp_path / "demo.duckdb"
-    report = build_demo(link, seed=5, years=1)
+    link, report = demo_warehouse(5, 1)   # built once per session, shared with test_demo_warehouse
     assert report.committed
     datasets = dict(query(link, "SELECT dataset, sum(rows) FROM lake_manifest WHERE source = 'demo' "
                                 "GROUP BY ALL"))
@@ -672,15 +631,3 @@ def test_demo_builds_every_service_dataset_with_plausible_values(tmp_path: Path)
     assert total == 12 and missed < 0.25 * respondents
 
 
-def test_demo_rso_totals_follow_the_report() -> None:
-    data = generate(seed=3, years=2)
-    ctx = DemoContext(seed=3, start=date(2006, 4, 1), end=date(2008, 3, 1), units=data.units,
-                      crimes=data.crimes, force_month=data.force_month)
-    frames = {k: v for s in REGISTRY.values() if s.demo for k, v in s.demo(ctx).items()}
-    totals = {m.date(): n for m, n in frames["rso"].groupby("month").size().items()}
-    q = {m: totals[m] for m in totals if m.month in (3, 6, 9, 12)}
-    assert len(q) == 8 and [q[m] for m in sorted(q)] == sorted(q.values())
-    assert (totals[date(2006, 9, 1)], totals[date(2006, 12, 1)], totals[date(2007, 3, 1)]) == (
-        603, 730, 816)
-    for name, frame in frames.items():
-        assert list(frame.columns) == list(DATASETS[name].columns), name

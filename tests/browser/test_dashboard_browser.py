@@ -9,55 +9,22 @@ from __future__ import annotations
 import csv
 import os
 import shutil
-import socket
 import time
 from pathlib import Path
 
-import pytest
-from dashboard_support import demo_link
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 
 from dashboard import state as url_state
-from dashboard.app import create_app
 from dashboard.data.facade import DataAccess
 from dashboard.data.warehouse import WarehouseReader
 from dashboard.pages import NAV
+from tests.support.browser import requests as _requests
+from tests.support.browser import settled as _settled
+from tests.support.browser import wait as _wait
 
-pytestmark = pytest.mark.browser
 A4_WIDTH = 794
 SCREEN = (1366, 768)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait(predicate, timeout: float = 15.0, what: str = "condition"):  # noqa: ANN001, ANN202
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            value = predicate()
-        except Exception:  # noqa: BLE001 - the page is still changing under us
-            value = None
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def _settled(dash_duo) -> None:  # noqa: ANN001
-    """Dash has finished every callback (no pending requests, no loading markers)."""
-    _wait(
-        lambda: dash_duo.driver.execute_script(
-            "return !document.querySelector('[data-dash-is-loading=\"true\"]') && "
-            "window.dash_clientside !== undefined"
-        ),
-        what="callbacks to settle",
-    )
-    time.sleep(0.3)
 
 
 def _statement(dash_duo) -> str:  # noqa: ANN001
@@ -75,21 +42,9 @@ def _full_page(driver, path: Path, width: int) -> None:  # noqa: ANN001
     driver.set_window_size(*SCREEN)
 
 
-def _requests(driver) -> list[str]:  # noqa: ANN001
-    return driver.execute_script(
-        "return performance.getEntriesByType('resource').map(e => e.name)"
-        ".concat(performance.getEntriesByType('navigation').map(e => e.name))"
-    )
-
-
-@pytest.fixture(scope="module")
-def app_link() -> Path:
-    return demo_link()
-
-
-def test_every_page_loads_clean_local_and_is_screenshot(dash_duo, app_link: Path, tmp_path_factory) -> None:  # noqa: ANN001
+def test_every_page_loads_clean_local_and_is_screenshot(demo_duo, tmp_path_factory) -> None:  # noqa: ANN001
     shots = tmp_path_factory.mktemp("screenshots")
-    dash_duo.start_server(create_app(app_link), port=free_port())
+    dash_duo = demo_duo
     driver = dash_duo.driver
     query = "?unit=cheshire/northern/widnes&measure=crime_burglary&preset=fytd&grain=month"
     for label, path, _ in NAV:
@@ -130,8 +85,8 @@ def _click_bar(dash_duo, index: int) -> None:  # noqa: ANN001
     _click(dash_duo.driver, bars[index])
 
 
-def test_click_from_force_scorecard_down_to_an_npu_and_export(dash_duo, app_link: Path) -> None:  # noqa: ANN001
-    dash_duo.start_server(create_app(app_link), port=free_port())
+def test_click_from_force_scorecard_down_to_an_npu_and_export(demo_duo, demo_link: Path) -> None:  # noqa: ANN001
+    dash_duo = demo_duo
     dash_duo.wait_for_element("#scorecard-table", timeout=20)
     assert "Cheshire Constabulary" in _statement(dash_duo)
     # 1: the Burglary row of the force scorecard opens its drill-down.
@@ -166,7 +121,7 @@ def test_click_from_force_scorecard_down_to_an_npu_and_export(dash_duo, app_link
     files = _wait(lambda: list(Path(dash_duo.download_path).glob("*records*.csv")), what="the CSV download")
     with open(files[0], newline="") as fh:
         rows = list(csv.DictReader(fh))
-    data = DataAccess(WarehouseReader(app_link))
+    data = DataAccess(WarehouseReader(demo_link))
     try:
         view = data.resolve(url_state.parse(dash_duo.driver.current_url.split("?", 1)[1]))
         assert len(rows) == data.record_count("crime_burglary", unit, view.period.start, view.period.end)
@@ -179,8 +134,8 @@ def test_click_from_force_scorecard_down_to_an_npu_and_export(dash_duo, app_link
     assert dash_duo.get_logs() == []
 
 
-def test_a_pasted_url_restores_the_view(dash_duo, app_link: Path) -> None:  # noqa: ANN001
-    dash_duo.start_server(create_app(app_link), port=free_port())
+def test_a_pasted_url_restores_the_view(demo_duo) -> None:  # noqa: ANN001
+    dash_duo = demo_duo
     url = (
         f"{dash_duo.server_url}/drill-down?unit=cheshire/eastern/crewe&measure=crime_robbery"
         "&preset=custom&from=2007-05-15&to=2007-11-20&grain=week"

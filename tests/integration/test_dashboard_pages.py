@@ -11,7 +11,6 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from dashboard_support import demo_facts, demo_link
 
 from dashboard import exports
 from dashboard import state as url_state
@@ -21,14 +20,16 @@ from dashboard.data.facade import DataAccess
 from dashboard.data.model import View
 from dashboard.data.warehouse import WarehouseReader
 from dashboard.pages import NAV, drilldown, scorecard
+from etl.demo.force import DemoData
+from tests.support import REPO
+from tests.support.tiny import manifest_row, publish, status_row, unit_row
 
-REPO = Path(__file__).resolve().parents[1]
 NPU = "cheshire/northern/widnes"
 
 
 @pytest.fixture(scope="module")
-def data() -> DataAccess:
-    access = DataAccess(WarehouseReader(demo_link()))
+def data(demo_link: Path) -> DataAccess:
+    access = DataAccess(WarehouseReader(demo_link))
     yield access
     access.reader.close()
 
@@ -63,7 +64,7 @@ def test_scorecard_rows_link_to_their_drill_down(data: DataAccess) -> None:
     assert [c for c in flat.columns if c.startswith("spark_")][-1] == "spark_2008-03"
 
 
-def test_children_ranked_worst_first_with_intervals(data: DataAccess) -> None:
+def test_children_ranked_worst_first_with_intervals(demo_facts: DemoData, data: DataAccess) -> None:
     view = view_of(data, "?unit=cheshire&measure=sanction_detection_rate&rank=npu")
     df = drilldown.process_children(data, view)
     assert len(df) == 18 and list(df["value"]) == sorted(df["value"])  # higher is better: lowest first
@@ -77,23 +78,12 @@ def test_children_ranked_worst_first_with_intervals(data: DataAccess) -> None:
     view = view_of(data, "?unit=cheshire/northern&measure=crime_burglary")
     df = drilldown.process_children(data, view)
     assert list(df["value"]) == sorted(df["value"], reverse=True)  # lower is better: highest first
-    c = demo_facts().crimes
+    c = demo_facts.crimes
     c = c[(c["category"] == "burglary") & (c["date"] >= "2007-04-01")]
     assert dict(zip(df["unit_id"], df["numerator"], strict=True)) == {
         k: float(v)
         for k, v in c[c["npu_id"].str.startswith("cheshire/northern/")].groupby("npu_id").size().items()
     }
-
-
-def test_clicks_go_down_the_hierarchy() -> None:
-    click = {"points": [{"customdata": [NPU, 1.0, 2.0, "x"], "y": "Widnes"}]}
-    assert drilldown.unit_from_click(click) == NPU
-    assert drilldown.unit_from_click({"points": [{"x": 1}]}) is None
-    assert drilldown.unit_from_click(None) is None
-    state = url_state.parse("?unit=cheshire&measure=crime_burglary&preset=qtd&grain=week&rank=npu")
-    assert state.href("/drill-down", unit=NPU, rank=None) == (
-        "/drill-down?unit=cheshire/northern/widnes&measure=crime_burglary&preset=qtd&grain=week"
-    )
 
 
 def test_trend_compares_with_the_parent_or_last_year(data: DataAccess) -> None:
@@ -180,15 +170,13 @@ def test_every_export_is_the_drawn_data_as_excel_safe_csv(data: DataAccess) -> N
 
 
 def test_markup_in_data_is_text(tmp_path: Path) -> None:
-    from test_dashboard_queries import _manifest, _publish, _status, _unit
-
     link = tmp_path / "warehouse.duckdb"
-    _publish(
+    publish(
         link,
         {
-            "dim_unit": [_unit("x", "<b>Bold</b> & co")],
-            "lake_manifest": [_manifest("police_uk", "x", date(2019, 1, 1))],
-            "month_status": [_status("police_uk", "x", date(2019, 1, 1))],
+            "dim_unit": [unit_row("x", "<b>Bold</b> & co")],
+            "lake_manifest": [manifest_row("police_uk", "x", date(2019, 1, 1))],
+            "month_status": [status_row("police_uk", "x", date(2019, 1, 1))],
         },
     )
     data = DataAccess(WarehouseReader(link))
@@ -201,10 +189,10 @@ def test_markup_in_data_is_text(tmp_path: Path) -> None:
         data.reader.close()
 
 
-def test_no_html_rendering_and_nothing_from_a_cdn() -> None:
+def test_no_html_rendering_and_nothing_from_a_cdn(demo_link: Path) -> None:
     sources = "\n".join(p.read_text() for p in (REPO / "dashboard").rglob("*.py"))
     assert "dangerously_allow_html" not in sources
     assert "dcc.Markdown" not in sources
     assert not re.search(r"https?://(?!127\.0\.0\.1|localhost)[^\s\"']*\.(js|css)", sources)
-    index = create_app(demo_link()).server.test_client().get("/").get_data(as_text=True)
+    index = create_app(demo_link).server.test_client().get("/").get_data(as_text=True)
     assert "cdn" not in index.lower() and "unpkg" not in index

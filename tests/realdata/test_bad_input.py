@@ -145,8 +145,3 @@ def test_a_batch_of_only_bad_files_leaves_the_warehouse_unchanged(good: Path,
     assert _state(link) == before
 
 
-def test_missing_path_is_refused_not_crashed(tmp_path: Path) -> None:
-    link = tmp_path / "w.duckdb"
-    report = load_police_uk(link, [tmp_path / "nope.csv"])
-    assert [r.problem for r in report.refused] == ["no such file or folder"]
-    assert WarehousePaths(link).live() is None

@@ -1,18 +1,12 @@
-"""`python -m etl` as a user runs it: exit codes and `status --json`."""
+"""`python -m etl` as a user runs it on real police.uk files: exit codes and `status --json`
+(usage errors are in tests/integration/test_cli.py)."""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-
-
-def etl(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "etl", *args], cwd=REPO, capture_output=True,
-                          text=True, env=env, timeout=300)
+from tests.support.cli import etl
 
 
 def test_load_status_and_exit_codes(shared_data: Path, tmp_path: Path) -> None:
@@ -35,12 +29,6 @@ def test_load_status_and_exit_codes(shared_data: Path, tmp_path: Path) -> None:
         "cheshire", 2, "2019-01", "2019-02")
     assert info["quarantined_rows"] > 0
     assert info["last_load"]["files_loaded"] == 2
-
-
-def test_usage_errors_exit_2(tmp_path: Path) -> None:
-    assert etl("load", "police-uk").returncode == 2
-    assert etl("no-such-command").returncode == 2
-    assert etl("status", "--warehouse", str(tmp_path / "none.duckdb")).returncode == 2
 
 
 def test_warehouse_from_environment(shared_data: Path, tmp_path: Path) -> None:

@@ -5,23 +5,21 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
 from pathlib import Path
 
 import flask.testing
 import pytest
-from dashboard_support import demo_facts, demo_link, raw_counts, real_link
 
 from dashboard.app import create_app
-from dashboard.exports import excel_safe, to_csv
+from etl.demo.force import DemoData
 from etl.measures.registry import MEASURES
 
 FY = "from=2007-04-01&to=2008-03-31"
 
 
 @pytest.fixture(scope="module")
-def client() -> flask.testing.FlaskClient:
-    app = create_app(demo_link())
+def client(demo_link: Path) -> flask.testing.FlaskClient:
+    app = create_app(demo_link)
     yield app.server.test_client()
     app.server.extensions["looking_glass_reader"].close()
 
@@ -30,9 +28,9 @@ def _csv(text: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(text)))
 
 
-def test_units(client: flask.testing.FlaskClient) -> None:
+def test_units(demo_facts: DemoData, client: flask.testing.FlaskClient) -> None:
     body = client.get("/api/v1/units").get_json()
-    units = demo_facts().units
+    units = demo_facts.units
     levels = {u["level"] for u in body["units"]}
     assert levels == {"force", "bcu", "npu", "team"}  # no officers: access control comes first
     cheshire = [u for u in body["units"] if u["force_id"] == "cheshire"]
@@ -57,11 +55,11 @@ def test_measures(client: flask.testing.FlaskClient) -> None:
     assert resp.mimetype == "text/csv" and len(_csv(resp.get_data(as_text=True))) == len(MEASURES)
 
 
-def test_series_json_is_the_facts(client: flask.testing.FlaskClient) -> None:
+def test_series_json_is_the_facts(demo_facts: DemoData, client: flask.testing.FlaskClient) -> None:
     body = client.get(
         f"/api/v1/series?measure=sanction_detection_rate&unit=cheshire/eastern/crewe&{FY}&grain=quarter"
     ).get_json()
-    c = demo_facts().crimes
+    c = demo_facts.crimes
     c = c[(c["npu_id"] == "cheshire/eastern/crewe") & ~c["is_asb"] & (c["date"] >= "2007-04-01")]
     q = c.groupby(c["date"].dt.quarter).agg(n=("sanction", "size"), sd=("sanction", "sum"))
     # calendar quarter 2 = Apr-Jun = Q1 of the financial year
@@ -126,63 +124,9 @@ def test_bad_parameters_get_a_400_naming_them(
     assert body["parameter"] == parameter and words in body["error"]
 
 
-def test_officers_are_refused(client: flask.testing.FlaskClient) -> None:
-    officer = demo_facts().crimes["officer_id"].iloc[0]
+def test_officers_are_refused(demo_facts: DemoData, client: flask.testing.FlaskClient) -> None:
+    officer = demo_facts.crimes["officer_id"].iloc[0]
     resp = client.get(f"/api/v1/series?measure=total_crime&unit={officer}")
     assert resp.status_code == 400 and "access control" in resp.get_json()["error"]
 
 
-def test_no_warehouse_is_a_503(tmp_path: Path) -> None:
-    client = create_app(tmp_path / "warehouse.duckdb").server.test_client()
-    resp = client.get("/api/v1/units")
-    assert resp.status_code == 503 and "python -m etl demo" in resp.get_json()["error"]
-
-
-def test_excel_safe_csv() -> None:
-    for bad in ("=1+1", "+44 1234", "-2+3", "@SUM(A1)", "\tx", "\rx", '=HYPERLINK("http://x")'):
-        assert excel_safe(bad) == "'" + bad
-    for ok in ("Cheshire", "", "1-2", "a=b", 12, -3.5, None):
-        assert excel_safe(ok) == ok
-    import pandas as pd
-
-    text = to_csv(
-        pd.DataFrame(
-            {
-                "=name": ["=cmd|' /C calc'!A0", "Widnes"],
-                "change": [-3.5, 2.0],
-                "when": [date(2007, 4, 1), None],
-            }
-        )
-    )
-    rows = list(csv.reader(io.StringIO(text)))
-    assert rows[0] == ["'=name", "change", "when"]
-    assert rows[1] == ["'=cmd|' /C calc'!A0", "-3.5", "2007-04-01"]  # numbers stay numbers
-    assert rows[2] == ["Widnes", "2.0", ""]
-
-
-@pytest.mark.realdata
-def test_real_series_match_the_raw_files(shared_data: Path) -> None:
-    raw = raw_counts(shared_data)
-    app = create_app(real_link(shared_data))
-    client = app.server.test_client()
-    try:
-        body = client.get(
-            "/api/v1/series?measure=crime_burglary&unit=cheshire&from=2018-10-01&to=2019-02-28&grain=month"
-        ).get_json()
-        assert body["source"] == "police_uk"
-        want = [
-            raw.get(("cheshire", date.fromisoformat(r["period_start"]), "Burglary"), 0) for r in body["rows"]
-        ]
-        assert [r["numerator"] for r in body["rows"]] == [float(w) for w in want]
-        text = client.get(
-            "/api/v1/series?measure=asb_incidents&unit=merseyside&from=2018-10-01"
-            "&to=2019-02-28&grain=fy&format=csv"
-        ).get_data(as_text=True)
-        got = sum(float(r["numerator"]) for r in _csv(text))
-        assert got == sum(
-            v for (f, _, k), v in raw.items() if f == "merseyside" and k == "Anti-social behaviour"
-        )
-        resp = client.get("/api/v1/series?measure=total_crime&unit=cheshire&grain=day")
-        assert resp.status_code == 400 and resp.get_json()["parameter"] == "grain"
-    finally:
-        app.server.extensions["looking_glass_reader"].close()

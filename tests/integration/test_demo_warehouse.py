@@ -1,7 +1,11 @@
-"""`python -m etl demo` through the real load path: cubes equal counts of the generated facts."""
+"""`python -m etl demo` through the real load path: cubes equal counts of the generated facts.
+
+The first build is the session's seed-5, one-year demo (shared with test_services_load); the
+rebuild over an existing warehouse runs on a private copy of it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -9,6 +13,9 @@ import pandas as pd
 from etl.demo.build import build_demo
 from etl.demo.force import generate
 from etl.lake.warehouse import WarehousePaths, connect_readonly
+from tests.support.warehouses import copy_warehouse
+
+SEED, YEARS = 5, 1
 
 
 def _cube(link: Path, level: str) -> pd.DataFrame:
@@ -22,13 +29,14 @@ def _cube(link: Path, level: str) -> pd.DataFrame:
         con.close()
 
 
-def test_demo_cubes_match_the_generated_facts_and_rebuild_identically(tmp_path: Path) -> None:
-    link = tmp_path / "warehouse.duckdb"
-    build_demo(link, seed=11, years=1)
-    crimes = generate(seed=11, years=1).crimes
+def test_demo_cubes_match_the_generated_facts_and_rebuild_identically(demo_warehouse: Callable,
+                                                                       tmp_path: Path) -> None:
+    shared = demo_warehouse(SEED, YEARS).link
+    assert len(WarehousePaths(shared).versions()) == 1
+    crimes = generate(seed=SEED, years=YEARS).crimes
     for level, col in (("bcu", None), ("npu", "npu_id"), ("team", "team_id"),
                        ("officer", "officer_id")):
-        got = _cube(link, level)
+        got = _cube(shared, level)
         frame = crimes.copy()
         if col is None:
             frame["unit"] = frame["npu_id"].str.rsplit("/", n=1).str[0]
@@ -41,8 +49,9 @@ def test_demo_cubes_match_the_generated_facts_and_rebuild_identically(tmp_path: 
         assert got["n"].sum() == len(crimes), level
         assert list(got["n"]) == list(expected["n"]), level
         assert list(got["sd"]) == list(expected["sd"]), level
-    first = _cube(link, "npu")
-    build_demo(link, seed=11, years=1)  # the same seed again, over the existing warehouse
+    first = _cube(shared, "npu")
+    link = copy_warehouse(shared, tmp_path / "copy")
+    build_demo(link, seed=SEED, years=YEARS)  # the same seed again, over the existing warehouse
     pd.testing.assert_frame_equal(_cube(link, "npu"), first)
     con = connect_readonly(link)
     try:

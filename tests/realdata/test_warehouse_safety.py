@@ -15,8 +15,7 @@ import pytest
 
 from etl.lake.ingest import load_police_uk
 from etl.lake.warehouse import WarehousePaths, connect_readonly
-
-REPO = Path(__file__).resolve().parents[1]
+from tests.support import REPO
 
 
 def _months(shared: Path) -> list[Path]:

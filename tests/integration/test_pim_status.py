@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import math
 from datetime import date
+from pathlib import Path
 
 import pytest
-from dashboard_support import demo_link
 
 from dashboard.analysis import exception_scan as ew
 from dashboard.analysis import peer_comparison as compare
@@ -21,14 +21,14 @@ FY = (date(2007, 4, 1), date(2008, 3, 31))
 
 
 @pytest.fixture(scope="module")
-def data() -> DataAccess:
-    access = DataAccess(WarehouseReader(demo_link()))
+def data(demo_link: Path) -> DataAccess:
+    access = DataAccess(WarehouseReader(demo_link))
     yield access
     access.reader.close()
 
 
 @pytest.mark.parametrize("unit_id", ["cheshire", "cheshire/northern", "cheshire/northern/widnes"])
-def test_scorecard_extra_agrees_with_its_sources(data: DataAccess, unit_id: str) -> None:
+def test_scorecard_extra_agrees_with_its_sources(demo_link: Path, data: DataAccess, unit_id: str) -> None:
     extra = ps.scorecard_extra(data, unit_id, *FY)
     assert list(extra.columns) == ps.SCORECARD_EXTRA
     assert list(extra["measure_id"]) == list(headline_ids())
@@ -38,7 +38,7 @@ def test_scorecard_extra_agrees_with_its_sources(data: DataAccess, unit_id: str)
         pos = compare.msf_position(data, unit_id, r.measure_id, *FY)
         assert (r.msf_rank, r.msf_text) == (pos["rank"], pos["text"])
     # the prefetch leaves the same numbers as a comparison read on its own
-    fresh = DataAccess(WarehouseReader(demo_link()))
+    fresh = DataAccess(WarehouseReader(demo_link))
     try:
         alone = compare.compare(fresh, unit_id, "crime_burglary", *FY)
         assert alone.focus["rank"] == extra.set_index("measure_id").at["crime_burglary", "msf_rank"]

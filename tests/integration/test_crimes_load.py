@@ -22,8 +22,9 @@ from etl.cli import app
 from etl.lake.ingest import load_crimes
 from etl.lake.warehouse import WarehousePaths, connect_readonly
 from etl.sources.csvscan import mask_url
+from tests.support import EXAMPLES
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "docs" / "examples" / "crimes.csv"
+EXAMPLE = EXAMPLES / "crimes.csv"
 TABLES = ("dim_unit", "dim_lsoa", "lake_manifest", "load_log", "dq_log", "quarantine",
           "month_status", "cube_crime_month", "cube_crime_day")
 

@@ -1,0 +1,57 @@
+"""Helpers for the dash_duo browser tests (the start-up itself is the `serve_dashboard` and
+`demo_duo` fixtures in tests/conftest.py)."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Callable
+from typing import Any
+
+LOCAL = ("http://127.0.0.1", "http://localhost")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait(predicate: Callable[[], Any], timeout: float = 15.0, what: str = "condition") -> Any:
+    """Poll `predicate` until it returns something truthy (and return that), or fail."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            value = predicate()
+        except Exception:  # noqa: BLE001 - the page is still changing under us
+            value = None
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def settled(dash_duo, timeout: float = 15.0) -> None:  # noqa: ANN001
+    """Dash has finished every callback (no pending requests, no loading markers)."""
+    wait(
+        lambda: dash_duo.driver.execute_script(
+            "return !document.querySelector('[data-dash-is-loading=\"true\"]') && "
+            "window.dash_clientside !== undefined"
+        ),
+        timeout=timeout,
+        what="callbacks to settle",
+    )
+    time.sleep(0.3)
+
+
+def requests(driver) -> list[str]:  # noqa: ANN001
+    """Every URL the page has fetched, itself included."""
+    return driver.execute_script(
+        "return performance.getEntriesByType('resource').map(e => e.name)"
+        ".concat(performance.getEntriesByType('navigation').map(e => e.name))"
+    )
+
+
+def assert_local_only(driver) -> None:  # noqa: ANN001
+    urls = requests(driver)
+    assert urls and [u for u in urls if not u.startswith(LOCAL)] == []
