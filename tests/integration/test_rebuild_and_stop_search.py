@@ -5,19 +5,22 @@ measures in the cube equal counts taken independently from the raw file."""
 from __future__ import annotations
 
 import csv
+import os
 import shutil
 import subprocess
 import sys
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from etl.demo.build import build_demo
 from etl.lake.ingest import load_police_uk
 from etl.lake.rebuild import rebuild_warehouse
 from etl.lake.warehouse import WarehousePaths
+from tests.conftest import DemoBuild
+from tests.support.warehouses import copy_warehouse
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "docs" / "examples" / "2019-01-cheshire-stop-and-search.csv"
@@ -54,9 +57,9 @@ def _differences(a: Path, b: Path) -> dict[str, tuple[int, int, int]]:
 
 
 @pytest.fixture(scope="module")
-def demo_then_rebuilt(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    link = tmp_path_factory.mktemp("rebuild") / "w.duckdb"
-    build_demo(link, seed=11, years=1)
+def demo_then_rebuilt(tmp_path_factory: pytest.TempPathFactory,
+                      demo_warehouse: Callable[[int, int], DemoBuild]) -> tuple[Path, Path]:
+    link = copy_warehouse(demo_warehouse(5, 1).link, tmp_path_factory.mktemp("rebuild"))
     loaded = WarehousePaths(link).live()
     report = rebuild_warehouse(link)
     assert report.committed
@@ -132,7 +135,8 @@ def test_a_bad_or_misnamed_stop_search_file_is_refused_and_the_good_one_loads(tm
     link = tmp_path / "w.duckdb"
     run = subprocess.run(
         [sys.executable, "-m", "etl", "load", "police-uk", str(EXAMPLE), str(BAD), str(misnamed),
-         "--warehouse", str(link)], capture_output=True, text=True, cwd=REPO)
+         "--warehouse", str(link)], capture_output=True, text=True, cwd=REPO,
+        env={**os.environ, "COLUMNS": "1000"})  # rich wraps at 80 columns otherwise
     assert run.returncode == 1, run.stderr
     assert "searches.csv" in run.stderr and "must be named" in run.stderr
     assert BAD.name in run.stderr and "line" in run.stderr
@@ -144,9 +148,9 @@ def test_a_bad_or_misnamed_stop_search_file_is_refused_and_the_good_one_loads(tm
     assert n == _raw_counts(EXAMPLE)["searches"]
 
 
-def test_real_data_for_the_demo_force_replaces_its_demo_data_and_says_so(tmp_path: Path) -> None:
-    link = tmp_path / "w.duckdb"
-    build_demo(link, seed=5, years=1)
+def test_real_data_for_the_demo_force_replaces_its_demo_data_and_says_so(
+        tmp_path: Path, demo_warehouse: Callable[[int, int], DemoBuild]) -> None:
+    link = copy_warehouse(demo_warehouse(5, 1).link, tmp_path)
     report = load_police_uk(link, [EXAMPLE])
     assert report.committed and not report.refused
     said = [n for n in report.notes if "REPLACED" in n]

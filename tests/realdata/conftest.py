@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from etl.lake.commit import LoadReport, load_police_uk
+from etl.lake.commit import LoadReport
+from etl.lake.ingest import load_police_uk
 from tests.conftest import build_once
 from tests.support.warehouses import month_folders
 

@@ -14,7 +14,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from etl.lake.commit import LoadReport, load_police_uk
+from etl.lake.commit import LoadReport
+from etl.lake.ingest import load_police_uk
 from etl.lake.warehouse import WarehousePaths, connect_readonly
 from tests.support.warehouses import copy_warehouse, month_folders, street_dir
 

@@ -29,7 +29,7 @@ def test_registry_entries_are_complete_and_consistent() -> None:
     for m in measures.MEASURES.values():
         assert m.polarity in ("up", "down", "neutral")
         if getattr(m, "dataset", "crime") != "crime":
-            continue  # service measures: checked in tests/test_services_load.py
+            continue  # service measures: checked in tests/unit/test_services_load.py
         assert m.model in ("poisson", "binomial")
         assert m.categories and set(m.categories) <= set(crime_measures.CATEGORY_LABELS)
         if m.model == "binomial":
