@@ -311,11 +311,11 @@ def _crime_select(measures: list[Measure]) -> tuple[str, list]:
     params: list = []
     for i, m in enumerate(measures):
         value = "sd" if m.column == "sd" else "n"
-        cols.append(f"sum({value}) FILTER (WHERE category IN (SELECT unnest(?::VARCHAR[]))) AS n{i}")
+        cols.append(f"sum({value}) FILTER (WHERE list_contains(?::VARCHAR[], category)) AS n{i}")
         params.append(list(m.categories))
         den = KINDS[m.kind].denominator
         if den == "crimes":
-            cols.append(f"sum(n) FILTER (WHERE category IN (SELECT unnest(?::VARCHAR[]))) AS d{i}")
+            cols.append(f"sum(n) FILTER (WHERE list_contains(?::VARCHAR[], category)) AS d{i}")
             params.append(list(m.categories))
         elif den == "population":
             cols.append(f"CAST(any_value(u.population) AS DOUBLE) AS d{i}")

@@ -87,10 +87,24 @@ def _read(ref: ReferenceFile, path: Path) -> tuple[list[str], list[tuple], str, 
     return header, rows, "\n".join(comments), hashlib.sha256(raw).hexdigest()
 
 
+def _unchanged(con: duckdb.DuckDBPyConnection, directory: Path) -> bool:
+    """Whether every ref_* table exists and was copied from files with the same checksums
+    (and from the same files: none added or removed since)."""
+    have = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    if "ref_files" not in have or any(ref.table not in have for ref in REFERENCE_FILES):
+        return False
+    stored = dict(con.execute("SELECT name, sha256 FROM ref_files").fetchall())
+    now = {ref.file: hashlib.sha256((directory / ref.file).read_bytes()).hexdigest()
+           for ref in REFERENCE_FILES if (directory / ref.file).is_file()}
+    return stored == now
+
+
 def write_reference_tables(con: duckdb.DuckDBPyConnection, directory: Path | None = None) -> None:
     """(Re)create every ref_* table in the warehouse version being built. A missing file
     gives an empty table (no MSF groups, no targets); a malformed one refuses the load."""
     directory = directory or data_dir()
+    if _unchanged(con, directory):
+        return  # the version being built already holds exactly these files (most loads)
     con.execute("CREATE OR REPLACE TABLE ref_files (name VARCHAR PRIMARY KEY, origin VARCHAR, "
                 "comments VARCHAR, sha256 VARCHAR)")
     for ref in REFERENCE_FILES:
