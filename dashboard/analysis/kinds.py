@@ -28,10 +28,22 @@ def model(measure: Measure) -> str:
 
 
 def valued(measure: Measure) -> bool:
-    """Whether the dashboard can value the kind from num and den. A ratio of two rates
-    ('rate_ratio': stop-and-search disproportionality) needs num2 and den2 as well, which the
-    data path does not carry yet: it is shown as no value rather than as a wrong one."""
+    """Whether a value can be compared, ranked, charted and tested like a rate or count.
+    A ratio of two rates ('rate_ratio': stop-and-search disproportionality) is valued from
+    num, den, num2 and den2 (metrics.value) and shown with its interval, but it is not put
+    through the change tests, funnels or SPC rules built for counts and proportions."""
     return kind(measure).model != "ratio"
+
+
+def is_ratio(measure: Measure) -> bool:
+    """(num / den) / (num2 / den2), with the log (Katz) interval (stats.rate_ratio)."""
+    return kind(measure).model == "ratio"
+
+
+def denominator_is_stock(measure: Measure) -> bool:
+    """A denominator that does not grow with time (a population): over several months it is
+    the largest seen, never their sum."""
+    return kind(measure).period_den == "max" and kind(measure).denominator != "population"
 
 
 def has_denominator(measure: Measure) -> bool:

@@ -64,10 +64,15 @@ def _missing(x: object) -> bool:
 # -- value and interval ------------------------------------------------------------------
 
 
-def value(measure: Measure, numerator: float, denominator: float) -> float:
-    """The number shown: a count, a rate, a percentage or a mean."""
-    if _missing(numerator) or not kinds.valued(measure):
+def value(measure: Measure, numerator: float, denominator: float, num2: float = math.nan,
+          den2: float = math.nan) -> float:
+    """The number shown: a count, a rate, a percentage, a mean or a ratio of two rates."""
+    if _missing(numerator):
         return math.nan
+    if kinds.is_ratio(measure):
+        if any(_missing(x) for x in (denominator, num2, den2)) or not (denominator and num2 and den2):
+            return math.nan
+        return (numerator / denominator) / (num2 / den2)
     if not has_denominator(measure):
         return float(numerator)
     if _missing(denominator) or not denominator:
@@ -88,14 +93,23 @@ def _wilson(k: int, n: int) -> tuple[float, float]:
 
 
 def interval(
-    measure: Measure, numerator: float, denominator: float, num2: float | None = None
+    measure: Measure, numerator: float, denominator: float, num2: float | None = None,
+    den2: float = math.nan,
 ) -> tuple[float, float]:
     """95% interval of the value, in the value's own units (NaN when it has none)."""
     nan = (math.nan, math.nan)
     if _missing(numerator):
         return nan
     model = kinds.model(measure)
-    if model in ("none", "ratio"):
+    if model == "ratio":
+        if any(_missing(x) for x in (denominator, num2, den2)) or not (_whole(numerator)
+                                                                       and _whole(num2)):
+            return nan
+        if not (denominator > 0 and den2 > 0):
+            return nan
+        _, lo, hi = stats.rate_ratio(numerator, denominator, float(num2), den2)
+        return (lo, hi)
+    if model == "none":
         return nan
     if model == "mean":
         if _missing(denominator):
@@ -121,10 +135,11 @@ def add_values(measure: Measure, frame: pd.DataFrame) -> pd.DataFrame:
     """Add value, lower, upper columns to a frame with numerator, denominator (and num2)."""
     out = frame.copy()
     num2s = out["num2"] if "num2" in out else [math.nan] * len(out)
+    den2s = out["den2"] if "den2" in out else [math.nan] * len(out)
     vals, los, his = [], [], []
-    for num, den, sq in zip(out["numerator"], out["denominator"], num2s, strict=True):
-        vals.append(value(measure, num, den))
-        lo, hi = interval(measure, num, den, sq)
+    for num, den, sq, d2 in zip(out["numerator"], out["denominator"], num2s, den2s, strict=True):
+        vals.append(value(measure, num, den, sq, d2))
+        lo, hi = interval(measure, num, den, sq, d2)
         los.append(lo)
         his.append(hi)
     out["value"] = vals
@@ -136,27 +151,34 @@ def add_values(measure: Measure, frame: pd.DataFrame) -> pd.DataFrame:
 # -- aggregation over time ---------------------------------------------------------------------
 
 
-def combine_tuples(measure: Measure, rows: list[tuple]) -> tuple[float, float, float]:
-    """(numerator, denominator, num2) of base rows (t, num, den, num2) over a span of time:
-    summed for flows, the last snapshot for stocks (aggregate = 'latest'). No rows, or rows
-    without a denominator for a measure that has one (a unit-month whose crimes were none of
-    the measure's categories): zero counts and a zero denominator, so a rate is undefined
-    rather than zero."""
+def combine_tuples(measure: Measure, rows: list[tuple]) -> tuple[float, float, float, float]:
+    """(numerator, denominator, num2, den2) of base rows (t, num, den, num2[, den2]) over a
+    span of time: summed for flows, the last snapshot for stocks (aggregate = 'latest');
+    a denominator that is a stock (a rate ratio's reference populations) is the largest seen,
+    never a sum over months. No rows, or rows without a denominator for a measure that has
+    one (a unit-month whose crimes were none of the measure's categories): zero counts and a
+    zero denominator, so a rate is undefined rather than zero."""
     no_den = 0.0 if has_denominator(measure) else math.nan
     if not rows:
-        return (0.0, no_den, math.nan)
+        return (0.0, no_den, math.nan, math.nan)
     if aggregate_kind(measure) == "latest":
         last = max(r[0] for r in rows)
         rows = [r for r in rows if r[0] == last]
     num = math.fsum(r[1] for r in rows)
     dens = [r[2] for r in rows if not _missing(r[2])]
     sqs = [r[3] for r in rows if len(r) > 3 and not _missing(r[3])]
-    return (num, math.fsum(dens) if dens else no_den, math.fsum(sqs) if sqs else math.nan)
+    den2s = [r[4] for r in rows if len(r) > 4 and not _missing(r[4])]
+    stock = kinds.denominator_is_stock(measure)
+    den = (max(dens) if stock else math.fsum(dens)) if dens else no_den
+    den2 = (max(den2s) if stock else math.fsum(den2s)) if den2s else math.nan
+    return (num, den, math.fsum(sqs) if sqs else math.nan, den2)
 
 
-def combine(measure: Measure, rows: pd.DataFrame) -> tuple[float, float, float]:
-    """`combine_tuples` for a frame with columns t, num, den, num2."""
-    cols = [rows["t"], rows["num"], rows["den"], rows["num2"] if "num2" in rows else [math.nan] * len(rows)]
+def combine(measure: Measure, rows: pd.DataFrame) -> tuple[float, float, float, float]:
+    """`combine_tuples` for a frame with columns t, num, den, num2 (and den2)."""
+    nan = [math.nan] * len(rows)
+    cols = [rows["t"], rows["num"], rows["den"], rows["num2"] if "num2" in rows else nan,
+            rows["den2"] if "den2" in rows else nan]
     return combine_tuples(measure, list(zip(*cols, strict=True)))
 
 
@@ -204,6 +226,8 @@ def compare(
         return Comparison(None, "no data", "", "no data for the same period last year")
     if _missing(num1):
         return Comparison(None, "no data", "", "no data for this period")
+    if kinds.is_ratio(measure):
+        return Comparison(None, "not tested", "", "a ratio of two rates: its change is not tested")
     v1, v0 = value(measure, num1, den1), value(measure, num0, den0)
     if _missing(v1) or _missing(v0):
         why = "no population for this unit" if kinds.per_population(measure) else "no data for this unit"

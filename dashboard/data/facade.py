@@ -482,9 +482,9 @@ class DataAccess:
 
     def _rows(
         self, measure: Measure, source: Source, unit_ids: tuple[str, ...], period: Period, time: str
-    ) -> list[tuple[str, date, float, float, float]]:
+    ) -> list[tuple[str, date, float, float, float, float]]:
         """Cube rows of a measure (cube_measure_day/month, the same for every measure):
-        (unit_id, t, num, den, num2) per day or month. A population denominator is applied
+        (unit_id, t, num, den, num2, den2) per day or month. A population denominator is applied
         after aggregation (`_finish`), because it must not be summed over time. Plain tuples,
         not a DataFrame: these are small, and pandas' per-operation cost dominated the page
         time."""
@@ -493,8 +493,8 @@ class DataAccess:
                 cur, source.source, unit_ids, measure.id, period.start, period.end, time
             )
         return [
-            (uid, _day(t), float(num), _float(den), _float(sq))
-            for uid, t, num, den, sq in frame.itertuples(index=False, name=None)
+            (uid, _day(t), float(num), _float(den), _float(sq), _float(d2))
+            for uid, t, num, den, sq, d2 in frame.itertuples(index=False, name=None)
         ]
 
     def _finish(self, measure: Measure, unit: Unit, num: float, den: float) -> tuple[float, float]:
@@ -539,8 +539,8 @@ class DataAccess:
         if time == "month" and not period.whole_months:
             period = period.to_whole_months()
         by_bucket: dict[tuple[str, date], list[tuple[date, float, float, float]]] = {}
-        for uid, t, num, den, sq in self._rows(measure, source, tuple(unit_ids), period, time):
-            by_bucket.setdefault((uid, bucket_start(t, grain)), []).append((t, num, den, sq))
+        for uid, t, num, den, sq, d2 in self._rows(measure, source, tuple(unit_ids), period, time):
+            by_bucket.setdefault((uid, bucket_start(t, grain)), []).append((t, num, den, sq, d2))
         covered, suspect = set(source.months), self._suspect(source)
         if source.has_days and source.first_day is not None and source.last_day is not None:
             first_day, last_day = source.first_day, source.last_day
@@ -561,11 +561,12 @@ class DataAccess:
             for b, covered_days, label, sus in frame_buckets:
                 missing = covered_days == 0
                 if missing:
-                    num = den = sq = math.nan
+                    num = den = sq = d2 = math.nan
                 else:
-                    num, den, sq = metrics.combine_tuples(measure, by_bucket.get((unit.unit_id, b.start), []))
+                    num, den, sq, d2 = metrics.combine_tuples(
+                        measure, by_bucket.get((unit.unit_id, b.start), []))
                     num, den = self._finish(measure, unit, num, den)
-                lo, hi = metrics.interval(measure, num, den, sq)
+                lo, hi = metrics.interval(measure, num, den, sq, d2)
                 records.append(
                     (
                         b.first,
@@ -575,7 +576,7 @@ class DataAccess:
                         covered_days,
                         num,
                         den,
-                        metrics.value(measure, num, den),
+                        metrics.value(measure, num, den, sq, d2),
                         lo,
                         hi,
                         b.partial or (0 < covered_days < b.days),
@@ -606,7 +607,7 @@ class DataAccess:
             return pd.DataFrame(columns=VALUES_COLUMNS)
         source = self.source_for(units[0].force_id, measure.dataset)
         period = Period(start, end)
-        totals: dict[str, tuple[float, float, float]] = {}
+        totals: dict[str, tuple[float, float, float, float]] = {}
         covered = any_data = False
         if source is not None:
             time = self._time(source, period, "month", units[0].level)
@@ -614,20 +615,20 @@ class DataAccess:
                 period = period.to_whole_months()
             covered = self.covered(units[0].force_id, period, measure.dataset)
             any_data = any(m in source.months for m in period.months())
-            grouped: dict[str, list[tuple[date, float, float, float]]] = {}
-            for uid, t, num, den, sq in self._rows(measure, source, unit_ids, period, time):
-                grouped.setdefault(uid, []).append((t, num, den, sq))
+            grouped: dict[str, list[tuple[date, float, float, float, float]]] = {}
+            for uid, t, num, den, sq, d2 in self._rows(measure, source, unit_ids, period, time):
+                grouped.setdefault(uid, []).append((t, num, den, sq, d2))
             for u in units:
                 totals[u.unit_id] = metrics.combine_tuples(measure, grouped.get(u.unit_id, []))
         records = []
         for u in units:
-            num, den, sq = (
-                totals.get(u.unit_id, (math.nan, math.nan, math.nan))
+            num, den, sq, d2 = (
+                totals.get(u.unit_id, (math.nan,) * 4)
                 if any_data
-                else (math.nan, math.nan, math.nan)
+                else (math.nan,) * 4
             )
             num, den = self._finish(measure, u, num, den) if any_data else (num, den)
-            lo, hi = metrics.interval(measure, num, den, sq)
+            lo, hi = metrics.interval(measure, num, den, sq, d2)
             records.append(
                 (
                     u.unit_id,
@@ -637,7 +638,7 @@ class DataAccess:
                     num,
                     den,
                     sq,
-                    metrics.value(measure, num, den),
+                    metrics.value(measure, num, den, sq, d2),
                     lo,
                     hi,
                     covered,
@@ -821,13 +822,13 @@ class DataAccess:
         spark_end = last_complete_month(period.end)
         spark_months = Period(month_start(_add(spark_end, -12)), month_end(spark_end)).months()
         first = min(last.start, spark_months[0])
-        base: dict[str, list[tuple[date, float, float, float]]] = {m.id: [] for m in measures}
+        base: dict[str, list[tuple[date, float, float, float, float]]] = {m.id: [] for m in measures}
         with self.cursor() as cur:
             found = cubes.measure_rows_many(
                 cur, source.source, unit.unit_id, [m.id for m in measures], first, period.end, time
             )
-        for mid, t, num, den, sq in found.itertuples(index=False, name=None):
-            base[mid].append((_day(t), float(num), _float(den), _float(sq)))
+        for mid, t, num, den, sq, d2 in found.itertuples(index=False, name=None):
+            base[mid].append((_day(t), float(num), _float(den), _float(sq), _float(d2)))
         out = []
         for m in measures:
             own = self.source_for(unit.force_id, m.dataset) or source
@@ -840,25 +841,25 @@ class DataAccess:
                     m, unit, metrics.combine_tuples(m, [r for r in rows if last.start <= r[0] <= last.end])
                 )
                 if self.covered(unit.force_id, last, m.dataset)
-                else (math.nan, math.nan, math.nan)
+                else (math.nan,) * 4
             )
             spark = []
             for month in spark_months:
                 if month not in own.months:
                     spark.append(math.nan)
                     continue
-                num, den, _ = self._finish3(
+                num, den, sq, d2 = self._finish3(
                     m, unit, metrics.combine_tuples(m, [r for r in rows if month_start(r[0]) == month])
                 )
-                spark.append(metrics.value(m, num, den))
+                spark.append(metrics.value(m, num, den, sq, d2))
             out.append(_score_row(m, now, before, period, spark_months, spark, None))
         return out
 
     def _finish3(
-        self, measure: Measure, unit: Unit, nds: tuple[float, float, float]
-    ) -> tuple[float, float, float]:
+        self, measure: Measure, unit: Unit, nds: tuple[float, float, float, float]
+    ) -> tuple[float, float, float, float]:
         num, den = self._finish(measure, unit, nds[0], nds[1])
-        return num, den, nds[2]
+        return num, den, nds[2], nds[3]
 
     # -- raw facts: drill-through and map ---------------------------------------------------
 
@@ -1114,11 +1115,11 @@ def _score_row(
             "_p": 1.0,
             "_order": 0,
         }
-    num, den, sq = now
-    num0, den0, sq0 = before if before is not None else (math.nan, math.nan, math.nan)
-    val = metrics.value(measure, num, den)
-    lo, hi = metrics.interval(measure, num, den, sq)
-    val0 = metrics.value(measure, num0, den0)
+    num, den, sq, d2 = now
+    num0, den0, sq0, d20 = before if before is not None else (math.nan,) * 4
+    val = metrics.value(measure, num, den, sq, d2)
+    lo, hi = metrics.interval(measure, num, den, sq, d2)
+    val0 = metrics.value(measure, num0, den0, sq0, d20)
     comp = metrics.compare(measure, num, den, num0, den0, sq, sq0)
     met = metrics.target_met(measure, val)
     worse = comp.verdict == "worse"

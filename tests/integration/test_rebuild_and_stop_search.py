@@ -11,11 +11,15 @@ import subprocess
 import sys
 import zipfile
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from dashboard.analysis.stats import rate_ratio
+from dashboard.data.facade import DataAccess
+from dashboard.data.warehouse import WarehouseReader
 from etl.lake.ingest import load_police_uk
 from etl.lake.rebuild import rebuild_warehouse
 from etl.lake.warehouse import WarehousePaths
@@ -165,3 +169,28 @@ def test_real_data_for_the_demo_force_replaces_its_demo_data_and_says_so(
     con.close()
     assert sources == {"cheshire": ["police_uk"], "essex": ["demo"]}
     assert left == 0 and synthetic == 0
+
+
+def test_the_dashboard_values_a_rate_ratio_with_its_interval(tmp_path: Path) -> None:
+    """The Black/White ratio the API and pages show equals the one worked from the raw file
+    and the 2011 Census populations by hand, with the Katz interval (dashboard.analysis.stats)."""
+    link = tmp_path / "w.duckdb"
+    assert load_police_uk(link, [EXAMPLE]).committed
+    with open(EXAMPLE, encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    black = sum(r["Self-defined ethnicity"].startswith("Black") or (
+        r["Self-defined ethnicity"] in ("", "Other ethnic group - Not stated")
+        and r["Officer-defined ethnicity"] == "Black") for r in rows)
+    white = sum(r["Self-defined ethnicity"].startswith("White") or (
+        r["Self-defined ethnicity"] in ("", "Other ethnic group - Not stated")
+        and r["Officer-defined ethnicity"] == "White") for r in rows)
+    with open(REPO / "data" / "reference" / "population_by_ethnicity_census2011.csv",
+              encoding="utf-8") as fh:
+        pop = next(r for r in csv.DictReader(fh) if r["force_id"] == "cheshire")
+    expected = rate_ratio(black, float(pop["black"]), white, float(pop["white"]))
+    assert black > 0 and white > 0
+    data = DataAccess(WarehouseReader(link))
+    got = data.values("stop_search_rr_black_white", ("cheshire",), date(2019, 1, 1),
+                      date(2019, 1, 31)).iloc[0]
+    assert (got["value"], got["lower"], got["upper"]) == pytest.approx(expected, rel=1e-9)
+    assert expected[0] == pytest.approx((black / float(pop["black"])) / (white / float(pop["white"])))

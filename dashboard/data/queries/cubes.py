@@ -134,12 +134,12 @@ def measure_rows(
     end: date,
     time: str,
 ) -> pd.DataFrame:
-    """One measure's cube rows per unit and day or month: [unit_id, t, num, den, num2]. den is
+    """One measure's cube rows per unit and day or month: [unit_id, t, num, den, num2, den2]. den is
     NULL where the kind has none. A unit-time without a row had nothing to count."""
     table, col = pick("time", time, MEASURE_CUBES)
     return cur.execute(
         f"""
-        SELECT unit_id, {col} AS t, sum(num) AS num, sum(den) AS den, sum(num2) AS num2
+        SELECT unit_id, {col} AS t, sum(num) AS num, sum(den) AS den, sum(num2) AS num2, sum(den2) AS den2
         FROM {table}
         WHERE source = ? AND measure_id = ? AND list_contains(?::VARCHAR[], unit_id)
           AND {col} BETWEEN ? AND ?
@@ -154,11 +154,11 @@ def measure_rows_many(
     cur: Cursor, source: str, unit_id: str, measure_ids: Sequence[str], start: date, end: date, time: str
 ) -> pd.DataFrame:
     """Several measures of one source for one unit per day or month: [measure_id, t, num, den,
-    num2] (the scorecard's one read per source)."""
+    num2, den2] (the scorecard's one read per source)."""
     table, col = pick("time", time, MEASURE_CUBES)
     return cur.execute(
         f"""
-        SELECT measure_id, {col} AS t, sum(num) AS num, sum(den) AS den, sum(num2) AS num2
+        SELECT measure_id, {col} AS t, sum(num) AS num, sum(den) AS den, sum(num2) AS num2, sum(den2) AS den2
         FROM {table}
         WHERE source = ? AND unit_id = ? AND list_contains(?::VARCHAR[], measure_id)
           AND {col} BETWEEN ? AND ?
@@ -182,7 +182,8 @@ def measure_months(
     comparators of other forces); the caller keeps the (source, unit) pairs it wants."""
     return cur.execute(
         """
-        SELECT source, unit_id, month, measure_id, sum(num) AS num, sum(den) AS den, sum(num2) AS num2
+        SELECT source, unit_id, month, measure_id, sum(num) AS num, sum(den) AS den,
+               sum(num2) AS num2, sum(den2) AS den2
         FROM cube_measure_month
         WHERE list_contains(?::VARCHAR[], source) AND list_contains(?::VARCHAR[], unit_id)
           AND list_contains(?::VARCHAR[], measure_id) AND month BETWEEN ? AND ?
@@ -202,7 +203,7 @@ def force_measure_cube(
     return cur.execute(
         """
         SELECT source, dataset, unit_id, month, measure_id,
-               sum(num) AS num, sum(den) AS den, sum(num2) AS num2
+               sum(num) AS num, sum(den) AS den, sum(num2) AS num2, sum(den2) AS den2
         FROM cube_measure_month
         WHERE force_id = ? AND list_contains(?::VARCHAR[], level)
           AND list_contains(?::VARCHAR[], measure_id) AND month BETWEEN ? AND ?
