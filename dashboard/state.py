@@ -5,7 +5,7 @@
 | key     | meaning                                                     | default            |
 |---------|-------------------------------------------------------------|--------------------|
 | unit    | dim_unit id (force, BCU, NPU or team)                       | the main force     |
-| measure | measure id from the registry (etl/measures.py)              | total_crime        |
+| measure | measure id from the registry (etl/measures/registry.py)              | total_crime        |
 | preset  | month, qtd, fytd, 12m or custom                             | fytd               |
 | from/to | YYYY-MM-DD, inclusive; only with preset=custom              |                    |
 | grain   | day, week, month, quarter or fy                             | month              |

@@ -181,7 +181,7 @@ def targets_from_rows(path: Path, rows: Sequence[tuple[int, dict[str, str]]]) ->
             raise refuse(f"unit {unit!r} is not a unit id (e.g. cheshire or cheshire/northern)")
         measure = MEASURES.get(row["measure"])
         if measure is None:
-            raise refuse(f"unknown measure {row['measure']!r} (see etl/measures.py)")
+            raise refuse(f"unknown measure {row['measure']!r} (see etl/measures/)")
         kind = target_kind(measure)
         if kind == "none":
             raise refuse(f"{measure.id} takes no target (a mean, a census or a rate per head)")

@@ -224,7 +224,8 @@ def layout(data: DataAccess, view: View | None) -> list[Any]:
             "Measures",
             _measure_table(),
             action=csv_button("help-measures"),
-            note="Every measure in the registry (etl/measures.py). The scorecard shows the headline ones.",
+            note=("Every measure in the registry (etl/measures/registry.py). "
+                  "The scorecard shows the headline ones."),
             card_id="measures-card",
         ),
         section("Glossary", glossary, note="Police abbreviations used on screen.", card_id="glossary-card"),

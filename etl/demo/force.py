@@ -204,9 +204,9 @@ class Shock:
 
 @dataclass
 class DemoData:
-    units: pd.DataFrame        # columns exactly etl.facts.UNIT_COLUMNS
-    crimes: pd.DataFrame       # columns exactly etl.facts.CRIME_COLUMNS (crimes and ASB)
-    force_month: pd.DataFrame  # columns exactly etl.facts.FORCE_MONTH_COLUMNS (other forces)
+    units: pd.DataFrame        # columns exactly etl.sources.shapes.UNIT_COLUMNS
+    crimes: pd.DataFrame       # columns exactly etl.sources.shapes.CRIME_COLUMNS (crimes and ASB)
+    force_month: pd.DataFrame  # columns exactly etl.sources.shapes.FORCE_MONTH_COLUMNS (other forces)
 
 
 def _season(month_numbers: np.ndarray) -> np.ndarray:

@@ -69,7 +69,7 @@ class Staged:
     outcome_table: str | None = None        # shaped as OUTCOME_COLUMNS
     force_month_table: str | None = None    # shaped as FORCE_MONTH_COLUMNS
     unit_table: str | None = None           # shaped as UNIT_COLUMNS
-    # Any dataset of etl.facts.DATASETS -> its staged table (the three above are shortcuts).
+    # Any dataset of etl.sources.registry.DATASETS -> its staged table (the three above are shortcuts).
     tables: dict[str, str] = field(default_factory=dict)
     origins: dict[str, str] = field(default_factory=dict)  # _file -> origin for messages
     duplicates: list[tuple[str, str, date, int, str]] = field(default_factory=list)

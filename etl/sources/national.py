@@ -29,7 +29,7 @@ from etl.sources.satisfaction import (
 from etl.sources.shapes import FORCE_MONTH
 
 # Force x month x measure aggregates: national comparators for the service measures (other
-# forces in the demo, or supplied tables). measure_id is a key of etl.measures.MEASURES.
+# forces in the demo, or supplied tables). measure_id is a key of etl.measures.registry.MEASURES.
 COMPARATOR_COLUMNS: dict[str, str] = {
     "force_id": "VARCHAR",
     "month": "DATE",

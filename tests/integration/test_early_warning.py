@@ -1,4 +1,5 @@
-"""Early warning (dashboard/early_warning.py): the charts agree with dashboard/stats.py point for
+"""Early warning (dashboard/analysis/exception_scan.py): the charts agree with
+dashboard/analysis/stats.py point for
 point; a planted deterioration is found in the month it starts; a run without one raises no more
 false alarms than the rules' own false-alarm rate."""
 
@@ -78,11 +79,11 @@ def clean(tmp_path_factory: pytest.TempPathFactory) -> DataAccess:
     access.reader.close()
 
 
-# -- the chart arithmetic equals dashboard/stats.py ------------------------------------------------------
+# -- the chart arithmetic equals dashboard/analysis/stats.py ---------------------------------------
 
 
 def _reference(chart: ew.Chart, sens: ew.Sensitivity) -> stats.SpcResult:
-    """The same chart drawn by dashboard/stats.py from the chart's usable points."""
+    """The same chart drawn by dashboard/analysis/stats.py from the chart's usable points."""
     idx = [i for i, s in enumerate(chart.status) if s == "ok" and math.isfinite(chart.values[i])]
     k = chart.k[idx]
     n = chart.n[idx]

@@ -1,4 +1,5 @@
-"""Peer groups and the comparison numbers built on them (dashboard/peers.py, dashboard/compare.py)
+"""Peer groups and the comparison numbers built on them (dashboard/analysis/peers.py,
+dashboard/analysis/peer_comparison.py)
 on the demo warehouse. The files, the proxy and the clustering are in tests/unit/test_peers.py."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Targets (dashboard/targets.py) on the demo warehouse: contributory targets add up exactly; rule
+"""Targets (dashboard/analysis/targets.py) on the demo warehouse: contributory targets add up exactly; rule
 targets follow last year and the MSF; the status table. The file and the projections are in
 tests/unit/test_targets.py."""
 

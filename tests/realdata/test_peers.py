@@ -1,4 +1,5 @@
-"""The comparison numbers (dashboard/compare.py) on the real police.uk data: the proxy group."""
+"""The comparison numbers (dashboard/analysis/peer_comparison.py) on the real police.uk data:
+the proxy group."""
 
 from __future__ import annotations
 

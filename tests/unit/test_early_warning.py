@@ -1,4 +1,4 @@
-"""Early warning's pure parts (dashboard/early_warning.py): the seasonal index and the
+"""Early warning's pure parts (dashboard/analysis/exception_scan.py): the seasonal index and the
 polarity-aware judgement. The charts on demo warehouses are in tests/integration/test_early_warning.py."""
 
 from __future__ import annotations

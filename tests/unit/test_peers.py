@@ -1,4 +1,4 @@
-"""Peer groups: the MSF file, the proxy, clusters of NPUs (dashboard/peers.py), and the pooled rate.
+"""Peer groups: the MSF file, the proxy, clusters of NPUs (dashboard/analysis/peers.py), and the pooled rate.
 The comparison numbers on the demo are in tests/integration/test_peers.py, on the real police.uk
 data in tests/realdata/test_peers.py."""
 

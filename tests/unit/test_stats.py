@@ -1,4 +1,4 @@
-"""dashboard/stats.py against published examples and hand-worked cases.
+"""dashboard/analysis/stats.py against published examples and hand-worked cases.
 
 Rule for this file: every expected number is typed in from a NAMED source (a paper's table, a
 textbook example) or worked by hand in the comment beside it. Where an oracle is computed, it

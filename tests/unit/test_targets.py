@@ -1,5 +1,5 @@
-"""Targets (dashboard/targets.py): the file is checked row by row; contributory shares add up
-exactly; projections use dashboard/stats.py. The targets on the demo warehouse are in
+"""Targets (dashboard/analysis/targets.py): the file is checked row by row; contributory shares add up
+exactly; projections use dashboard/analysis/stats.py. The targets on the demo warehouse are in
 tests/integration/test_targets.py."""
 
 from __future__ import annotations

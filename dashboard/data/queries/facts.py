@@ -69,7 +69,7 @@ def _facts_sql(with_outcomes: bool, time: str) -> str:
 
     Parameters, in order: crime files, [outcome files], categories, start, end, level value.
     NPU comes from the record (force data) or from its LSOA (police.uk); a police.uk crime
-    counts as detected if an outcomes file gives it a sanction outcome (as etl/cubes.py).
+    counts as detected if an outcomes file gives it a sanction outcome (as etl/cubes/crime.py).
     """
     if time not in ("date", "month"):
         raise ValueError(f"time must be 'date' or 'month', got {time!r}")

@@ -5,7 +5,7 @@ Why a module of its own: the third data.police.uk file type has nothing in commo
 street and outcomes files beyond the download (no Crime ID, no LSOA, a timestamp rather than
 a month, people's age, gender and ethnicity), so it gets its own dataset (`stop_search`,
 shaped as COLUMNS) and its own measures. It reuses the street reader's batch machinery
-(etl/sources/police_uk.py: one DuckDB `read_csv` over every file, a file DuckDB cannot parse
+(etl/sources/police_uk/reader.py: one DuckDB `read_csv` over every file, a file DuckDB cannot parse
 refused and the scan retried without it) and follows its rule: a file with any bad row is
 refused whole, naming the file and the first bad line, and the other files still load. A
 partly loaded month would publish a search count that looks right and is not.
