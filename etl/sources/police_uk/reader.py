@@ -142,9 +142,13 @@ def precheck(item: InputFile) -> InputFile:
 
 def _header_problem(header: list[str]) -> str:
     best = max((STREET_HEADER, OUTCOME_HEADER), key=lambda h: len(set(h) & set(header)))
-    kind = "street" if best is STREET_HEADER else "outcomes"
-    missing = [c for c in best if c not in header]
-    extra = [c for c in header if c not in best]
+    return header_problem(header, best, "street" if best is STREET_HEADER else "outcomes")
+
+
+def header_problem(header: list[str], expected: list[str], kind: str) -> str:
+    """Why a header is not the `expected` one of a data.police.uk `kind` file, in words."""
+    missing = [c for c in expected if c not in header]
+    extra = [c for c in header if c not in expected]
     parts = []
     if missing:
         parts.append("missing column(s): " + ", ".join(repr(c) for c in missing))
@@ -152,11 +156,7 @@ def _header_problem(header: list[str]) -> str:
         parts.append("unexpected column(s): " + ", ".join(repr(c) for c in extra))
     if not parts:
         parts.append("columns are in the wrong order")
-    return (
-        f"not a data.police.uk {kind} file: "
-        + "; ".join(parts)
-        + f". Expected: {', '.join(best)}"
-    )
+    return f"not a data.police.uk {kind} file: " + "; ".join(parts) + f". Expected: {', '.join(expected)}"
 
 
 _CSV_ERROR_LINE = re.compile(r"CSV Error on Line: (\d+)")

@@ -34,7 +34,14 @@ from etl.demo.common import DemoContext
 from etl.errors import InputRefused
 from etl.measures.model import Measure
 from etl.sources.csvscan import record_lines
-from etl.sources.police_uk.reader import OUTCOME_HEADER, STREET_HEADER, InputFile, ParseResult, read_batch
+from etl.sources.police_uk.reader import (
+    OUTCOME_HEADER,
+    STREET_HEADER,
+    InputFile,
+    ParseResult,
+    header_problem,
+    read_batch,
+)
 
 HEADER: list[str] = [
     "Type", "Date", "Part of a policing operation", "Policing operation", "Latitude",
@@ -223,21 +230,10 @@ def demo(ctx: DemoContext) -> dict[str, pd.DataFrame]:
 
 
 def _header_problem(header: list[str]) -> str:
-
     if header == STREET_HEADER or header == OUTCOME_HEADER:
         kind = "street" if header == STREET_HEADER else "outcomes"
         return f"this is a data.police.uk {kind} file, not a stop-and-search file"
-    missing = [c for c in HEADER if c not in header]
-    extra = [c for c in header if c not in HEADER]
-    parts = []
-    if missing:
-        parts.append("missing column(s): " + ", ".join(repr(c) for c in missing))
-    if extra:
-        parts.append("unexpected column(s): " + ", ".join(repr(c) for c in extra))
-    if not parts:
-        parts.append("columns are in the wrong order")
-    return ("not a data.police.uk stop-and-search file: " + "; ".join(parts)
-            + ". Expected: " + ", ".join(HEADER))
+    return header_problem(header, HEADER, "stop-and-search")
 
 
 def _quoted(col: str) -> str:
