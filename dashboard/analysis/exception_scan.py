@@ -87,6 +87,8 @@ class Sensitivity:
     alpha: float              # significance level of the last-year test
     recent: int = 3           # a signal counts if it reaches into the last `recent` months
     miss_probability: float = 0.25   # a target is flagged when the chance of meeting it is below this
+    # XmR limits from moving ranges screened of freaks (above 3.267 mR-bar): Making Data Count
+    screen_outliers: bool = False
 
     @property
     def description(self) -> str:
@@ -112,7 +114,8 @@ SENSITIVITIES: dict[str, Sensitivity] = {
         "conservative", "Conservative (3 sigma only)", frozenset({"beyond_3_sigma"}), 8, 6, 0.01
     ),
     "mdc": Sensitivity(
-        "mdc", "Making Data Count (3 sigma, run of 7, trend of 7, 2 of 3)", ALL_RULES, 7, 7, 0.05
+        "mdc", "Making Data Count (3 sigma, run of 7, trend of 7, 2 of 3; XmR moving ranges "
+        "screened)", ALL_RULES, 7, 7, 0.05, screen_outliers=True,
     ),
 }
 DEFAULT_SENSITIVITY = "standard"
@@ -255,7 +258,7 @@ def spc_chart(unit_id: str, measure: Measure, months: Sequence[date], k: np.ndar
             values = kk
         if values.size < 2:
             return None
-        res = stats.xmr_chart(values, **kw)
+        res = stats.xmr_chart(values, screen_outliers=sens.screen_outliers, **kw)
         label, expo = "xmr", np.full(idx.size, np.nan)
     centre, lcl, ucl = np.array(res.centre), np.array(res.lcl), np.array(res.ucl)
     signals_local = [g for g in res.signals if g.rule in sens.rules]

@@ -533,12 +533,17 @@ def p_chart(
     return _spc("p", kk / nn, centre, sigma, 0.0, 1.0, run_length, trend_length)
 
 
+# D4 for moving ranges of 2 points: the moving-range chart's upper limit is 3.267 mR-bar.
+MR_UPPER_D4 = 3.267
+
+
 def xmr_chart(
     values: Sequence[float],
     *,
     baseline: int | None = None,
     run_length: int = 8,
     trend_length: int = 6,
+    screen_outliers: bool = False,
 ) -> SpcResult:
     """XmR (individuals and moving range) chart, for measures that are neither a plain count
     nor a proportion (e.g. average days to charge), and the chart Making Data Count uses.
@@ -546,16 +551,24 @@ def xmr_chart(
     Method (Wheeler DJ (2000) Understanding Variation; Montgomery, ISQC, control chart for
     individual measurements; NIST/SEMATECH e-Handbook section 6.3.2.2): centre = mean,
     mR-bar = mean of |x_i - x_(i-1)|, sigma = mR-bar / d2 with d2 = 1.128, so the limits are
-    mean +/- 2.66 mR-bar. Not clipped (values may be negative). NHSRplotthedots can also drop
-    moving ranges above 3.267 mR-bar before recomputing mR-bar ("screen outliers"); this
-    function does not.
+    mean +/- 2.66 mR-bar. Not clipped (values may be negative).
+
+    `screen_outliers` (Making Data Count's convention, NHSRplotthedots' default): moving ranges
+    of 3.267 mR-bar or more (the upper limit of the moving-range chart, D4 = 3.267 for n = 2)
+    are dropped and mR-bar is recomputed from the rest, so that one freak month does not widen
+    the limits of every other month (Wheeler 2000; Provost & Murray (2011) The Health Care
+    Data Guide, screened I chart).
     """
     x = _finite_array(values, "values")
     if x.size < 2:
         raise ValueError("an XmR chart needs at least 2 points")
     b = _baseline_slice(x.size, baseline, minimum=2)
     base = x[b]
-    mrbar = float(np.mean(np.abs(np.diff(base))))
+    ranges = np.abs(np.diff(base))
+    mrbar = float(np.mean(ranges))
+    if screen_outliers:
+        kept = ranges[ranges < MR_UPPER_D4 * mrbar]
+        mrbar = float(np.mean(kept)) if kept.size else mrbar
     centre = np.full(x.size, float(np.mean(base)))
     sigma = np.full(x.size, mrbar / D2_N2)
     return _spc("xmr", x, centre, sigma, None, None, run_length, trend_length)

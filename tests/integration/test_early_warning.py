@@ -97,7 +97,7 @@ def _reference(chart: ew.Chart, sens: ew.Sensitivity) -> stats.SpcResult:
         return stats.p_chart(k, n, **kw)
     if chart.kind == "u":
         return stats.u_chart(k, n, **kw)
-    return stats.xmr_chart(chart.values[idx], **kw)
+    return stats.xmr_chart(chart.values[idx], screen_outliers=sens.screen_outliers, **kw)
 
 
 @pytest.mark.parametrize("sens_name", sorted(ew.SENSITIVITIES))

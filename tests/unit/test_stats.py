@@ -821,3 +821,37 @@ def test_compare_means_from_sums_matches_welch_on_raw_values() -> None:
     assert got.p_value == pytest.approx(expected, rel=1e-9)
     assert got.significant and got.direction == "up" and got.method == "welch_t"
     assert stats.compare_means_from_sums(1, 1, 1, 2, 5, 10) is None
+
+
+# -- XmR with Making Data Count's screening of moving ranges ----------------------------------------
+
+# R: set.seed(123); rnorm(20): the data of NHSRplotthedots' tests/testthat/test-ptd_spc_standard.R.
+_NHSR_Y = [-0.56047565, -0.23017749, 1.55870831, 0.07050839, 0.12928774, 1.71506499, 0.46091621,
+           -1.26506123, -0.68685285, -0.44566197, 1.22408180, 0.35981383, 0.40077145, 0.11068272,
+           -0.55584113, 1.78691314, 0.49785048, -1.96661716, 0.70135590, -0.47279141]
+
+
+@pytest.mark.parametrize(("outlier", "screen", "mean", "lower", "upper"), [
+    # NHSRplotthedots' snapshot (tests/testthat/_snaps/ptd_spc_standard.md): r1, r2, r3.
+    (None, True, 0.1416238, -3.01138, 3.294627),
+    (10.0, True, 0.6694159, -2.383666, 3.722497),
+    (10.0, False, 0.6694159, -4.596625, 5.935457),
+])
+def test_xmr_screened_limits_match_nhsrplotthedots(outlier: float | None, screen: bool, mean: float,
+                                                   lower: float, upper: float) -> None:
+    y = list(_NHSR_Y)
+    if outlier is not None:
+        y[14] = outlier
+    res = stats.xmr_chart(y, screen_outliers=screen)
+    # They draw mean +/- 2.66 mR-bar; we draw mean +/- 3 mR-bar / 1.128 (= 2.6596 mR-bar): the
+    # limits agree to 0.02% of their half-width.
+    half = upper - mean
+    assert res.centre[0] == pytest.approx(mean, abs=1e-6)
+    assert res.lcl[0] == pytest.approx(lower, abs=2e-4 * half)
+    assert res.ucl[0] == pytest.approx(upper, abs=2e-4 * half)
+
+
+def test_screening_changes_nothing_without_a_freak_range() -> None:
+    y = [5.0, 6.0, 5.5, 6.5, 5.0, 6.0, 5.5]
+    a, b = stats.xmr_chart(y), stats.xmr_chart(y, screen_outliers=True)
+    assert list(a.ucl) == list(b.ucl) and list(a.lcl) == list(b.lcl)
