@@ -863,6 +863,68 @@ def funnel_position(
 # ----------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Overdispersion:
+    """Spiegelhalter's (2005) estimate of over-dispersion among k units' z-scores."""
+
+    k: int
+    phi: float            # dispersion ratio: mean of the squared (winsorised) z-scores
+    tau2: float           # between-unit variance added to each unit's own (0: none)
+    p_value: float        # test of phi = 1: k * phi against chi-squared with k - 1 df
+    overdispersed: bool   # p_value below alpha: adjusted limits are the ones to draw
+
+
+def overdispersion(
+    z: Sequence[float],
+    s: Sequence[float],
+    trim: float = 0.1,
+    method: Literal["winsorise", "truncate"] = "winsorise",
+    alpha: float = 0.05,
+) -> Overdispersion:
+    """Over-dispersion of a funnel plot's units: the additive random-effects method of
+    Spiegelhalter DJ (2005) "Handling over-dispersion of performance indicators", Qual Saf
+    Health Care 14:347-351, as FunnelPlotR implements it.
+
+    `z` are the units' z-scores against the target on the plot's (transformed) scale and `s`
+    their standard errors (not yet drawn on the Compare page's funnel: issue 9). So that the
+    outliers being looked for do not inflate the estimate, the z-scores are winsorised at the
+    `trim` and 1 - `trim` quantiles (R's default, type 7) or, with method 'truncate', those in
+    the outer groups are dropped (the NHS Digital SHMI way). phi = mean(z_w^2); when
+    k * phi > k - 1,
+    tau^2 = (k * phi - (k - 1)) / (sum(w) - sum(w^2) / sum(w)) with w = 1 / s^2, else 0.
+    Adjusted limits are target +/- z_alpha * sqrt(s^2 + tau^2).
+    """
+    zz = _finite_array(z, "z")
+    ss = _finite_array(s, "s")
+    if zz.size != ss.size or zz.size < 2:
+        raise ValueError("z and s must be the same length, at least 2")
+    if np.any(ss <= 0):
+        raise ValueError("standard errors must be positive")
+    if not 0 <= trim < 0.5:
+        raise ValueError(f"trim must be in [0, 0.5), got {trim!r}")
+    if method == "winsorise":
+        lo, hi = np.quantile(zz, [trim, 1 - trim])
+        kept, keep = np.clip(zz, lo, hi), np.ones(zz.size, dtype=bool)
+    elif method == "truncate":
+        keep = np.ones(zz.size, dtype=bool)
+        if trim:
+            groups = 1 / trim
+            sp = np.floor(sps.rankdata(zz) * groups / (zz.size + 1))
+            keep = (sp > 0) & (sp < groups - 1)
+        kept = zz[keep]
+    else:
+        raise ValueError(f"method must be 'winsorise' or 'truncate', got {method!r}")
+    # k, and the weights, count only the units kept (truncation drops the outer groups)
+    k = int(kept.size)
+    phi = float(np.mean(kept**2))
+    w = 1.0 / ss[keep] ** 2
+    tau2 = 0.0
+    if k * phi > k - 1:
+        tau2 = max(0.0, (k * phi - (k - 1)) / (w.sum() - (w**2).sum() / w.sum()))
+    p_value = float(sps.chi2.sf(k * phi, k - 1))
+    return Overdispersion(k, phi, tau2, p_value, p_value < alpha)
+
+
 def weighted_average(values: Sequence[float], weights: Sequence[float]) -> float:
     """Average of group values weighted by their denominators.
 

@@ -855,3 +855,38 @@ def test_screening_changes_nothing_without_a_freak_range() -> None:
     y = [5.0, 6.0, 5.5, 6.5, 5.0, 6.0, 5.5]
     a, b = stats.xmr_chart(y), stats.xmr_chart(y, screen_outliers=True)
     assert list(a.ucl) == list(b.ucl) and list(a.lcl) == list(b.lcl)
+
+
+# -- funnel over-dispersion (Spiegelhalter 2005) ----------------------------------------------------
+
+# FunnelPlotR's tests/testthat/test-classes_methods.R: six units, indirectly standardised ratios
+# (observed / expected), SHMI method (log scale, z = sqrt(E) * log(O / E), truncation): phi = 2.948033.
+_FP_OBSERVED = [100, 150, 180, 80, 120, 225]
+_FP_EXPECTED = [108, 112, 165, 95, 100, 220]
+
+
+def test_overdispersion_phi_matches_funnelplotr() -> None:
+    z = [math.sqrt(e) * math.log(o / e) for o, e in zip(_FP_OBSERVED, _FP_EXPECTED, strict=True)]
+    s = [1 / math.sqrt(e) for e in _FP_EXPECTED]
+    od = stats.overdispersion(z, s, trim=0.1, method="truncate")
+    assert round(od.phi, 6) == 2.948033
+    # tau^2 by hand: k phi - (k - 1) over sum(w) - sum(w^2)/sum(w), w = 1/s^2 = E.
+    w = _FP_EXPECTED
+    expected_tau2 = (6 * 2.948033175 - 5) / (sum(w) - sum(x * x for x in w) / sum(w))
+    assert od.tau2 == pytest.approx(expected_tau2, rel=1e-8)
+    assert od.k == 6 and od.overdispersed and od.p_value < 0.05
+
+
+def test_no_overdispersion_when_z_scores_are_small() -> None:
+    od = stats.overdispersion([0.2, -0.5, 0.1, 0.4, -0.3, 0.0], [0.1] * 6)
+    assert od.tau2 == 0.0 and not od.overdispersed and od.phi < 1
+
+
+def test_winsorising_pulls_an_extreme_unit_in() -> None:
+    z = [-1.0, -0.5, 0.0, 0.5, 1.0, 0.2, -0.2, 0.3, -0.3, 25.0]
+    raw = sum(x * x for x in z) / len(z)
+    od = stats.overdispersion(z, [0.05] * len(z), trim=0.1)
+    # The 90th percentile (R type 7) of these ten values: 1.0 + 0.1 * (25 - 1) = 3.4.
+    clipped = [min(max(x, -0.55), 3.4) for x in z]  # 10th percentile: -1 + 0.9 * 0.5 = -0.55
+    assert od.phi == pytest.approx(sum(x * x for x in clipped) / len(z))
+    assert od.phi < raw / 10
