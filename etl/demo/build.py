@@ -12,7 +12,8 @@ from pathlib import Path
 
 import duckdb
 
-from etl.demo.common import DemoContext, add_months
+from etl.calendar import add_months
+from etl.demo.common import DemoContext
 from etl.demo.force import DEMO_NOTE, generate
 from etl.lake.commit import LoadReport, Progress, Staged, commit, new_load_id
 from etl.lake.warehouse import WarehousePaths, writer_lock

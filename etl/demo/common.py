@@ -18,8 +18,6 @@ import pandas as pd
 
 from etl.calendar import add_months
 
-__all__ = ["add_months"]  # re-exported: generators import their helpers from one place
-
 FORCE_ID = "cheshire"
 
 # Calls, incidents and reports by hour of day (relative weights, midnight first).

@@ -33,7 +33,7 @@ import pandas as pd
 from etl.demo.common import DemoContext
 from etl.errors import InputRefused
 from etl.measures.model import Measure
-from etl.sources.csvscan import record_lines
+from etl.sources.csvscan import quoted_value, record_lines
 from etl.sources.police_uk.reader import (
     OUTCOME_HEADER,
     STREET_HEADER,
@@ -42,6 +42,7 @@ from etl.sources.police_uk.reader import (
     header_problem,
     read_batch,
 )
+from etl.sources.tabular import sql_text
 
 HEADER: list[str] = [
     "Type", "Date", "Part of a policing operation", "Policing operation", "Latitude",
@@ -119,15 +120,11 @@ SELF_DEFINED_ETHNICITY: dict[str, str | None] = {
 _PREFIX_GROUPS = ("White", "Mixed", "Asian", "Black", "Other")
 
 
-def _sql_text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def _self_group_sql(col: str) -> str:
-    whens = [f"WHEN {col} IN ({', '.join(_sql_text(k) for k, v in SELF_DEFINED_ETHNICITY.items() if v == g)})"
+    whens = [f"WHEN {col} IN ({', '.join(sql_text(k) for k, v in SELF_DEFINED_ETHNICITY.items() if v == g)})"
              f" THEN '{g}'" for g in ETHNIC_GROUPS]
     not_stated = [k for k, v in SELF_DEFINED_ETHNICITY.items() if v is None]
-    whens.insert(0, f"WHEN {col} IN ({', '.join(_sql_text(k) for k in not_stated)}) THEN NULL")
+    whens.insert(0, f"WHEN {col} IN ({', '.join(sql_text(k) for k in not_stated)}) THEN NULL")
     whens += [f"WHEN starts_with({col}, '{g}') THEN '{g}'" for g in _PREFIX_GROUPS]
     return "CASE " + " ".join(whens) + " END"
 
@@ -152,7 +149,7 @@ def _self_group_sql(col: str) -> str:
 # counts (tests/realdata/test_stop_search_rate_ratio.py), so the differences do not affect it.
 ETHNIC_GROUP_SQL = (
     f"coalesce({_self_group_sql('sd')}, "
-    f"CASE WHEN od IN ({', '.join(_sql_text(g) for g in OFFICER_DEFINED)}) THEN od END)"
+    f"CASE WHEN od IN ({', '.join(sql_text(g) for g in OFFICER_DEFINED)}) THEN od END)"
 )
 
 
@@ -236,42 +233,37 @@ def _header_problem(header: list[str]) -> str:
     return header_problem(header, HEADER, "stop-and-search")
 
 
-def _quoted(col: str) -> str:
-    """A value as a message shows it: quoted, cut short if long."""
-    return f"'''' || replace(left({col}, 60), '''', '''''') || ''''"
-
-
 def _problems_sql() -> str:
     """One CASE over the typed rows: the first problem of each row, in words (NULL = good)."""
-    types = ", ".join(_sql_text(t) for t in TYPES)
+    types = ", ".join(sql_text(t) for t in TYPES)
     types_in_message = types.replace("'", "''")  # the list, quoted, inside a SQL string
-    officer = ", ".join(_sql_text(e) for e in OFFICER_DEFINED)
+    officer = ", ".join(sql_text(e) for e in OFFICER_DEFINED)
     checks = [
         ("t.date_raw IS NULL", "'blank Date (every search has a date and time)'"),
         ("t.searched_at IS NULL",
-         f"'Date ' || {_quoted('t.date_raw')} || ' is not an ISO date and time "
+         f"'Date ' || {quoted_value('t.date_raw')} || ' is not an ISO date and time "
          "(expected e.g. 2019-01-03T10:15:00+00:00)'"),
         ("date_trunc('month', t.searched_at) <> n.month",
-         f"'Date ' || {_quoted('t.date_raw')} || ' is not in ' || strftime(n.month, '%Y-%m') || "
+         f"'Date ' || {quoted_value('t.date_raw')} || ' is not in ' || strftime(n.month, '%Y-%m') || "
          "', the month in the file name'"),
         ("t.type IS NULL", f"'blank Type (expected one of {types_in_message})'"),
         (f"t.type NOT IN ({types})",
-         f"'unknown Type ' || {_quoted('t.type')} || ' (expected one of {types_in_message})'"),
+         f"'unknown Type ' || {quoted_value('t.type')} || ' (expected one of {types_in_message})'"),
     ]
     for col, raw, lo, hi in (("latitude", "lat_raw", -90, 90), ("longitude", "lon_raw", -180, 180)):
         checks.append((
             f"t.{raw} IS NOT NULL AND (t.{col} IS NULL OR NOT (t.{col} BETWEEN {lo} AND {hi}))",
-            f"'{col.capitalize()} ' || {_quoted('t.' + raw)} || ' is not a number between {lo} "
+            f"'{col.capitalize()} ' || {quoted_value('t.' + raw)} || ' is not a number between {lo} "
             f"and {hi}'"))
     checks.append(("(t.lat_raw IS NULL) <> (t.lon_raw IS NULL)",
                    "'Latitude and Longitude must both be given or both be blank'"))
     for i, name in enumerate(BOOLEAN_COLUMNS):
         checks.append((
             f"t.b{i}_raw IS NOT NULL AND lower(t.b{i}_raw) NOT IN ('true', 'false')",
-            f"'{name} ' || {_quoted(f't.b{i}_raw')} || ' is not True, False or blank'"))
+            f"'{name} ' || {quoted_value(f't.b{i}_raw')} || ' is not True, False or blank'"))
     checks.append((
         f"t.od IS NOT NULL AND t.od NOT IN ({officer})",
-        f"'unknown Officer-defined ethnicity ' || {_quoted('t.od')} || ' (expected White, Black, "
+        f"'unknown Officer-defined ethnicity ' || {quoted_value('t.od')} || ' (expected White, Black, "
         "Asian, Mixed, Other or blank)'"))
     cases = "\n".join(f"WHEN {cond} THEN {msg}" for cond, msg in checks)
     return f"CASE {cases} END"
@@ -350,7 +342,7 @@ def _make_empty(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _stage(con: duckdb.DuckDBPyConnection, items: list[InputFile]) -> None:
-    arrests = ", ".join(_sql_text(o.lower()) for o in ARREST_OUTCOMES)
+    arrests = ", ".join(sql_text(o.lower()) for o in ARREST_OUTCOMES)
     bools = ", ".join(
         f"CASE lower(t.b{i}_raw) WHEN 'true' THEN TRUE WHEN 'false' THEN FALSE END AS {col}"
         for i, col in enumerate(BOOLEAN_COLUMNS.values()))
