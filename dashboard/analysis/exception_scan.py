@@ -983,3 +983,18 @@ def chart_frame(chart: Chart, measure: Measure) -> pd.DataFrame:
             "signal": in_signal,
         }
     )
+
+
+# -- for dashboard.analysis.assessment: the one verdict reads the scan's own pieces ---------------------
+
+
+def dedupe(signals: list[stats.Signal]) -> list[stats.Signal]:
+    """At most one signal per rule and side, the latest first (see `_dedupe`)."""
+    return _dedupe(signals)
+
+
+def z_score(chart: Chart) -> float:
+    """The latest usable month's distance from the centre line, in sigmas (NaN when none)."""
+    last_i = max((i for i, s in enumerate(chart.status) if s == "ok" and math.isfinite(chart.values[i])),
+                 default=None)
+    return _z(chart, last_i) if last_i is not None else math.nan

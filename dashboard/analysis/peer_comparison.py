@@ -349,15 +349,28 @@ def _compare(data: DataAccess, unit_id: str, measure_id: str, period: Period, sc
     rows = []
     exclusions: list[str] = []
     latest = measure.aggregate == "latest"
+    # One pass over the member-months (plain lists, not a pandas mask per member: with 14
+    # measures x every unit of a force, the masks were most of the assessments' time).
+    per_unit: dict[str, tuple[list[date], list[float], list[float], list[str]]] = {}
+    bad_reasons: dict[str, list[str]] = {}
+    for uid_, month_, k_, n_, status_, reason_ in zip(
+            mm["unit_id"], mm["month"], mm["k"], mm["n"], mm["status"], mm["reason"], strict=True):
+        if status_ == "ok":
+            got = per_unit.setdefault(uid_, ([], [], [], []))
+            got[0].append(month_)
+            got[1].append(float(k_))
+            got[2].append(float(n_) if n_ is not None else math.nan)
+        else:
+            bad_reasons.setdefault(uid_, []).append(str(reason_))
     for uid in ids:
-        part = mm[mm["unit_id"] == uid]
-        ok = part[part["status"] == "ok"]
-        bad = part[part["status"] != "ok"]
-        used = len(ok)
+        ok_months, ok_k, ok_n, _unused = per_unit.get(uid, ([], [], [], []))
+        bad = bad_reasons.get(uid, [])
+        used = len(ok_months)
         if latest and used:
-            ok = ok[ok["month"] == ok["month"].max()]
-        k = float(ok["k"].sum()) if used else math.nan
-        n = float(ok["n"].sum()) if used else math.nan
+            last_i = max(range(used), key=lambda i: ok_months[i])
+            ok_k, ok_n = [ok_k[last_i]], [ok_n[last_i]]
+        k = float(math.fsum(ok_k)) if used else math.nan
+        n = float(sum(ok_n)) if used else math.nan
         complete = used == n_months
         span = 1 if latest else n_months
         value = _value(k, n, b, span)
@@ -365,9 +378,9 @@ def _compare(data: DataAccess, unit_id: str, measure_id: str, period: Period, sc
         if complete:
             status = "complete"
         elif used == 0:
-            status = "; ".join(sorted(set(bad["reason"]))) or "no data"
+            status = "; ".join(sorted(set(bad))) or "no data"
         else:
-            status = f"incomplete: {used} of {n_months} months (" + "; ".join(bad["reason"].tolist()[:3]) + \
+            status = f"incomplete: {used} of {n_months} months (" + "; ".join(bad[:3]) + \
                      ("; ..." if len(bad) > 3 else "") + ")"
         in_average = uid != unit_id and complete
         if uid != unit_id and not complete:
@@ -384,12 +397,13 @@ def _compare(data: DataAccess, unit_id: str, measure_id: str, period: Period, sc
         average = pooled * factor(b, 1 if latest else n_months)
     word = group_word(group)
     positions, texts = [], []
-    for r in members.itertuples(index=False):
+    for r in rows:   # the plain dicts: itertuples builds a namedtuple class per call (~2 ms)
         pos = None
-        if b.kind != "value" and math.isfinite(pooled) and r.months_used and (r.is_focus or not focus_only):
-            pos = _position(r.k, r.n, pooled, b)
+        if b.kind != "value" and math.isfinite(pooled) and r["months_used"] \
+                and (r["is_focus"] or not focus_only):
+            pos = _position(r["k"], r["n"], pooled, b)
         positions.append(pos)
-        texts.append(position_words(pos, measure, word) if r.months_used else "no data")
+        texts.append(position_words(pos, measure, word) if r["months_used"] else "no data")
     members["position"] = positions
     members["position_text"] = texts
     ranked = members[members["value"].notna()].copy()
