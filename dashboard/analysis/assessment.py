@@ -253,13 +253,16 @@ def _chart_target(measure: Measure, chart: ew.Chart | None, pt: PeriodTarget | N
 
 
 def assess(data: DataAccess, unit_id: str, start: date, end: date,
-           sensitivity: str = ew.DEFAULT_SENSITIVITY) -> pd.DataFrame:
-    """Every headline measure of one unit for one period (ASSESSMENT_COLUMNS + SPARK_COLUMNS),
-    exceptions first (by severity), then the rest in the registry's order; measures with no data
-    loaded for the force at the end, their verdict 'not loaded'."""
-    data.scorecard(unit_id, start, end)    # the access check, before any cached result
-    return data.cached("assessment.unit", (unit_id, start, end, sensitivity),
-                       lambda: _assess(data, unit_id, start, end, ew.sensitivity(sensitivity)))
+           sensitivity: str = ew.DEFAULT_SENSITIVITY, measure_ids: Sequence[str] | None = None
+           ) -> pd.DataFrame:
+    """Every headline measure (or `measure_ids`) of one unit for one period
+    (ASSESSMENT_COLUMNS + SPARK_COLUMNS), exceptions first (by severity), then the rest in the
+    registry's order; measures with no data loaded for the force at the end, their verdict
+    'not loaded'."""
+    ids = tuple(measure_ids) if measure_ids is not None else None
+    data.scorecard(unit_id, start, end, ids)    # the access check, before any cached result
+    return data.cached("assessment.unit", (unit_id, start, end, sensitivity, ids),
+                       lambda: _assess(data, unit_id, start, end, ew.sensitivity(sensitivity), ids))
 
 
 def assess_many(data: DataAccess, unit_ids: Sequence[str], start: date, end: date,
@@ -272,11 +275,12 @@ def assess_many(data: DataAccess, unit_ids: Sequence[str], start: date, end: dat
     return pd.concat(frames, ignore_index=True)
 
 
-def _assess(data: DataAccess, unit_id: str, start: date, end: date, sens: ew.Sensitivity) -> pd.DataFrame:
+def _assess(data: DataAccess, unit_id: str, start: date, end: date, sens: ew.Sensitivity,
+            measure_ids: tuple[str, ...] | None) -> pd.DataFrame:
     unit = data.unit(unit_id)
     if unit is None:
         raise KeyError(f"unknown unit {unit_id!r}")
-    card = data.scorecard(unit_id, start, end)
+    card = data.scorecard(unit_id, start, end, measure_ids)
     period = Period(start, end)
     end_month = month_start(last_complete_month(end))
     ids = list(card["measure_id"])
