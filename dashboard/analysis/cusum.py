@@ -310,6 +310,15 @@ def _first_fire(signal: stats.Signal, x: np.ndarray, run_length: int, trend_leng
     return signal.index
 
 
+@lru_cache(maxsize=8)
+def _in_control_signals(run_length: int, trend_length: int, points: int, seed: int
+                        ) -> tuple[np.ndarray, list[stats.Signal]]:
+    """The simulated in-control series and every pattern stats.special_causes finds in it
+    (shared by both sides and every subset of the rules)."""
+    x = np.random.default_rng(seed).standard_normal(points)
+    return x, stats.special_causes(x, 0.0, 1.0, run_length=run_length, trend_length=trend_length)
+
+
 @lru_cache(maxsize=64)
 def shewhart_arl(rules: frozenset[str], run_length: int = 8, trend_length: int = 6,
                  side: Literal["above", "below"] = "above", points: int = SHEWHART_POINTS,
@@ -319,8 +328,7 @@ def shewhart_arl(rules: frozenset[str], run_length: int = 8, trend_length: int =
     stats.special_causes; an alarm is the point where a pattern on `side` ('above' counts
     rising trends too) first qualifies, and after an alarm only patterns starting later count
     (the chart is restarted). ARL = points / alarms. Deterministic; cached."""
-    x = np.random.default_rng(seed).standard_normal(points)
-    found = stats.special_causes(x, 0.0, 1.0, run_length=run_length, trend_length=trend_length)
+    x, found = _in_control_signals(run_length, trend_length, points, seed)
     sides = {"above", "up"} if side == "above" else {"below", "down"}
     fires = sorted((_first_fire(g, x, run_length, trend_length), g.start)
                    for g in found if g.rule in rules and g.side in sides)
