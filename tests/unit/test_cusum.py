@@ -204,7 +204,8 @@ def test_scan_rule_skips_unusable_months_and_keeps_to_counts() -> None:
     g = next(g for g in chart.signals if g.rule == "cusum")
     assert g.start == 30 and g.fired == 33           # month 31 skipped: one month later
     # the conservative setting (3 sigma only) has no CUSUM
-    conservative = ew.spc_chart("u", BURGLARY, _months(36), x, None, ["ok"] * 36, ew.sensitivity("conservative"))
+    conservative = ew.spc_chart("u", BURGLARY, _months(36), x, None, ["ok"] * 36,
+                                ew.sensitivity("conservative"))
     assert all(g.rule != "cusum" for g in conservative.signals)
     # a proportion (binomial) gets no CUSUM however it moves
     share = next(m for m in MEASURES.values() if m.kind == "share_of_crimes")
