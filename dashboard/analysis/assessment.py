@@ -482,6 +482,7 @@ EXCEPTION_COLUMNS = [
     "level", "count",
 ]
 TOP = 10    # the PIM-sized list; the rest one click away
+BREADTH = 0.25   # severity added per other unit with the same exception (up to 8)
 # The units a PIM holds to account: the force, its BCUs and NPUs. Teams have their verdicts
 # (the drill-down shows them) but are not searched for exceptions: their small numbers would
 # crowd the list, and assessing 55 more units would triple its cost.
@@ -524,20 +525,23 @@ def _exceptions(data: DataAccess, unit_id: str, start: date, end: date, sensitiv
         rows = rows.assign(_d=rows["level"].map(depth))
         rows = rows.sort_values(["_d", "severity"], ascending=[True, False])
         lead = rows.iloc[0]
-        others = rows.iloc[1:].sort_values("severity", ascending=False)
+        # the rest: the next level down first (BCUs before NPUs), the most severe first in each
+        others = rows.iloc[1:].sort_values(["_d", "severity"], ascending=[True, False])
         where = [f"{r.unit}{_where_change(r)}" for r in others.itertuples(index=False)]
         m = MEASURES[str(mid)]
+        extra = f" and {len(where) - 3} more" if len(where) > 3 else ""
+        listed = "; ".join(where[:3]) + extra
         if lead["unit_id"] == unit_id:
             headline = f"{m.label}: {lead['reasons']}"
-            extra = f" and {len(where) - 3} more" if len(where) > 3 else ""
-            where_text = ("driven by " + "; ".join(where[:3]) + extra) if where else ""
+            where_text = f"driven by {listed}" if where else ""
         else:
-            names = [f"{r.unit}{_where_change(r)}" for r in rows.itertuples(index=False)]
-            headline = (f"{m.label}: exception in {len(rows)} unit{'s' if len(rows) > 1 else ''} below "
-                        f"{data.unit(unit_id).title if data.unit(unit_id) else unit_id}")
-            where_text = "; ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
+            headline = f"{m.label}, {lead['unit']}: {lead['reasons']}"
+            where_text = f"also {listed}" if where else ""
         items.append({
-            "measure_id": mid, "measure": m.label, "severity": float(rows["severity"].max()),
+            # the worst unit's severity, plus a little for each other unit that has it (capped),
+            # so one problem across five NPUs outranks the same problem in one
+            "measure_id": mid, "measure": m.label,
+            "severity": round(float(rows["severity"].max()) + BREADTH * min(len(rows) - 1, 8), 3),
             "headline": headline, "why": str(lead["reasons"]), "where": where_text,
             "units": [str(u) for u in rows["unit_id"]], "unit_id": str(lead["unit_id"]),
             "unit": str(lead["unit"]), "level": str(lead["level"]), "count": len(rows),

@@ -141,22 +141,24 @@ def msf_cell(row: Any, view: View) -> Any:
     ], className="small", title=f"{row['peer_text']}. Group: {row['peer_group']}.")
 
 
+PROJECTED = ("on track", "at risk", "off track")   # outlooks that say something the row does not
+
+
 def target_cell(row: Any) -> Any:
-    """The target for the row's own period, met or missed, then the outlook to the end of the
-    target's period and MDC's assurance, in small print."""
+    """The target for the row's own period, met or missed; MDC's assurance; and, while the
+    target's own period is still running, its outlook. How the target was restated is on hover."""
     if _empty(row["target"]):
         return html.Span(row["target_text"] or "none set", className="text-body-secondary small")
     met = row["target_met"]
     style = VERDICT_STYLE["better" if met else "worse"] if met is not None else {}
     head = "✔ met" if met else "✘ missed" if met is not None else "target"
     measure = MEASURES[row["measure_id"]]
+    outlook = row["outlook_text"] if row["outlook_status"] in PROJECTED else ""
     return html.Div([
         html.Span(f"{head}: {metrics.fmt(measure, row['target'])} for {row['target_period']}", style=style),
-        html.Div(row["target_basis"], className="text-body-secondary"),
-        html.Div(row["outlook_text"], className="text-body-secondary") if row["outlook_text"] else None,
-        html.Div(f"Assurance: {row['assurance']}", className="text-body-secondary")
-        if row["assurance"] else None,
-    ], className="small", title=row["target_text"])
+        html.Div(row["assurance"], className="text-body-secondary") if row["assurance"] else None,
+        html.Div(outlook, className="text-body-secondary") if outlook else None,
+    ], className="small", title=f"{row['target_text']}. Outlook: {row['outlook_text'] or 'none'}.")
 
 
 def create_table(df: pd.DataFrame, view: View) -> Any:
