@@ -403,16 +403,28 @@ def _add_target(row: dict[str, Any], data: DataAccess, unit: Unit, m: Measure, r
 
 
 def _last_year_months(data: DataAccess, m: Measure, unit: Unit, period: Period) -> dict[date, float] | None:
-    """Last financial year's monthly counts of the unit (the seasonal profile of a count target)."""
+    """Last financial year's monthly counts of the unit (the seasonal profile of a count
+    target), from the unit's early-warning panel (already read for its SPC charts: no query
+    per measure). None unless every month of that year is there and usable."""
     fy = fy_start(period.start)
-    last = Period(add_months(fy, -12), month_end(add_months(fy, -1)))
-    if not data.covered(unit.force_id, last, m.dataset):
+    months = [add_months(fy, i - 12) for i in range(12)]
+    end_month = month_start(last_complete_month(period.end))
+    ids = ew.panel_measure_ids(data, unit.force_id)
+    p = ew.unit_panel(data, unit.unit_id, end_month, ids if m.id in ids else (*ids, m.id))
+    if p is None or unit.unit_id not in p.uindex or m.id not in p.measures:
         return None
-    s = data.series(m.id, unit.unit_id, last.start, last.end, "month")
-    if s.empty or s["missing"].any():
-        return None
-    return {month_start(pd.Timestamp(t).date()): float(v)
-            for t, v in zip(s["period_start"], s["numerator"], strict=True)}
+    series = p.measures[m.id]
+    index = {mm: i for i, mm in enumerate(p.months)}
+    out: dict[date, float] = {}
+    for mm in months:
+        i = index.get(mm)
+        if i is None or series.status[i] != "ok":
+            return None
+        v = float(series.num[p.uindex[unit.unit_id], i])
+        if not math.isfinite(v):
+            return None
+        out[mm] = v
+    return out
 
 
 def _add_peer(row: dict[str, Any], data: DataAccess, unit_id: str, m: Measure, start: date,
