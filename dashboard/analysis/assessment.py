@@ -40,6 +40,7 @@ from dashboard.analysis import exception_scan as ew
 from dashboard.analysis import metrics
 from dashboard.analysis import peer_comparison as compare
 from dashboard.analysis import targets as tg
+from dashboard.analysis.metrics import headline_ids
 from dashboard.periods import (
     Period,
     add_months,
@@ -267,7 +268,8 @@ def assess(data: DataAccess, unit_id: str, start: date, end: date,
 
 def assess_many(data: DataAccess, unit_ids: Sequence[str], start: date, end: date,
                 sensitivity: str = ew.DEFAULT_SENSITIVITY) -> pd.DataFrame:
-    """`assess` for several units, one frame."""
+    """`assess` for several units, one frame (their peer groups' months read in one go)."""
+    compare.prefetch_many(data, unit_ids, list(headline_ids()), start, end)
     frames = [assess(data, uid, start, end, sensitivity) for uid in unit_ids]
     frames = [f for f in frames if not f.empty]
     if not frames:

@@ -196,33 +196,51 @@ def prefetch(data: DataAccess, unit_id: str, measure_ids: Sequence[str], start: 
     """Read the group's months for several measures in ONE query per family (the measures of one
     dataset share a source and a peer group) and leave each measure's member months in the
     cache, so that `compare`/`msf_position` for a whole scorecard do not query once per measure."""
+    prefetch_many(data, (unit_id,), measure_ids, start, end)
+
+
+def prefetch_many(data: DataAccess, unit_ids: Sequence[str], measure_ids: Sequence[str], start: date,
+                  end: date) -> None:
+    """`prefetch` for several units at once (the exceptions list assesses a force's BCUs and
+    NPUs): ONE query per family and period for all of them and their groups, then each unit's
+    member months left in the cache under the same key `prefetch` uses."""
     families: dict[str, list[Measure]] = {}
     for mid in measure_ids:
         families.setdefault(MEASURES[mid].dataset, []).append(MEASURES[mid])
+    whole = Period(month_start(start), end).to_whole_months()
     for family, measures in families.items():
-        whole = Period(month_start(start), end).to_whole_months()
-        period = clip_to_data(data, unit_id, measures[0].id, whole)
-        group = unit_group(data, unit_id, "msf", family)
-        ids = (unit_id, *group.members)
-        units = [data.unit(u) for u in ids]
-        sources = sorted(
-            {s.source for u in units if u for s in [data.source_for(u.force_id, family)] if s is not None}
-        )
-        forces = sorted({u.force_id for u in units if u})
-        if not sources:
-            continue
-        cube = _shape_raw(data.measure_months(sources, list(ids), [m.id for m in measures], period.start,
-                                              period.end))
-        suspects = data.suspect_months_of(forces, family)
-        for m in measures:
-            raw = cube[cube["measure_id"] == m.id]
-            data.cached(
-                "compare.member_months",
-                (ids, m.id, period.start, period.end),
-                lambda raw=raw, m=m, ids=ids, period=period, suspects=suspects: _member_months(
-                    data, ids, m.id, period.start, period.end, (raw, suspects)
-                ),
+        plans: dict[Period, list[tuple[str, ...]]] = {}
+        for unit_id in unit_ids:
+            period = clip_to_data(data, unit_id, measures[0].id, whole)
+            group = unit_group(data, unit_id, "msf", family)
+            plans.setdefault(period, []).append((unit_id, *group.members))
+        for period, id_sets in plans.items():
+            every = sorted({u for ids in id_sets for u in ids})
+            units = [data.unit(u) for u in every]
+            sources = sorted(
+                {s.source for u in units if u for s in [data.source_for(u.force_id, family)] if s is not None}
             )
+            forces = sorted({u.force_id for u in units if u})
+            if not sources:
+                continue
+            cube = _shape_raw(data.measure_months(sources, every, [m.id for m in measures], period.start,
+                                                  period.end))
+            suspects = data.suspect_months_of(forces, family)
+            by_measure = {mid: part for mid, part in cube.groupby("measure_id", sort=False)}
+            empty = cube.iloc[0:0]
+            for ids in id_sets:
+                members = set(ids)
+                for m in measures:
+                    part = by_measure.get(m.id, empty)
+                    raw = part[part["unit_id"].isin(members)] if len(id_sets) > 1 or len(every) != len(ids) \
+                        else part
+                    data.cached(
+                        "compare.member_months",
+                        (ids, m.id, period.start, period.end),
+                        lambda raw=raw, m=m, ids=ids, period=period, suspects=suspects: _member_months(
+                            data, ids, m.id, period.start, period.end, (raw, suspects)
+                        ),
+                    )
 
 
 def _d(v: Any) -> date:
