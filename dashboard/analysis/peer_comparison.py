@@ -637,7 +637,9 @@ def msf_position(data: DataAccess, unit_id: str, measure_id: str, start: date, e
                  adjust: bool = True) -> dict[str, Any]:
     """{'position', 'rank', 'of', 'text', 'label', 'phi', 'tau2', 'limits_adjusted',
     'limits_note'} of a unit within its group, for the scorecard: the position is against the
-    limits the Compare page draws (widened for over-dispersion unless `adjust` is False)."""
+    limits the Compare page draws (widened for over-dispersion unless `adjust` is False).
+    `text` stays one short clause (pages build sentences from it); which limits were used is
+    in `limits_adjusted` and, in words, `limits_note`."""
     period = clip_to_data(data, unit_id, measure_id, Period(month_start(start), end).to_whole_months())
     none = {"phi": math.nan, "tau2": 0.0, "limits_adjusted": False, "limits_note": ""}
     try:
@@ -658,8 +660,6 @@ def msf_position(data: DataAccess, unit_id: str, measure_id: str, start: date, e
     text = f"{ordinal(rank)} of {int(f['of'])} (1st = best)" if rank else f"not ranked: {f['status_text']}"
     if f["position"] is not None:
         text += f"; {f['position_text']}"
-        if c.adjusted:
-            text += " (limits widened for over-dispersion)"
     return {"position": f["position"], "rank": rank, "of": int(f["of"]), "text": text, "label": c.group.label,
             "phi": c.phi, "tau2": c.tau2, "limits_adjusted": c.adjusted, "limits_note": c.limits_note}
 
