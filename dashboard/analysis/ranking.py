@@ -207,8 +207,11 @@ def headline(measure: Measure, ranked: pd.DataFrame, parent_name: str, level: st
         how = f"{worst['vs_parent']}" if neutral else how
         return (f"{worst['name']} is significantly {how} {parent_name}: "
                 f"{fmt_rate(measure, worst['rate'], by_head)} against {ref} {limits}")
-    return (f"{len(flagged)} of {len(ranked)} {plural} are significantly {how} {parent_name} {limits}: "
-            f"{_names(flagged)}; {worst['name']} {fmt_rate(measure, worst['rate'], by_head)} against {ref}")
+    # The bars name them all; the title stays one line (plotly does not wrap titles).
+    head = f"{len(flagged)} of {len(ranked)} {plural} are significantly {how} {parent_name} {limits}"
+    if neutral:
+        return f"{head}; {parent_name}: {full}"
+    return f"{head}; worst {worst['name']}: {fmt_rate(measure, worst['rate'], by_head)} against {ref}"
 
 
 def _names(rows: pd.DataFrame, most: int = 3) -> str:

@@ -79,18 +79,18 @@ def children_level(view: View) -> str | None:
 
 
 def not_recorded_note(measure: Measure, level_id: str | None) -> str | None:
-    """'Missing persons reported: not recorded at team level (...)' when the measure's
-    dataset goes no lower than the level above `level_id` (etl.sources.registry
-    .recorded_down_to, from the dataset's columns); None where it is recorded. A unit there
-    has no figure for the measure, which is not the same as a figure of 0."""
+    """'Missing persons reported: not recorded at team level (...)' when `level_id` is below
+    the lowest level the measure's dataset records (etl.sources.registry.recorded_down_to,
+    derived from the dataset's columns); None where it is recorded. A unit there has no
+    figure for the measure, which is not the same as a figure of 0."""
     if level_id is None:
         return None
     lowest = recorded_down_to(measure.dataset)
     if hierarchy.depth(level_id) <= hierarchy.depth(lowest):
         return None
     label = hierarchy.level(level_id).label
-    return (f"{measure.label}: not recorded at {label} level (its records go down to "
-            f"{hierarchy.level(lowest).label} level only), so there is no {label} figure to show.")
+    lowest_label = hierarchy.level(lowest).label
+    return f"{measure.label}: not recorded at {label} level (records go down to {lowest_label} level only)"
 
 
 def recorded_at(measure: Measure, level_id: str) -> bool:
@@ -311,7 +311,7 @@ def unit_status(data: DataAccess, view: View) -> Any:
     parts: list[Any] = [
         html.Span("SPC status: ", className="fw-semibold"),
         dcc.Link(spc, href=view.state.href("/early-warning"), title=extra["spc_signals"] or None),
-        html.Span(f"  ·  Position among its {group}: ", className="fw-semibold"),
+        html.Span(f"  ·  Among its {group}: ", className="fw-semibold"),
         # The group's name is a tooltip, so the line stays one line above the bars.
         dcc.Link(extra["msf_text"] or "no group", href=view.state.href("/compare"),
                  title=f"Group: {extra['msf_label']}" if extra["msf_label"] else None),

@@ -87,7 +87,7 @@ def test_children_ranked_by_verdict_then_rate(demo_facts: DemoData, data: DataAc
     worse = df[df["vs_parent"] == "worse"]
     title = fig["layout"]["title"]["text"]
     assert title.startswith(plot_text(f"{len(worse)} of 18 NPUs are significantly worse than the force "
-                                      "(99.8% limits): " + worse["name"].iloc[0]))
+                                      "(99.8% limits); worst " + worse["name"].iloc[0]))
     # One verdict: the bar's colour group, its hover and the table's column say the same.
     rows = drilldown.children_rows(df, view).set_index("unit_id")
     for uid, code, text in zip(df["unit_id"], df["vs_parent"], df["vs_parent_text"], strict=True):

@@ -75,7 +75,7 @@ def test_neutral_measures_say_above_or_below() -> None:
     assert list(ranked["vs_parent"]) == ["above", "below"]
     assert ranked["vs_parent_text"].iloc[0].startswith("▲ significantly above the force")
     assert ranking.headline(CALLS, ranked, "the force", "BCU", "BCUs").startswith(
-        "2 of 2 BCUs are significantly different from the force (99.8% limits): A and B")
+        "2 of 2 BCUs are significantly different from the force (99.8% limits); the force: 20.00 per 1,000")
 
 
 def test_no_population_ranks_by_count_untested() -> None:
