@@ -128,7 +128,15 @@ class Period:
 
     @property
     def label(self) -> str:
-        """'Apr 2007 – Mar 2008 (FY 2007/08)', 'Mar 2008', '1 Apr 2007 – 15 Mar 2008'."""
+        """The period as a police paper heads it: '2007/08' for a financial year, 'Q4 2007/08'
+        for one of its quarters, 'Mar 2008', 'Apr 2007 – Feb 2008 (FY 2007/08 to date)',
+        '1 Jan 2008 – 15 Feb 2008 (Q4 2007/08 to date)', '1 Apr 2007 – 15 Mar 2008'."""
+        fy_end = date(fy_start(self.start).year + 1, 3, 31)
+        if self.start == fy_start(self.start) and self.end == fy_end:
+            return fy_label(self.start)
+        q_end = month_end(add_months(quarter_start(self.start), 2))
+        if self.start == quarter_start(self.start) and self.end == q_end:
+            return f"Q{fy_quarter(self.start)} {fy_label(self.start)}"
         if self.whole_months:
             if month_start(self.start) == month_start(self.end):
                 text = f"{self.start:%b %Y}"
@@ -138,12 +146,10 @@ class Period:
             text = _fmt_day(self.start)
         else:
             text = f"{_fmt_day(self.start)} – {_fmt_day(self.end)}"
-        if self.start == fy_start(self.start):
-            fy = fy_label(self.start)
-            if self.end == date(self.start.year + 1, 3, 31):
-                return f"{text} (FY {fy})"
-            if self.end < date(self.start.year + 1, 3, 31) and self.preset == "fytd":
-                return f"{text} (FY {fy} to date)"
+        if self.start == fy_start(self.start) and self.end < fy_end and self.preset == "fytd":
+            return f"{text} (FY {fy_label(self.start)} to date)"
+        if self.start == quarter_start(self.start) and self.end < q_end and self.preset == "qtd":
+            return f"{text} (Q{fy_quarter(self.start)} {fy_label(self.start)} to date)"
         return text
 
 

@@ -19,6 +19,17 @@ left out of the group average and the funnel's centre line; month by month, a me
 or missing month is left out of that month's average, and the screen lists every exclusion.
 The group average never includes the unit being compared: it is "the MSF average", the pooled
 rate sum(k) / sum(n) of the members (stats.pooled_rate), i.e. weighted by denominator.
+
+Over-dispersion. Forces (and BCUs) differ by more than Poisson or binomial chance: without an
+adjustment nearly every member falls outside the 99.8% limits and the funnel singles nobody
+out. So the group's dispersion is estimated every time (Spiegelhalter 2005, QSHC 14:347-351:
+z-scores of every complete unit against the centre line on the variance-stabilised scale --
+arcsine for proportions, square root for rates -- winsorised at 10%, phi and tau^2) and, when
+its test says the group is over-dispersed and `adjust` is on (the default), both the drawn
+limits and every member's position use target +/- z sqrt(s^2 + tau^2) on that scale. With
+`adjust=False`, or when the group is not over-dispersed, the limits are the exact ones. The
+Comparison carries phi, tau^2 and whether the limits were widened (`limits_note` in words),
+so the chart, the CSV and the scorecard can say which limits they show.
 """
 
 from __future__ import annotations
@@ -43,6 +54,11 @@ if TYPE_CHECKING:
     from dashboard.data.model import Unit
 
 LEVELS = (0.95, 0.998)
+# Fewer units than this and the dispersion is not estimated: winsorising 10% at each end
+# needs several units, and with three or four tau^2 would rest on one or two of them.
+MIN_UNITS_FOR_DISPERSION = 5
+# Spiegelhalter's (2005) winsorisation of the z-scores, as FunnelPlotR's default.
+WINSORISE = 0.1
 
 POSITION_TEXT = {
     "above_99.8": "above the 99.8% limit",
@@ -235,10 +251,26 @@ class Comparison:
     average: float             # weighted group average (display units), focus excluded
     months: pd.DataFrame       # the trend: see TREND_COLUMNS
     exclusions: tuple[str, ...]  # every member-month left out of an average, in words
+    dispersion: stats.Overdispersion | None = None  # None: no funnel, or too few units
+    adjusted: bool = False     # the limits and positions are widened by dispersion.tau2
 
     @property
     def focus(self) -> pd.Series:
         return self.members.iloc[0]
+
+    @property
+    def phi(self) -> float:
+        return self.dispersion.phi if self.dispersion else math.nan
+
+    @property
+    def tau2(self) -> float:
+        """The between-unit variance the limits were widened by (0 when not adjusted)."""
+        return self.dispersion.tau2 if self.dispersion and self.adjusted else 0.0
+
+    @property
+    def limits_note(self) -> str:
+        """Which limits are drawn, in words for the chart, the CSV and the scorecard."""
+        return limits_note(self.dispersion, self.adjusted)
 
 
 MEMBER_COLUMNS = [
@@ -277,7 +309,8 @@ def _interval(k: float, n: float, b: Basis, months: int) -> tuple[float, float]:
     return (lo * factor(b, months), hi * factor(b, months))
 
 
-def _position(k: float, n: float, p0: float, b: Basis) -> str | None:
+def _position(k: float, n: float, p0: float, b: Basis, tau2: float | None = None) -> str | None:
+    """The unit's funnel position; with `tau2`, against the over-dispersed limits."""
     if b.kind == "value" or not all(math.isfinite(x) for x in (k, n, p0)) or n <= 0:
         return None
     if k != math.floor(k):
@@ -285,8 +318,40 @@ def _position(k: float, n: float, p0: float, b: Basis) -> str | None:
     if b.kind == "proportion":
         if n != math.floor(n) or not 0 <= p0 <= 1:
             return None
-        return stats.funnel_position(k, n, p0, "proportion")
-    return stats.funnel_position(k, n, p0, "rate")
+        return stats.funnel_position(k, n, p0, "proportion", tau2=tau2)
+    if tau2 is not None and p0 <= 0:
+        return None
+    return stats.funnel_position(k, n, p0, "rate", tau2=tau2)
+
+
+def dispersion(members: pd.DataFrame, p0: float, b: Basis) -> stats.Overdispersion | None:
+    """Spiegelhalter's (2005) over-dispersion of the units on the funnel: every unit with the
+    whole period (the focus too: it is on the plot), z-scores against the centre line p0.
+    None when the measure has no funnel or fewer than MIN_UNITS_FOR_DISPERSION units count."""
+    if b.kind == "value" or not math.isfinite(p0) or p0 <= 0 or (b.kind == "proportion" and p0 > 1):
+        return None
+    rows = members[(members["months_used"] == members["months"]) & members["k"].notna() & members["n"].notna()
+                   & (members["n"] > 0)]
+    if b.kind == "proportion":
+        rows = rows[rows["k"] <= rows["n"]]
+    if len(rows) < MIN_UNITS_FOR_DISPERSION:
+        return None
+    kind = "proportion" if b.kind == "proportion" else "rate"
+    z, s = stats.funnel_z_scores(rows["k"].astype(float), rows["n"].astype(float), p0, kind)
+    return stats.overdispersion(z, s, trim=WINSORISE)
+
+
+def limits_note(od: stats.Overdispersion | None, adjusted: bool) -> str:
+    """'Limits widened for over-dispersion (phi = 2.9, tau^2 = 0.0021; Spiegelhalter 2005)'."""
+    if od is None:
+        return ""
+    if adjusted:
+        return (f"Limits widened for over-dispersion (phi = {od.phi:.1f}, tau^2 = {od.tau2:.2g}; "
+                "Spiegelhalter 2005)")
+    if od.overdispersed:
+        return (f"The group is over-dispersed (phi = {od.phi:.1f}) but the limits are not widened: "
+                "more members fall outside them than chance alone would put there")
+    return f"No over-dispersion (phi = {od.phi:.1f}): plain Poisson/binomial limits"
 
 
 def position_words(position: str | None, measure: Measure, group_word: str) -> str:
@@ -310,11 +375,13 @@ def group_word(group: PeerGroup) -> str:
 
 
 def compare(data: DataAccess, unit_id: str, measure_id: str, start: date, end: date,
-            scope: str = "msf") -> Comparison:
-    """The unit against its peer group for one measure over whole months [start, end]."""
+            scope: str = "msf", adjust: bool = True) -> Comparison:
+    """The unit against its peer group for one measure over whole months [start, end].
+    `adjust`: widen the funnel for over-dispersion when the group is over-dispersed (the
+    default); False keeps the exact Poisson/binomial limits."""
     period = clip_to_data(data, unit_id, measure_id, Period(month_start(start), end).to_whole_months())
-    return data.cached("compare.compare", (unit_id, measure_id, period.start, period.end, scope),
-                      lambda: _compare(data, unit_id, measure_id, period, scope))
+    return data.cached("compare.compare", (unit_id, measure_id, period.start, period.end, scope, adjust),
+                      lambda: _compare(data, unit_id, measure_id, period, scope, adjust=adjust))
 
 
 def clip_to_data(data: DataAccess, unit_id: str, measure_id: str, period: Period) -> Period:
@@ -335,7 +402,7 @@ def clip_to_data(data: DataAccess, unit_id: str, measure_id: str, period: Period
 
 
 def _compare(data: DataAccess, unit_id: str, measure_id: str, period: Period, scope: str,
-             focus_only: bool = False) -> Comparison:
+             focus_only: bool = False, adjust: bool = True) -> Comparison:
     """The comparison; `focus_only` places only the unit itself on the funnel (members' exact
     funnel positions cost a few milliseconds each: the scorecard needs just the unit's)."""
     measure = MEASURES[measure_id]
@@ -383,11 +450,14 @@ def _compare(data: DataAccess, unit_id: str, measure_id: str, period: Period, sc
     else:
         average = pooled * factor(b, 1 if latest else n_months)
     word = group_word(group)
+    od = dispersion(members, pooled, b)
+    adjusted = bool(adjust and od is not None and od.overdispersed)
+    tau2 = od.tau2 if adjusted and od is not None else None
     positions, texts = [], []
     for r in members.itertuples(index=False):
         pos = None
         if b.kind != "value" and math.isfinite(pooled) and r.months_used and (r.is_focus or not focus_only):
-            pos = _position(r.k, r.n, pooled, b)
+            pos = _position(r.k, r.n, pooled, b, tau2)
         positions.append(pos)
         texts.append(position_words(pos, measure, word) if r.months_used else "no data")
     members["position"] = positions
@@ -401,7 +471,7 @@ def _compare(data: DataAccess, unit_id: str, measure_id: str, period: Period, sc
     trend = (pd.DataFrame(columns=TREND_COLUMNS) if focus_only
              else _trend(mm, unit_id, group, b, measure, names, exclusions))
     return Comparison(unit_id, measure_id, period, group, b, members[MEMBER_COLUMNS], average, trend,
-                      tuple(exclusions))
+                      tuple(exclusions), od, adjusted)
 
 
 def group_average(data: DataAccess, unit_id: str, measure_id: str, start: date, end: date,
@@ -501,7 +571,8 @@ def _test(k1: float, n1: float, k0: float, n0: float, b: Basis) -> stats.Change 
 
 def funnel_curves(c: Comparison, points: int = 80) -> pd.DataFrame:
     """The funnel's limits over the range of exposures drawn: [n, lo95, hi95, lo998, hi998] in
-    display units (empty when the measure has no funnel or the group no average)."""
+    display units (empty when the measure has no funnel or the group no average); widened for
+    over-dispersion when `c.adjusted`."""
     b = c.basis
     cols = ["n", "lo95", "hi95", "lo998", "hi998"]
     drawn = c.members[c.members["n"].notna() & (c.members["n"] > 0)]
@@ -512,11 +583,17 @@ def funnel_curves(c: Comparison, points: int = 80) -> pd.DataFrame:
     grid = np.geomspace(max(lo_n, 1e-6), hi_n, points)
     latest = MEASURES[c.measure_id].aggregate == "latest"
     f = factor(b, 1 if latest else int(c.members["months"].iloc[0]))
+    kind = "proportion" if b.kind == "proportion" else "rate"
     if b.kind == "proportion":
         grid = np.unique(np.maximum(np.round(grid), 1.0))
-        lim = stats.funnel_limits_proportion(min(max(c.average / f, 0.0), 1.0), grid)
+    p0 = min(max(c.average / f, 0.0), 1.0) if kind == "proportion" else c.average / f
+    if c.adjusted:
+        # the same limits `_position` judged each member by (the curve and verdicts agree)
+        lim = stats.funnel_limits_overdispersed(p0, grid, c.tau2, kind)
+    elif kind == "proportion":
+        lim = stats.funnel_limits_proportion(p0, grid)
     else:
-        lim = stats.funnel_limits_rate(c.average / f, grid)
+        lim = stats.funnel_limits_rate(p0, grid)
     return pd.DataFrame({"n": grid, "lo95": lim[0.95][0] * f, "hi95": lim[0.95][1] * f,
                          "lo998": lim[0.998][0] * f, "hi998": lim[0.998][1] * f})
 
@@ -524,17 +601,23 @@ def funnel_curves(c: Comparison, points: int = 80) -> pd.DataFrame:
 # -- a position for the scorecard ----------------------------------------------------------------------
 
 
-def msf_position(data: DataAccess, unit_id: str, measure_id: str, start: date, end: date) -> dict[str, Any]:
-    """{'position', 'rank', 'of', 'text', 'label'} of a unit within its group, for the scorecard."""
+def msf_position(data: DataAccess, unit_id: str, measure_id: str, start: date, end: date,
+                 adjust: bool = True) -> dict[str, Any]:
+    """{'position', 'rank', 'of', 'text', 'label', 'phi', 'tau2', 'limits_adjusted',
+    'limits_note'} of a unit within its group, for the scorecard: the position is against the
+    limits the Compare page draws (widened for over-dispersion unless `adjust` is False)."""
     period = clip_to_data(data, unit_id, measure_id, Period(month_start(start), end).to_whole_months())
+    none = {"phi": math.nan, "tau2": 0.0, "limits_adjusted": False, "limits_note": ""}
     try:
-        c = data.cached("compare.position", (unit_id, measure_id, period.start, period.end),
-                       lambda: _compare(data, unit_id, measure_id, period, "msf", focus_only=True))
+        c = data.cached("compare.position", (unit_id, measure_id, period.start, period.end, adjust),
+                       lambda: _compare(data, unit_id, measure_id, period, "msf", focus_only=True,
+                                        adjust=adjust))
     except KeyError:
-        return {"position": None, "rank": None, "of": 0, "text": "no group", "label": ""}
+        return {"position": None, "rank": None, "of": 0, "text": "no group", "label": "", **none}
     f = c.focus
     if not len(c.group.members):
-        return {"position": None, "rank": None, "of": 0, "text": "no peer group", "label": c.group.label}
+        return {"position": None, "rank": None, "of": 0, "text": "no peer group", "label": c.group.label,
+                **none}
     rank = (
         None
         if f["rank"] is None or (isinstance(f["rank"], float) and math.isnan(f["rank"]))
@@ -543,7 +626,10 @@ def msf_position(data: DataAccess, unit_id: str, measure_id: str, start: date, e
     text = f"{ordinal(rank)} of {int(f['of'])} (1st = best)" if rank else f"not ranked: {f['status_text']}"
     if f["position"] is not None:
         text += f"; {f['position_text']}"
-    return {"position": f["position"], "rank": rank, "of": int(f["of"]), "text": text, "label": c.group.label}
+        if c.adjusted:
+            text += " (limits widened for over-dispersion)"
+    return {"position": f["position"], "rank": rank, "of": int(f["of"]), "text": text, "label": c.group.label,
+            "phi": c.phi, "tau2": c.tau2, "limits_adjusted": c.adjusted, "limits_note": c.limits_note}
 
 
 def ordinal(n: int) -> str:

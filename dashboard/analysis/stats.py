@@ -30,6 +30,8 @@ Polarity = Literal["up", "down", "neutral"]
 Direction = Literal["up", "down", "none"]
 Side = Literal["above", "below", "up", "down"]
 FunnelPosition = Literal["above_99.8", "above_95", "within", "below_95", "below_99.8"]
+# The two scales a rate's over-dispersion can be handled on (see `funnel_z_scores`).
+RateScale = Literal["sqrt", "log"]
 
 # Points this close to a line (relative to the size of the numbers) are treated as ON it, so
 # that floating-point noise in a mean (e.g. the mean of twelve 0.1s) never makes a flat series
@@ -828,17 +830,23 @@ def funnel_position(
     p0: float,
     kind: Literal["proportion", "rate"] = "proportion",
     method: Literal["exact", "normal"] = "exact",
+    tau2: float | None = None,
+    scale: RateScale = "sqrt",
 ) -> FunnelPosition:
     """Where a unit with k events out of n (or over exposure n) sits on the funnel whose target
     is p0 (a proportion, or for kind='rate' a rate per unit of n).
 
     Compares k/n with the 95% and 99.8% limits at that n (see `funnel_limits_proportion` and
     `funnel_limits_rate`). A point exactly on a limit is inside it. Spiegelhalter (2005)
-    suggests the 95% limits as a "warning" and 99.8% as an "alarm".
+    suggests the 95% limits as a "warning" and 99.8% as an "alarm". With `tau2` (from
+    `overdispersion`) the limits are the over-dispersed ones of `funnel_limits_overdispersed`
+    instead, so a unit's verdict and the drawn curve always agree.
     """
     if not (math.isfinite(n) and n > 0):
         raise ValueError(f"n must be positive, got {n!r}")
-    if kind == "proportion":
+    if tau2 is not None:
+        limits = funnel_limits_overdispersed(p0, n, tau2, kind, (0.95, 0.998), scale)
+    elif kind == "proportion":
         limits = funnel_limits_proportion(p0, n, (0.95, 0.998), method)
     elif kind == "rate":
         limits = funnel_limits_rate(p0, n, (0.95, 0.998), method)
@@ -856,6 +864,112 @@ def funnel_position(
     if y < lo95 - _tol(y, lo95):
         return "below_95"
     return "within"
+
+
+def funnel_z_scores(
+    k: Sequence[float],
+    n: Sequence[float],
+    p0: float,
+    kind: Literal["proportion", "rate"],
+    scale: RateScale = "sqrt",
+) -> tuple[np.ndarray, np.ndarray]:
+    """Units' z-scores against the target p0 on the funnel's variance-stabilised scale, and
+    their standard errors there: what `overdispersion` takes.
+
+    Spiegelhalter DJ (2005) "Handling over-dispersion of performance indicators", Qual Saf
+    Health Care 14:347-351, and FunnelPlotR's transformed_zscore (od_adjustment.R):
+    - proportion k of n: y = asin(sqrt(k/n)), target asin(sqrt(p0)), s = 1/(2 sqrt(n));
+    - rate, k events over exposure n: as an indirectly standardised ratio O/E with
+      O = k, E = p0 n. scale 'sqrt' (Spiegelhalter's own, FunnelPlotR's "CQC"): y = sqrt(O/E),
+      target 1, s = 1/(2 sqrt(E)); scale 'log' (the NHS SHMI's): z = sqrt(E) log(O/E),
+      s = 1/sqrt(E) (undefined for O = 0).
+    Why a transformed scale: there the within-unit variance no longer depends on the unit's
+    own rate, so one between-unit variance tau^2 can be added to every unit's.
+    """
+    kk = np.asarray(k, dtype=float)
+    nn = np.asarray(n, dtype=float)
+    if kk.shape != nn.shape:
+        raise ValueError("k and n differ in length")
+    if np.any(~np.isfinite(nn)) or np.any(nn <= 0) or np.any(~np.isfinite(kk)) or np.any(kk < 0):
+        raise ValueError("k must be non-negative and n positive")
+    if kind == "proportion":
+        if not 0.0 <= p0 <= 1.0 or np.any(kk > nn):
+            raise ValueError("a proportion needs 0 <= p0 <= 1 and k <= n")
+        s = 1.0 / (2.0 * np.sqrt(nn))
+        return (np.arcsin(np.sqrt(kk / nn)) - math.asin(math.sqrt(p0))) / s, s
+    if kind != "rate":
+        raise ValueError(f"kind must be 'proportion' or 'rate', got {kind!r}")
+    if not (math.isfinite(p0) and p0 > 0):
+        raise ValueError(f"a rate's target must be positive, got {p0!r}")
+    e = p0 * nn
+    if scale == "sqrt":
+        s = 1.0 / (2.0 * np.sqrt(e))
+        return (np.sqrt(kk / e) - 1.0) / s, s
+    if scale == "log":
+        if np.any(kk <= 0):
+            raise ValueError("the log scale needs at least one event in every unit")
+        return np.sqrt(e) * np.log(kk / e), 1.0 / np.sqrt(e)
+    raise ValueError(f"scale must be 'sqrt' or 'log', got {scale!r}")
+
+
+def funnel_limits_overdispersed(
+    p0: float,
+    n: Sequence[float] | float,
+    tau2: float,
+    kind: Literal["proportion", "rate"],
+    levels: Sequence[float] = (0.95, 0.998),
+    scale: RateScale = "sqrt",
+) -> dict[float, tuple[np.ndarray, np.ndarray]]:
+    """Funnel limits widened for over-dispersion: target +/- z sqrt(s^2 + tau^2) on the scale
+    of `funnel_z_scores`, transformed back to a proportion or a rate.
+
+    Spiegelhalter (2005, QSHC) additive random-effects limits, as FunnelPlotR's
+    calculate_limits.R draws them: proportions sin(asin(sqrt(p0)) +/- z sqrt(s^2 + tau^2))^2
+    with s = 1/(2 sqrt(n)), the angle kept in [0, pi/2] so the limits stay in [0, 1] and
+    monotone at small n; rates p0 (1 +/- z sqrt(s^2 + tau^2))^2 with s = 1/(2 sqrt(p0 n)) on
+    the square-root scale (the lower limit 0 where 1 - z sqrt(...) < 0; FunnelPlotR's CQC
+    method leaves this line unsquared, which is not the back-transform of its own scale), or
+    p0 exp(+/- z sqrt(1/(p0 n) + tau^2)) on the log scale. With tau2 = 0 these are the
+    normal approximations on those scales, not the exact limits of
+    `funnel_limits_proportion` / `funnel_limits_rate`: use those when nothing is adjusted.
+    """
+    if not (math.isfinite(tau2) and tau2 >= 0):
+        raise ValueError(f"tau2 must be non-negative, got {tau2!r}")
+    nn = np.asarray(n, dtype=float)
+    if np.any(~np.isfinite(nn)) or np.any(nn < 0):
+        raise ValueError("n must be non-negative")
+    safe = np.where(nn > 0, nn, np.nan)
+    out: dict[float, tuple[np.ndarray, np.ndarray]] = {}
+    if kind == "proportion":
+        if not 0.0 <= p0 <= 1.0:
+            raise ValueError(f"p0 must be a proportion, got {p0!r}")
+        centre = math.asin(math.sqrt(p0))
+        sd = np.sqrt(1.0 / (4.0 * safe) + tau2)
+        for lv in _levels(levels):
+            half = _z(lv) * sd
+            lo = np.sin(np.clip(centre - half, 0.0, math.pi / 2)) ** 2
+            hi = np.sin(np.clip(centre + half, 0.0, math.pi / 2)) ** 2
+            out[lv] = (lo, hi)
+        return out
+    if kind != "rate":
+        raise ValueError(f"kind must be 'proportion' or 'rate', got {kind!r}")
+    if not (math.isfinite(p0) and p0 >= 0):
+        raise ValueError(f"r0 must be a non-negative rate, got {p0!r}")
+    if p0 == 0:
+        flat = np.where(nn > 0, 0.0, np.nan)
+        return {lv: (flat, flat) for lv in _levels(levels)}
+    e = p0 * safe
+    for lv in _levels(levels):
+        if scale == "sqrt":
+            half = _z(lv) * np.sqrt(1.0 / (4.0 * e) + tau2)
+            lo, hi = p0 * np.maximum(1.0 - half, 0.0) ** 2, p0 * (1.0 + half) ** 2
+        elif scale == "log":
+            half = _z(lv) * np.sqrt(1.0 / e + tau2)
+            lo, hi = p0 * np.exp(-half), p0 * np.exp(half)
+        else:
+            raise ValueError(f"scale must be 'sqrt' or 'log', got {scale!r}")
+        out[lv] = (lo, hi)
+    return out
 
 
 # ----------------------------------------------------------------------------------------
@@ -886,7 +1000,8 @@ def overdispersion(
     Health Care 14:347-351, as FunnelPlotR implements it.
 
     `z` are the units' z-scores against the target on the plot's (transformed) scale and `s`
-    their standard errors (not yet drawn on the Compare page's funnel: issue 9). So that the
+    their standard errors (`funnel_z_scores`; the Compare page draws the result with
+    `funnel_limits_overdispersed`). So that the
     outliers being looked for do not inflate the estimate, the z-scores are winsorised at the
     `trim` and 1 - `trim` quantiles (R's default, type 7) or, with method 'truncate', those in
     the outer groups are dropped (the NHS Digital SHMI way). phi = mean(z_w^2); when

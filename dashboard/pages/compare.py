@@ -17,6 +17,7 @@ dicts (see components/common.py); each has a process_* and a create_* function.
 from __future__ import annotations
 
 import math
+import textwrap
 from collections import OrderedDict
 from typing import Any
 
@@ -29,6 +30,7 @@ from dashboard import state as url_state
 from dashboard.analysis import peer_comparison as cmp
 from dashboard.analysis.peer_comparison import Comparison
 from dashboard.auth import current_actor
+from dashboard.components.axes import ticks
 from dashboard.components.common import (
     BLUE,
     GREY,
@@ -56,24 +58,42 @@ TITLE = "Compare"
 SCOPES = OrderedDict([("msf", "Most similar forces"), ("all", "Every force loaded")])
 WORSE_MARK = "▲"
 BETTER_MARK = "▼"
+# The text of a chart is laid out for the narrowest width it must read at: a full-width chart
+# printed on A4 (794 CSS px, about 720 px of chart), or a half-width one on a wide screen.
+# Plotly does not wrap titles, so they are wrapped here: about 8 px a character at the title's
+# 15 px, 6 px at the subtitles' 11 px. Plotly spaces every line of a title at 1.3 x 15 px.
+NARROWEST_PX = 720
+TITLE_CHARS = 78
+SUBTITLE_CHARS = 110
+LINE_PX = 20
+# Below the plot: tick labels, the x-axis title and up to three rows of legend, each on its
+# own band so none is drawn over another (the legend sits at the foot of the figure).
+FOOT_PX = 130
 
 
 # -- numbers ---------------------------------------------------------------------------------------
 
 
-def process_comparison(data: DataAccess, view: View, scope: str = "msf") -> Comparison:
-    """The unit against its group over the view's period (whole months)."""
+def process_comparison(data: DataAccess, view: View, scope: str = "msf", adjust: bool = True) -> Comparison:
+    """The unit against its group over the view's period (whole months); `adjust`: widen the
+    funnel for over-dispersion when the group is over-dispersed (the default)."""
     scope = scope if scope in SCOPES and view.unit.level == "force" else "msf"
-    return cmp.compare(data, view.unit.unit_id, view.measure.id, view.period.start, view.period.end, scope)
+    return cmp.compare(data, view.unit.unit_id, view.measure.id, view.period.start, view.period.end, scope,
+                       adjust=adjust)
 
 
 def members_frame(c: Comparison) -> pd.DataFrame:
-    """What the ranked bar, the funnel and the table draw (and their CSV), best first."""
+    """What the ranked bar, the funnel and the table draw (and their CSV), best first; the
+    CSV says which limits the positions are against (phi, tau2, whether widened, in words)."""
     df = c.members.copy()
     df.insert(0, "measure_id", c.measure_id)
     df["group_average"] = c.average
     df["group"] = c.group.label
     df["x"] = _x(df, c)
+    df["phi"] = c.phi
+    df["tau2"] = c.tau2
+    df["limits_adjusted"] = c.adjusted
+    df["limits_note"] = c.limits_note
     return df.sort_values(["rank", "name"], na_position="last").reset_index(drop=True)
 
 
@@ -123,6 +143,45 @@ def _fmt(c: Comparison, v: float) -> str:
 
 def _units(c: Comparison) -> str:
     return "%" if c.basis.kind == "proportion" else c.basis.unit_text
+
+
+def _axis_units(c: Comparison) -> str:
+    """The units, short enough for an axis title (the full wording is in the subtitle): a
+    y-axis title longer than the plot is tall runs up into the subtitle."""
+    text = _units(c)
+    if c.basis.per_head:
+        return "per 1,000 residents"
+    return text.split(" (", 1)[0]
+
+
+def _lay_out(fig: dict[str, Any], title: str, subtitles: list[str], legend: bool = True,
+             room_above: int = 0) -> dict[str, Any]:
+    """Title, subtitle lines, plot, axis titles and legend in bands that never overlap at
+    NARROWEST_PX or wider: the title and each subtitle wrapped to fit, the top margin as tall
+    as their lines (plus `room_above` for a label drawn just above the plot), the legend at
+    the foot of the figure below the x-axis title."""
+    if "title" not in fig.get("layout", {}):
+        return fig  # an empty figure: a message, nothing to lay out
+    heads = textwrap.wrap(title, TITLE_CHARS) or [""]
+    subs = [line for part in subtitles if part for line in textwrap.wrap(part, SUBTITLE_CHARS)]
+    text = "<br>".join(plot_text(x) for x in heads) + "".join(
+        f"<br><span style='font-size:11px'>{plot_text(x)}</span>" for x in subs)
+    layout = fig["layout"]
+    lines = len(heads) + len(subs)
+    margin = dict(layout.get("margin", {}))
+    margin["t"] = 30 + LINE_PX * lines + room_above
+    if legend:
+        margin["b"] = FOOT_PX
+        layout["legend"] = {"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom", "x": 0,
+                            "xanchor": "left"}
+    layout["margin"] = margin
+    extra = LINE_PX * max(lines - 2, 0) + room_above + (FOOT_PX - 50 if legend else 0)
+    height = layout["height"] = layout.get("height", 380) + extra
+    # Plotly puts the FIRST BASELINE of a multi-line title at y, whatever the anchor: 24 px
+    # down leaves the 15 px capitals 10 px below the top edge (y=1 would cut them off).
+    layout["title"] = {"text": text, "x": 0.01, "xanchor": "left", "yref": "container",
+                       "y": 1 - 24 / height, "yanchor": "top", "font": {"size": 15}}
+    return fig
 
 
 def _marker_for(row: pd.Series, c: Comparison, measure: Measure) -> str:
@@ -212,9 +271,11 @@ def create_funnel(c: Comparison, view: View) -> dict[str, Any]:
     worse = int((df["position"].isin(["above_99.8", "below_99.8"]) & ~df["is_focus"]).sum())
     sub = (f"{m.label} ({_units(c)}), {c.period.label}, {view.as_of_text}; group: {c.group.label}; "
            f"{worse} member(s) outside the 99.8% limits")
-    return figure(traces, _title_lead(c, view, short=True), sub, height=440,
-                  xaxis={"title": {"text": plot_text(x_title(c, m))}, "type": "log"},
-                  yaxis={"title": {"text": plot_text(_units(c))}})
+    title = _title_lead(c, view, short=True)
+    fig = figure(traces, title, sub, height=440,
+                 xaxis={"title": {"text": plot_text(x_title(c, m))}, "type": "log"},
+                 yaxis={"title": {"text": plot_text(_axis_units(c))}})
+    return _lay_out(fig, title, [sub, c.limits_note])
 
 
 def create_ranked_bar(c: Comparison, view: View) -> dict[str, Any]:
@@ -247,12 +308,16 @@ def create_ranked_bar(c: Comparison, view: View) -> dict[str, Any]:
         annotations.append({"x": c.average, "y": 1, "yref": "paper", "yanchor": "bottom", "showarrow": False,
                             "font": {"size": 11}, "text": plot_text(
                                 f"{cmp.group_word(c.group)} average (weighted): {_fmt(c, c.average)}")})
-    return figure(traces, _title_lead(c, view, short=True),
-                  f"{m.label} ({_units(c)}), {c.period.label}, best at the top; lines: 95% intervals; "
-                  f"◆ {view.unit.name}", height=max(300, 120 + 28 * len(d)),
-                  xaxis={"title": {"text": plot_text(_units(c))}, "rangemode": "tozero"},
-                  yaxis={"categoryorder": "array", "categoryarray": labels},
-                  shapes=shapes, annotations=annotations, margin={"l": 10, "r": 20, "t": 80, "b": 50})
+    title = _title_lead(c, view, short=True)
+    sub = (f"{m.label} ({_units(c)}), {c.period.label}, best at the top; lines: 95% intervals; "
+           f"◆ {view.unit.name}")
+    fig = figure(traces, title, sub, height=max(300, 120 + 28 * len(d)),
+                 xaxis={"title": {"text": plot_text(_axis_units(c))}, "rangemode": "tozero"},
+                 yaxis={"categoryorder": "array", "categoryarray": labels},
+                 shapes=shapes, annotations=annotations,
+                 margin={"l": 10, "r": 20, "t": 80, "b": 50})
+    # room above the plot for the group-average label, under the subtitles
+    return _lay_out(fig, title, [sub], legend=False, room_above=22)
 
 
 def trend_summary(c: Comparison, view: View) -> str:
@@ -360,8 +425,10 @@ def create_trend(c: Comparison, view: View) -> dict[str, Any]:
     sub = f"{m.label} ({_units(c)}) by month, {c.period.label}, {view.as_of_text}; test at 5% each month"
     if t["excluded"].astype(bool).any():
         sub += "; ○ = a member month left out of the average"
-    return figure(traces, trend_summary(c, view), sub, xaxis={"type": "date"},
-                  yaxis={"title": {"text": plot_text(_units(c))}, "rangemode": "tozero"})
+    title = trend_summary(c, view)
+    fig = figure(traces, title, sub, xaxis={"type": "date", **ticks(list(t["month"]), "month", NARROWEST_PX)},
+                 yaxis={"title": {"text": plot_text(_axis_units(c))}, "rangemode": "tozero"})
+    return _lay_out(fig, title, [sub])
 
 
 def create_members_grid(c: Comparison, view: View) -> Any:
@@ -391,10 +458,13 @@ def create_members_grid(c: Comparison, view: View) -> Any:
 # -- exports: exactly what is drawn -----------------------------------------------------------------
 
 
-def _export_members(scope: str) -> Any:
+PLAIN = "-plain"  # the export ids of the unadjusted funnel end so
+
+
+def _export_members(scope: str, adjust: bool) -> Any:
     def fn(data: DataAccess, view: View) -> tuple[pd.DataFrame, str]:
-        c = process_comparison(data, view, scope)
-        return members_frame(c), f"{view.measure.id}-compare-{scope}"
+        c = process_comparison(data, view, scope, adjust)
+        return members_frame(c), f"{view.measure.id}-compare-{scope}" + ("" if adjust else PLAIN)
 
     return fn
 
@@ -412,7 +482,8 @@ def _export_trend(scope: str) -> Any:
 
 
 for _scope in SCOPES:
-    export(f"compare-members-{_scope}")(_export_members(_scope))
+    export(f"compare-members-{_scope}")(_export_members(_scope, True))
+    export(f"compare-members-{_scope}{PLAIN}")(_export_members(_scope, False))
     export(f"compare-trend-{_scope}")(_export_trend(_scope))
 
 
@@ -455,10 +526,12 @@ def summary(c: Comparison, view: View) -> str:
     return f"{text}. {trend_summary(c, view)}"
 
 
-def body(data: DataAccess, view: View, scope: str = "msf") -> list[Any]:
-    """Everything below the controls (redrawn when 'Compare with' changes)."""
-    c = process_comparison(data, view, scope)
+def body(data: DataAccess, view: View, scope: str = "msf", adjust: bool = True) -> list[Any]:
+    """Everything below the controls (redrawn when 'Compare with' or the over-dispersion
+    switch changes)."""
+    c = process_comparison(data, view, scope, adjust)
     scope = scope if scope in SCOPES and view.unit.level == "force" else "msf"
+    members_csv = f"compare-members-{scope}" + ("" if adjust else PLAIN)
     who = "most similar forces" if view.unit.level == "force" else "peers"
     return [
         section(f"{view.unit.title} and its {who}", group_card(c, view), card_id="compare-group-card"),
@@ -474,7 +547,7 @@ def body(data: DataAccess, view: View, scope: str = "msf") -> list[Any]:
                     section(
                         "Funnel plot",
                         graph("compare-funnel", create_funnel(c, view)),
-                        action=csv_button(f"compare-members-{scope}"),
+                        action=csv_button(members_csv),
                         card_id="compare-funnel-card",
                     ),
                     xxl=6,
@@ -483,7 +556,7 @@ def body(data: DataAccess, view: View, scope: str = "msf") -> list[Any]:
                     section(
                         "Ranked",
                         graph("compare-bar", create_ranked_bar(c, view)),
-                        action=csv_button(f"compare-members-{scope}"),
+                        action=csv_button(members_csv),
                         card_id="compare-bar-card",
                     ),
                     xxl=6,
@@ -504,23 +577,33 @@ def body(data: DataAccess, view: View, scope: str = "msf") -> list[Any]:
             create_members_grid(c, view),
             card_id="compare-members-card",
             note="Funnel position: against the 95% and 99.8% limits around the group average at the "
-            "member's size. Rank 1 is the best (polarity-aware).",
+            "member's size" + (f" ({c.limits_note[0].lower()}{c.limits_note[1:]})" if c.limits_note else "")
+            + ". Rank 1 is the best (polarity-aware).",
         ),
     ]
 
 
 def layout(data: DataAccess, view: View) -> list[Any]:
-    scope_control: Any = None
+    settings: list[Any] = []
     if view.unit.level == "force":
-        scope_control = html.Div([
+        settings += [
             dbc.Label("Compare with", html_for="compare-scope", className="small fw-semibold me-2 mb-0"),
             dbc.RadioItems(id="compare-scope", inline=True, value="msf",
-                           options=[{"label": v, "value": k} for k, v in SCOPES.items()], className="small"),
-        ], className="d-flex align-items-center mb-2 d-print-none")
+                           options=[{"label": v, "value": k} for k, v in SCOPES.items()],
+                           className="small me-4"),
+        ]
+    else:  # a BCU or NPU has one group only; the callback's input must still exist
+        settings.append(html.Div(dbc.RadioItems(id="compare-scope", value="msf",
+                                                options=[{"label": SCOPES["msf"], "value": "msf"}]),
+                                 hidden=True))
+    settings.append(dbc.Switch(
+        id="compare-adjust", value=True, className="small mb-0",
+        label="Widen the funnel for over-dispersion when the group is over-dispersed (Spiegelhalter 2005)"))
     return [
         *page_header(TITLE, view),
         controls(data, view, measure=True),
-        scope_control,
+        html.Div(settings, className="d-flex flex-wrap align-items-center mb-2 d-print-none",
+                 id="compare-settings"),
         dcc.Loading(html.Div(body(data, view), id="compare-body"), type="default"),
     ]
 
@@ -529,12 +612,13 @@ def register(app: dash.Dash, data: DataAccess) -> None:
     @app.callback(
         Output("compare-body", "children"),
         Input("compare-scope", "value"),
+        Input("compare-adjust", "value"),
         State("url", "search"),
         prevent_initial_call=True,
     )
-    def on_scope(scope: str | None, search: str | None) -> Any:
+    def on_settings(scope: str | None, adjust: bool | None, search: str | None) -> Any:
         with data.request(current_actor()):
             view = data.resolve(url_state.parse(search))
             if view is None:
                 return dash.no_update
-            return body(data, view, scope or "msf")
+            return body(data, view, scope or "msf", adjust is not False)

@@ -51,9 +51,16 @@ def test_group_average_is_the_pooled_rate_of_complete_members(data: DataAccess) 
     assert len(members) == 7 and not c.members.iloc[0]["in_average"]   # never the unit itself
     assert c.average == pytest.approx(100 * members["k"].sum() / members["n"].sum())
     assert c.average == pytest.approx(stats.weighted_average(members["value"], members["n"]))
-    # funnel positions are stats.funnel_position against the group's proportion
+    # funnel positions are stats.funnel_position against the group's proportion, with the limits
+    # widened by the group's tau^2 (the demo's forces are over-dispersed) ...
+    assert c.adjusted and c.dispersion is not None and c.dispersion.overdispersed
     for r in c.members.itertuples():
-        assert r.position == stats.funnel_position(r.k, r.n, c.average / 100, "proportion")
+        assert r.position == stats.funnel_position(r.k, r.n, c.average / 100, "proportion", tau2=c.tau2)
+    # ... or the exact limits when the adjustment is switched off
+    plain = compare.compare(data, "cheshire", "sanction_detection_rate", *FY, adjust=False)
+    assert not plain.adjusted and plain.tau2 == 0 and plain.phi == c.phi
+    for r in plain.members.itertuples():
+        assert r.position == stats.funnel_position(r.k, r.n, plain.average / 100, "proportion")
     # ranks: 1 = best, detections up is good
     best = c.members.sort_values("value", ascending=False).iloc[0]
     assert best["rank"] == 1
@@ -129,3 +136,35 @@ def test_msf_position_for_the_scorecard(data: DataAccess) -> None:
     pos = compare.msf_position(data, "cheshire", "dv_arrest_rate", *FY)
     assert pos["rank"] == 1 and pos["of"] == 8 and pos["position"] == "above_99.8"
     assert "better" in pos["text"] and pos["label"] == peers.FILE_LABEL
+
+
+OUTSIDE = ("above_99.8", "below_99.8")
+
+
+@pytest.mark.parametrize("measure_id", ["total_crime", "sanction_detection_rate", "crime_burglary",
+                                        "asb_incidents", "crime_criminal_damage_arson"])
+def test_adjusted_funnel_singles_members_out(data: DataAccess, measure_id: str) -> None:
+    """Issue 9: without the adjustment 6 or 7 of the 7 comparison forces sit outside the 99.8%
+    limits, so 'significantly different' singles nobody out; with Spiegelhalter's (2005)
+    adjustment fewer than all 7 do, and the chart's words say the limits were widened."""
+    plain = compare.compare(data, "cheshire", measure_id, *FY, adjust=False)
+    adjusted = compare.compare(data, "cheshire", measure_id, *FY)
+    members = ~adjusted.members["is_focus"]
+    assert members.sum() == 7
+    before = int(plain.members.loc[members, "position"].isin(OUTSIDE).sum())
+    after = int(adjusted.members.loc[members, "position"].isin(OUTSIDE).sum())
+    assert before >= 6 and after < 7 and after < before
+    assert adjusted.adjusted and adjusted.phi > 1 and adjusted.tau2 > 0
+    note = f"Limits widened for over-dispersion (phi = {adjusted.phi:.1f}, tau^2 = "
+    assert adjusted.limits_note.startswith(note)
+    assert "Spiegelhalter 2005" in adjusted.limits_note
+    # the drawn curve is wider than the plain one, and the scorecard's position is the page's
+    curves, plain_curves = compare.funnel_curves(adjusted), compare.funnel_curves(plain)
+    assert (curves["hi998"] - curves["lo998"]).min() > 0
+    mid = len(curves) // 2
+    assert curves["hi998"].iloc[mid] > plain_curves["hi998"].iloc[mid]
+    pos = compare.msf_position(data, "cheshire", measure_id, *FY)
+    assert pos["limits_adjusted"] and pos["tau2"] == pytest.approx(adjusted.tau2)
+    assert pos["position"] == adjusted.focus["position"]
+    assert compare.msf_position(data, "cheshire", measure_id, *FY, adjust=False)["position"] == \
+        plain.focus["position"]

@@ -23,9 +23,12 @@ WIDNES = "cheshire/northern/widnes"
     [
         ("month", date(2008, 3, 31), date(2008, 3, 1), date(2008, 3, 31), "Mar 2008"),
         ("month", date(2008, 3, 15), date(2008, 2, 1), date(2008, 2, 29), "Feb 2008"),
-        ("qtd", date(2008, 3, 31), date(2008, 1, 1), date(2008, 3, 31), "Jan 2008 – Mar 2008"),
-        ("qtd", date(2007, 5, 9), date(2007, 4, 1), date(2007, 5, 9), "1 Apr 2007 – 9 May 2007"),
-        ("fytd", date(2008, 3, 31), date(2007, 4, 1), date(2008, 3, 31), "Apr 2007 – Mar 2008 (FY 2007/08)"),
+        ("qtd", date(2008, 3, 31), date(2008, 1, 1), date(2008, 3, 31), "Q4 2007/08"),
+        ("qtd", date(2007, 5, 9), date(2007, 4, 1), date(2007, 5, 9),
+         "1 Apr 2007 – 9 May 2007 (Q1 2007/08 to date)"),
+        ("qtd", date(2008, 2, 29), date(2008, 1, 1), date(2008, 2, 29),
+         "Jan 2008 – Feb 2008 (Q4 2007/08 to date)"),
+        ("fytd", date(2008, 3, 31), date(2007, 4, 1), date(2008, 3, 31), "2007/08"),
         (
             "fytd",
             date(2008, 2, 29),
@@ -35,12 +38,22 @@ WIDNES = "cheshire/northern/widnes"
         ),
         ("fytd", date(2008, 4, 1), date(2008, 4, 1), date(2008, 4, 1), "1 Apr 2008 (FY 2008/09 to date)"),
         ("12m", date(2008, 3, 15), date(2007, 3, 1), date(2008, 2, 29), "Mar 2007 – Feb 2008"),
+        ("12m", date(2008, 3, 31), date(2007, 4, 1), date(2008, 3, 31), "2007/08"),
     ],
 )
 def test_presets(preset: str, as_of: date, start: date, end: date, label: str) -> None:
     p = preset_period(preset, as_of)
     assert (p.start, p.end) == (start, end)
     assert p.label == label
+
+
+def test_labels_name_quarters_and_financial_years() -> None:
+    assert Period(date(2007, 10, 1), date(2007, 12, 31)).label == "Q3 2007/08"
+    assert Period(date(2008, 1, 1), date(2008, 3, 31)).label == "Q4 2007/08"
+    assert Period(date(2005, 4, 1), date(2006, 3, 31)).label == "2005/06"
+    # a calendar year is not a financial year, and two quarters are not one
+    assert Period(date(2007, 1, 1), date(2007, 12, 31)).label == "Jan 2007 – Dec 2007"
+    assert Period(date(2007, 4, 1), date(2007, 9, 30)).label == "Apr 2007 – Sep 2007"
 
 
 def test_financial_year_and_quarters() -> None:

@@ -890,3 +890,71 @@ def test_winsorising_pulls_an_extreme_unit_in() -> None:
     clipped = [min(max(x, -0.55), 3.4) for x in z]  # 10th percentile: -1 + 0.9 * 0.5 = -0.55
     assert od.phi == pytest.approx(sum(x * x for x in clipped) / len(z))
     assert od.phi < raw / 10
+
+
+# -- over-dispersed funnel limits (Spiegelhalter 2005, QSHC; FunnelPlotR) --------------------------
+
+
+def test_log_scale_z_scores_give_funnelplotrs_published_phi_and_wider_limits() -> None:
+    # The same six units as a rate of 1 per unit of expected count: O / E on the SHMI log scale.
+    z, s = stats.funnel_z_scores(_FP_OBSERVED, _FP_EXPECTED, 1.0, "rate", scale="log")
+    od = stats.overdispersion(z, s, trim=0.1, method="truncate")
+    assert round(od.phi, 6) == 2.948033                    # FunnelPlotR's test-classes_methods.R
+    lim = stats.funnel_limits_overdispersed(1.0, 100.0, od.tau2, "rate", scale="log")
+    # FunnelPlotR calculate_limits.R, SHMI: exp(-/+ 1.959964 sqrt(1/E + tau2)), here at E = 100.
+    assert float(lim[0.95][0]) == pytest.approx(math.exp(-1.959964 * math.sqrt(0.01 + od.tau2)), rel=1e-6)
+    assert float(lim[0.998][1]) == pytest.approx(math.exp(3.090232 * math.sqrt(0.01 + od.tau2)), rel=1e-6)
+    # FunnelPlotR's test-funnel_plot.R: the unadjusted 95% lower limit of unit 5 (E = 100) lies
+    # above the adjusted one.
+    exact = stats.funnel_limits_rate(1.0, 100.0)
+    assert float(exact[0.95][0]) > float(lim[0.95][0])
+
+
+def test_square_root_scale_is_spiegelhalters_winsorised_method() -> None:
+    # Spiegelhalter (2005, QSHC) for a standardised ratio: z = 2 (sqrt(O) - sqrt(E)),
+    # s = 1 / (2 sqrt(E)); phi from z winsorised at 10% each end; worked by hand here.
+    z, s = stats.funnel_z_scores(_FP_OBSERVED, _FP_EXPECTED, 1.0, "rate")
+    by_hand = [2 * (math.sqrt(o) - math.sqrt(e)) for o, e in zip(_FP_OBSERVED, _FP_EXPECTED, strict=True)]
+    assert list(z) == pytest.approx(by_hand)
+    assert list(s) == pytest.approx([1 / (2 * math.sqrt(e)) for e in _FP_EXPECTED])
+    # R's type-7 10% and 90% quantiles of six values: x(1) + 0.5 (x(2) - x(1)), x(5) + 0.5 (x(6) - x(5)).
+    zs = sorted(by_hand)
+    lo, hi = zs[0] + 0.5 * (zs[1] - zs[0]), zs[4] + 0.5 * (zs[5] - zs[4])
+    phi = sum(min(max(x, lo), hi) ** 2 for x in by_hand) / 6
+    w = [4 * e for e in _FP_EXPECTED]
+    tau2 = (6 * phi - 5) / (sum(w) - sum(x * x for x in w) / sum(w))
+    od = stats.overdispersion(z, s)
+    assert od.phi == pytest.approx(phi) and od.tau2 == pytest.approx(tau2)
+    assert od.overdispersed
+    lim = stats.funnel_limits_overdispersed(1.0, [100.0], od.tau2, "rate")
+    half = 3.090232 * math.sqrt(1 / 400 + tau2)
+    assert float(lim[0.998][0][0]) == pytest.approx((1 - half) ** 2, rel=1e-6)
+    assert float(lim[0.998][1][0]) == pytest.approx((1 + half) ** 2, rel=1e-6)
+
+
+def test_proportion_limits_on_the_arcsine_scale() -> None:
+    # FunnelPlotR's "PR": sin(asin(sqrt(p0)) +/- z sqrt(1/(4n) + tau2))^2.
+    lim = stats.funnel_limits_overdispersed(0.3, [50.0, 400.0], 0.004, "proportion")
+    c = math.asin(math.sqrt(0.3))
+    for i, n in enumerate((50.0, 400.0)):
+        half = 1.959964 * math.sqrt(1 / (4 * n) + 0.004)
+        assert float(lim[0.95][0][i]) == pytest.approx(math.sin(c - half) ** 2, rel=1e-6)
+        assert float(lim[0.95][1][i]) == pytest.approx(math.sin(c + half) ** 2, rel=1e-6)
+    # tau2 = 0 at a large n: the normal limits on that scale approach the exact binomial ones.
+    flat = stats.funnel_limits_overdispersed(0.3, 5000.0, 0.0, "proportion")
+    exact = stats.funnel_limits_proportion(0.3, 5000.0)
+    assert float(flat[0.998][1]) == pytest.approx(float(exact[0.998][1]), abs=2e-3)
+    # limits stay inside [0, 1] however wide
+    wide = stats.funnel_limits_overdispersed(0.02, 10.0, 0.5, "proportion")
+    assert float(wide[0.998][0]) == 0.0 and 0.0 < float(wide[0.998][1]) <= 1.0
+    z, s = stats.funnel_z_scores([30], [100], 0.3, "proportion")
+    assert float(z[0]) == pytest.approx(0.0, abs=1e-12) and float(s[0]) == pytest.approx(0.05)
+
+
+def test_position_follows_the_adjusted_limits() -> None:
+    # 150 events against 112 expected is far outside the plain Poisson funnel ...
+    assert stats.funnel_position(150, 112, 1.0, "rate") == "above_99.8"
+    # ... but inside the 99.8% limits once tau2 = 0.002 is added: O/E = 1.339 against
+    # (1 + 1.96 sqrt(1/448 + 0.002))^2 = 1.272 and (1 + 3.09 sqrt(...))^2 = 1.443.
+    assert stats.funnel_position(150, 112, 1.0, "rate", tau2=0.002) == "above_95"
+    assert stats.funnel_position(150, 112, 1.0, "rate", tau2=0.01) == "within"
