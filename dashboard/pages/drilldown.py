@@ -27,6 +27,7 @@ from dashboard import state as url_state
 from dashboard.analysis import metrics, pim_status, ranking
 from dashboard.analysis.metrics import has_denominator
 from dashboard.auth import current_actor
+from dashboard.components.axes import ticks
 from dashboard.components.common import (
     BLUE,
     GREY,
@@ -58,6 +59,7 @@ PATH = "/drill-down"
 TITLE = "Drill-down"
 PAGE_ROWS = 100
 NO_CHILDREN = "No units below this one."
+TREND_WIDTH_PX = 620  # the trend's narrowest: a half column of a wide screen (A4 is ~720)
 
 
 # -- the children: ranked bar and table ------------------------------------------------------
@@ -443,7 +445,9 @@ def create_trend(df: pd.DataFrame, view: View, title: str) -> dict[str, Any]:
         title,
         sub,
         yaxis={"title": {"text": plot_text(metrics.unit_text(m))}, "rangemode": "tozero"},
-        xaxis={"type": "date"},
+        # Police-paper ticks ('Q1 2007/08', '2007/08'), thinned for the narrowest the chart is
+        # read at: half a wide screen beside the bars, or an A4 page.
+        xaxis={"type": "date", **ticks(list(df["period_start"]), view.grain, width_px=TREND_WIDTH_PX)},
     )
 
 
