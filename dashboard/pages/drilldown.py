@@ -13,6 +13,7 @@ Each chart has a `process_*` function (numbers, from DataAccess) and a `create_*
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Sequence
 from typing import Any
 
@@ -220,10 +221,10 @@ def create_bar(df: pd.DataFrame, view: View, empty: str = NO_CHILDREN) -> dict[s
         order = "ranked by rate" if by_head or has_denominator(m) else "ranked by count"
     else:
         order = "significantly worse first, then by rate"
-    return figure(
+    fig = figure(
         traces,
-        bar_title(df, view),
-        f"{m.label}, {unit}, {view.period.label}, {view.as_of_text}; {order}; lines: 95% intervals",
+        "",
+        "",
         height=max(250, 150 + 28 * len(df)),
         xaxis={"title": {"text": plot_text(unit)}, "rangemode": "tozero"},
         yaxis={"categoryorder": "array", "categoryarray": names},
@@ -234,6 +235,35 @@ def create_bar(df: pd.DataFrame, view: View, empty: str = NO_CHILDREN) -> dict[s
         margin={"l": 10, "r": 20, "t": 62, "b": 84},
         legend={"orientation": "h", "yanchor": "bottom", "y": 0.01, "yref": "container", "x": 0},
     )
+    return wrap_titles(fig, bar_title(df, view),
+                       [f"{m.label}, {unit}, {view.period.label}, {view.as_of_text}",
+                        f"{order}; lines: 95% intervals"], room_above=16 if shapes else 0)
+
+
+# Plotly does not wrap titles, and a figure is drawn once for every width it is read at: the
+# title and subtitle are wrapped for the narrowest, an A4 page (~720 px of chart).
+TITLE_CHARS = 78
+SUBTITLE_CHARS = 110
+LINE_PX = 20
+
+
+def wrap_titles(fig: dict[str, Any], title: str, subtitles: list[str], room_above: int = 0) -> dict[str, Any]:
+    """The figure's title and subtitle lines wrapped to fit an A4 page, its top margin as tall
+    as their lines (plus `room_above` for a label drawn just above the plot), so that none
+    runs off the chart or into the plot."""
+    heads = textwrap.wrap(title, TITLE_CHARS) or [""]
+    subs = [line for part in subtitles if part for line in textwrap.wrap(part, SUBTITLE_CHARS)]
+    layout = fig["layout"]
+    lines = len(heads) + len(subs)
+    layout["margin"] = {**layout.get("margin", {}), "t": 30 + LINE_PX * lines + room_above}
+    height = layout["height"] = layout.get("height", 380) + LINE_PX * max(lines - 2, 0) + room_above
+    text = "<br>".join(plot_text(x) for x in heads) + "".join(
+        f"<br><span style='font-size:11px'>{plot_text(x)}</span>" for x in subs)
+    # Plotly puts the first baseline of a multi-line title at y: 24 px down keeps its capitals
+    # inside the top edge.
+    layout["title"] = {"text": text, "x": 0.01, "xanchor": "left", "yref": "container",
+                       "y": 1 - 24 / height, "yanchor": "top", "font": {"size": 15}}
+    return fig
 
 
 CHILD_FIELDS = ["unit_id", "rank", "name", "value_text", "rate_text", "interval_text", "numerator",
@@ -440,15 +470,17 @@ def create_trend(df: pd.DataFrame, view: View, title: str) -> dict[str, Any]:
         sub += "; × = suspect month"
     if df["partial"].any():
         sub += "; open marker = partial period"
-    return figure(
+    fig = figure(
         traces,
-        title,
-        sub,
-        yaxis={"title": {"text": plot_text(metrics.unit_text(m))}, "rangemode": "tozero"},
+        "",
+        "",
+        # The y-axis title short (the full unit is in the subtitle): a long one runs up into it.
+        yaxis={"title": {"text": plot_text(m.unit)}, "rangemode": "tozero"},
         # Police-paper ticks ('Q1 2007/08', '2007/08'), thinned for the narrowest the chart is
         # read at: half a wide screen beside the bars, or an A4 page.
         xaxis={"type": "date", **ticks(list(df["period_start"]), view.grain, width_px=TREND_WIDTH_PX)},
     )
+    return wrap_titles(fig, title, [sub])
 
 
 # -- the NPU map ---------------------------------------------------------------------------------
