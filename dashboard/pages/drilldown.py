@@ -236,14 +236,15 @@ def create_bar(df: pd.DataFrame, view: View, empty: str = NO_CHILDREN) -> dict[s
         legend={"orientation": "h", "yanchor": "bottom", "y": 0.01, "yref": "container", "x": 0},
     )
     return wrap_titles(fig, bar_title(df, view),
-                       [f"{m.label}, {unit}, {view.period.label}, {view.as_of_text}",
-                        f"{order}; lines: 95% intervals"], room_above=16 if shapes else 0)
+                       [f"{m.label}, {unit}, {view.period.label}, {view.as_of_text}; {order}, "
+                        "with 95% intervals"], room_above=16 if shapes else 0)
 
 
 # Plotly does not wrap titles, and a figure is drawn once for every width it is read at: the
-# title and subtitle are wrapped for the narrowest, an A4 page (~720 px of chart).
-TITLE_CHARS = 78
-SUBTITLE_CHARS = 110
+# title and subtitle are wrapped for the narrowest, an A4 page (~700 px of chart; the 15 px
+# title font averages ~7.4 px a character, the 11 px subtitle ~5.6).
+TITLE_CHARS = 90
+SUBTITLE_CHARS = 120
 LINE_PX = 20
 
 
