@@ -4,6 +4,10 @@
     GET /api/v1/measures                  the measures registry, with definitions
     GET /api/v1/series?measure=ID&unit=UNIT_ID&from=YYYY-MM-DD&to=YYYY-MM-DD&grain=month
                                           [&format=csv]
+    GET /api/v1/assessments?unit=UNIT_ID[&from=YYYY-MM-DD&to=YYYY-MM-DD][&measure=ID][&format=csv]
+                                          the scorecard's rows: one assessment per measure
+    GET /api/v1/exceptions?unit=UNIT_ID[&month=YYYY-MM | &from=..&to=..][&all=1][&format=csv]
+                                          the exceptions list, one item per measure, with where
 
 `series` answers through `DataAccess.series`, the function the trend charts use, so the API
 and the charts cannot disagree. A bad parameter gets a 400 whose JSON body names the
@@ -22,13 +26,13 @@ import duckdb
 import flask
 import pandas as pd
 
-from dashboard.analysis import kinds, metrics
+from dashboard.analysis import assessment, kinds, metrics
 from dashboard.auth import current_actor
 from dashboard.data.access import OFFICER_OFF
 from dashboard.data.facade import DataAccess
 from dashboard.data.model import GrainUnavailable
 from dashboard.exports import to_csv
-from dashboard.periods import GRAINS, Period, buckets, parse_date, preset_period
+from dashboard.periods import GRAINS, Period, buckets, month_end, parse_date, preset_period
 from etl.measures.registry import MEASURES
 
 blueprint = flask.Blueprint("api_v1", __name__, url_prefix="/api/v1")
@@ -269,4 +273,103 @@ def series() -> flask.Response:
         frame.insert(1, "unit", unit.unit_id)
         frame.insert(2, "source", source.source)
     stem = f"looking-glass-{measure.id}-{unit.unit_id.replace('/', '_')}-{period.start}-{period.end}-{grain}"
+    return _respond(payload, frame, stem)
+
+
+ASSESSMENT_PARAMS = ("unit", "from", "to", "measure", "format")
+EXCEPTION_PARAMS = ("unit", "month", "from", "to", "all", "format")
+
+
+def _check_params(accepted: tuple[str, ...]) -> None:
+    unknown = sorted(set(flask.request.args) - set(accepted))
+    if unknown:
+        raise BadParameter(unknown[0], f"unknown parameter {unknown[0]!r}; accepted: {', '.join(accepted)}")
+
+
+def _unit_param(data: DataAccess) -> Any:
+    unit_id = (flask.request.args.get("unit") or "").strip()
+    if not unit_id:
+        raise BadParameter("unit", "unit is required (a unit id from /api/v1/units)")
+    unit = data.unit(unit_id)
+    if unit is None:
+        raise BadParameter("unit", f"unknown unit {unit_id!r}; see /api/v1/units for the ids")
+    if not data.may_see(unit):
+        raise BadParameter("unit", f"unit {unit_id!r} is an {unit.level}: {data.refusal(unit)}")
+    if data.source_for(unit.force_id) is None:
+        raise BadParameter("unit", f"no crime data is loaded for {unit.force_id!r}")
+    return unit
+
+
+def _period_params(data: DataAccess, unit: Any) -> Period:
+    source = data.source_for(unit.force_id)
+    default = preset_period("fytd", source.as_of)
+    start = _date_param("from") or default.start
+    end = _date_param("to") or default.end
+    if end < start:
+        raise BadParameter("to", f"to ({end}) is before from ({start})")
+    if (end - start).days > 3660:
+        raise BadParameter("from", "a period of more than ten years cannot be assessed")
+    return Period(start, end)
+
+
+@blueprint.get("/assessments")
+@_one_version
+def assessments() -> flask.Response:
+    """Exactly the rows the scorecard draws for a unit and period: the one assessment per
+    measure (dashboard/analysis/assessment.py), every field, the exception flag and reasons."""
+    _check_params(ASSESSMENT_PARAMS)
+    _format()
+    data = _data()
+    unit = _unit_param(data)
+    period = _period_params(data, unit)
+    measure_id = (flask.request.args.get("measure") or "").strip()
+    if measure_id and measure_id not in MEASURES:
+        raise BadParameter("measure", f"unknown measure {measure_id!r}; see /api/v1/measures for the ids")
+    frame = assessment.assess(data, unit.unit_id, period.start, period.end)
+    frame = frame.drop(columns=assessment.SPARK_COLUMNS)
+    if measure_id:
+        frame = frame[frame["measure_id"] == measure_id]
+        if frame.empty:
+            raise BadParameter("measure", f"{measure_id!r} is not a headline measure of the scorecard")
+    frame = frame.reset_index(drop=True)
+    payload = {"unit": unit.unit_id, "from": period.start.isoformat(), "to": period.end.isoformat(),
+               "period": assessment.period_words(period), "synthetic": unit.synthetic,
+               "interval": "95%", "count": len(frame), "assessments": _rows(frame)}
+    stem = f"looking-glass-assessments-{unit.unit_id.replace('/', '_')}-{period.start}-{period.end}"
+    return _respond(payload, frame, stem)
+
+
+@blueprint.get("/exceptions")
+@_one_version
+def exceptions() -> flask.Response:
+    """The exceptions list of a unit and the units below it (to NPU), one item per measure,
+    most severe first: the top 10 (the PIM's list) unless all=1. The period is a month
+    (month=YYYY-MM) or a range (from, to), by default the financial year to date."""
+    _check_params(EXCEPTION_PARAMS)
+    _format()
+    data = _data()
+    unit = _unit_param(data)
+    month = (flask.request.args.get("month") or "").strip()
+    if month:
+        if flask.request.args.get("from") or flask.request.args.get("to"):
+            raise BadParameter("month", "give month or from/to, not both")
+        try:
+            first = parse_date(month + "-01")
+        except ValueError:
+            raise BadParameter("month", f"month must be written YYYY-MM; got {month!r}") from None
+        period = Period(first, month_end(first))
+    else:
+        period = _period_params(data, unit)
+    everything = (flask.request.args.get("all") or "0").strip()
+    if everything not in ("0", "1"):
+        raise BadParameter("all", f"all must be 0 or 1; got {everything!r}")
+    frame = assessment.exceptions(data, unit.unit_id, period.start, period.end)
+    total = len(frame)
+    if everything == "0":
+        frame = frame.head(assessment.TOP)
+    frame = frame.assign(units=[";".join(u) for u in frame["units"]])
+    payload = {"unit": unit.unit_id, "from": period.start.isoformat(), "to": period.end.isoformat(),
+               "period": assessment.period_words(period), "synthetic": unit.synthetic, "total": total,
+               "count": len(frame), "exceptions": _rows(frame)}
+    stem = f"looking-glass-exceptions-{unit.unit_id.replace('/', '_')}-{period.start}-{period.end}"
     return _respond(payload, frame, stem)

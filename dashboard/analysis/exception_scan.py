@@ -47,7 +47,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from dashboard.analysis import kinds, metrics, stats
+from dashboard.analysis import cusum, kinds, metrics, stats
 from dashboard.analysis import targets as tg
 from dashboard.periods import Period, add_months, month_end, month_start
 from etl import hierarchy
@@ -70,9 +70,13 @@ SCAN_LEVELS = hierarchy.ids_where(individual=False)
 # Seasonal profiles are estimated for crime, whose sources give years of monthly history; the
 # service datasets' counts are charted without one.
 SEASONAL_FAMILIES = ("crime",)
-RULE_WEIGHT = {"beyond_3_sigma": 3.0, "two_of_three_beyond_2_sigma": 2.0, "run_of_8": 2.0, "trend_of_6": 1.5}
+# "cusum": a one-sided Poisson CUSUM each way (dashboard/analysis/cusum.py) for a sustained shift
+# of `Sensitivity.cusum_shift`, on count and rate charts (Poisson model) only; weighted like a run,
+# the other rule for a sustained shift.
+RULE_WEIGHT = {"beyond_3_sigma": 3.0, "two_of_three_beyond_2_sigma": 2.0, "run_of_8": 2.0, "trend_of_6": 1.5,
+               "cusum": 2.0}
 RULE_WORDS = {"beyond_3_sigma": "beyond 3 sigma", "two_of_three_beyond_2_sigma": "2 of 3 beyond 2 sigma",
-              "run_of_8": "run", "trend_of_6": "trend"}
+              "run_of_8": "run", "trend_of_6": "trend", "cusum": "sustained shift (CUSUM)"}
 
 
 @dataclass(frozen=True)
@@ -89,6 +93,9 @@ class Sensitivity:
     miss_probability: float = 0.25   # a target is flagged when the chance of meeting it is below this
     # XmR limits from moving ranges screened of freaks (above 3.267 mR-bar): Making Data Count
     screen_outliers: bool = False
+    # the relative shift the CUSUM rule is tuned to find (its false-alarm rate is the other
+    # rules': see cusum_signals)
+    cusum_shift: float = cusum.DEFAULT_SHIFT
 
     @property
     def description(self) -> str:
@@ -101,6 +108,8 @@ class Sensitivity:
             rules.append(f"a run of {self.run_length} on one side")
         if "trend_of_6" in self.rules:
             rules.append(f"a trend of {self.trend_length}")
+        if "cusum" in self.rules:
+            rules.append(f"a CUSUM for a sustained {self.cusum_shift:.0%} shift in a count")
         return (f"{', '.join(rules)}; change on last year significant at {self.alpha:g}; "
                 f"targets flagged below a {self.miss_probability:.0%} chance")
 
@@ -108,13 +117,13 @@ class Sensitivity:
 ALL_RULES = frozenset(RULE_WEIGHT)
 SENSITIVITIES: dict[str, Sensitivity] = {
     "standard": Sensitivity(
-        "standard", "Standard (3 sigma, run of 8, trend of 6, 2 of 3)", ALL_RULES, 8, 6, 0.05
+        "standard", "Standard (3 sigma, run of 8, trend of 6, 2 of 3, CUSUM)", ALL_RULES, 8, 6, 0.05
     ),
     "conservative": Sensitivity(
         "conservative", "Conservative (3 sigma only)", frozenset({"beyond_3_sigma"}), 8, 6, 0.01
     ),
     "mdc": Sensitivity(
-        "mdc", "Making Data Count (3 sigma, run of 7, trend of 7, 2 of 3; XmR moving ranges "
+        "mdc", "Making Data Count (3 sigma, run of 7, trend of 7, 2 of 3, CUSUM; XmR moving ranges "
         "screened)", ALL_RULES, 7, 7, 0.05, screen_outliers=True,
     ),
 }
@@ -262,6 +271,10 @@ def spc_chart(unit_id: str, measure: Measure, months: Sequence[date], k: np.ndar
         label, expo = "xmr", np.full(idx.size, np.nan)
     centre, lcl, ucl = np.array(res.centre), np.array(res.lcl), np.array(res.ucl)
     signals_local = [g for g in res.signals if g.rule in sens.rules]
+    if "cusum" in sens.rules and kind in ("c", "u") and kinds.model(measure) == "poisson":
+        # expected count = the chart's own baseline rate (frozen centre line) x the month's exposure
+        signals_local = sorted(signals_local + cusum_signals(kk, centre * expo, sens),
+                               key=lambda g: (g.index, g.start))
     filtered = stats.SpcResult(label, res.centre, res.lcl, res.ucl, res.sigma, signals_local)
     verdict = stats.variation_verdict(filtered, values, measure.polarity)
 
@@ -270,12 +283,35 @@ def spc_chart(unit_id: str, measure: Measure, months: Sequence[date], k: np.ndar
         out[idx] = np.asarray(arr, dtype=float) * (scale if factor is None else factor)
         return out
 
-    signals = [stats.Signal(g.rule, int(idx[g.index]), int(idx[g.start]), g.side) for g in signals_local]
+    signals = [stats.Signal(g.rule, int(idx[g.index]), int(idx[g.start]), g.side,
+                            None if g.fired is None else int(idx[g.fired])) for g in signals_local]
     base = (months[idx[0]], months[idx[baseline - 1]]) if baseline else (months[idx[0]], months[idx[-1]])
     return Chart(unit_id, measure.id, months, list(status),
                  list(reasons) if reasons is not None else [""] * len(months),
                  k, n, spread(values), spread(centre), spread(lcl), spread(ucl), signals, label, base,
                  seasonal, verdict, tuple(notes), spread(expo, 1.0))
+
+
+def cusum_signals(counts: np.ndarray, expected: np.ndarray, sens: Sensitivity) -> list[stats.Signal]:
+    """The CUSUM rule on one chart's usable months: a rise and a fall of `sens.cusum_shift`,
+    each a one-sided Poisson CUSUM (cusum.poisson_cusum) whose decision interval gives the same
+    in-control ARL as the sensitivity's other rules on that side (cusum.shewhart_arl), at the
+    chart's mean expected count. A Signal spans the estimated start of the shift to the last
+    month of the alarm; `fired` is the month it crossed h. None below cusum.MIN_EXPECTED a
+    month, or when no other rule is on (nothing to match)."""
+    mu = float(np.mean(expected)) if len(expected) else math.nan
+    others = frozenset(sens.rules - {"cusum"})
+    if not (mu >= cusum.MIN_EXPECTED) or not others:
+        return []
+    out: list[stats.Signal] = []
+    for direction, side in (("up", "above"), ("down", "below")):
+        target = cusum.shewhart_arl(others, sens.run_length, sens.trend_length, side)
+        if not math.isfinite(target):
+            continue
+        h = cusum.decision_interval(mu, target, sens.cusum_shift, direction)
+        result = cusum.poisson_cusum(counts, expected, h, sens.cusum_shift, direction)
+        out += [stats.Signal("cusum", a.end, a.start, side, a.fired) for a in result.alarms]
+    return out
 
 
 def judgement(side: str, polarity: str) -> str:
@@ -290,6 +326,8 @@ def detected_at(signal: stats.Signal, sens: Sensitivity, chart: Chart) -> int:
     """Index of the month in which the rule first fired: the point completing the shortest
     pattern that qualifies (a run of 8 fires on its 8th usable month), or the point itself."""
     usable = [i for i, s in enumerate(chart.status) if s == "ok" and math.isfinite(chart.values[i])]
+    if signal.fired is not None:      # the rule says when it fired (the CUSUM's alarm month)
+        return signal.fired
     pos = {m: j for j, m in enumerate(usable)}
     start = pos.get(signal.start, 0)
     need = {"beyond_3_sigma": 1, "two_of_three_beyond_2_sigma": 2, "run_of_8": sens.run_length,
@@ -344,7 +382,23 @@ def recent_signals(chart: Chart, sens: Sensitivity) -> list[stats.Signal]:
 
 
 def describe(chart: Chart, signal: stats.Signal, measure: Measure) -> str:
-    return stats.describe_signal(signal, chart.months, measure.label, measure.polarity)
+    """One sentence for a signal: stats.describe_signal's, or for the CUSUM "Burglary: a
+    sustained rise of about 20% since June 2007 (a concern)", the size being the observed
+    change from the estimated start to the signal's last month against the chart's expected
+    counts (centre x exposure), rounded to the nearest 5%."""
+    if signal.rule != "cusum":
+        return stats.describe_signal(signal, chart.months, measure.label, measure.polarity)
+    span = slice(signal.start, signal.index + 1)
+    seen, expected = chart.values[span] * chart.exposure[span], chart.centre[span] * chart.exposure[span]
+    ok = np.isfinite(seen) & np.isfinite(expected)
+    change = float(seen[ok].sum() / expected[ok].sum() - 1.0) if expected[ok].sum() > 0 else math.nan
+    size = 5 * round(abs(change) * 100 / 5) if math.isfinite(change) else 0
+    word = "rise" if signal.side == "above" else "fall"
+    core = (f"a sustained {word} of about {size}%" if size else f"a sustained {word}") + \
+        f" since {chart.months[signal.start]:%B %Y}"
+    text = f"{measure.label}: {core}" if measure.label else core[0].upper() + core[1:]
+    reading = judgement(signal.side, measure.polarity)
+    return text + {"concern": " (a concern)", "improvement": " (an improvement)"}.get(reading, "")
 
 
 # -- severity ------------------------------------------------------------------------------------------
@@ -983,3 +1037,18 @@ def chart_frame(chart: Chart, measure: Measure) -> pd.DataFrame:
             "signal": in_signal,
         }
     )
+
+
+# -- for dashboard.analysis.assessment: the one verdict reads the scan's own pieces ---------------------
+
+
+def dedupe(signals: list[stats.Signal]) -> list[stats.Signal]:
+    """At most one signal per rule and side, the latest first (see `_dedupe`)."""
+    return _dedupe(signals)
+
+
+def z_score(chart: Chart) -> float:
+    """The latest usable month's distance from the centre line, in sigmas (NaN when none)."""
+    last_i = max((i for i, s in enumerate(chart.status) if s == "ok" and math.isfinite(chart.values[i])),
+                 default=None)
+    return _z(chart, last_i) if last_i is not None else math.nan

@@ -324,20 +324,20 @@ def _position(k: float, n: float, p0: float, b: Basis, tau2: float | None = None
     return stats.funnel_position(k, n, p0, "rate", tau2=tau2)
 
 
-def dispersion(members: pd.DataFrame, p0: float, b: Basis) -> stats.Overdispersion | None:
+def dispersion(rows: Sequence[dict[str, Any]], p0: float, b: Basis) -> stats.Overdispersion | None:
     """Spiegelhalter's (2005) over-dispersion of the units on the funnel: every unit with the
     whole period (the focus too: it is on the plot), z-scores against the centre line p0.
-    None when the measure has no funnel or fewer than MIN_UNITS_FOR_DISPERSION units count."""
+    None when the measure has no funnel or fewer than MIN_UNITS_FOR_DISPERSION units count.
+    `rows` are `_compare`'s plain member dicts (no pandas: it runs for every assessment)."""
     if b.kind == "value" or not math.isfinite(p0) or p0 <= 0 or (b.kind == "proportion" and p0 > 1):
         return None
-    rows = members[(members["months_used"] == members["months"]) & members["k"].notna() & members["n"].notna()
-                   & (members["n"] > 0)]
-    if b.kind == "proportion":
-        rows = rows[rows["k"] <= rows["n"]]
-    if len(rows) < MIN_UNITS_FOR_DISPERSION:
+    usable = [(r["k"], r["n"]) for r in rows
+              if r["months_used"] == r["months"] and math.isfinite(r["k"]) and math.isfinite(r["n"])
+              and r["n"] > 0 and (b.kind != "proportion" or r["k"] <= r["n"])]
+    if len(usable) < MIN_UNITS_FOR_DISPERSION:
         return None
     kind = "proportion" if b.kind == "proportion" else "rate"
-    z, s = stats.funnel_z_scores(rows["k"].astype(float), rows["n"].astype(float), p0, kind)
+    z, s = stats.funnel_z_scores([k for k, _ in usable], [n for _, n in usable], p0, kind)
     return stats.overdispersion(z, s, trim=WINSORISE)
 
 
@@ -416,15 +416,28 @@ def _compare(data: DataAccess, unit_id: str, measure_id: str, period: Period, sc
     rows = []
     exclusions: list[str] = []
     latest = measure.aggregate == "latest"
+    # One pass over the member-months (plain lists, not a pandas mask per member: with 14
+    # measures x every unit of a force, the masks were most of the assessments' time).
+    per_unit: dict[str, tuple[list[date], list[float], list[float], list[str]]] = {}
+    bad_reasons: dict[str, list[str]] = {}
+    for uid_, month_, k_, n_, status_, reason_ in zip(
+            mm["unit_id"], mm["month"], mm["k"], mm["n"], mm["status"], mm["reason"], strict=True):
+        if status_ == "ok":
+            got = per_unit.setdefault(uid_, ([], [], [], []))
+            got[0].append(month_)
+            got[1].append(float(k_))
+            got[2].append(float(n_) if n_ is not None else math.nan)
+        else:
+            bad_reasons.setdefault(uid_, []).append(str(reason_))
     for uid in ids:
-        part = mm[mm["unit_id"] == uid]
-        ok = part[part["status"] == "ok"]
-        bad = part[part["status"] != "ok"]
-        used = len(ok)
+        ok_months, ok_k, ok_n, _unused = per_unit.get(uid, ([], [], [], []))
+        bad = bad_reasons.get(uid, [])
+        used = len(ok_months)
         if latest and used:
-            ok = ok[ok["month"] == ok["month"].max()]
-        k = float(ok["k"].sum()) if used else math.nan
-        n = float(ok["n"].sum()) if used else math.nan
+            last_i = max(range(used), key=lambda i: ok_months[i])
+            ok_k, ok_n = [ok_k[last_i]], [ok_n[last_i]]
+        k = float(math.fsum(ok_k)) if used else math.nan
+        n = float(sum(ok_n)) if used else math.nan
         complete = used == n_months
         span = 1 if latest else n_months
         value = _value(k, n, b, span)
@@ -432,9 +445,9 @@ def _compare(data: DataAccess, unit_id: str, measure_id: str, period: Period, sc
         if complete:
             status = "complete"
         elif used == 0:
-            status = "; ".join(sorted(set(bad["reason"]))) or "no data"
+            status = "; ".join(sorted(set(bad))) or "no data"
         else:
-            status = f"incomplete: {used} of {n_months} months (" + "; ".join(bad["reason"].tolist()[:3]) + \
+            status = f"incomplete: {used} of {n_months} months (" + "; ".join(bad[:3]) + \
                      ("; ..." if len(bad) > 3 else "") + ")"
         in_average = uid != unit_id and complete
         if uid != unit_id and not complete:
@@ -450,16 +463,17 @@ def _compare(data: DataAccess, unit_id: str, measure_id: str, period: Period, sc
     else:
         average = pooled * factor(b, 1 if latest else n_months)
     word = group_word(group)
-    od = dispersion(members, pooled, b)
+    od = dispersion(rows, pooled, b)
     adjusted = bool(adjust and od is not None and od.overdispersed)
     tau2 = od.tau2 if adjusted and od is not None else None
     positions, texts = [], []
-    for r in members.itertuples(index=False):
+    for r in rows:   # the plain dicts: itertuples builds a namedtuple class per call (~2 ms)
         pos = None
-        if b.kind != "value" and math.isfinite(pooled) and r.months_used and (r.is_focus or not focus_only):
-            pos = _position(r.k, r.n, pooled, b, tau2)
+        if b.kind != "value" and math.isfinite(pooled) and r["months_used"] \
+                and (r["is_focus"] or not focus_only):
+            pos = _position(r["k"], r["n"], pooled, b, tau2)
         positions.append(pos)
-        texts.append(position_words(pos, measure, word) if r.months_used else "no data")
+        texts.append(position_words(pos, measure, word) if r["months_used"] else "no data")
     members["position"] = positions
     members["position_text"] = texts
     ranked = members[members["value"].notna()].copy()

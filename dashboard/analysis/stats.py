@@ -285,12 +285,16 @@ class Signal:
     that carries on (a run of 11, a trend of 9) is reported ONCE, with `index` at its last
     point, so [start, index] always covers every point of the pattern and `index - start + 1`
     is its length. `side`: 'above'/'below' the centre line, or 'up'/'down' for trends.
+    `fired`: the point at which the pattern first qualified, when the rule itself says so (the
+    CUSUM's alarm month, between `start` and `index`); None for these four rules, whose first
+    qualifying point follows from their length.
     """
 
     rule: str
     index: int
     start: int
     side: Side
+    fired: int | None = None
 
 
 @dataclass(frozen=True)

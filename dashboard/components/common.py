@@ -147,31 +147,28 @@ def section(
 
 
 def page_header(title: str, view: View | None, *, with_measure: bool = True) -> list[Any]:
-    """The page title, the one-line statement of what is shown, and any notes."""
-    out: list[Any] = [html.H1(title, className="h3 mb-1")]
+    """The page title, the one-line statement of what is shown (and the data's date), and any
+    notes: two short lines, so the page's answer starts high on a 1366x768 screen."""
+    out: list[Any] = [html.H1(title, className="h4 mb-0")]
     if view is not None:
-        out.append(
-            html.P(view.statement(with_measure), id="view-statement", className="text-body-secondary mb-1")
-        )
-        out.append(
-            html.P(
-                f"Data as of {view.as_of_text.removeprefix('data to ')}.",
-                className="small text-body-secondary mb-2",
-                id="as-of",
-            )
-        )
+        line: list[Any] = [
+            html.Span(view.statement(with_measure), id="view-statement"),
+            html.Span(f" · data as of {view.as_of_text.removeprefix('data to ')}.", id="as-of",
+                      className="small"),
+        ]
         if any(u.synthetic for u in view.path):
-            out.append(
+            line.append(
                 dbc.Badge(
                     "Synthetic demo data: not real police figures",
                     color="warning",
                     text_color="dark",
-                    className="mb-2",
+                    className="ms-2",
                     id="synthetic-badge",
                 )
             )
+        out.append(html.P(line, className="text-body-secondary small mb-1"))
         for note in view.notes:
-            out.append(dbc.Alert(note, color="warning", className="py-2 small mb-2"))
+            out.append(dbc.Alert(note, color="warning", className="py-1 small mb-1"))
     return out
 
 

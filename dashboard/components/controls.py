@@ -138,12 +138,16 @@ def controls(data: DataAccess, view: View, *, measure: bool = False) -> html.Div
         "rank": view.state.rank or "",
         "query": view.state.query(),
     }
-    return html.Div(
+    # Collapsed to one line (a native <details>: no callback, keyboard-accessible), so that on
+    # a 1366x768 screen the page's answer, not its pickers, is above the fold.
+    return html.Details(
         [
+            html.Summary(summary_line(view, measure=measure), id="controls-summary",
+                         className="small fw-semibold", style={"cursor": "pointer"}),
             # What the controls showed when the page was drawn: a callback fired merely because
             # the router re-drew the controls finds no difference and does nothing.
             dcc.Store(id="rendered-view", data=rendered),
-            dbc.Row(cols, className="g-2 align-items-end"),
+            dbc.Row(cols, className="g-2 align-items-end mt-1"),
             html.P(
                 [
                     f"Source: {view.source.label} ({view.source.grain_note})"
@@ -155,9 +159,21 @@ def controls(data: DataAccess, view: View, *, measure: bool = False) -> html.Div
                 className="small text-body-secondary mb-0",
             ),
         ],
-        className="controls border rounded p-2 mb-3 bg-body-tertiary d-print-none",
+        open=view.period.preset == "custom",
+        className="controls border rounded px-2 py-1 mb-2 bg-body-tertiary d-print-none",
         id="controls",
     )
+
+
+def summary_line(view: View, *, measure: bool = False) -> str:
+    """'Widnes NPU · Financial year to date (Apr 2007 – Nov 2007) · monthly — change': what
+    the collapsed pickers are set to, in one line."""
+    parts = [view.unit.title]
+    if measure:
+        parts.append(view.measure.label)
+    parts.append(f"{PRESETS.get(view.period.preset, view.period.preset)} ({view.period.label})")
+    parts.append(GRAINS.get(view.grain, view.grain).lower())
+    return " · ".join(parts) + " — change ▾"
 
 
 def next_href(pathname: str, rendered: dict[str, Any], values: dict[str, Any]) -> str | None:

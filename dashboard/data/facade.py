@@ -779,23 +779,27 @@ class DataAccess:
 
     # -- the scorecard --------------------------------------------------------------------
 
-    def scorecard(self, unit_id: str, start: date, end: date) -> pd.DataFrame:
-        """Every headline measure for a unit: value, last year, change, target, sparkline.
+    def scorecard(self, unit_id: str, start: date, end: date,
+                  measure_ids: tuple[str, ...] | None = None) -> pd.DataFrame:
+        """The headline measures (or `measure_ids`) for a unit: value, last year, change,
+        sparkline. The numbers only: their verdicts are dashboard.analysis.assessment's.
 
-        Exceptions first: significantly worse than last year, then target missed, then the
-        rest; each group by p-value. Columns are listed in `SCORECARD_COLUMNS`.
+        Columns are listed in `SCORECARD_COLUMNS`; rows in the registry's order.
         """
         self._check_visible((unit_id,))
-        return self.cached("scorecard", (unit_id, start, end), lambda: self._scorecard(unit_id, start, end))
+        return self.cached("scorecard", (unit_id, start, end, measure_ids),
+                           lambda: self._scorecard(unit_id, start, end, measure_ids))
 
-    def _scorecard(self, unit_id: str, start: date, end: date) -> pd.DataFrame:
+    def _scorecard(self, unit_id: str, start: date, end: date,
+                   measure_ids: tuple[str, ...] | None) -> pd.DataFrame:
         unit = self._require_unit(unit_id)
         # Measures grouped by the source that answers them (and whether it has days, which
         # decides the cube): one query per group, every measure read the same way.
         groups: dict[tuple[str, bool], tuple[Source, list[Measure]]] = {}
         rows = []
-        order = {m.id: i for i, m in enumerate(metrics.headline_measures())}
-        for measure in metrics.headline_measures():
+        wanted = metrics.headline_measures() if measure_ids is None else [MEASURES[i] for i in measure_ids]
+        order = {m.id: i for i, m in enumerate(wanted)}
+        for measure in wanted:
             source = self.source_for(unit.force_id, measure.dataset)
             if source is None:
                 rows.append(_score_row(measure, None, None, Period(start, end), [], [], "not loaded"))
@@ -805,10 +809,8 @@ class DataAccess:
             for row in self._score_group(unit, source, measures, Period(start, end)):
                 row["_order"] = order[row["measure_id"]]
                 rows.append(row)
-        frame = pd.DataFrame(rows, columns=SCORECARD_COLUMNS + ["_rank", "_p", "_order"])
-        frame = frame.sort_values(["_rank", "_p", "_order"], kind="stable").drop(
-            columns=["_rank", "_p", "_order"]
-        )
+        frame = pd.DataFrame(rows, columns=SCORECARD_COLUMNS + ["_order"])
+        frame = frame.sort_values(["_order"], kind="stable").drop(columns=["_order"])
         return frame.reset_index(drop=True)
 
     def _score_group(self, unit: Unit, source: Source, measures: list[Measure], period: Period) -> list[dict]:
@@ -1106,13 +1108,8 @@ def _score_row(
             "verdict": "not loaded",
             "arrow": "",
             "change_text": f"no {measure.domain.lower()} data loaded for this force",
-            "target": measure.target if measure.target is not None else math.nan,
-            "target_met": None,
-            "exception": False,
             "spark_months": [],
             "spark": [],
-            "_rank": 5,
-            "_p": 1.0,
             "_order": 0,
         }
     num, den, sq, d2 = now
@@ -1121,9 +1118,6 @@ def _score_row(
     lo, hi = metrics.interval(measure, num, den, sq, d2)
     val0 = metrics.value(measure, num0, den0, sq0, d20)
     comp = metrics.compare(measure, num, den, num0, den0, sq, sq0)
-    met = metrics.target_met(measure, val)
-    worse = comp.verdict == "worse"
-    rank = 0 if worse else 1 if met is False else 2 if comp.verdict == "better" else 3
     p_value = comp.p_value
     return {
         "measure_id": measure.id,
@@ -1144,13 +1138,8 @@ def _score_row(
         "verdict": comp.verdict,
         "arrow": comp.arrow,
         "change_text": comp.text,
-        "target": measure.target if measure.target is not None else math.nan,
-        "target_met": met,
-        "exception": worse or met is False,
         "spark_months": spark_months,
         "spark": spark,
-        "_rank": rank,
-        "_p": p_value if not math.isnan(p_value) else 1.0,
         "_order": 0,
     }
 

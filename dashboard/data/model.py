@@ -185,9 +185,6 @@ SCORECARD_COLUMNS = [
     "verdict",
     "arrow",
     "change_text",
-    "target",
-    "target_met",
-    "exception",
     "spark_months",
     "spark",
 ]

@@ -25,7 +25,7 @@ import pandas as pd
 from dash import Input, Output, State, dcc, html
 
 from dashboard import state as url_state
-from dashboard.analysis import metrics, pim_status, ranking
+from dashboard.analysis import assessment, metrics, pim_status, ranking
 from dashboard.analysis.metrics import has_denominator
 from dashboard.auth import current_actor
 from dashboard.components.axes import ticks
@@ -332,25 +332,28 @@ def create_children_grid(df: pd.DataFrame, view: View, empty: str = NO_CHILDREN)
 
 
 def unit_status(data: DataAccess, view: View) -> Any:
-    """One line for the unit itself: SPC status of the measure and its MSF or peer position,
-    linked to the Early warning and Compare pages."""
+    """One line for the unit itself, from its assessment (the scorecard's row): SPC status of
+    the measure, its MSF or peer position and its target for the period, linked to the Early
+    warning and Compare pages; where the measure is not recorded at the unit's level, that."""
     missing = not_recorded_note(view.measure, view.unit.level)
     if missing:
         return [html.Span(missing)]
-    extra = pim_status.scorecard_extra(data, view.unit.unit_id, view.period.start, view.period.end,
-                                       measure_ids=[view.measure.id]).iloc[0]
+    row = assessment.assess(data, view.unit.unit_id, view.period.start, view.period.end,
+                            measure_ids=[view.measure.id]).iloc[0]
     group = "MSF" if view.unit.level == "force" else "peers"
-    spc = extra["spc_text"] or "no chart (too few months)"
+    spc = row["spc_text"] or "no chart (too few months)"
     parts: list[Any] = [
         html.Span("SPC status: ", className="fw-semibold"),
-        dcc.Link(spc, href=view.state.href("/early-warning"), title=extra["spc_signals"] or None),
+        dcc.Link(spc, href=view.state.href("/early-warning"), title=row["spc_signals"] or None),
         html.Span(f"  ·  Among its {group}: ", className="fw-semibold"),
-        # The group's name is a tooltip, so the line stays one line above the bars.
-        dcc.Link(extra["msf_text"] or "no group", href=view.state.href("/compare"),
-                 title=f"Group: {extra['msf_label']}" if extra["msf_label"] else None),
+        # The group's name is a tooltip, so the line stays short above the bars.
+        dcc.Link(row["peer_text"] or "no group", href=view.state.href("/compare"),
+                 title=f"Group: {row['peer_group']}" if row["peer_group"] else None),
     ]
-    if extra["target_text"]:
-        parts += [html.Span("  ·  Target: ", className="fw-semibold"), html.Span(extra["target_text"])]
+    if row["target_text"]:
+        parts += [html.Span("  ·  Target: ", className="fw-semibold"), html.Span(row["target_text"])]
+    if row["exception"]:
+        parts += [html.Span("  ·  Exception: ", className="fw-semibold"), html.Span(row["reasons"])]
     return parts
 
 

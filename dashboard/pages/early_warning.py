@@ -24,8 +24,8 @@ import pandas as pd
 from dash import Input, Output, State, dcc, html
 
 from dashboard import state as url_state
+from dashboard.analysis import assessment, kinds, metrics
 from dashboard.analysis import exception_scan as ew
-from dashboard.analysis import kinds, metrics
 from dashboard.auth import current_actor
 from dashboard.components.common import (
     BLUE,
@@ -71,9 +71,12 @@ def chart_sentences(chart: ew.Chart, view: View, sens_name: str) -> list[str]:
 
 
 def process_exceptions(data: DataAccess, view: View, sens_name: str = ew.DEFAULT_SENSITIVITY,
-                       include_improvements: bool = False) -> pd.DataFrame:
-    frame = ew.exceptions(data, view.unit.force_id, end_month(view), sens_name,
-                          include_improvements=include_improvements)
+                       include_all: bool = False) -> pd.DataFrame:
+    """The force's exceptions for the view's period, one item per measure (the same list the
+    scorecard's verdict box and /api/v1/exceptions give): the top 10, or all of them."""
+    frame = assessment.exceptions(data, view.unit.force_id, view.period.start, view.period.end, sens_name)
+    if not include_all:
+        frame = frame.head(assessment.TOP)
     frame = frame.copy()
     frame["chart"] = [chart_link(view, u, m, sens_name) for u, m in zip(frame["unit_id"], frame["measure_id"],
                                                                         strict=True)]
@@ -257,86 +260,41 @@ def create_exceptions_grid(frame: pd.DataFrame) -> dag.AgGrid:
     show = frame.copy()
     show["chart_md"] = [f"[Chart ›]({href})" for href in show["chart"]]
     show["severity"] = show["severity"].abs().round(1)
+    wrap = {"wrapText": True, "autoHeight": True}
     columns = [
         {"field": "rank", "headerName": "#", "maxWidth": 70, "type": "numericColumn"},
-        {
-            "field": "chart_md",
-            "headerName": "Chart",
-            "cellRenderer": "markdown",
-            "maxWidth": 110,
-            "sortable": False,
-            "filter": False,
-        },
+        {"field": "chart_md", "headerName": "Chart", "cellRenderer": "markdown", "maxWidth": 100,
+         "sortable": False, "filter": False},
+        {"field": "measure", "headerName": "Measure", "minWidth": 170, **wrap},
+        {"field": "unit", "headerName": "Leading unit", "minWidth": 150},
+        {"field": "why", "headerName": "Why", "minWidth": 320, **wrap},
+        {"field": "where", "headerName": "Where", "minWidth": 320, **wrap},
+        {"field": "count", "headerName": "Units", "maxWidth": 90, "type": "numericColumn"},
         {"field": "severity", "headerName": "Severity", "maxWidth": 110, "type": "numericColumn"},
-        {"field": "reading", "headerName": "Reading", "maxWidth": 130},
-        {"field": "unit", "headerName": "Unit", "minWidth": 160},
-        {"field": "measure", "headerName": "Measure", "minWidth": 170},
-        {"field": "why", "headerName": "Why", "minWidth": 220},
-        {"field": "signal_start", "headerName": "Since", "maxWidth": 110},
-        {"field": "signal_month", "headerName": "First flagged", "maxWidth": 130},
-        {"field": "spc_text", "headerName": "SPC", "minWidth": 300, "wrapText": True, "autoHeight": True},
-        {
-            "field": "last_year_text",
-            "headerName": "Against last year",
-            "minWidth": 260,
-            "wrapText": True,
-            "autoHeight": True,
-        },
-        {
-            "field": "target_text",
-            "headerName": "Target",
-            "minWidth": 240,
-            "wrapText": True,
-            "autoHeight": True,
-        },
     ]
-    cols = [
-        "rank",
-        "severity",
-        "reading",
-        "unit",
-        "measure",
-        "why",
-        "signal_start",
-        "signal_month",
-        "spc_text",
-        "last_year_text",
-        "target_text",
-        "chart_md",
-        "unit_id",
-        "measure_id",
-    ]
+    cols = ["rank", "measure", "unit", "why", "where", "count", "severity", "chart_md", "unit_id",
+            "measure_id"]
     return dag.AgGrid(
         id="ew-grid",
-        rowData=records(show[cols], months=("signal_start", "signal_month")),
+        rowData=records(show[cols]),
         columnDefs=columns,
         defaultColDef={"sortable": True, "filter": True, "resizable": True, "minWidth": 90},
-        columnSize="autoSize",
+        columnSize="responsiveSizeToFit",
         dashGridOptions={"pagination": True, "paginationPageSize": 20, "paginationPageSizeSelector": False,
                          "enableCellTextSelection": True, "domLayout": "autoHeight"},
         style={"height": None},
     )
 
 
-def exceptions_summary(frame: pd.DataFrame, view: View, sens_name: str, charted: int | None = None) -> str:
-    concerns = frame[frame["reading"] == "concern"]
-    month = end_month(view)
+def exceptions_summary(frame: pd.DataFrame, view: View, total: int) -> str:
     force = view.path[0].title
-    if charted == 0:
-        return (f"No SPC chart can be drawn for {force} to {month:%B %Y}: fewer than {ew.MIN_POINTS} usable "
-                "months of data. Changes on last year need 15 months.")
-    if concerns.empty:
-        return (f"No unit of {force} shows a concern in {month:%B %Y} "
-                f"({ew.sensitivity(sens_name).label.lower()}).")
-    spc = concerns["why"].str.contains("SPC").sum()
-    ly = concerns["why"].str.contains("last year").sum()
-    tg = concerns["why"].str.contains("target").sum()
-    top = concerns.iloc[0]
-    return (
-        f"{len(concerns)} unit x measure concerns in {month:%B %Y}: {spc} with a special cause, "
-        f"{ly} worse than last year, {tg} with a target missed or at risk. "
-        f"Most severe: {top['unit']}, {top['measure']} ({top['why']})."
-    )
+    period = assessment.period_words(view.period)
+    if frame.empty:
+        return f"No exceptions in {force}, its BCUs or NPUs for {period}."
+    top = frame.iloc[0]
+    shown = "" if len(frame) == total else f"; the {len(frame)} most severe are listed"
+    return (f"{total} measure{'s' if total != 1 else ''} with an exception in {force}, its BCUs or NPUs, "
+            f"{period}{shown}. Most severe: {top['measure']} ({top['unit']}: {top['why']}).")
 
 
 # -- exports ---------------------------------------------------------------------------------------
@@ -344,8 +302,9 @@ def exceptions_summary(frame: pd.DataFrame, view: View, sens_name: str, charted:
 
 def _export_exceptions(sens_name: str, improvements: bool) -> Any:
     def fn(data: DataAccess, view: View) -> tuple[pd.DataFrame, str]:
-        return (process_exceptions(data, view, sens_name, improvements),
-                f"exceptions-{sens_name}{'-all' if improvements else ''}")
+        frame = process_exceptions(data, view, sens_name, improvements)
+        frame = frame.assign(units=[";".join(u) for u in frame["units"]])
+        return frame, f"exceptions-{sens_name}{'-all' if improvements else ''}"
 
     return fn
 
@@ -370,14 +329,14 @@ for _name in ew.SENSITIVITIES:
 
 
 def exceptions_section(data: DataAccess, view: View, sens_name: str = ew.DEFAULT_SENSITIVITY,
-                       include_improvements: bool = False) -> list[Any]:
+                       include_all: bool = False) -> list[Any]:
     """The summary and the table (the slow part: drawn by a second callback, see `body`)."""
-    frame = process_exceptions(data, view, sens_name, include_improvements)
-    charted = len(ew.charts(data, view.unit.force_id, end_month(view), ew.sensitivity(sens_name)))
+    every = process_exceptions(data, view, sens_name, True)
+    frame = every if include_all else every.head(assessment.TOP)
     return [
         dbc.Alert(
-            exceptions_summary(frame, view, sens_name, charted),
-            color="warning" if (frame["reading"] == "concern").any() else "light",
+            exceptions_summary(frame, view, len(every)),
+            color="warning" if not frame.empty else "light",
             className="border small",
             id="ew-summary",
         ),
@@ -402,17 +361,19 @@ def body(data: DataAccess, view: View, sens_name: str = ew.DEFAULT_SENSITIVITY,
             card_id="ew-chart-card",
         ),
         section(
-            f"Exceptions: every unit and headline measure of {view.path[0].title}, {end_month(view):%B %Y}",
+            f"Exceptions: {view.path[0].title}, its BCUs and NPUs, {assessment.period_words(view.period)}",
             [
                 dcc.Store(id="ew-exceptions-request", data=request),
                 dcc.Loading(html.Div(html.P("Scanning every unit and measure…", className="small mb-0"),
                                      id="ew-exceptions"), type="default"),
             ],
             note=(
-                "Ranked by severity: the strength of the evidence (special cause, change on last year, "
-                "chance of meeting the target) weighted by the unit's level. Polarity-aware: a rise in "
-                "detections is good news. 'Since': the month the pattern began; 'First flagged': the "
-                "month its rule first fired. Rules: " + ew.sensitivity(sens_name).description + "."
+                "One item per measure, led by the highest unit that has it, with where else it is. An "
+                "exception: significantly worse than the same period last year, an SPC special cause of "
+                "concern in the latest months, a target missed for the period or at risk, or a peer "
+                "outlier beyond 99.8% on the bad side (the scorecard's verdicts, for every unit). Ranked "
+                "by severity: the strength of the evidence weighted by the unit's level. Rules: "
+                + ew.sensitivity(sens_name).description + "."
             ),
             action=csv_button(f"ew-exceptions-{sens_name}{suffix}"),
             card_id="ew-exceptions-card",
@@ -425,7 +386,8 @@ def layout(data: DataAccess, view: View) -> list[Any]:
         dbc.Label("Sensitivity", html_for="ew-sensitivity", className="small fw-semibold me-2 mb-0"),
         dbc.RadioItems(id="ew-sensitivity", inline=True, value=ew.DEFAULT_SENSITIVITY, className="small me-3",
                        options=[{"label": s.label, "value": k} for k, s in ew.SENSITIVITIES.items()]),
-        dbc.Checkbox(id="ew-improvements", value=False, label="Show good news too", className="small"),
+        dbc.Checkbox(id="ew-improvements", value=False, label="Show every exception, not only the top 10",
+                     className="small"),
     ], className="d-flex flex-wrap align-items-center mb-2 d-print-none", id="ew-settings")
     return [
         *page_header(TITLE, view),

@@ -45,6 +45,15 @@ def test_compare_page_on_the_demo(demo_duo) -> None:  # noqa: ANN001
           what="the all-forces group")
     _settled(dash_duo)
     assert "Left out of the averages" in dash_duo.find_element("#compare-exclusions").text   # suspect months
+    # the funnel says its limits are widened for over-dispersion; the switch turns that off
+    def funnel_title() -> str:
+        return dash_duo.driver.execute_script(
+            "const t = document.querySelector('#compare-funnel .gtitle'); return t ? t.textContent : ''")
+
+    _wait(lambda: "Limits widened for over-dispersion (phi = " in funnel_title(), what="the widened limits")
+    _click(dash_duo.driver, dash_duo.find_element("#compare-adjust"))
+    _wait(lambda: "not widened" in funnel_title(), what="the plain limits")
+    _settled(dash_duo)
     # a BCU against its fellow BCUs: no 'Compare with' choice
     dash_duo.wait_for_page(url=f"{dash_duo.server_url}/compare?unit=cheshire/northern&measure=crime_burglary",
                            timeout=20)

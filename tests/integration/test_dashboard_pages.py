@@ -20,6 +20,7 @@ from dashboard.data.facade import DataAccess
 from dashboard.data.model import View
 from dashboard.data.warehouse import WarehouseReader
 from dashboard.pages import NAV, drilldown, scorecard
+from dashboard.pages import compare as compare_page
 from etl.demo.force import DemoData
 from tests.support import REPO
 from tests.support.tiny import manifest_row, publish, status_row, unit_row
@@ -266,3 +267,28 @@ def test_no_html_rendering_and_nothing_from_a_cdn(demo_link: Path) -> None:
     assert not re.search(r"https?://(?!127\.0\.0\.1|localhost)[^\s\"']*\.(js|css)", sources)
     index = create_app(demo_link).server.test_client().get("/").get_data(as_text=True)
     assert "cdn" not in index.lower() and "unpkg" not in index
+
+
+def test_compare_funnel_says_when_its_limits_are_widened(data: DataAccess) -> None:
+    """Issue 9: the chart, the CSV and the switch say which limits the funnel draws."""
+    page = compare_page
+    view = view_of(data, "?unit=cheshire&measure=crime_burglary")
+    c = page.process_comparison(data, view)
+    assert c.adjusted
+    fig = page.create_funnel(c, view)
+    title = fig["layout"]["title"]["text"]
+    note = f"Limits widened for over-dispersion (phi = {c.phi:.1f}, tau^2 = {c.tau2:.2g}; Spiegelhalter 2005)"
+    assert note in title
+    # the y-axis title is short (the full units are in the subtitle): it used to run into it
+    assert fig["layout"]["yaxis"]["title"]["text"] == "per 1,000 residents"
+    plain = page.process_comparison(data, view, adjust=False)
+    assert "not widened" in page.create_funnel(plain, view)["layout"]["title"]["text"]
+    frame, name = exports.EXPORTS["compare-members-msf"][0](data, view)
+    assert set(frame["limits_adjusted"]) == {True} and frame["tau2"].iloc[0] == pytest.approx(c.tau2)
+    assert frame["limits_note"].iloc[0] == c.limits_note and frame["phi"].iloc[0] == pytest.approx(c.phi)
+    frame, name = exports.EXPORTS["compare-members-msf-plain"][0](data, view)
+    assert set(frame["limits_adjusted"]) == {False} and name.endswith("-plain")
+    # the trend's ticks are the axes helper's police-paper months, none rotated
+    trend = page.create_trend(c, view)["layout"]["xaxis"]
+    assert trend["tickmode"] == "array" and trend["tickangle"] == 0
+    assert trend["ticktext"][0] == "Apr 2007"

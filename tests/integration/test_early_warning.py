@@ -13,8 +13,9 @@ import duckdb
 import numpy as np
 import pytest
 
+from dashboard.analysis import cusum, metrics, stats
 from dashboard.analysis import exception_scan as ew
-from dashboard.analysis import metrics, stats
+from dashboard.analysis import kinds as dkinds
 from dashboard.data.facade import DataAccess
 from dashboard.data.warehouse import WarehouseReader
 from dashboard.periods import add_months
@@ -100,12 +101,30 @@ def _reference(chart: ew.Chart, sens: ew.Sensitivity) -> stats.SpcResult:
     return stats.xmr_chart(chart.values[idx], screen_outliers=sens.screen_outliers, **kw)
 
 
+def _cusum_reference(chart: ew.Chart, ref: stats.SpcResult, sens: ew.Sensitivity, m: object,
+                     idx: list[int]) -> list[stats.Signal]:
+    if "cusum" not in sens.rules or chart.kind not in ("c", "c (seasonal)", "u") \
+            or dkinds.model(m) != "poisson":
+        return []
+    expected = np.array(ref.centre) * chart.exposure[idx]
+    if expected.mean() < cusum.MIN_EXPECTED:
+        return []
+    out = []
+    for direction, side in (("up", "above"), ("down", "below")):
+        target = cusum.shewhart_arl(sens.rules - {"cusum"}, sens.run_length, sens.trend_length, side)
+        h = cusum.decision_interval(float(expected.mean()), target, sens.cusum_shift, direction)
+        res = cusum.poisson_cusum(chart.k[idx], expected, h, sens.cusum_shift, direction)
+        out += [stats.Signal("cusum", idx[a.end], idx[a.start], side, idx[a.fired]) for a in res.alarms]
+    return out
+
+
 @pytest.mark.parametrize("sens_name", sorted(ew.SENSITIVITIES))
 def test_every_demo_chart_equals_the_stats_reference(data: DataAccess, sens_name: str) -> None:
     sens = ew.sensitivity(sens_name)
     charts = ew.charts(data, "cheshire", END, sens)
     assert len(charts) > 600   # 77 units x 7 crime measures + 22 units x 7 service measures, give or take
     kinds = set()
+    cusums = 0
     for (_uid, mid), chart in charts.items():
         m = MEASURES[mid]
         kinds.add(chart.kind)
@@ -117,8 +136,16 @@ def test_every_demo_chart_equals_the_stats_reference(data: DataAccess, sens_name
         np.testing.assert_allclose(chart.lcl[idx], np.array(ref.lcl) * scale, rtol=1e-12, atol=1e-12)
         wanted = [stats.Signal(s.rule, idx[s.index], idx[s.start], s.side) for s in ref.signals
                   if s.rule in sens.rules]
-        assert chart.signals == wanted, (chart.unit_id, mid)
+        assert [g for g in chart.signals if g.rule != "cusum"] == wanted, (chart.unit_id, mid)
+        # the CUSUM rule: dashboard/analysis/cusum.py on the same counts, expected = the reference
+        # chart's centre line x the chart's exposure, h matched to the other rules' ARL per side
+        order = lambda g: (g.index, g.start, g.side)   # noqa: E731
+        found = sorted((g for g in chart.signals if g.rule == "cusum"), key=order)
+        assert found == sorted(_cusum_reference(chart, ref, sens, m, idx), key=order), (chart.unit_id, mid)
+        cusums += len(found)
     assert {"c (seasonal)", "p"} <= kinds
+    if "cusum" in sens.rules:
+        assert cusums > 0
 
 
 # -- last year: the vectorised tests are metrics.compare's --------------------------------------------------

@@ -10,10 +10,8 @@ from pathlib import Path
 import pytest
 
 from dashboard.analysis import exception_scan as ew
-from dashboard.analysis import peer_comparison as compare
 from dashboard.analysis import pim_status as ps
 from dashboard.analysis import targets as tg
-from dashboard.analysis.metrics import headline_ids
 from dashboard.data.facade import DataAccess
 from dashboard.data.warehouse import WarehouseReader
 
@@ -25,25 +23,6 @@ def data(demo_link: Path) -> DataAccess:
     access = DataAccess(WarehouseReader(demo_link))
     yield access
     access.reader.close()
-
-
-@pytest.mark.parametrize("unit_id", ["cheshire", "cheshire/northern", "cheshire/northern/widnes"])
-def test_scorecard_extra_agrees_with_its_sources(demo_link: Path, data: DataAccess, unit_id: str) -> None:
-    extra = ps.scorecard_extra(data, unit_id, *FY)
-    assert list(extra.columns) == ps.SCORECARD_EXTRA
-    assert list(extra["measure_id"]) == list(headline_ids())
-    spc = ew.spc_status(data, unit_id, date(2008, 3, 1)).set_index("measure_id")
-    for r in extra.itertuples():
-        assert r.spc_verdict == spc.at[r.measure_id, "verdict"]
-        pos = compare.msf_position(data, unit_id, r.measure_id, *FY)
-        assert (r.msf_rank, r.msf_text) == (pos["rank"], pos["text"])
-    # the prefetch leaves the same numbers as a comparison read on its own
-    fresh = DataAccess(WarehouseReader(demo_link))
-    try:
-        alone = compare.compare(fresh, unit_id, "crime_burglary", *FY)
-        assert alone.focus["rank"] == extra.set_index("measure_id").at["crime_burglary", "msf_rank"]
-    finally:
-        fresh.reader.close()
 
 
 def test_target_outlooks_from_the_scan_equal_the_per_unit_path(data: DataAccess) -> None:
@@ -76,18 +55,18 @@ def test_scorecard_cells_link_to_the_chart_and_the_comparison(data: DataAccess) 
     from dashboard.pages import scorecard
 
     view = data.resolve(url_state.parse("?unit=cheshire/northern&preset=fytd"))
-    extra = scorecard.process_extra(data, view).set_index("measure_id", drop=False)
-    row = extra.loc["crime_burglary"]
+    rows = scorecard.process_data(data, view).set_index("measure_id", drop=False)
+    row = rows.loc["crime_burglary"]
     spc = repr(scorecard.spc_cell(row, view))
     assert "/early-warning?unit=cheshire/northern&measure=crime_burglary" in spc
     msf = repr(scorecard.msf_cell(row, view))
     assert "/compare?unit=cheshire/northern&measure=crime_burglary" in msf and "the force's other BCUs" in msf
-    table = repr(scorecard.create_table(scorecard.process_data(data, view), view))
+    table = repr(scorecard.create_table(rows.reset_index(drop=True), view))
     assert "scorecard-spc" in table and "scorecard-msf" in table and "Peer position" in table
     flat, _ = scorecard.export_scorecard(data, view)
-    assert {"spc_verdict", "msf_text", "target_status", "probability"} <= set(flat.columns)
-    target = repr(scorecard.target_cell_with_outlook(row, "fallback"))
-    assert " against " in target and "fallback" not in target   # e.g. "missed (1,941 against 1,759)"
+    assert {"spc_verdict", "peer_text", "target_status", "outlook_probability"} <= set(flat.columns)
+    target = repr(scorecard.target_cell(row))
+    assert " for " in target and "2007/08" in target   # e.g. "✘ missed: 1,759 for 2007/08"
 
 
 def test_drill_down_children_carry_spc_and_peer_position(data: DataAccess) -> None:

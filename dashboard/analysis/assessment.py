@@ -1,0 +1,615 @@
+"""One assessment per (unit, measure, period): the single verdict every page, pack and API
+route reads (issue 9; DESIGN.md, "Statistics we owe a PIM").
+
+An assessment carries, for one unit, one measure and one period:
+
+- the value with its interval, the same period last year, and the change with its test
+  (the numbers come from `DataAccess.scorecard`, the tests from dashboard.analysis.metrics);
+- the SPC variation verdict at the period's last whole month (Making Data Count: special cause
+  of concern / improvement, common cause) with the rule and the month it first fired
+  (dashboard.analysis.exception_scan: the same chart the Early warning page draws);
+- the target for the SAME period as the row: a year's count target profiled on last year's
+  months (or pro-rated by days when last year is missing), a quarter's target for a quarter,
+  a rate target as it stands; its period is said in words, and whether it is met; the outlook
+  to the end of the target's own period (projection and chance); and Making Data Count's
+  assurance (consistently passing / failing / hit and miss) from the chart's process limits;
+- the position in the MSF (force) or peer group (below force) with the funnel verdict;
+- whether it is an exception, why in words, and a severity that ranks it.
+
+An exception is any of: significantly worse than the same period last year; an SPC special
+cause of concern in the latest months; a target missed for the period or at risk (its outlook
+says at risk, off track or missed); a peer outlier beyond the 99.8% limit on the bad side.
+
+The page may show less than an assessment, never something different: the scorecard's
+summary, badges and order, the drill-down's children, the Early warning list and the API all
+come from `assess` / `exceptions` here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from dashboard.analysis import exception_scan as ew
+from dashboard.analysis import metrics
+from dashboard.analysis import peer_comparison as compare
+from dashboard.analysis import targets as tg
+from dashboard.periods import (
+    Period,
+    add_months,
+    fy_quarter,
+    fy_start,
+    last_complete_month,
+    month_end,
+    month_start,
+)
+from etl import hierarchy
+from etl.measures.model import Measure
+from etl.measures.registry import MEASURES
+
+if TYPE_CHECKING:
+    from dashboard.data.facade import DataAccess
+    from dashboard.data.model import Unit
+
+# The assessment's fields, in the order the API and the CSV give them.
+ASSESSMENT_COLUMNS = [
+    "unit_id", "unit", "level", "measure_id", "label", "domain", "unit_text", "polarity",
+    "period_start", "period_end", "period_label",
+    "numerator", "denominator", "value", "lower", "upper",
+    "previous", "abs_change", "pct_change", "p_value", "significant", "verdict", "arrow", "change_text",
+    "spc_verdict", "spc_text", "spc_rule", "spc_month", "spc_signals",
+    "target", "target_period", "target_basis", "target_met", "target_status", "target_text",
+    "outlook_status", "outlook_text", "outlook_probability", "assurance",
+    "peer_position", "peer_rank", "peer_of", "peer_text", "peer_group", "peer_verdict",
+    "exception", "reasons", "severity",
+]
+# Kept beside the assessment for the scorecard's sparkline; not part of the API's rows.
+SPARK_COLUMNS = ["spark_months", "spark"]
+
+SPC_ICON = {   # words first; the symbol is a reminder, never the only carrier of meaning
+    "special_cause_concern": "▲ concern",
+    "special_cause_improvement": "★ improvement",
+    "special_cause_neutral": "● special cause",
+    "common_cause": "common cause",
+}
+# An outlook worse than this is an exception ("at risk" is a 25-75% chance of meeting it).
+OUTLOOK_EXCEPTION = ("at risk", "off track", "missed", "not meeting now")
+PEER_OUTLIER = "99.8"     # a peer outlier: beyond the 99.8% funnel limit on the bad side
+# Severity weights: what each kind of evidence adds before the level's weight multiplies it.
+W_TARGET = 2.0            # a target missed for the period (plus the size of the shortfall)
+W_OUTLOOK = 1.0           # the target's outlook at risk or off track
+W_PEER = 2.0              # a peer outlier on the bad side
+MAX_LOG_P = 6.0           # -log10(p) of a worse change on last year, capped
+
+
+# -- the target for the row's period --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PeriodTarget:
+    """A target restated for exactly the row's period."""
+
+    value: float
+    period: str          # the row's period in words, which the target now covers
+    basis: str           # how it was formed: 'profiled on ...', 'pro-rated by days', 'the quarter's'
+    how: str             # where the target comes from (the targets file's rule, the registry)
+    kind: str            # 'count' | 'rate'
+
+
+def period_target(measure: Measure, period: Period, targets: pd.DataFrame,
+                  last_year_months: dict[date, float] | None = None) -> PeriodTarget | None:
+    """The unit's target restated for `period` (pure).
+
+    `targets`: the unit's resolved targets rows for the measure (targets.TARGET_COLUMNS) of the
+    period's financial year: an annual row (quarter NaN) and/or quarter rows. A period that is
+    not inside one financial year has no target (a target is a year's or a quarter's).
+
+    Counts are additive, so a count target for a part of its period is the part's share of it:
+    by last year's months when all of them are known (`last_year_months`: month -> count, the
+    seasonal profile the targets team uses), else by days. Rates and percentages apply as they
+    stand to any part of their period; where the period spans quarters with different
+    quarterly rate targets, the months' average of them.
+    """
+    if targets.empty or not math.isfinite(float(targets["target"].iloc[0])):
+        return None
+    fy0 = fy_start(period.start)
+    if fy_start(period.end) != fy0:
+        return None
+    kind = str(targets["kind"].iloc[0])
+    quarters = targets[targets["quarter"].notna()]
+    annual = targets[targets["quarter"].isna()]
+    pieces: list[tuple[Period, float, str]] = []   # (target's own period, target, how)
+    covered: list[Period] = []
+    for q in range(1, 5):
+        qp = tg.fy_period(tg.fy_of(fy0), q)
+        part = _overlap(period, qp)
+        if part is None:
+            continue
+        row = quarters[quarters["quarter"] == q]
+        src = row if not row.empty else annual
+        if src.empty:
+            return None    # a quarter with no target of its own and no annual one
+        own = qp if not row.empty else tg.fy_period(tg.fy_of(fy0))
+        pieces.append((own, float(src["target"].iloc[0]), str(src["how"].iloc[0])))
+        covered.append(part)
+    if not pieces:
+        return None
+    hows = sorted({h for _p, _t, h in pieces})
+    label = period_words(period)
+    if kind != "count":
+        weights = [len(c.months()) for c in covered]
+        values = [t for _p, t, _h in pieces]
+        value = float(np.average(values, weights=weights))
+        if len(set(values)) == 1:
+            whole = pieces[0][0]
+            basis = ("the year's target, which applies to any part of it" if len(whole.months()) == 12
+                     else f"the {period_words(whole)} target")
+        else:
+            basis = "the average of the quarterly targets over the period's months"
+        return PeriodTarget(value, label, basis, "; ".join(hows), kind)
+    # counts: each piece's share of its own target, by last year's months or by days
+    total = 0.0
+    by_profile = True
+    for (own, t, _h), part in zip(pieces, covered, strict=True):
+        share, profiled = _share(part, own, last_year_months)
+        by_profile &= profiled
+        total += t * share
+    if {own for own, _t, _h in pieces} == {period}:
+        basis = "the target for the whole period"
+    elif by_profile:
+        basis = "the target's share by last year's months (seasonal profile)"
+    else:
+        basis = "the target pro-rated by days (last year's months not all loaded)"
+    return PeriodTarget(total, label, basis, "; ".join(hows), kind)
+
+
+def _overlap(a: Period, b: Period) -> Period | None:
+    lo, hi = max(a.start, b.start), min(a.end, b.end)
+    return Period(lo, hi) if lo <= hi else None
+
+
+def _share(part: Period, whole: Period, last_year: dict[date, float] | None) -> tuple[float, bool]:
+    """The share of `whole` that `part` is: by last year's counts of the same months (a
+    partial month by its days), else by days. Returns (share, whether last year was used)."""
+    if part == whole:
+        return 1.0, True
+    if last_year:
+        months = whole.months()
+        ly = [last_year.get(add_months(m, -12)) for m in months]
+        if all(v is not None and math.isfinite(v) for v in ly) and sum(ly) > 0:   # type: ignore[arg-type]
+            got = 0.0
+            for m, v in zip(months, ly, strict=True):
+                mp = _overlap(part, Period(m, month_end(m)))
+                if mp is not None:
+                    got += float(v) * mp.days / Period(m, month_end(m)).days   # type: ignore[arg-type]
+            return got / float(sum(ly)), True   # type: ignore[arg-type]
+    return part.days / whole.days, False
+
+
+def period_words(period: Period) -> str:
+    """How a police paper names a period: 'Q4 2007/08', '2007/08', 'Apr–Nov 2007',
+    'March 2008', '1–14 Mar 2008'."""
+    fy = tg.fy_of(period.start)
+    if period.whole_months:
+        months = period.months()
+        if len(months) == 12 and months[0] == fy_start(months[0]):
+            return fy
+        quarter_start = (months[0].month - 4) % 3 == 0
+        if len(months) == 3 and quarter_start and fy_start(months[0]) == fy_start(months[-1]):
+            return f"Q{fy_quarter(months[0])} {fy}"
+        if len(months) == 1:
+            return f"{months[0]:%B %Y}"
+        if months[0].year == months[-1].year:
+            return f"{months[0]:%b}–{months[-1]:%b %Y}"
+        return f"{months[0]:%b %Y}–{months[-1]:%b %Y}"
+    return period.label
+
+
+# -- assurance: Making Data Count's target icon ------------------------------------------------------------
+
+
+def assurance(measure: Measure, chart: ew.Chart | None, month_target: float | None) -> str:
+    """'consistently passing', 'consistently failing' or 'hit and miss' (MDC): where the target,
+    restated for one month in the chart's units, lies against the process limits of the latest
+    month. Beyond the limits on the good side the process passes every month without change;
+    beyond them on the bad side it fails every month until the process changes."""
+    if chart is None or month_target is None or not math.isfinite(month_target) \
+            or measure.polarity not in ("up", "down"):
+        return ""
+    ok = [i for i, s in enumerate(chart.status) if s == "ok" and math.isfinite(chart.ucl[i])]
+    if not ok:
+        return ""
+    i = ok[-1]
+    lcl, ucl = float(chart.lcl[i]), float(chart.ucl[i])
+    good_high = measure.polarity == "up"
+    if month_target <= lcl:
+        return "consistently passing" if good_high else "consistently failing"
+    if month_target >= ucl:
+        return "consistently failing" if good_high else "consistently passing"
+    return "hit and miss"
+
+
+def _chart_target(measure: Measure, chart: ew.Chart | None, pt: PeriodTarget | None,
+                  months: int) -> float | None:
+    """The period target restated as one month on the chart's scale."""
+    if chart is None or pt is None or months <= 0:
+        return None
+    if pt.kind != "count":
+        return pt.value
+    ok = [i for i, s in enumerate(chart.status) if s == "ok" and chart.exposure is not None
+          and math.isfinite(chart.exposure[i]) and chart.exposure[i] > 0]
+    if not ok or not chart.kind.startswith("c"):
+        return None
+    return pt.value / months / float(chart.exposure[ok[-1]])
+
+
+# -- one unit's assessments ---------------------------------------------------------------------------
+
+
+def assess(data: DataAccess, unit_id: str, start: date, end: date,
+           sensitivity: str = ew.DEFAULT_SENSITIVITY, measure_ids: Sequence[str] | None = None
+           ) -> pd.DataFrame:
+    """Every headline measure (or `measure_ids`) of one unit for one period
+    (ASSESSMENT_COLUMNS + SPARK_COLUMNS), exceptions first (by severity), then the rest in the
+    registry's order; measures with no data loaded for the force at the end, their verdict
+    'not loaded'."""
+    ids = tuple(measure_ids) if measure_ids is not None else None
+    data.scorecard(unit_id, start, end, ids)    # the access check, before any cached result
+    return data.cached("assessment.unit", (unit_id, start, end, sensitivity, ids),
+                       lambda: _assess(data, unit_id, start, end, ew.sensitivity(sensitivity), ids))
+
+
+def assess_many(data: DataAccess, unit_ids: Sequence[str], start: date, end: date,
+                sensitivity: str = ew.DEFAULT_SENSITIVITY) -> pd.DataFrame:
+    """`assess` for several units, one frame."""
+    frames = [assess(data, uid, start, end, sensitivity) for uid in unit_ids]
+    frames = [f for f in frames if not f.empty]
+    if not frames:
+        return pd.DataFrame(columns=ASSESSMENT_COLUMNS + SPARK_COLUMNS)
+    return pd.concat(frames, ignore_index=True)
+
+
+def _assess(data: DataAccess, unit_id: str, start: date, end: date, sens: ew.Sensitivity,
+            measure_ids: tuple[str, ...] | None) -> pd.DataFrame:
+    unit = data.unit(unit_id)
+    if unit is None:
+        raise KeyError(f"unknown unit {unit_id!r}")
+    card = data.scorecard(unit_id, start, end, measure_ids)
+    period = Period(start, end)
+    end_month = month_start(last_complete_month(end))
+    ids = list(card["measure_id"])
+    loaded = [i for i, v in zip(ids, card["verdict"], strict=True) if v != "not loaded"]
+    compare.prefetch(data, unit_id, loaded, start, end)
+    targets = _unit_targets(data, unit, period)
+    outlooks = _outlooks(data, unit_id, end_month)
+    rows = []
+    for order, r in enumerate(card.to_dict("records")):
+        m = MEASURES[r["measure_id"]]
+        row = _base_row(unit, m, period, r)
+        if r["verdict"] != "not loaded":
+            _add_spc(row, data, unit_id, m, end_month, sens)
+            _add_target(row, data, unit, m, r, targets, outlooks.get(m.id))
+            _add_peer(row, data, unit_id, m, start, end)
+            _judge(row, m, unit)
+        row["_order"] = order
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    frame["_loaded"] = frame["verdict"] != "not loaded"
+    frame = frame.sort_values(["_loaded", "exception", "severity", "_order"],
+                              ascending=[False, False, False, True], kind="stable")
+    return frame[ASSESSMENT_COLUMNS + SPARK_COLUMNS].reset_index(drop=True)
+
+
+def _base_row(unit: Unit, m: Measure, period: Period, r: dict[str, Any]) -> dict[str, Any]:
+    row: dict[str, Any] = {c: None for c in ASSESSMENT_COLUMNS}
+    row.update({
+        "unit_id": unit.unit_id, "unit": unit.title, "level": unit.level, "measure_id": m.id,
+        "label": m.label, "domain": m.domain, "unit_text": r["unit"], "polarity": m.polarity,
+        "period_start": period.start, "period_end": period.end, "period_label": period_words(period),
+    })
+    for c in ("numerator", "denominator", "value", "lower", "upper", "previous", "abs_change", "pct_change",
+              "p_value", "significant", "verdict", "arrow", "change_text", "spark_months", "spark"):
+        row[c] = r[c]
+    row.update({"spc_verdict": "", "spc_text": "", "spc_rule": "", "spc_month": None, "spc_signals": "",
+                "target": math.nan, "target_period": "", "target_basis": "", "target_met": None,
+                "target_status": "", "target_text": "", "outlook_status": "", "outlook_text": "",
+                "outlook_probability": math.nan, "assurance": "", "peer_position": None, "peer_rank": None,
+                "peer_of": 0, "peer_text": "", "peer_group": "", "peer_verdict": "", "exception": False,
+                "reasons": "", "severity": 0.0})
+    return row
+
+
+def _add_spc(row: dict[str, Any], data: DataAccess, unit_id: str, m: Measure, end_month: date,
+             sens: ew.Sensitivity) -> None:
+    chart = ew.chart_for(data, unit_id, m.id, end_month, sens)
+    row["_chart"] = chart
+    if chart is None:
+        row["spc_text"] = f"no chart (fewer than {ew.MIN_POINTS} usable months)"
+        return
+    recent = ew.recent_signals(chart, sens)
+    row["spc_verdict"] = chart.verdict
+    row["spc_text"] = SPC_ICON.get(chart.verdict, chart.verdict)
+    row["spc_signals"] = " ".join(ew.describe(chart, s, m) + "." for s in ew.dedupe(recent))
+    reading = {"special_cause_concern": "concern",
+               "special_cause_improvement": "improvement"}.get(chart.verdict)
+    wanted = [s for s in recent if ew.judgement(s.side, m.polarity) == reading] if reading else []
+    if wanted:
+        strongest = max(wanted, key=lambda s: (ew.RULE_WEIGHT.get(s.rule, 1.0), s.index))
+        row["spc_rule"] = ew.RULE_WORDS.get(strongest.rule, strongest.rule)
+        _start, fired = ew.episode(chart, wanted, m, sens)
+        row["spc_month"] = chart.months[fired] if fired is not None else None
+        z = ew.z_score(chart)
+        high_bad = 1.0 if m.polarity == "down" else -1.0
+        row["_spc_score"] = ew.spc_score(wanted, z * high_bad if reading == "concern" else -z * high_bad)
+
+
+def _unit_targets(data: DataAccess, unit: Unit, period: Period) -> pd.DataFrame:
+    """The unit's resolved targets of the period's financial year; empty when it has none or
+    the period spans two years."""
+    if unit.level not in tg.TARGET_LEVELS or fy_start(period.start) != fy_start(period.end):
+        return pd.DataFrame(columns=tg.TARGET_COLUMNS)
+    try:
+        frame = tg.resolve_targets(data, unit.force_id, tg.fy_of(period.start))
+    except (FileNotFoundError, KeyError, ValueError):
+        return pd.DataFrame(columns=tg.TARGET_COLUMNS)
+    return frame[frame["unit_id"] == unit.unit_id]
+
+
+def _outlooks(data: DataAccess, unit_id: str, end_month: date) -> dict[str, Any]:
+    try:
+        return ew.unit_target_outlooks(data, unit_id, end_month)
+    except Exception:   # a refused targets file: the other columns stand; the targets page says why
+        return {}
+
+
+def _add_target(row: dict[str, Any], data: DataAccess, unit: Unit, m: Measure, r: dict[str, Any],
+                targets: pd.DataFrame, outlook: Any) -> None:
+    mine = targets[targets["measure_id"] == m.id]
+    if mine.empty:
+        return
+    period = Period(row["period_start"], row["period_end"])
+    profile = None
+    if tg.target_kind(m) == "count":
+        profile = _last_year_months(data, m, unit, period)
+    pt = period_target(m, period, mine, profile)
+    if outlook is not None:
+        row["outlook_status"] = outlook.status
+        row["outlook_text"] = f"{outlook.period.label}: {outlook.text}"
+        row["outlook_probability"] = outlook.probability
+    if pt is None:
+        row["target_text"] = "no target for a period that spans two financial years" \
+            if fy_start(period.start) != fy_start(period.end) else ""
+        return
+    row["target"] = pt.value
+    row["target_period"] = pt.period
+    row["target_basis"] = pt.basis
+    val = r["value"] if pt.kind != "count" else r["numerator"]
+    if val is None or not math.isfinite(float(val)) or m.polarity not in ("up", "down"):
+        row["target_text"] = f"{metrics.fmt(m, pt.value)} for {pt.period}"
+        return
+    met = float(val) >= pt.value if m.polarity == "up" else float(val) <= pt.value
+    row["target_met"] = bool(met)
+    row["target_status"] = "met" if met else "missed"
+    row["target_text"] = (f"{'met' if met else 'missed'}: {metrics.fmt(m, float(val))} against "
+                          f"{metrics.fmt(m, pt.value)} for {pt.period} ({pt.basis})")
+    months = len(period.to_whole_months().months()) if pt.kind == "count" else 1
+    row["assurance"] = assurance(m, row.get("_chart"), _chart_target(m, row.get("_chart"), pt, months))
+
+
+def _last_year_months(data: DataAccess, m: Measure, unit: Unit, period: Period) -> dict[date, float] | None:
+    """Last financial year's monthly counts of the unit (the seasonal profile of a count
+    target), from the unit's early-warning panel (already read for its SPC charts: no query
+    per measure). None unless every month of that year is there and usable."""
+    fy = fy_start(period.start)
+    months = [add_months(fy, i - 12) for i in range(12)]
+    end_month = month_start(last_complete_month(period.end))
+    ids = ew.panel_measure_ids(data, unit.force_id)
+    p = ew.unit_panel(data, unit.unit_id, end_month, ids if m.id in ids else (*ids, m.id))
+    if p is None or unit.unit_id not in p.uindex or m.id not in p.measures:
+        return None
+    series = p.measures[m.id]
+    index = {mm: i for i, mm in enumerate(p.months)}
+    out: dict[date, float] = {}
+    for mm in months:
+        i = index.get(mm)
+        if i is None or series.status[i] != "ok":
+            return None
+        v = float(series.num[p.uindex[unit.unit_id], i])
+        if not math.isfinite(v):
+            return None
+        out[mm] = v
+    return out
+
+
+def _add_peer(row: dict[str, Any], data: DataAccess, unit_id: str, m: Measure, start: date,
+              end: date) -> None:
+    pos = compare.msf_position(data, unit_id, m.id, start, end)
+    row["peer_position"] = pos["position"]
+    row["peer_rank"] = pos["rank"]
+    row["peer_of"] = pos["of"]
+    row["peer_text"] = pos["text"]
+    row["peer_group"] = pos["label"]
+    position = pos["position"]
+    if isinstance(position, str) and position != "within" and m.polarity in ("up", "down"):
+        above = position.startswith("above")
+        row["peer_verdict"] = "better" if above == (m.polarity == "up") else "worse"
+    elif position == "within":
+        row["peer_verdict"] = "within"
+
+
+def _judge(row: dict[str, Any], m: Measure, unit: Unit) -> None:
+    """Exception or not, why in words, and the severity (evidence x the level's weight)."""
+    reasons: list[str] = []
+    score = 0.0
+    if row["verdict"] == "worse":
+        p = row["p_value"] if row["p_value"] is not None and math.isfinite(row["p_value"]) else 0.05
+        reasons.append(f"worse than the same period last year ({_change_words(row)})")
+        score += min(-math.log10(max(p, 1e-300)), MAX_LOG_P)
+    if row["spc_verdict"] == "special_cause_concern":
+        month = f" since {row['spc_month']:%B %Y}" if row["spc_month"] else ""
+        reasons.append(f"SPC: special cause of concern ({row['spc_rule']}{month})")
+        score += float(row.get("_spc_score", 2.0))
+    if row["target_status"] == "missed":
+        shortfall = _shortfall(m, row)
+        reasons.append(f"target missed for {row['target_period']}"
+                       + (f" by {shortfall:.0%}" if math.isfinite(shortfall) else ""))
+        score += W_TARGET + (min(shortfall * 10, 3.0) if math.isfinite(shortfall) else 0.0)
+    if row["outlook_status"] in OUTLOOK_EXCEPTION and row["target_status"] != "missed":
+        reasons.append(f"target {row['outlook_status']} ({row['outlook_text']})")
+        score += W_OUTLOOK
+    if row["peer_verdict"] == "worse" and str(row["peer_position"]).endswith(PEER_OUTLIER):
+        reasons.append(f"peer outlier: {row['peer_text']}")
+        score += W_PEER
+    row["exception"] = bool(reasons)
+    row["reasons"] = "; ".join(reasons)
+    row["severity"] = round(hierarchy.level(unit.level).scan_weight * score, 3) if reasons else 0.0
+
+
+def _change_words(row: dict[str, Any]) -> str:
+    if row["unit_text"] == "%" or row.get("abs_change") is None:
+        return f"{row['abs_change']:+.1f} points" if row.get("abs_change") is not None else ""
+    pct = row["pct_change"]
+    return f"{pct:+.0f}%" if pct is not None and math.isfinite(pct) else ""
+
+
+def _shortfall(m: Measure, row: dict[str, Any]) -> float:
+    """How far short of the target, as a share of it."""
+    t = row["target"]
+    v = row["value"] if tg.target_kind(m) != "count" else row["numerator"]
+    if not (t and math.isfinite(t) and v is not None and math.isfinite(v)):
+        return math.nan
+    return abs(v - t) / abs(t)
+
+
+# -- exceptions: grouped by measure, with where ------------------------------------------------------------
+
+EXCEPTION_COLUMNS = [
+    "rank", "measure_id", "measure", "severity", "headline", "why", "where", "units", "unit_id", "unit",
+    "level", "count",
+]
+TOP = 10    # the PIM-sized list; the rest one click away
+BREADTH = 0.25   # severity added per other unit with the same exception (up to 8)
+# The units a PIM holds to account: the force, its BCUs and NPUs. Teams have their verdicts
+# (the drill-down shows them) but are not searched for exceptions: their small numbers would
+# crowd the list, and assessing 55 more units would triple its cost.
+EXCEPTION_LEVELS = ("force", "bcu", "npu")
+
+
+def scope_units(data: DataAccess, unit_id: str) -> list[Unit]:
+    """The unit and every unit below it down to NPU (EXCEPTION_LEVELS), parents first."""
+    root = data.unit(unit_id)
+    if root is None:
+        return []
+    out: list[Unit] = []
+
+    def walk(u: Unit) -> None:
+        if u.level in EXCEPTION_LEVELS and data.may_see(u):
+            out.append(u)
+            for c in data.children(u.unit_id):
+                walk(c)
+
+    walk(root)
+    return out
+
+
+def exceptions(data: DataAccess, unit_id: str, start: date, end: date,
+               sensitivity: str = ew.DEFAULT_SENSITIVITY) -> pd.DataFrame:
+    """Every measure with an exception in the unit or below it, one item per measure
+    (EXCEPTION_COLUMNS), most severe first. An item leads with the highest unit that has it and
+    says where else it is ('driven by Western BCU, +14%; also Widnes NPU, ...')."""
+    return data.cached("assessment.exceptions", (unit_id, start, end, sensitivity),
+                       lambda: _exceptions(data, unit_id, start, end, sensitivity))
+
+
+def _exceptions(data: DataAccess, unit_id: str, start: date, end: date, sensitivity: str) -> pd.DataFrame:
+    units = scope_units(data, unit_id)
+    frame = assess_many(data, [u.unit_id for u in units], start, end, sensitivity)
+    flagged = frame[frame["exception"].astype(bool)]
+    depth = {lv: i for i, lv in enumerate(hierarchy.LEVEL_IDS)}
+    items = []
+    for mid, rows in flagged.groupby("measure_id", sort=False):
+        rows = rows.assign(_d=rows["level"].map(depth))
+        rows = rows.sort_values(["_d", "severity"], ascending=[True, False])
+        lead = rows.iloc[0]
+        # the rest: the next level down first (BCUs before NPUs), the most severe first in each
+        others = rows.iloc[1:].sort_values(["_d", "severity"], ascending=[True, False])
+        where = [f"{r.unit}{_where_change(r)}" for r in others.itertuples(index=False)]
+        m = MEASURES[str(mid)]
+        extra = f" and {len(where) - 3} more" if len(where) > 3 else ""
+        listed = "; ".join(where[:3]) + extra
+        if lead["unit_id"] == unit_id:
+            headline = f"{m.label}: {lead['reasons']}"
+            where_text = f"driven by {listed}" if where else ""
+        else:
+            headline = f"{m.label}, {lead['unit']}: {lead['reasons']}"
+            where_text = f"also {listed}" if where else ""
+        items.append({
+            # the worst unit's severity, plus a little for each other unit that has it (capped),
+            # so one problem across five NPUs outranks the same problem in one
+            "measure_id": mid, "measure": m.label,
+            "severity": round(float(rows["severity"].max()) + BREADTH * min(len(rows) - 1, 8), 3),
+            "headline": headline, "why": str(lead["reasons"]), "where": where_text,
+            "units": [str(u) for u in rows["unit_id"]], "unit_id": str(lead["unit_id"]),
+            "unit": str(lead["unit"]), "level": str(lead["level"]), "count": len(rows),
+        })
+    out = pd.DataFrame(items, columns=[c for c in EXCEPTION_COLUMNS if c != "rank"])
+    out = out.sort_values(["severity", "measure_id"], ascending=[False, True]).reset_index(drop=True)
+    out.insert(0, "rank", range(1, len(out) + 1))
+    return out
+
+
+def _where_change(r: Any) -> str:
+    """', +14%' or ', -3.1 points' after a unit's name, when it is worse than last year."""
+    if r.verdict == "worse":
+        if r.unit_text == "%":
+            return f" ({r.abs_change:+.1f} points)"
+        if r.pct_change is not None and math.isfinite(r.pct_change):
+            return f" ({r.pct_change:+.0f}%)"
+    if r.target_status == "missed":
+        return " (target missed)"
+    if r.spc_verdict == "special_cause_concern":
+        return " (SPC concern)"
+    if r.peer_verdict == "worse":
+        return " (peer outlier)"
+    return ""
+
+
+def verdict_sentence(frame: pd.DataFrame, unit_title: str, period_label: str) -> str:
+    """The one sentence a chief officer reads first, from the unit's own assessments."""
+    loaded = frame[frame["verdict"] != "not loaded"]
+    if loaded.empty:
+        return f"No data is loaded for {unit_title}."
+    ex = loaded[loaded["exception"].astype(bool)]
+    n = len(loaded)
+    parts = [f"{unit_title}, {period_label}: "]
+    if ex.empty:
+        parts.append(f"none of the {n} headline measures is an exception")
+    else:
+        verb = "is an exception" if len(ex) == 1 else "are exceptions"
+        parts.append(f"{len(ex)} of {n} headline measures {verb}")
+        counts = []
+        worse = int((loaded["verdict"] == "worse").sum())
+        missed = int((loaded["target_status"] == "missed").sum())
+        spc = int((loaded["spc_verdict"] == "special_cause_concern").sum())
+        peer = int(((loaded["peer_verdict"] == "worse")
+                    & loaded["peer_position"].astype(str).str.endswith(PEER_OUTLIER)).sum())
+        if worse:
+            counts.append(f"{worse} significantly worse than last year")
+        if missed:
+            counts.append(f"{missed} missing {'its' if missed == 1 else 'their'} target for the period")
+        if spc:
+            counts.append(f"{spc} with an SPC special cause of concern")
+        if peer:
+            counts.append(f"{peer} a peer outlier")
+        if counts:
+            parts.append(" (" + ", ".join(counts) + ")")
+    better = int((loaded["verdict"] == "better").sum())
+    if better:
+        parts.append(f"; {better} significantly better than last year")
+    return "".join(parts) + "."
