@@ -8,6 +8,7 @@ see which level; this module only says what each level is.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 
@@ -41,6 +42,12 @@ UNIT_COLUMN: dict[str, str] = {
     "officer": "officer_id",
 }
 
+# Levels a record need not name: its unit there is the parent (in dim_unit) of the unit it
+# names one level down, as the cubes derive a record's BCU from its NPU
+# (etl/cubes/measures.py). No other level is derived: an officer named without a team does
+# not place the record in a team (the officer's team may be in another NPU).
+DERIVED_FROM_BELOW: frozenset[str] = frozenset({"bcu"})
+
 
 def level(level_id: str) -> Level:
     try:
@@ -63,6 +70,21 @@ def below(level_id: str) -> str | None:
 def at_or_above(level_id: str) -> tuple[str, ...]:
     """This level and every level above it, top first."""
     return LEVEL_IDS[: depth(level_id) + 1]
+
+
+def recorded_down_to_columns(columns: Collection[str]) -> str:
+    """The lowest level a dataset with these columns records, walking down from the force
+    without a gap: a level counts when its unit column is there (UNIT_COLUMN) or it is
+    derived from the level below (DERIVED_FROM_BELOW). Below it the dataset says nothing,
+    which is not zero. (etl/sources/registry.py `recorded_down_to` asks this by dataset.)"""
+    deepest = LEVEL_IDS[0]
+    for level_id in LEVEL_IDS[1:]:
+        child = below(level_id)
+        derived = level_id in DERIVED_FROM_BELOW and child is not None and UNIT_COLUMN[child] in columns
+        if UNIT_COLUMN[level_id] not in columns and not derived:
+            break
+        deepest = level_id
+    return deepest
 
 
 def ids_where(**flags: bool) -> tuple[str, ...]:

@@ -13,6 +13,7 @@ Each chart has a `process_*` function (numbers, from DataAccess) and a `create_*
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Sequence
 from typing import Any
 
@@ -24,9 +25,10 @@ import pandas as pd
 from dash import Input, Output, State, dcc, html
 
 from dashboard import state as url_state
-from dashboard.analysis import assessment, metrics, pim_status
+from dashboard.analysis import assessment, metrics, pim_status, ranking
 from dashboard.analysis.metrics import has_denominator
 from dashboard.auth import current_actor
+from dashboard.components.axes import ticks
 from dashboard.components.common import (
     BLUE,
     GREY,
@@ -52,243 +54,236 @@ from dashboard.exports import export
 from etl import hierarchy
 from etl.measures.crime import CATEGORY_LABELS, SANCTION_TYPES
 from etl.measures.model import Measure
+from etl.sources.registry import recorded_down_to
 
 PATH = "/drill-down"
 TITLE = "Drill-down"
 PAGE_ROWS = 100
 NO_CHILDREN = "No units below this one."
+TREND_WIDTH_PX = 620  # the trend's narrowest: a half column of a wide screen (A4 is ~720)
 
 
 # -- the children: ranked bar and table ------------------------------------------------------
 
 
 def empty_note(data: DataAccess, view: View) -> str:
-    """What an empty ranking says: why the units below are hidden, or that there are none."""
-    return data.hidden_children_note(view.unit.unit_id) or NO_CHILDREN
+    """What an empty ranking says: that the measure is not recorded at the children's level,
+    why the units below are hidden, or that there are none."""
+    return (not_recorded_note(view.measure, view.unit.level)
+            or not_recorded_note(view.measure, children_level(view))
+            or data.hidden_children_note(view.unit.unit_id) or NO_CHILDREN)
+
+
+def children_level(view: View) -> str | None:
+    """The level the bars rank: the next one down, or NPUs of the force with rank=npu."""
+    if view.state.rank == "npu" and view.unit.level == "force":
+        return "npu"
+    return hierarchy.below(view.unit.level)
+
+
+def not_recorded_note(measure: Measure, level_id: str | None) -> str | None:
+    """'Missing persons reported: not recorded at team level (...)' when `level_id` is below
+    the lowest level the measure's dataset records (etl.sources.registry.recorded_down_to,
+    derived from the dataset's columns); None where it is recorded. A unit there has no
+    figure for the measure, which is not the same as a figure of 0."""
+    if level_id is None:
+        return None
+    lowest = recorded_down_to(measure.dataset)
+    if hierarchy.depth(level_id) <= hierarchy.depth(lowest):
+        return None
+    label = hierarchy.level(level_id).label
+    lowest_label = hierarchy.level(lowest).label
+    return f"{measure.label}: not recorded at {label} level (records go down to {lowest_label} level only)"
+
+
+def recorded_at(measure: Measure, level_id: str) -> bool:
+    """Whether the measure has figures at this level (see `not_recorded_note`)."""
+    return not_recorded_note(measure, level_id) is None
 
 
 def child_units(data: DataAccess, view: View) -> list[Unit]:
-    """What the bar ranks: the unit's children, or every NPU of the force with rank=npu."""
+    """What the bar ranks: the unit's children, or every NPU of the force with rank=npu;
+    none where the measure is not recorded at that level."""
+    level_id = children_level(view)
+    if not recorded_at(view.measure, view.unit.level) or level_id is None or not recorded_at(view.measure,
+                                                                                            level_id):
+        return []
     if view.state.rank == "npu" and view.unit.level == "force":
         return sorted(data.units_at(view.unit.force_id, "npu"), key=lambda u: u.name)
     return sorted(data.children(view.unit.unit_id), key=lambda u: u.name)
 
 
-def _vs_parent(
-    measure: Measure, row: pd.Series, parent_value: float, parent_pop: float | None
-) -> tuple[str, str]:
-    """(code, words) for a child against its parent: is the parent's level outside the
-    child's 95% interval? For counts the parent's level is its rate per head applied to the
-    child's population (no population: no comparison)."""
-    if not all(np.isfinite([row["lower"], row["upper"]])) or not math.isfinite(parent_value):
-        return "none", "no comparison"
-    reference = parent_value
-    if not has_denominator(measure):
-        pop = row["population"]
-        if not parent_pop or not pop or not math.isfinite(pop):
-            return "none", "no comparison (no population)"
-        reference = parent_value * pop / parent_pop
-    if row["lower"] > reference:
-        side = "above"
-    elif row["upper"] < reference:
-        side = "below"
-    else:
-        return "same", "not significantly different"
-    if measure.polarity == "neutral":
-        return side, f"significantly {side}"
-    worse = (side == "above") == (measure.polarity == "down")
-    return ("worse" if worse else "better"), f"{'▲' if side == 'above' else '▼'} significantly {side}: " + (
-        "worse" if worse else "better"
-    )
+def parent_name(view: View) -> str:
+    """How a sentence names the unit the children are judged against: 'the force', 'Northern
+    BCU'."""
+    return "the force" if view.unit.level == "force" else view.unit.title
 
 
 def process_children(data: DataAccess, view: View) -> pd.DataFrame:
-    """The children's values for the period, ranked worst first (polarity-aware), with the
-    parent's reference and whether each differs significantly from it."""
+    """The children's values for the period, with their rate (per 1,000 residents for
+    counts), its interval and one verdict against the unit itself (the funnel around its
+    rate, dashboard/analysis/ranking.py), ordered significantly worse first, then by rate."""
     units = child_units(data, view)
     measure = view.measure
     if not units:
         frame = data.values(measure.id, (), view.period.start, view.period.end)
-        return frame.assign(rank=[], vs_parent=[], vs_parent_text=[], expected=[], parent_value=[])
+        return frame.assign(rank=[], **{c: [] for c in ranking.RATE_COLUMNS}, parent_rate=[], per_head=[])
     # The unit itself comes along in the same query, as the reference.
     both = data.values(
         measure.id, (*[u.unit_id for u in units], view.unit.unit_id), view.period.start, view.period.end
     )
     frame, parent = both.iloc[:-1].copy(), both.iloc[-1]
-    parent_pop = view.unit.population
-    codes, texts, expected = [], [], []
-    for _, row in frame.iterrows():
-        code, text = _vs_parent(measure, row, parent["value"], parent_pop)
-        codes.append(code)
-        texts.append(text)
-        if not has_denominator(measure) and parent_pop and math.isfinite(row["population"] or math.nan):
-            expected.append(parent["value"] * row["population"] / parent_pop)
-        else:
-            expected.append(math.nan)
-    frame["vs_parent"] = codes
-    frame["vs_parent_text"] = texts
-    frame["expected"] = expected
-    frame["parent_value"] = parent["value"]
-    ascending = measure.polarity == "up"  # worst first: lowest detection rate, highest crime
-    frame = frame.sort_values(["value", "name"], ascending=[ascending, True], na_position="last")
-    frame.insert(0, "rank", range(1, len(frame) + 1))
-    return frame.reset_index(drop=True)
+    return ranking.rank_against(measure, frame, parent, parent_name(view))
 
 
-def _bar_title(df: pd.DataFrame, view: View, level_word: str) -> str:
-    m = view.measure
-    worst = df.iloc[0]
-    n_worse = int((df["vs_parent"] == "worse").sum())
-    lead = "highest" if m.polarity != "up" else "lowest"
-    text = (
-        f"{worst['name']} is {lead} of the {len(df)} {level_word}: {metrics.fmt(m, worst['value'])}"
-        f"{'' if m.unit == '%' else ' ' + m.unit}"
-    )
-    if n_worse:
-        text += f"; {n_worse} significantly worse than {view.unit.name}"
-    elif (df["vs_parent"] != "none").any():
-        text += f"; none significantly worse than {view.unit.name}"
-    return text
+def bar_title(df: pd.DataFrame, view: View) -> str:
+    """The finding: the child significantly worse than the unit, or that none differs."""
+    lv = hierarchy.level(str(df["level"].iloc[0]))
+    return ranking.headline(view.measure, df, parent_name(view), lv.label, lv.plural)
+
+
+_BAR_GROUPS = (  # verdict codes -> legend, colour, hatching; the words carry the meaning
+    (("worse",), "Significantly worse than {p} (hatched)", VERMILLION, "/"),
+    (("above", "below"), "Significantly different from {p}", ORANGE, "/"),
+    (("better",), "Significantly better than {p}", BLUE, ""),
+    (("same",), "Not significantly different from {p}", SKY, ""),
+    (("none",), "Not tested", GREY, ""),
+)
 
 
 def create_bar(df: pd.DataFrame, view: View, empty: str = NO_CHILDREN) -> dict[str, Any]:
-    """Horizontal bars, worst at the top, 95% intervals as error bars. Significantly worse
-    than the parent: vermillion, hatched and ▲ in the label; better: blue, ▼; else sky blue.
-    `empty`: what to say when there are no children (the data layer says why, see
-    `empty_note`)."""
+    """Horizontal bars of the children's rates, in the order `process_children` gives (top
+    first), 95% intervals as error bars, the unit's own rate as a dashed line. The colour,
+    the hatching, the legend and ▲/▼ (which side of the unit's rate, beyond the 99.8% limit)
+    all say the one verdict the table shows. `empty`: what to say when there are no bars
+    (`empty_note` says why)."""
     if df.empty:
         return empty_figure(empty)
     m = view.measure
-    level_word = hierarchy.level(str(df["level"].iloc[0])).plural
+    by_head = bool(df["per_head"].iloc[0])
+    parent = parent_name(view)
     d = df.iloc[::-1].reset_index(drop=True)  # plotly draws the first category at the bottom
-    # The arrow says which side of the parent the unit lies (▲ above, ▼ below); the colour,
-    # the hatching and the legend say whether that is worse or better.
     names = [
-        plot_text(n) + (" ▲" if "above" in t else " ▼" if "below" in t else "")
-        for n, t in zip(d["name"], d["vs_parent_text"], strict=True)
+        plot_text(n) + (" ▲" if str(pos).startswith("above_99") else " ▼" if str(pos).startswith("below_99")
+                        else "")
+        for n, pos in zip(d["name"], d["position"], strict=True)
     ]
     d["label"] = names
+    counts = [metrics.fmt(m, v) for v in d["numerator"]] if not has_denominator(m) else [""] * len(d)
+    d["count_text"] = [f"<br>{c} {m.unit}" if c and by_head else "" for c in counts]
     traces: list[dict[str, Any]] = []
-    groups = [
-        ("worse", f"Significantly worse than {view.unit.name} (hatched)", VERMILLION, "/"),
-        ("better", f"Significantly better than {view.unit.name}", BLUE, ""),
-        ("other", "Not significantly different, or no comparison", SKY, ""),
-    ]
-    for code, label, colour, pattern in groups:
-        sel = d["vs_parent"] == code if code != "other" else ~d["vs_parent"].isin(["worse", "better"])
-        if not sel.any():
+    for codes, label, colour, pattern in _BAR_GROUPS:
+        part = d[d["vs_parent"].isin(codes)]
+        if part.empty:
             continue
-        part = d[sel]
         marker: dict[str, Any] = {"color": colour, "line": {"color": "#333333", "width": 0.5}}
         if pattern:
-            marker["pattern"] = {
-                "shape": pattern,
-                "fgcolor": "#ffffff",
-                "fillmode": "overlay",
-                "solidity": 0.35,
-            }
+            marker["pattern"] = {"shape": pattern, "fgcolor": "#ffffff", "fillmode": "overlay",
+                                 "solidity": 0.35}
         traces.append(
             {
                 "type": "bar",
                 "orientation": "h",
                 "y": list(part["label"]),
-                "x": values(part["value"]),
-                "name": plot_text(label),
+                "x": values(part["rate"]),
+                "name": plot_text(label.format(p=parent)),
                 "marker": marker,
                 "error_x": {
                     "type": "data",
                     "symmetric": False,
-                    "array": values(part["upper"] - part["value"]),
-                    "arrayminus": values(part["value"] - part["lower"]),
+                    "array": values(part["rate_upper"] - part["rate"]),
+                    "arrayminus": values(part["rate"] - part["rate_lower"]),
                     "color": "#333333",
                     "thickness": 1.2,
                 },
                 "customdata": [
-                    [u, lo, hi, plot_text(t)]
-                    for u, lo, hi, t in zip(
-                        part["unit_id"],
-                        values(part["lower"]),
-                        values(part["upper"]),
-                        part["vs_parent_text"],
-                        strict=True,
+                    [u, lo, hi, plot_text(t), ct]
+                    for u, lo, hi, t, ct in zip(
+                        part["unit_id"], values(part["rate_lower"]), values(part["rate_upper"]),
+                        part["vs_parent_text"], part["count_text"], strict=True,
                     )
                 ],
-                "hovertemplate": "%{y}: %{x:,.4~g}<br>95% interval %{customdata[1]:,.4~g} to "
-                "%{customdata[2]:,.4~g}<br>%{customdata[3]}<br>Click to drill down<extra></extra>",
+                "hovertemplate": "%{y}: %{x:,.4~g} " + plot_text(ranking.rate_unit(m, by_head))
+                + "%{customdata[4]}<br>95% interval %{customdata[1]:,.4~g} to %{customdata[2]:,.4~g}"
+                "<br>%{customdata[3]}<br>Click to drill down<extra></extra>",
             }
         )
     shapes, annotations = [], []
-    parent_value = df["parent_value"].iloc[0]
-    if has_denominator(m) and math.isfinite(parent_value):
-        shapes.append(
-            {
-                "type": "line",
-                "x0": float(parent_value),
-                "x1": float(parent_value),
-                "y0": 0,
-                "y1": 1,
-                "yref": "paper",
-                "line": {"color": GREY, "dash": "dash", "width": 1.5},
-            }
-        )
-        annotations.append(
-            {
-                "x": float(parent_value),
-                "y": 1,
-                "yref": "paper",
-                "yanchor": "bottom",
-                "showarrow": False,
-                "font": {"size": 11, "color": "#444444"},
-                "text": plot_text(f"{view.unit.name}: {metrics.fmt(m, parent_value)}"),
-            }
-        )
-    elif d["expected"].notna().any():
-        traces.append(
-            {
-                "type": "scatter",
-                "mode": "markers",
-                "y": names,
-                "x": values(d["expected"]),
-                "name": plot_text(f"Expected at {view.unit.name}'s rate per head"),
-                "marker": {
-                    "symbol": "diamond",
-                    "color": ORANGE,
-                    "size": 9,
-                    "line": {"color": "#333333", "width": 1},
-                },
-                "hovertemplate": "Expected at the parent's rate per head: %{x:,.0f}<extra></extra>",
-            }
-        )
-    height = max(300, 180 + 26 * len(df))
-    return figure(
+    ref = float(df["parent_rate"].iloc[0])
+    if (by_head or has_denominator(m)) and math.isfinite(ref):
+        shapes.append({"type": "line", "x0": ref, "x1": ref, "y0": 0, "y1": 1, "yref": "paper",
+                       "line": {"color": GREY, "dash": "dash", "width": 1.5}})
+        annotations.append({"x": ref, "y": 1, "yref": "paper", "yanchor": "bottom", "showarrow": False,
+                            "font": {"size": 11, "color": "#444444"},
+                            "text": plot_text(f"{view.unit.name}: {ranking.fmt_rate(m, ref, by_head)}")})
+    unit = ranking.rate_unit(m, by_head)
+    if (df["vs_parent"] == "none").all():
+        order = "ranked by rate" if by_head or has_denominator(m) else "ranked by count"
+    else:
+        order = "significantly worse first, then by rate"
+    fig = figure(
         traces,
-        _bar_title(df, view, level_word),
-        f"{m.label} ({metrics.unit_text(m)}), {view.period.label}, {view.as_of_text}; lines: 95% intervals",
-        height=height,
-        xaxis={"title": {"text": plot_text(metrics.unit_text(m))}, "rangemode": "tozero"},
+        "",
+        "",
+        height=max(250, 150 + 28 * len(df)),
+        xaxis={"title": {"text": plot_text(unit)}, "rangemode": "tozero"},
         yaxis={"categoryorder": "array", "categoryarray": names},
         barmode="overlay",
         bargap=0.25,
         shapes=shapes,
         annotations=annotations,
-        margin={"l": 10, "r": 20, "t": 80, "b": 110},
+        margin={"l": 10, "r": 20, "t": 62, "b": 84},
         legend={"orientation": "h", "yanchor": "bottom", "y": 0.01, "yref": "container", "x": 0},
     )
+    return wrap_titles(fig, bar_title(df, view),
+                       [f"{m.label}, {unit}, {view.period.label}, {view.as_of_text}; {order}, "
+                        "with 95% intervals"], room_above=16 if shapes else 0)
 
 
-CHILD_FIELDS = ["unit_id", "rank", "name", "value_text", "interval_text", "numerator", "vs_parent_text",
-                "spc_text", "peer_text"]
+# Plotly does not wrap titles, and a figure is drawn once for every width it is read at: the
+# title and subtitle are wrapped for the narrowest, an A4 page (~700 px of chart; the 15 px
+# title font averages ~7.4 px a character, the 11 px subtitle ~5.6).
+TITLE_CHARS = 90
+SUBTITLE_CHARS = 120
+LINE_PX = 20
+
+
+def wrap_titles(fig: dict[str, Any], title: str, subtitles: list[str], room_above: int = 0) -> dict[str, Any]:
+    """The figure's title and subtitle lines wrapped to fit an A4 page, its top margin as tall
+    as their lines (plus `room_above` for a label drawn just above the plot), so that none
+    runs off the chart or into the plot."""
+    heads = textwrap.wrap(title, TITLE_CHARS) or [""]
+    subs = [line for part in subtitles if part for line in textwrap.wrap(part, SUBTITLE_CHARS)]
+    layout = fig["layout"]
+    lines = len(heads) + len(subs)
+    layout["margin"] = {**layout.get("margin", {}), "t": 30 + LINE_PX * lines + room_above}
+    height = layout["height"] = layout.get("height", 380) + LINE_PX * max(lines - 2, 0) + room_above
+    text = "<br>".join(plot_text(x) for x in heads) + "".join(
+        f"<br><span style='font-size:11px'>{plot_text(x)}</span>" for x in subs)
+    # Plotly puts the first baseline of a multi-line title at y: 24 px down keeps its capitals
+    # inside the top edge.
+    layout["title"] = {"text": text, "x": 0.01, "xanchor": "left", "yref": "container",
+                       "y": 1 - 24 / height, "yanchor": "top", "font": {"size": 15}}
+    return fig
+
+
+CHILD_FIELDS = ["unit_id", "rank", "name", "value_text", "rate_text", "interval_text", "numerator",
+                "vs_parent_text", "spc_text", "peer_text"]
 
 
 def children_rows(df: pd.DataFrame, view: View, extra: pd.DataFrame | None = None) -> pd.DataFrame:
-    """What the children table shows. SPC status and position among peers come from
-    dashboard/pim_status.py (`extra`); without it (first draw) they read '…' until the second
-    callback fills them."""
+    """What the children table shows, in the bars' order with the bars' verdict. The interval
+    is the rate's. SPC status and position among peers come from dashboard/pim_status.py
+    (`extra`); without it (first draw) they read '…' until the second callback fills them."""
     m = view.measure
     show = df.copy()
+    by_head = bool(show["per_head"].iloc[0]) if len(show) else False
     show["value_text"] = [metrics.fmt(m, v) for v in show["value"]]
+    show["rate_text"] = [ranking.fmt_rate(m, v, True) for v in show["rate"]] if by_head else ""
     show["interval_text"] = [
-        metrics.fmt_interval(m, lo, hi) for lo, hi in zip(show["lower"], show["upper"], strict=True)
+        metrics.fmt_interval(m, lo, hi) if not by_head else
+        ("" if not (math.isfinite(lo) and math.isfinite(hi)) else f"{lo:,.2f} to {hi:,.2f}")
+        for lo, hi in zip(show["rate_lower"], show["rate_upper"], strict=True)
     ]
     if extra is not None and not extra.empty:
         found = extra.set_index("unit_id")
@@ -309,7 +304,8 @@ def process_children_extra(data: DataAccess, view: View, df: pd.DataFrame) -> pd
 def create_children_grid(df: pd.DataFrame, view: View, empty: str = NO_CHILDREN) -> Any:
     m = view.measure
     if df.empty:
-        return html.P(empty, className="mb-0")
+        return html.P(empty, className="mb-0", id="children-empty")
+    by_head = bool(df["per_head"].iloc[0])
     columns = [
         {"field": "rank", "headerName": "Rank", "maxWidth": 90, "type": "numericColumn"},
         {
@@ -319,9 +315,13 @@ def create_children_grid(df: pd.DataFrame, view: View, empty: str = NO_CHILDREN)
             "cellStyle": {"textDecoration": "underline", "cursor": "pointer"},
         },
         {"field": "value_text", "headerName": m.label, "type": "rightAligned"},
-        {"field": "interval_text", "headerName": "95% interval", "type": "rightAligned"},
+        *([{"field": "rate_text", "headerName": "Per 1,000 residents", "type": "rightAligned"}] if by_head
+          else []),
+        {"field": "interval_text", "headerName": "95% interval" + (" (per 1,000)" if by_head else ""),
+         "type": "rightAligned"},
         {"field": "numerator", "headerName": "Numerator", "type": "numericColumn"},
-        {"field": "vs_parent_text", "headerName": f"Against {view.unit.name}", "minWidth": 280},
+        {"field": "vs_parent_text", "headerName": f"Against {view.unit.name} ({ranking.SIGNIFICANT} limits)",
+         "minWidth": 320},
         {"field": "spc_text", "headerName": "SPC status", "minWidth": 140},
         {"field": "peer_text", "headerName": "Among its peers (1 = best)", "minWidth": 300},
     ]
@@ -334,7 +334,10 @@ def create_children_grid(df: pd.DataFrame, view: View, empty: str = NO_CHILDREN)
 def unit_status(data: DataAccess, view: View) -> Any:
     """One line for the unit itself, from its assessment (the scorecard's row): SPC status of
     the measure, its MSF or peer position and its target for the period, linked to the Early
-    warning and Compare pages."""
+    warning and Compare pages; where the measure is not recorded at the unit's level, that."""
+    missing = not_recorded_note(view.measure, view.unit.level)
+    if missing:
+        return [html.Span(missing)]
     row = assessment.assess(data, view.unit.unit_id, view.period.start, view.period.end,
                             measure_ids=[view.measure.id]).iloc[0]
     group = "MSF" if view.unit.level == "force" else "peers"
@@ -342,11 +345,11 @@ def unit_status(data: DataAccess, view: View) -> Any:
     parts: list[Any] = [
         html.Span("SPC status: ", className="fw-semibold"),
         dcc.Link(spc, href=view.state.href("/early-warning"), title=row["spc_signals"] or None),
-        html.Span(f"  ·  Position among its {group}: ", className="fw-semibold"),
-        dcc.Link(row["peer_text"] or "no group", href=view.state.href("/compare")),
+        html.Span(f"  ·  Among its {group}: ", className="fw-semibold"),
+        # The group's name is a tooltip, so the line stays short above the bars.
+        dcc.Link(row["peer_text"] or "no group", href=view.state.href("/compare"),
+                 title=f"Group: {row['peer_group']}" if row["peer_group"] else None),
     ]
-    if row["peer_group"]:
-        parts.append(html.Span(f" ({row['peer_group']})", className="text-body-secondary"))
     if row["target_text"]:
         parts += [html.Span("  ·  Target: ", className="fw-semibold"), html.Span(row["target_text"])]
     if row["exception"]:
@@ -471,13 +474,17 @@ def create_trend(df: pd.DataFrame, view: View, title: str) -> dict[str, Any]:
         sub += "; × = suspect month"
     if df["partial"].any():
         sub += "; open marker = partial period"
-    return figure(
+    fig = figure(
         traces,
-        title,
-        sub,
-        yaxis={"title": {"text": plot_text(metrics.unit_text(m))}, "rangemode": "tozero"},
-        xaxis={"type": "date"},
+        "",
+        "",
+        # The y-axis title short (the full unit is in the subtitle): a long one runs up into it.
+        yaxis={"title": {"text": plot_text(m.unit)}, "rangemode": "tozero"},
+        # Police-paper ticks ('Q1 2007/08', '2007/08'), thinned for the narrowest the chart is
+        # read at: half a wide screen beside the bars, or an A4 page.
+        xaxis={"type": "date", **ticks(list(df["period_start"]), view.grain, width_px=TREND_WIDTH_PX)},
     )
+    return wrap_titles(fig, title, [sub])
 
 
 # -- the NPU map ---------------------------------------------------------------------------------
@@ -703,9 +710,8 @@ def layout(data: DataAccess, view: View) -> list[Any]:
     children = process_children(data, view)
     empty = empty_note(data, view)
     bar = create_bar(children, view, empty)
-    trend = process_trend(data, view)
     rank_choice: Any = None
-    if view.unit.level == "force" and data.units_at(view.unit.force_id, "npu"):
+    if view.unit.level == "force" and recorded_at(m, "npu") and data.units_at(view.unit.force_id, "npu"):
         rank_choice = dbc.RadioItems(
             id={"ctl": "rank"},
             inline=True,
@@ -713,7 +719,14 @@ def layout(data: DataAccess, view: View) -> list[Any]:
             options=[{"label": "BCUs", "value": ""}, {"label": "All NPUs", "value": "npu"}],
             className="small me-2",
         )
-    level_word = hierarchy.level(str(children["level"].iloc[0])).plural if not children.empty else "units"
+    below = children_level(view)
+    level_word = hierarchy.level(below).plural if below else "units"
+    missing = not_recorded_note(m, view.unit.level)
+    trend_figure = (empty_figure(missing) if missing
+                    else create_trend(process_trend(data, view), view, _trend_title(data, view)))
+    # The answer first: where under this unit the problem is (the ranked bars, titled by the
+    # child significantly worse than the unit) directly under the one-line status, above the
+    # fold at 1366x768; the trend beside it on wide screens, below it otherwise.
     cards: list[Any] = [
         *page_header(TITLE, view),
         controls(data, view, measure=True),
@@ -732,7 +745,7 @@ def layout(data: DataAccess, view: View) -> list[Any]:
                             html.P(
                                 "Click a bar, or a row below, to drill down.",
                                 className="small text-body-secondary mb-0",
-                            ),
+                            ) if not children.empty else None,
                         ],
                         action=[rank_choice, csv_button("drill-children")],
                         card_id="bar-card",
@@ -742,7 +755,7 @@ def layout(data: DataAccess, view: View) -> list[Any]:
                 dbc.Col(
                     section(
                         f"Trend: {view.unit.title}",
-                        graph("drill-trend", create_trend(trend, view, _trend_title(data, view))),
+                        graph("drill-trend", trend_figure),
                         action=csv_button("drill-trend"),
                         card_id="trend-card",
                     ),
@@ -753,8 +766,10 @@ def layout(data: DataAccess, view: View) -> list[Any]:
         section(
             f"{level_word[0].upper() + level_word[1:]} ranked",
             create_children_grid(children, view, empty),
-            note=f"Worst first. 'Against {view.unit.name}': whether {view.unit.name}'s level lies outside "
-            "the unit's 95% interval (for counts, its rate per head applied to the unit's population).",
+            note=f"Significantly worse first, then by rate (counts per 1,000 residents, so units of "
+            f"different size compare). 'Against {view.unit.name}': where the unit's rate lies on the "
+            f"funnel around {view.unit.name}'s rate: beyond the {ranking.SIGNIFICANT} limit is a "
+            "significant difference; beyond the 95% limit only is a warning, not a difference.",
             card_id="children-card",
         ),
     ]

@@ -8,6 +8,7 @@ module never runs the whole list: no import cycle through the package.)
 
 from __future__ import annotations
 
+from etl import hierarchy
 from etl.sources import calls, crimes, dv, missing, national, rso, satisfaction, workforce
 from etl.sources.base import Dataset, Source
 from etl.sources.police_uk import source as police_uk
@@ -45,3 +46,13 @@ def source(name: str) -> Source:
         return REGISTRY[name]
     except KeyError:
         raise KeyError(f"unknown source {name!r}; known: {', '.join(REGISTRY)}") from None
+
+
+def recorded_down_to(dataset: str | Dataset) -> str:
+    """The lowest level (etl/hierarchy.py id) at which a dataset's rows say anything, derived
+    from its declared columns: 'officer' for crimes (team and officer in charge), 'npu' for
+    the service datasets that name only an NPU (missing persons, domestic abuse, RSOs,
+    satisfaction, calls, workforce), 'force' for stop-and-search and other forces' aggregates.
+    Pages show a unit below it as "not recorded at <level> level", never as 0."""
+    ds = dataset if isinstance(dataset, Dataset) else DATASETS[dataset]
+    return hierarchy.recorded_down_to_columns(ds.columns)

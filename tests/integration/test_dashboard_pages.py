@@ -65,26 +65,96 @@ def test_scorecard_rows_link_to_their_drill_down(data: DataAccess) -> None:
     assert [c for c in flat.columns if c.startswith("spark_")][-1] == "spark_2008-03"
 
 
-def test_children_ranked_worst_first_with_intervals(demo_facts: DemoData, data: DataAccess) -> None:
+def _title(fig: dict) -> str:
+    """A chart's title as one line (drilldown.wrap_titles breaks it for an A4 page)."""
+    return fig["layout"]["title"]["text"].split("<br><span")[0].replace("<br>", " ")
+
+
+def _bar_verdicts(fig: dict) -> dict[str, tuple[str, str]]:
+    """unit id -> (legend name, hover verdict) of every bar."""
+    return {c[0]: (t["name"], c[3]) for t in fig["data"] if t["type"] == "bar" for c in t["customdata"]}
+
+
+def test_children_ranked_by_verdict_then_rate(demo_facts: DemoData, data: DataAccess) -> None:
     view = view_of(data, "?unit=cheshire&measure=sanction_detection_rate&rank=npu")
     df = drilldown.process_children(data, view)
-    assert len(df) == 18 and list(df["value"]) == sorted(df["value"])  # higher is better: lowest first
+    assert len(df) == 18 and not df["per_head"].any()
     assert (df["lower"] <= df["value"]).all() and (df["value"] <= df["upper"]).all()
+    assert list(df["rate"]) == list(df["value"])  # a proportion is its own rate
+    # Significantly worse first, significantly better last; within each, lowest rate first.
+    groups = [{"worse": 0, "same": 1, "none": 1, "better": 2}[v] for v in df["vs_parent"]]
+    assert groups == sorted(groups) and "worse" in set(df["vs_parent"])
+    for code in set(df["vs_parent"]):
+        part = df[df["vs_parent"] == code]["rate"]
+        assert list(part) == sorted(part), code
     fig = drilldown.create_bar(df, view)
-    ids = [c[0] for t in fig["data"] if t["type"] == "bar" for c in t["customdata"]]
-    assert sorted(ids) == sorted(df["unit_id"])
-    assert fig["layout"]["title"]["text"].startswith(
-        plot_text(f"{df['name'].iloc[0]} is lowest of the 18 NPUs")
-    )
+    bars = _bar_verdicts(fig)
+    assert sorted(bars) == sorted(df["unit_id"])
+    worse = df[df["vs_parent"] == "worse"]
+    title = _title(fig)
+    assert title.startswith(plot_text(f"{len(worse)} of 18 NPUs are significantly worse than the force "
+                                      "(99.8% limits); worst " + worse["name"].iloc[0]))
+    # One verdict: the bar's colour group, its hover and the table's column say the same.
+    rows = drilldown.children_rows(df, view).set_index("unit_id")
+    for uid, code, text in zip(df["unit_id"], df["vs_parent"], df["vs_parent_text"], strict=True):
+        legend, hover = bars[uid]
+        assert hover == plot_text(text) == plot_text(rows.at[uid, "vs_parent_text"])
+        assert legend.startswith({"worse": "Significantly worse", "better": "Significantly better",
+                                  "same": "Not significantly", "none": "Not tested"}[code])
+
+    # Counts are ranked per 1,000 residents, not by size, and tested on the funnel around
+    # the parent's own rate.
     view = view_of(data, "?unit=cheshire/northern&measure=crime_burglary")
     df = drilldown.process_children(data, view)
-    assert list(df["value"]) == sorted(df["value"], reverse=True)  # lower is better: highest first
+    assert df["per_head"].all()
+    assert list(df["rate"]) == pytest.approx(list(df["numerator"] / df["population"] * 1000))
+    parent = data.values("crime_burglary", ("cheshire/northern",), view.period.start, view.period.end).iloc[0]
+    assert df["parent_rate"].iloc[0] == pytest.approx(parent["numerator"] / parent["population"] * 1000)
     c = demo_facts.crimes
     c = c[(c["category"] == "burglary") & (c["date"] >= "2007-04-01")]
     assert dict(zip(df["unit_id"], df["numerator"], strict=True)) == {
         k: float(v)
         for k, v in c[c["npu_id"].str.startswith("cheshire/northern/")].groupby("npu_id").size().items()
     }
+    fig = drilldown.create_bar(df, view)
+    assert "per 1,000 residents" in fig["layout"]["xaxis"]["title"]["text"]
+    title = _title(fig)
+    flagged = df[df["vs_parent"] == "worse"]
+    if flagged.empty:
+        assert title.startswith("No NPU differs from Northern BCU beyond chance (99.8% limits)")
+    else:
+        assert flagged["name"].iloc[0] in title and "significantly worse than Northern BCU" in title
+
+    # Teams have no population: ranked by count, and not tested.
+    view = view_of(data, f"?unit={NPU}&measure=crime_burglary")
+    df = drilldown.process_children(data, view)
+    assert not df["per_head"].any() and set(df["vs_parent"]) == {"none"}
+    assert list(df["numerator"]) == sorted(df["numerator"], reverse=True)
+    assert "not tested (no population" in _title(drilldown.create_bar(df, view))
+
+
+def test_a_measure_not_recorded_at_team_level_shows_no_zeros(data: DataAccess) -> None:
+    """Missing persons name an NPU, never a team: an NPU's drill-down says so instead of
+    ranking its teams at 0 reports, and so does a team's own page."""
+    view = view_of(data, f"?unit={NPU}&measure=missing_reports")
+    assert drilldown.process_children(data, view).empty
+    note = drilldown.empty_note(data, view)
+    assert "not recorded at team level" in note
+    page = repr(render("/drill-down", f"?unit={NPU}&measure=missing_reports", data))
+    assert page.count("not recorded at team level") >= 2  # the bars and the table
+    assert "0 reports" not in page and "highest of the 3 teams" not in page
+    assert "is highest" not in page
+    # The BCU's NPUs are recorded, and ranked per head.
+    bcu = drilldown.process_children(data, view_of(data, "?unit=cheshire/northern&measure=missing_reports"))
+    assert len(bcu) == 6 and bcu["per_head"].all() and (bcu["numerator"] > 0).all()
+    team = data.children(NPU)[0]
+    view = view_of(data, f"?unit={team.unit_id}&measure=missing_reports")
+    assert "not recorded at team level" in repr(drilldown.unit_status(data, view))
+    page = repr(render("/drill-down", f"?unit={team.unit_id}&measure=missing_reports", data))
+    assert "not recorded at team level" in page
+    # A force-only dataset offers no NPU ranking and says its BCUs are not recorded.
+    page = repr(render("/drill-down", "?unit=cheshire&measure=stop_search_searches", data))
+    assert "not recorded at BCU level" in page and "All NPUs" not in page
 
 
 def test_trend_compares_with_the_parent_or_last_year(data: DataAccess) -> None:

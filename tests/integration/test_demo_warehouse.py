@@ -10,9 +10,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from etl import hierarchy
 from etl.demo.build import build_demo
 from etl.demo.force import generate
 from etl.lake.warehouse import WarehousePaths, connect_readonly
+from etl.sources.registry import recorded_down_to
 from tests.support.warehouses import copy_warehouse
 
 SEED, YEARS = 5, 1
@@ -64,3 +66,18 @@ def test_demo_cubes_match_the_generated_facts_and_rebuild_identically(demo_wareh
         con.close()
     assert units["bcu"] == 3 and units["npu"] == 18
     assert len(WarehousePaths(link).versions()) == 2
+
+
+def test_cube_levels_are_the_recorded_levels(demo_link: Path) -> None:
+    """The measure cube holds, per dataset, exactly the tree levels recorded_down_to derives
+    from the dataset's columns (officer rows of a dataset without teams are off the tree)."""
+    con = connect_readonly(demo_link)
+    try:
+        found = con.execute("SELECT dataset, list(DISTINCT level) FROM cube_measure_month GROUP BY 1"
+                            ).fetchall()
+    finally:
+        con.close()
+    assert found
+    for dataset, levels in found:
+        tree = set(hierarchy.at_or_above(recorded_down_to(dataset)))
+        assert set(levels) - {"officer"} == tree - {"officer"}, dataset

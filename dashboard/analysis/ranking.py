@@ -1,0 +1,222 @@
+"""A unit's children ranked against it, for the drill-down's bars and table.
+
+Raw counts rank units by size: the largest BCU always "has the most burglaries". So each
+child is ranked by its RATE, on the basis the Compare page uses to set units of different
+size side by side (`peer_comparison.basis`): counts per 1,000 residents, proportions as k
+of n, service rates per unit of their denominator, means and censuses by value.
+
+And each child gets one verdict against its parent, from one test: where it sits on the
+funnel around the parent's rate (`stats.funnel_position`, exact limits, Spiegelhalter 2005).
+Beyond the 99.8% limit is "significantly worse/better", the convention the Compare page
+counts outliers by; beyond the 95% limit only is said as a warning, not as a difference. The
+bar's colour, its hover, the chart's title and the children's table all read this one column,
+so they cannot disagree. Means, censuses, ratios and counts without a population get no
+verdict, and say why.
+
+Pure: the frames come from DataAccess.values (the page fetches them).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from dashboard.analysis import kinds, metrics, stats
+from dashboard.analysis.peer_comparison import POSITION_TEXT, basis, better_side
+from etl.measures.model import Measure
+
+PER_HEAD = 1000.0  # counts are compared per 1,000 residents, in the period (not annualised)
+SIGNIFICANT = "99.8%"  # the limits a verdict is given at
+RATE_COLUMNS = ["rate", "rate_lower", "rate_upper", "position", "vs_parent", "vs_parent_text"]
+# Ranked within these groups, in this order: what a PIM must look at comes first.
+_GROUP_ORDER = {"worse": 0, "above": 1, "same": 2, "none": 3, "below": 4, "better": 5}
+
+
+def per_head(measure: Measure, children: pd.DataFrame) -> bool:
+    """Whether the children's counts are compared per 1,000 residents: a plain count, and at
+    least one child has a population (teams have none, so teams are ranked by count)."""
+    if kinds.has_denominator(measure) or not basis(measure).per_head:
+        return False
+    pops = pd.to_numeric(children.get("population", pd.Series(dtype=float)), errors="coerce")
+    return bool((pops > 0).any())
+
+
+def rate_unit(measure: Measure, by_head: bool) -> str:
+    """What the bars' axis is in."""
+    return kinds.PER_HEAD_TEXT if by_head else metrics.unit_text(measure)
+
+
+def fmt_rate(measure: Measure, value: float, by_head: bool, bare: bool = False) -> str:
+    """'7.35 per 1,000', '62.1%', '2,410 crimes': a rate as a sentence says it (`bare`: the
+    number alone, as in 'against 6.65', percentages keeping their sign)."""
+    if by_head:
+        text = "–" if not math.isfinite(value) else f"{value:,.2f}"
+        return text if bare or text == "–" else f"{text} per 1,000"
+    text = metrics.fmt(measure, value)
+    return text if bare or measure.unit == "%" or text == "–" else f"{text} {measure.unit}"
+
+
+def _exposure(measure: Measure, row: pd.Series, by_head: bool) -> tuple[float, float]:
+    """(k, n): events and exposure, as the funnel takes them."""
+    k = float(row["numerator"]) if pd.notna(row["numerator"]) else math.nan
+    if by_head:
+        pop = row.get("population")
+        return k, float(pop) if pd.notna(pop) and pop else math.nan
+    den = row.get("denominator")
+    return k, float(den) if pd.notna(den) else math.nan
+
+
+def _position(measure: Measure, k: float, n: float, p0: float) -> str | None:
+    """The funnel position of k events in exposure n around the parent's p0, or None when the
+    measure has no funnel or the numbers do not allow one (non-whole counts, no exposure)."""
+    kind = basis(measure).kind
+    if kind == "value" or kinds.is_ratio(measure):
+        return None
+    if not all(math.isfinite(x) for x in (k, n, p0)) or n <= 0 or k < 0 or k != math.floor(k):
+        return None
+    if kind == "proportion":
+        if n != math.floor(n) or k > n or not 0 <= p0 <= 1:
+            return None
+        return stats.funnel_position(k, n, p0, "proportion")
+    return stats.funnel_position(k, n, p0, "rate")
+
+
+def verdict(measure: Measure, position: str | None, parent_name: str, why_not: str) -> tuple[str, str]:
+    """(code, words) for a child's funnel position against its parent. Codes: 'worse',
+    'better' (beyond the 99.8% limit, polarity-aware), 'above'/'below' (beyond it, neutral
+    measure), 'same' (within it), 'none' (no test: `why_not` says why)."""
+    if position is None:
+        return "none", why_not
+    if position in ("within", "above_95", "below_95"):
+        text = f"not significantly different from {parent_name}"
+        if position != "within":
+            side = "above" if position.startswith("above") else "below"
+            text += f" ({POSITION_TEXT[position]} only, within the {SIGNIFICANT} limits)"
+            text = ("▲ " if side == "above" else "▼ ") + text
+        return "same", text
+    side = "above" if position.startswith("above") else "below"
+    arrow = "▲" if side == "above" else "▼"
+    good = better_side(measure)
+    if good is None:
+        return side, f"{arrow} significantly {side} {parent_name} (beyond the {SIGNIFICANT} limit)"
+    word = "better" if side == good else "worse"
+    return word, f"{arrow} significantly {word} than {parent_name} (beyond the {SIGNIFICANT} limit)"
+
+
+def _no_test_reason(measure: Measure, by_head: bool) -> str:
+    if kinds.is_ratio(measure):
+        return "not tested (a ratio of two rates)"
+    if basis(measure).kind == "value":
+        return "not tested (a mean or a census: no funnel)"
+    if basis(measure).per_head and not kinds.has_denominator(measure) and not by_head:
+        return "not tested (no population, so no rate per head)"
+    return "not tested (too few numbers)"
+
+
+def parent_rate(measure: Measure, parent: pd.Series, by_head: bool) -> float:
+    """The parent's own rate, the centre of the funnel, on the children's basis."""
+    if by_head:
+        k, n = _exposure(measure, parent, True)
+        return k / n * PER_HEAD if n and math.isfinite(n) and math.isfinite(k) else math.nan
+    return float(parent["value"]) if pd.notna(parent["value"]) else math.nan
+
+
+def rank_against(
+    measure: Measure, children: pd.DataFrame, parent: pd.Series, parent_name: str
+) -> pd.DataFrame:
+    """The children (rows of DataAccess.values) with their rate, its 95% interval, their
+    funnel position around the parent's rate and the verdict, ordered for reading: by
+    verdict (significantly worse first, significantly better last), then by rate, worst
+    first (polarity-aware), then by name. Adds `rank` (1 = first shown) and the parent's
+    rate as `parent_rate`; `per_head` says whether rates are per 1,000 residents."""
+    by_head = per_head(measure, children)
+    p_rate = parent_rate(measure, parent, by_head)
+    pk, pn = _exposure(measure, parent, by_head)
+    p0 = pk / pn if pn and math.isfinite(pn) and math.isfinite(pk) else math.nan
+    why_not = _no_test_reason(measure, by_head)
+    frame = children.copy()
+    rates, los, his, positions, codes, texts = [], [], [], [], [], []
+    for _, row in frame.iterrows():
+        k, n = _exposure(measure, row, by_head)
+        if by_head:
+            ok = math.isfinite(n) and n > 0
+            rates.append(k / n * PER_HEAD if ok else math.nan)
+            los.append(row["lower"] / n * PER_HEAD if ok else math.nan)
+            his.append(row["upper"] / n * PER_HEAD if ok else math.nan)
+        else:
+            rates.append(row["value"])
+            los.append(row["lower"])
+            his.append(row["upper"])
+        testable = by_head or kinds.has_denominator(measure)
+        position = _position(measure, k, n, p0) if testable else None
+        reason = why_not
+        if by_head and not (math.isfinite(n) and n > 0):
+            reason = "not tested (no population)"
+        elif testable and math.isfinite(k) and k != math.floor(k):
+            reason = "not tested (not a whole count of events)"
+        code, text = verdict(measure, position, parent_name, reason)
+        positions.append(position)
+        codes.append(code)
+        texts.append(text)
+    frame["rate"] = np.asarray(rates, dtype=float)
+    frame["rate_lower"] = np.asarray(los, dtype=float)
+    frame["rate_upper"] = np.asarray(his, dtype=float)
+    frame["position"] = positions
+    frame["vs_parent"] = codes
+    frame["vs_parent_text"] = texts
+    frame["parent_rate"] = p_rate
+    frame["per_head"] = by_head
+    worst_high = measure.polarity != "up"  # higher is worse, except where higher is better
+    frame["_group"] = frame["vs_parent"].map(_GROUP_ORDER)
+    frame["_key"] = -frame["rate"] if worst_high else frame["rate"]
+    frame = frame.sort_values(["_group", "_key", "name"], na_position="last", kind="stable")
+    frame = frame.drop(columns=["_group", "_key"]).reset_index(drop=True)
+    frame.insert(0, "rank", range(1, len(frame) + 1))
+    return frame
+
+
+def headline(measure: Measure, ranked: pd.DataFrame, parent_name: str, level: str, plural: str) -> str:
+    """The sentence the bars answer: which child is significantly worse than the parent
+    (for a neutral measure: significantly above or below it), else that none differs beyond
+    chance, with the rates and the limits it was judged at. `level`/`plural`: the children's
+    level as a sentence says it ('BCU', 'BCUs')."""
+    if ranked.empty:
+        return ""
+    by_head = bool(ranked["per_head"].iloc[0])
+    ref = fmt_rate(measure, float(ranked["parent_rate"].iloc[0]), by_head, bare=True)
+    full = fmt_rate(measure, float(ranked["parent_rate"].iloc[0]), by_head)
+    limits = f"({SIGNIFICANT} limits)"
+    first = ranked.iloc[0]
+    if (ranked["vs_parent"] == "none").all():
+        lead = "lowest" if measure.polarity == "up" else "highest"
+        return (f"{first['name']} is {lead} of the {len(ranked)} {plural}: "
+                f"{fmt_rate(measure, first['rate'], by_head)}; {first['vs_parent_text']}")
+    neutral = better_side(measure) is None
+    flagged = ranked[ranked["vs_parent"].isin(("above", "below") if neutral else ("worse",))]
+    if flagged.empty:
+        better = ranked[ranked["vs_parent"] == "better"]
+        if better.empty:
+            return f"No {level} differs from {parent_name} beyond chance {limits}; {parent_name}: {full}"
+        return (f"No {level} is significantly worse than {parent_name} {limits}; {_names(better)} "
+                f"{'is' if len(better) == 1 else 'are'} significantly better ({parent_name}: {full})")
+    worst = flagged.iloc[0]
+    how = "different from" if neutral else "worse than"
+    if len(flagged) == 1:
+        how = f"{worst['vs_parent']}" if neutral else how
+        return (f"{worst['name']} is significantly {how} {parent_name}: "
+                f"{fmt_rate(measure, worst['rate'], by_head)} against {ref} {limits}")
+    # The bars name them all; the title stays one line (plotly does not wrap titles).
+    head = f"{len(flagged)} of {len(ranked)} {plural} are significantly {how} {parent_name} {limits}"
+    if neutral:
+        return f"{head}; {parent_name}: {full}"
+    return f"{head}; worst {worst['name']}: {fmt_rate(measure, worst['rate'], by_head)} against {ref}"
+
+
+def _names(rows: pd.DataFrame, most: int = 3) -> str:
+    """'Western', 'Western and Eastern', 'A, B, C and 2 more'."""
+    names = [str(n) for n in rows["name"]]
+    if len(names) > most:
+        return ", ".join(names[:most]) + f" and {len(names) - most} more"
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
