@@ -68,6 +68,7 @@ ASSESSMENT_COLUMNS = [
     "target", "target_period", "target_basis", "target_met", "target_status", "target_text",
     "outlook_status", "outlook_text", "outlook_probability", "assurance",
     "peer_position", "peer_rank", "peer_of", "peer_text", "peer_group", "peer_verdict",
+    "peer_phi", "peer_tau2", "peer_limits_adjusted", "peer_limits_note",
     "exception", "reasons", "severity",
 ]
 # Kept beside the assessment for the scorecard's sparkline; not part of the API's rows.
@@ -322,8 +323,9 @@ def _base_row(unit: Unit, m: Measure, period: Period, r: dict[str, Any]) -> dict
                 "target": math.nan, "target_period": "", "target_basis": "", "target_met": None,
                 "target_status": "", "target_text": "", "outlook_status": "", "outlook_text": "",
                 "outlook_probability": math.nan, "assurance": "", "peer_position": None, "peer_rank": None,
-                "peer_of": 0, "peer_text": "", "peer_group": "", "peer_verdict": "", "exception": False,
-                "reasons": "", "severity": 0.0})
+                "peer_of": 0, "peer_text": "", "peer_group": "", "peer_verdict": "", "peer_phi": math.nan,
+                "peer_tau2": math.nan, "peer_limits_adjusted": False, "peer_limits_note": "",
+                "exception": False, "reasons": "", "severity": 0.0})
     return row
 
 
@@ -437,6 +439,11 @@ def _add_peer(row: dict[str, Any], data: DataAccess, unit_id: str, m: Measure, s
     row["peer_of"] = pos["of"]
     row["peer_text"] = pos["text"]
     row["peer_group"] = pos["label"]
+    # which funnel limits the verdict used: widened for over-dispersion (Spiegelhalter 2005) or not
+    row["peer_phi"] = pos.get("phi", math.nan)
+    row["peer_tau2"] = pos.get("tau2", math.nan)
+    row["peer_limits_adjusted"] = bool(pos.get("limits_adjusted", False))
+    row["peer_limits_note"] = pos.get("limits_note", "")
     position = pos["position"]
     if isinstance(position, str) and position != "within" and m.polarity in ("up", "down"):
         above = position.startswith("above")

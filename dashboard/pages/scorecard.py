@@ -138,7 +138,7 @@ def msf_cell(row: Any, view: View) -> Any:
                  href=view.state.href("/compare", measure=row["measure_id"]), className="fw-semibold"),
         html.Span(f" · {verdict}" if verdict else "", style=style),
         html.Div("proxy group", className="text-body-secondary") if proxy else None,
-    ], className="small", title=f"{row['peer_text']}. Group: {row['peer_group']}.")
+    ], className="small", title=f"{row['peer_text']}. Group: {row['peer_group']}. {row['peer_limits_note']}")
 
 
 PROJECTED = ("on track", "at risk", "off track")   # outlooks that say something the row does not

@@ -13,7 +13,7 @@ import duckdb
 import numpy as np
 import pytest
 
-from dashboard.analysis import cusum, metrics, stats
+from dashboard.analysis import assessment, cusum, metrics, stats
 from dashboard.analysis import exception_scan as ew
 from dashboard.analysis import kinds as dkinds
 from dashboard.data.facade import DataAccess
@@ -331,3 +331,16 @@ def test_one_units_chart_equals_the_force_scan(data: DataAccess) -> None:
         assert one.signals == a.signals and one.kind == a.kind and one.verdict == a.verdict, (uid, mid)
         np.testing.assert_allclose(one.values, a.values, equal_nan=True)
         np.testing.assert_allclose(one.ucl, a.ucl, equal_nan=True)
+
+
+def test_the_planted_rise_is_one_exceptions_item_that_says_where(shocked: DataAccess) -> None:
+    """The PIM's list (dashboard/analysis/assessment.py) for September 2007: Northern BCU's 60%
+    rise in burglary is one item near the top, and it names Northern and its NPUs."""
+    items = assessment.exceptions(shocked, "cheshire", date(2007, 9, 1), date(2007, 9, 30))
+    burglary = items[items["measure_id"] == "crime_burglary"]
+    assert len(burglary) == 1
+    item = burglary.iloc[0]
+    assert item["rank"] <= assessment.TOP
+    assert NORTHERN in item["units"]
+    assert "Northern BCU" in (item["where"] + item["unit"])
+    assert sum(u.startswith(NORTHERN + "/") for u in item["units"]) >= 3
