@@ -93,9 +93,10 @@ class Sensitivity:
     miss_probability: float = 0.25   # a target is flagged when the chance of meeting it is below this
     # XmR limits from moving ranges screened of freaks (above 3.267 mR-bar): Making Data Count
     screen_outliers: bool = False
-    # the relative shift the CUSUM rule is tuned to find (its false-alarm rate is the other
-    # rules': see cusum_signals)
+    # the relative shift the CUSUM rule is tuned to find, and its false alarms per 100 months
+    # on each side (its decision interval is calibrated to that: see cusum_signals)
     cusum_shift: float = cusum.DEFAULT_SHIFT
+    cusum_alarms_per_100: float = cusum.DEFAULT_BUDGET
 
     @property
     def description(self) -> str:
@@ -273,7 +274,7 @@ def spc_chart(unit_id: str, measure: Measure, months: Sequence[date], k: np.ndar
     signals_local = [g for g in res.signals if g.rule in sens.rules]
     if "cusum" in sens.rules and kind in ("c", "u") and kinds.model(measure) == "poisson":
         # expected count = the chart's own baseline rate (frozen centre line) x the month's exposure
-        signals_local = sorted(signals_local + cusum_signals(kk, centre * expo, sens),
+        signals_local = sorted(signals_local + cusum_signals(kk, centre * expo, sens, baseline),
                                key=lambda g: (g.index, g.start))
     filtered = stats.SpcResult(label, res.centre, res.lcl, res.ucl, res.sigma, signals_local)
     verdict = stats.variation_verdict(filtered, values, measure.polarity)
@@ -292,23 +293,23 @@ def spc_chart(unit_id: str, measure: Measure, months: Sequence[date], k: np.ndar
                  seasonal, verdict, tuple(notes), spread(expo, 1.0))
 
 
-def cusum_signals(counts: np.ndarray, expected: np.ndarray, sens: Sensitivity) -> list[stats.Signal]:
+def cusum_signals(counts: np.ndarray, expected: np.ndarray, sens: Sensitivity,
+                  baseline_months: int | None = None) -> list[stats.Signal]:
     """The CUSUM rule on one chart's usable months: a rise and a fall of `sens.cusum_shift`,
-    each a one-sided Poisson CUSUM (cusum.poisson_cusum) whose decision interval gives the same
-    in-control ARL as the sensitivity's other rules on that side (cusum.shewhart_arl), at the
-    chart's mean expected count. A Signal spans the estimated start of the shift to the last
-    month of the alarm; `fired` is the month it crossed h. None below cusum.MIN_EXPECTED a
-    month, or when no other rule is on (nothing to match)."""
+    each a one-sided Poisson CUSUM (cusum.poisson_cusum) on the chart's expected counts, with
+    the decision interval at which it raises `sens.cusum_alarms_per_100` false alarms per 100
+    months on its side given that its baseline was estimated from `baseline_months` months (the
+    chart's frozen baseline; all the counts when None), at the chart's mean expected count
+    (cusum.decision_interval: a precomputed table, no calibration at run time). A Signal spans
+    the estimated start of the shift to the last month of the alarm; `fired` is the month it
+    crossed h. None below cusum.MIN_EXPECTED a month."""
     mu = float(np.mean(expected)) if len(expected) else math.nan
-    others = frozenset(sens.rules - {"cusum"})
-    if not (mu >= cusum.MIN_EXPECTED) or not others:
+    if not mu >= cusum.MIN_EXPECTED:
         return []
+    months = len(counts) if baseline_months is None else baseline_months
     out: list[stats.Signal] = []
     for direction, side in (("up", "above"), ("down", "below")):
-        target = cusum.shewhart_arl(others, sens.run_length, sens.trend_length, side)
-        if not math.isfinite(target):
-            continue
-        h = cusum.decision_interval(mu, target, sens.cusum_shift, direction)
+        h = cusum.decision_interval(mu, months, sens.cusum_alarms_per_100, sens.cusum_shift, direction)
         result = cusum.poisson_cusum(counts, expected, h, sens.cusum_shift, direction)
         out += [stats.Signal("cusum", a.end, a.start, side, a.fired) for a in result.alarms]
     return out

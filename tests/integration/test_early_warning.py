@@ -109,10 +109,11 @@ def _cusum_reference(chart: ew.Chart, ref: stats.SpcResult, sens: ew.Sensitivity
     expected = np.array(ref.centre) * chart.exposure[idx]
     if expected.mean() < cusum.MIN_EXPECTED:
         return []
+    months = len(idx) - ew.FROZEN_LAST if len(idx) >= 2 * ew.FROZEN_LAST else len(idx)
     out = []
     for direction, side in (("up", "above"), ("down", "below")):
-        target = cusum.shewhart_arl(sens.rules - {"cusum"}, sens.run_length, sens.trend_length, side)
-        h = cusum.decision_interval(float(expected.mean()), target, sens.cusum_shift, direction)
+        h = cusum.decision_interval(float(expected.mean()), months, sens.cusum_alarms_per_100,
+                                    sens.cusum_shift, direction)
         res = cusum.poisson_cusum(chart.k[idx], expected, h, sens.cusum_shift, direction)
         out += [stats.Signal("cusum", idx[a.end], idx[a.start], side, idx[a.fired]) for a in res.alarms]
     return out
@@ -138,7 +139,7 @@ def test_every_demo_chart_equals_the_stats_reference(data: DataAccess, sens_name
                   if s.rule in sens.rules]
         assert [g for g in chart.signals if g.rule != "cusum"] == wanted, (chart.unit_id, mid)
         # the CUSUM rule: dashboard/analysis/cusum.py on the same counts, expected = the reference
-        # chart's centre line x the chart's exposure, h matched to the other rules' ARL per side
+        # chart's centre line x the chart's exposure, h for the budget and the baseline's months
         order = lambda g: (g.index, g.start, g.side)   # noqa: E731
         found = sorted((g for g in chart.signals if g.rule == "cusum"), key=order)
         assert found == sorted(_cusum_reference(chart, ref, sens, m, idx), key=order), (chart.unit_id, mid)

@@ -15,7 +15,7 @@ from datetime import date
 import numpy as np
 import pytest
 
-from dashboard.analysis import cusum
+from dashboard.analysis import cusum, cusum_table
 from dashboard.analysis import exception_scan as ew
 from dashboard.periods import add_months
 from etl.measures.registry import MEASURES
@@ -102,6 +102,21 @@ def test_cusum_with_an_exposure() -> None:
     np.testing.assert_allclose(res.s, [8 - 4 / math.log(2), 8 - 4 / math.log(2) + 20 - 10 / math.log(2)])
 
 
+def test_a_recrossing_before_s_returns_to_zero_is_the_same_alarm() -> None:
+    """mu0 = 4, shift +100% (k = 5.770780), h = 3: S crosses h, dips to h or below, crosses again.
+
+    t  x   S
+    0  9   3.229220   > 3: alarm fired at 0
+    1  5   2.458440   <= 3, above 0: the excursion goes on
+    2  7   3.687660   > 3 again: the same alarm, which now ends at 2
+    3  0   0          back to 0: the excursion (and the alarm) is over
+    4  10  4.229220   > 3: a second alarm, starting at 4
+    """
+    res = cusum.poisson_cusum([9, 5, 7, 0, 10], [4.0] * 5, h=3.0, shift=1.0)
+    np.testing.assert_allclose(res.s, [3.229220, 2.458440, 3.687660, 0.0, 4.229220], atol=1e-6)
+    assert res.alarms == [cusum.Alarm(start=0, fired=0, end=2), cusum.Alarm(start=4, fired=4, end=4)]
+
+
 # -- average run lengths: the Markov chain against published values and simulation --------------------
 
 
@@ -136,7 +151,7 @@ def _simulated_arl(mu: float, k: float, h: float, direction: str, seed: int, pat
 def test_calibrated_h_gives_the_target_false_alarm_rate_on_noise(mu0: float, direction: str) -> None:
     """On pure Poisson noise at mu0, the CUSUM with the calibrated h alarms after a mean of about
     the target ARL (200 months), within 15% (the chain rounds k; small means move in steps)."""
-    h = cusum.decision_interval(mu0, 200.0, direction=direction)
+    h = cusum.arl_interval(mu0, 200.0, direction=direction)
     k = cusum.reference_value(mu0, direction=direction)
     assert _simulated_arl(mu0, k, h, direction, seed=7) == pytest.approx(200.0, rel=0.15)
 
@@ -145,7 +160,7 @@ def test_cusum_finds_a_clear_step_at_an_npu_sooner_than_the_shewhart_rules() -> 
     """At 30 a month a +20% step: the calibrated CUSUM's mean delay (simulated) is under 7 months,
     and shorter than the in-control ARL by a factor of 25 or more."""
     target = cusum.shewhart_arl(ew.ALL_RULES - {"cusum"}, 8, 6, "above")
-    h = cusum.decision_interval(30.0, target)
+    h = cusum.arl_interval(30.0, target)
     k = cusum.reference_value(30.0)
     delay = _simulated_arl(36.0, k, h, "up", seed=11)
     assert delay < 7.0
@@ -218,3 +233,69 @@ def test_scan_rule_leaves_a_steady_series_alone() -> None:
     x = np.array([30.0, 33, 27, 31, 29, 32, 28, 30, 34, 26] * 3 + [31.0, 29, 30, 32, 28, 30])
     chart = ew.spc_chart("u", BURGLARY, _months(36), x, None, ["ok"] * 36, ew.sensitivity("standard"))
     assert all(g.rule != "cusum" for g in chart.signals)
+
+
+# -- the decision interval for a false-alarm budget, with an estimated baseline ---------------------
+
+
+@pytest.mark.parametrize("direction,months,step", [("up", 24, 12), ("down", 48, 8), ("up", 12, 3),
+                                                   ("down", 18, 20)])
+def test_the_precomputed_table_is_the_method(direction: str, months: int, step: int) -> None:
+    """Entries of dashboard/analysis/cusum_table.py recomputed by cusum.budget_h (the table cannot
+    drift from the method; scripts/cusum_table.py --check recomputes them all)."""
+    table = cusum_table.H[(direction, months)]
+    mu0 = 10.0 ** (step / cusum.GRID_PER_DECADE)
+    assert cusum_table.SHIFT == cusum.DEFAULT_SHIFT and cusum_table.BUDGET == cusum.DEFAULT_BUDGET
+    assert table[step - cusum_table.FIRST_STEP] == cusum.budget_h(mu0, cusum_table.BUDGET, months,
+                                                                  cusum_table.SHIFT, direction)
+
+
+def test_the_scan_reads_h_from_the_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No calibration at run time: with budget_h unavailable, h and the scan's chart still come."""
+    cusum.grid_budget_h.cache_clear()
+
+    def refuse(*_a: object, **_k: object) -> float:
+        raise AssertionError("calibrated at run time")
+
+    monkeypatch.setattr(cusum, "budget_h", refuse)
+    assert 15 < cusum.decision_interval(30.0, 24) < 21
+    x = np.array([30.0] * 30 + [40.0] * 6)
+    chart = ew.spc_chart("u", BURGLARY, _months(36), x, None, ["ok"] * 36, ew.sensitivity("standard"))
+    assert any(g.rule == "cusum" for g in chart.signals)
+    cusum.grid_budget_h.cache_clear()
+
+
+def test_h_grows_as_the_baseline_shortens_and_interpolates_between_grid_months() -> None:
+    """A shorter baseline is a noisier estimate: h must be larger for the same budget; between two
+    grid baselines h lies between their values."""
+    h = [cusum.decision_interval(30.0, n) for n in (12, 18, 24, 36, 48)]
+    assert h == sorted(h, reverse=True)
+    assert h[2] > cusum.decision_interval(30.0, 30) > h[3]
+    assert cusum.decision_interval(30.0, 6) == h[0] and cusum.decision_interval(30.0, 96) == h[-1]
+
+
+@pytest.mark.parametrize("mu0,months", [(30.0, 24), (5.0, 12), (150.0, 48)])
+def test_budget_holds_on_noise_with_an_estimated_baseline(mu0: float, months: int) -> None:
+    """Simulation, independent of the Markov chain: 4,000 charts each estimate mu0 from `months`
+    Poisson months, set k and h from the estimate as the scan does, and watch 1,000 more
+    in-control months (restarting at 0 after an alarm). The false alarms come to about 1 per 100
+    months (within 15%), where h for a known mu0 gives more (1.07 to 1.5 per 100 here)."""
+    rng = np.random.default_rng(2008)
+    paths, horizon = 4000, 1000
+    est = rng.poisson(mu0 * months, paths) / months
+    k = np.array([cusum.reference_value(m) for m in est])
+    h = np.array([cusum.decision_interval(m, months) for m in est])
+    naive = np.array([cusum.arl_interval(m, 100.0) for m in est])
+
+    def rate(hh: np.ndarray) -> float:
+        s, alarms = np.zeros(paths), 0
+        for _ in range(horizon):
+            s = np.maximum(0.0, s + rng.poisson(mu0, paths) - k)
+            hit = s > hh
+            alarms += int(hit.sum())
+            s[hit] = 0.0
+        return 100.0 * alarms / (paths * horizon)
+
+    calibrated = rate(h)
+    assert calibrated == pytest.approx(cusum.DEFAULT_BUDGET, rel=0.15)
+    assert rate(naive) > calibrated     # ignoring the estimate: more alarms than the budget
