@@ -581,6 +581,10 @@ def _where_change(r: Any) -> str:
         if r.pct_change is not None and math.isfinite(r.pct_change):
             return f" ({r.pct_change:+.0f}%)"
     if r.target_status == "missed":
+        t = r.target
+        v = r.numerator if tg.target_kind(MEASURES[r.measure_id]) == "count" else r.value
+        if t and math.isfinite(t) and v is not None and math.isfinite(v):
+            return f" (target missed by {abs(v - t) / abs(t):.0%})"
         return " (target missed)"
     if r.spc_verdict == "special_cause_concern":
         return " (SPC concern)"
