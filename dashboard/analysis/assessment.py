@@ -124,8 +124,12 @@ def period_target(measure: Measure, period: Period, targets: pd.DataFrame,
     if fy_start(period.end) != fy0:
         return None
     kind = str(targets["kind"].iloc[0])
-    quarters = targets[targets["quarter"].notna()]
-    annual = targets[targets["quarter"].isna()]
+    # plain dicts, not a pandas mask per quarter: this runs for every unit x measure
+    by_quarter: dict[int | None, tuple[float, str]] = {}
+    for q, t, how in zip(targets["quarter"], targets["target"], targets["how"], strict=True):
+        key = None if q is None or (isinstance(q, float) and math.isnan(q)) else int(q)
+        by_quarter.setdefault(key, (float(t), str(how)))
+    annual = by_quarter.get(None)
     pieces: list[tuple[Period, float, str]] = []   # (target's own period, target, how)
     covered: list[Period] = []
     for q in range(1, 5):
@@ -133,12 +137,12 @@ def period_target(measure: Measure, period: Period, targets: pd.DataFrame,
         part = _overlap(period, qp)
         if part is None:
             continue
-        row = quarters[quarters["quarter"] == q]
-        src = row if not row.empty else annual
-        if src.empty:
+        own_q = by_quarter.get(q)
+        src = own_q or annual
+        if src is None:
             return None    # a quarter with no target of its own and no annual one
-        own = qp if not row.empty else tg.fy_period(tg.fy_of(fy0))
-        pieces.append((own, float(src["target"].iloc[0]), str(src["how"].iloc[0])))
+        own = qp if own_q is not None else tg.fy_period(tg.fy_of(fy0))
+        pieces.append((own, src[0], src[1]))
         covered.append(part)
     if not pieces:
         return None

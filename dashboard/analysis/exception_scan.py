@@ -593,9 +593,12 @@ def charts(
 
 
 def panel_measure_ids(data: DataAccess, force_id: str) -> tuple[str, ...]:
-    """Measures the scan reads: the scanned headline ones and any with a target (registry or
-    file), whose outlooks come from the same panel."""
+    """Measures the scan reads: the headline ones and any with a target (registry or file),
+    whose outlooks come from the same panel."""
     ids = {m.id for m in scan_measures()}
+    # every headline measure too (scanned or not), so that one unit's charts of all of them and
+    # its target outlooks come from ONE panel read (the assessment asks for all of them)
+    ids |= set(metrics.headline_ids())
     ids |= {m.id for m in MEASURES.values() if m.target is not None}
     try:
         ids |= {r.measure_id for r in tg.warehouse_targets(data) if r.unit_id.split("/", 1)[0] == force_id}

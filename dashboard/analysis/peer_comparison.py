@@ -144,13 +144,14 @@ def _member_months(data: DataAccess, unit_ids: tuple[str, ...], measure_id: str,
         raw = _shape_raw(raw)
     suspect: dict[tuple[str, str], dict[date, str]] = {}
     if suspects is not None:
-        for r in suspects.itertuples(index=False):
-            suspect.setdefault((r.source, r.force_id), {})[_d(r.month)] = str(r.reason or "suspect month")
-    raw = raw.copy()
-    raw["month"] = [_d(m) for m in raw["month"]]
-    keyed = {(r.source, r.unit_id, r.month): (float(r.k), float(r.n) if r.n is not None else math.nan)
-             for r in raw.itertuples(index=False)}
-    has_rows = {(r.source, r.unit_id) for r in raw.itertuples(index=False)}
+        for src_, force_, month_, reason_ in zip(suspects["source"], suspects["force_id"], suspects["month"],
+                                                 suspects["reason"], strict=True):
+            suspect.setdefault((src_, force_), {})[_d(month_)] = str(reason_ or "suspect month")
+    # zip over columns, not itertuples (which builds a namedtuple class per call, ~2 ms)
+    keyed = {(src_, uid_, _d(month_)): (float(k_), float(n_) if n_ is not None else math.nan)
+             for src_, uid_, month_, k_, n_ in zip(raw["source"], raw["unit_id"], raw["month"], raw["k"],
+                                                   raw["n"], strict=True)}
+    has_rows = {(src_, uid_) for src_, uid_, _m in keyed}
     rows = []
     for uid in unit_ids:
         unit = units[uid]
@@ -196,14 +197,25 @@ def prefetch(data: DataAccess, unit_id: str, measure_ids: Sequence[str], start: 
     """Read the group's months for several measures in ONE query per family (the measures of one
     dataset share a source and a peer group) and leave each measure's member months in the
     cache, so that `compare`/`msf_position` for a whole scorecard do not query once per measure."""
-    prefetch_many(data, (unit_id,), measure_ids, start, end)
+    key = (unit_id, tuple(sorted(measure_ids)), start, end)
+    data.cached("compare.prefetched", key, lambda: prefetch_many(data, (unit_id,), measure_ids, start, end))
 
 
 def prefetch_many(data: DataAccess, unit_ids: Sequence[str], measure_ids: Sequence[str], start: date,
-                  end: date) -> None:
+                  end: date) -> bool:
     """`prefetch` for several units at once (the exceptions list assesses a force's BCUs and
     NPUs): ONE query per family and period for all of them and their groups, then each unit's
-    member months left in the cache under the same key `prefetch` uses."""
+    member months left in the cache under the same key `prefetch` uses, and each unit marked
+    as prefetched so that its own `prefetch` reads nothing again."""
+    _prefetch_many(data, unit_ids, measure_ids, start, end)
+    ids = tuple(sorted(measure_ids))
+    for unit_id in unit_ids:
+        data.cached("compare.prefetched", (unit_id, ids, start, end), lambda: True)
+    return True
+
+
+def _prefetch_many(data: DataAccess, unit_ids: Sequence[str], measure_ids: Sequence[str], start: date,
+                   end: date) -> None:
     families: dict[str, list[Measure]] = {}
     for mid in measure_ids:
         families.setdefault(MEASURES[mid].dataset, []).append(MEASURES[mid])
@@ -473,11 +485,14 @@ def _compare(data: DataAccess, unit_id: str, measure_id: str, period: Period, sc
         rows.append({"unit_id": uid, "name": names[uid], "is_focus": uid == unit_id, "k": k, "n": n,
                      "months_used": used, "months": n_months, "value": value, "lower": lo, "upper": hi,
                      "in_average": in_average, "status_text": status})
-    members = pd.DataFrame(rows)
-    avg_rows = members[members["in_average"]]
-    pooled = stats.pooled_rate(avg_rows["k"], avg_rows["n"]) if not avg_rows.empty else math.nan
+    # plain lists from here on: this runs for every unit x measure of an exceptions list, and
+    # pandas' per-operation cost was most of it
+    avg_rows = [r for r in rows if r["in_average"]]
+    pooled = (stats.pooled_rate([r["k"] for r in avg_rows], [r["n"] for r in avg_rows]) if avg_rows
+              else math.nan)
     if b.kind == "value":
-        average = stats.weighted_average(avg_rows["value"], avg_rows["n"]) if not avg_rows.empty else math.nan
+        average = (stats.weighted_average([r["value"] for r in avg_rows], [r["n"] for r in avg_rows])
+                   if avg_rows else math.nan)
     else:
         average = pooled * factor(b, 1 if latest else n_months)
     word = group_word(group)
@@ -492,18 +507,23 @@ def _compare(data: DataAccess, unit_id: str, measure_id: str, period: Period, sc
             pos = _position(r["k"], r["n"], pooled, b, tau2)
         positions.append(pos)
         texts.append(position_words(pos, measure, word) if r["months_used"] else "no data")
-    members["position"] = positions
-    members["position_text"] = texts
-    ranked = members[members["value"].notna()].copy()
-    ascending = measure.polarity == "down"   # rank 1 = best
-    ranked = ranked.sort_values(["value", "name"], ascending=[ascending, True])
-    rank = {u: i + 1 for i, u in enumerate(ranked["unit_id"])}
-    members["rank"] = [rank.get(u) for u in members["unit_id"]]
-    members["of"] = len(ranked)
-    trend = (pd.DataFrame(columns=TREND_COLUMNS) if focus_only
+    valued = [r for r in rows if r["value"] is not None and not (isinstance(r["value"], float)
+                                                                  and math.isnan(r["value"]))]
+    # rank 1 = best: ascending values where down is good, else descending; ties by name
+    sign = 1.0 if measure.polarity == "down" else -1.0
+    ranked = sorted(valued, key=lambda r: (sign * float(r["value"]), r["name"]))
+    rank = {r["unit_id"]: i + 1 for i, r in enumerate(ranked)}
+    for r, pos, words in zip(rows, positions, texts, strict=True):
+        r["position"], r["position_text"] = pos, words
+        r["rank"], r["of"] = rank.get(r["unit_id"]), len(ranked)
+    members = pd.DataFrame(rows, columns=MEMBER_COLUMNS)
+    trend = (_EMPTY_TREND.copy() if focus_only
              else _trend(mm, unit_id, group, b, measure, names, exclusions))
-    return Comparison(unit_id, measure_id, period, group, b, members[MEMBER_COLUMNS], average, trend,
+    return Comparison(unit_id, measure_id, period, group, b, members, average, trend,
                       tuple(exclusions), od, adjusted)
+
+
+_EMPTY_TREND = pd.DataFrame(columns=TREND_COLUMNS)
 
 
 def group_average(data: DataAccess, unit_id: str, measure_id: str, start: date, end: date,
