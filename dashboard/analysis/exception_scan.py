@@ -797,9 +797,12 @@ def _z(chart: Chart, i: int) -> float:
 
 def exceptions(data: DataAccess, force_id: str, end_month: date, sensitivity_name: str = DEFAULT_SENSITIVITY,
                *, include_improvements: bool = True) -> pd.DataFrame:
-    """Every unit x headline measure of the force with a special cause in its latest months, a
-    significant change on last year, or a target it is unlikely to meet; ranked by severity,
-    concerns first (EXCEPTION_COLUMNS). `signal_start` is the first month of the strongest
+    """The scan's own per-cell list: every unit x headline measure of the force with a special
+    cause in its latest months, a significant change on the rolling quarter last year, or a
+    target it is unlikely to meet; ranked by severity, concerns first (EXCEPTION_COLUMNS).
+    No page draws it any more: the PIM's list is dashboard.analysis.assessment.exceptions (one
+    verdict per unit x measure x period). It stays for the detection tests and benchmarks of
+    the scan itself. `signal_start` is the first month of the strongest
     pattern, `signal_month` the month its rule first fired."""
     sens = sensitivity(sensitivity_name)
     end_month = month_start(end_month)

@@ -2,13 +2,16 @@
 
 - The chart: the view's unit and measure, monthly, up to 36 months to the end of the view's
   period; centre line and 3-sigma limits (held from the baseline months), special-cause points
-  marked, and one sentence per signal ("8 months above the average since May 2007").
-- The exceptions list: every unit x headline measure of the force with a special cause in its
-  latest months, a significant change on last year or a target it is unlikely to meet, worst
-  first and polarity-aware; each row links to its chart.
+  marked (Shewhart rules and a Poisson CUSUM), and one sentence per signal ("8 months above the
+  average since May 2007").
+- The exceptions list: the force's, its BCUs' and NPUs' exceptions for the view's period, one
+  item per measure with why and where, most severe first (the top 10; all on request). It is
+  dashboard/analysis/assessment.py's list, the one the scorecard's verdict box and
+  /api/v1/exceptions give, so the pages cannot disagree.
 - Sensitivity is a setting: standard, conservative (3 sigma only) or Making Data Count.
 
-The numbers come from dashboard/analysis/exception_scan.py; this page only draws them.
+The numbers come from dashboard/analysis/exception_scan.py and assessment.py; this page only
+draws them.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from dashboard import state as url_state
 from dashboard.analysis import assessment as a
 from dashboard.analysis import exception_scan as ew
 from dashboard.analysis import peer_comparison as compare
+from dashboard.analysis import pim_status
 from dashboard.analysis import targets as tg
 from dashboard.analysis.metrics import headline_ids
 from dashboard.app import create_app
@@ -155,6 +156,15 @@ def test_no_two_pages_give_different_verdicts(data: DataAccess, client: flask.te
             comp = compare.compare(data, unit_id, mid, view.period.start, view.period.end)
             assert comp.focus["position"] == r["peer_position"] or (
                 comp.focus["position"] is None and r["peer_position"] is None), (unit_id, mid)
+    # the drill-down's table of children: each BCU's SPC status and peer position are its own
+    # assessment's
+    view = view_of(data, FYTD.format(unit="cheshire") + "&measure=crime_burglary")
+    bcus = [u.unit_id for u in data.children("cheshire")]
+    kids = pim_status.children_extra(data, bcus, "crime_burglary", view.period.start, view.period.end)
+    for r in kids.itertuples(index=False):
+        mine = client.get(f"/api/v1/assessments?unit={r.unit_id}&from=2007-04-01&to=2007-11-30"
+                          "&measure=crime_burglary").get_json()["assessments"][0]
+        assert (r.spc_verdict, r.peer_position) == (mine["spc_verdict"], mine["peer_position"]), r.unit_id
     # the Early warning list is the exceptions list of the API
     ew_view = view_of(data, FYTD.format(unit="cheshire"))
     listed = early_warning.process_exceptions(data, ew_view, include_all=True)
