@@ -174,7 +174,9 @@ def create_table(df: pd.DataFrame, view: View) -> Any:
                 html.Th("SPC status"),
                 html.Th("MSF position" if view.unit.level == "force" else "Peer position"),
                 html.Th("Target for this period"),
-                html.Th("13 months to " + (f"{spans[0][-1]:%b %Y}" if spans else "")),
+                # narrow screens and A4 paper drop the sparkline (its values are in the CSV)
+                html.Th("13 months to " + (f"{spans[0][-1]:%b %Y}" if spans else ""),
+                        className="d-none d-lg-table-cell"),
             ]
         )
     )
@@ -220,7 +222,7 @@ def create_table(df: pd.DataFrame, view: View) -> Any:
                     html.Td(spc_cell(row, view), id={"type": "scorecard-spc", "measure": measure.id}),
                     html.Td(msf_cell(row, view), id={"type": "scorecard-msf", "measure": measure.id}),
                     html.Td(target_cell(row), id={"type": "scorecard-target", "measure": measure.id}),
-                    html.Td(sparkline(row["spark"], spark_alt)),
+                    html.Td(sparkline(row["spark"], spark_alt), className="d-none d-lg-table-cell"),
                 ],
                 className="exception-row" if exception else None,
                 id={"type": "scorecard-row", "index": int(i)},
