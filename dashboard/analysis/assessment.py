@@ -272,10 +272,13 @@ def assess(data: DataAccess, unit_id: str, start: date, end: date,
 
 
 def assess_many(data: DataAccess, unit_ids: Sequence[str], start: date, end: date,
-                sensitivity: str = ew.DEFAULT_SENSITIVITY) -> pd.DataFrame:
-    """`assess` for several units, one frame (their peer groups' months read in one go)."""
-    compare.prefetch_many(data, unit_ids, list(headline_ids()), start, end)
-    frames = [assess(data, uid, start, end, sensitivity) for uid in unit_ids]
+                sensitivity: str = ew.DEFAULT_SENSITIVITY, measure_ids: Sequence[str] | None = None
+                ) -> pd.DataFrame:
+    """`assess` for several units (headline measures, or `measure_ids`), one frame; their
+    peer groups' months are read in one go."""
+    ids = list(measure_ids) if measure_ids is not None else list(headline_ids())
+    compare.prefetch_many(data, unit_ids, ids, start, end)
+    frames = [assess(data, uid, start, end, sensitivity, measure_ids) for uid in unit_ids]
     frames = [f for f in frames if not f.empty]
     if not frames:
         return pd.DataFrame(columns=ASSESSMENT_COLUMNS + SPARK_COLUMNS)
