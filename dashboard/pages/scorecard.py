@@ -117,6 +117,9 @@ def msf_cell(row: Any, view: View) -> Any:
     sentence and the group's basis on hover. A proxy group is always said on the cell."""
     if _empty(row["peer_rank"]):
         return html.Span(row["peer_text"] or "no group", className="text-body-secondary small")
+    if int(row["peer_of"]) <= 1:   # a group of one: no other unit has figures for this measure
+        return html.Span("no comparator data", className="text-body-secondary small",
+                         title=f"No other member of the group has figures. Group: {row['peer_group']}.")
     pos = row["peer_position"]
     style: dict[str, Any] = {}
     verdict = ""
