@@ -210,8 +210,8 @@ def children_finding(df: pd.DataFrame, view: View) -> str:
     m = MEASURES[HEADLINE]
     mine = [i for i, u in enumerate(df["unit_id"]) if u == view.unit.unit_id]
     rank = f"{view.unit.title} {mine[0] + 1} of {len(df)}; " if mine else ""
-    return (f"{rank}{met} of {len(df)} {level} met the 90% standard for 999 calls answered in 10 "
-            f"seconds; lowest {worst['unit']} at {metrics.fmt(m, worst['value'])}")
+    lowest = f"; lowest {worst['unit']} {metrics.fmt(m, worst['value'])}" if not mine else ""
+    return f"{rank}{met} of {len(df)} {level} met the 90% standard{lowest}"
 
 
 def demand_finding(df: pd.DataFrame) -> str:
@@ -233,7 +233,9 @@ def _standard_cell(row: Any) -> Any:
     style = VERDICT_STYLE["better" if met else "worse"] if met is not None else {}
     head = "✔ met" if met else "✘ missed" if met is not None else ""
     if not head:
-        return html.Span(row["standard_text"], className="small text-body-secondary")
+        m = MEASURES[row["measure_id"]]
+        words = "time standard; no % given" if m.id.startswith("grade") else "none set"
+        return html.Span(words, title=row["standard_text"], className="small text-body-secondary")
     m = MEASURES[row["measure_id"]]
     return html.Span(f"{head} ({metrics.fmt(m, row['standard'])})", style=style,
                      title=row["standard_text"], className="small")
@@ -324,7 +326,8 @@ def create_demand_figure(df: pd.DataFrame, view: View) -> dict[str, Any]:
     z = [[int(cells.get((d, h), 0)) for h in range(24)] for d in range(1, 8)]
     trace = {
         "type": "heatmap", "x": hours, "y": list(WEEKDAYS), "z": z,
-        "colorscale": "Blues", "colorbar": {"title": {"text": "calls"}, "thickness": 12},
+        "colorscale": "Blues", "reversescale": True,
+        "colorbar": {"title": {"text": "calls"}, "thickness": 12},
         "hovertemplate": "%{y} %{x}: %{z:,} calls<extra></extra>", "xgap": 1, "ygap": 1,
     }
     return figure(
