@@ -45,6 +45,7 @@ from dashboard.data.model import (
     service_families,
 )
 from dashboard.data.queries import Cursor, cubes, facts, reference, status
+from dashboard.data.queries import calls as call_queries
 from dashboard.data.queries import tables as table_names
 from dashboard.data.queries import units as unit_queries
 from dashboard.data.warehouse import WarehouseReader
@@ -1045,6 +1046,25 @@ class DataAccess:
 
         found = self.cached("data_overview", (), compute)
         return {k: (v.copy() if isinstance(v, pd.DataFrame) else v) for k, v in found.items()}
+
+    # -- the Calls page ---------------------------------------------------------------------
+
+    def call_demand(self, unit_id: str, start: date, end: date) -> pd.DataFrame:
+        """Calls received by ISO weekday (1 = Monday), hour of day and channel, for a force,
+        BCU or NPU and the days [start, end] (queries/calls.py; counted as the call measures
+        are cubed). Aggregates only: no call record leaves this method. Other levels: empty."""
+        unit = self._require_unit(unit_id)
+        self._check_visible([unit_id])
+
+        def compute() -> pd.DataFrame:
+            if unit.level not in ("force", "bcu", "npu"):
+                return pd.DataFrame(columns=list(call_queries.DEMAND_COLUMNS))
+            with self.cursor() as cur:
+                files = facts.lake_files(cur, self.lake, "calls", None, unit.force_id,
+                                         month_start(start), month_start(end))
+                return call_queries.demand_by_hour(cur, files, unit.level, unit.unit_id, start, end)
+
+        return self.cached("call_demand", (unit_id, start, end), compute).copy()
 
 
 def _day(v: Any) -> date | None:

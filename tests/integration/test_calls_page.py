@@ -1,0 +1,167 @@
+"""The Calls page (issue 14, item 2) on the demo warehouse: its numbers are the assessment's,
+its standards are met or missed against the measure's target, its heat map counts every call
+the warehouse holds, and its CSVs are what it draws."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from dashboard import exports
+from dashboard import state as url_state
+from dashboard.analysis import assessment, metrics
+from dashboard.app import render
+from dashboard.data.facade import DataAccess
+from dashboard.data.model import View
+from dashboard.data.warehouse import WarehouseReader
+from dashboard.pages import NAV
+from dashboard.pages import calls as page
+from etl.lake.warehouse import WarehousePaths
+from etl.measures.registry import MEASURES
+
+VIEWS = ("?unit=cheshire&preset=fytd", "?unit=cheshire/northern&preset=12m", "?unit=cheshire/northern/widnes")
+
+
+@pytest.fixture(scope="module")
+def data(demo_link: Path) -> DataAccess:
+    access = DataAccess(WarehouseReader(demo_link))
+    yield access
+    access.reader.close()
+
+
+def view_of(data: DataAccess, search: str) -> View:
+    view = data.resolve(url_state.parse(search))
+    assert view is not None
+    return view
+
+
+def test_calls_is_a_page_not_coming_soon(data: DataAccess) -> None:
+    assert ("Calls", "/calls", page) in NAV
+    drawn = repr(render("/calls", "?unit=cheshire", data))
+    assert "Coming soon" not in drawn
+    assert "calls-table" in drawn and "calls-by-unit" in drawn and "calls-demand" in drawn
+
+
+@pytest.mark.parametrize("search", VIEWS)
+def test_the_table_is_the_assessment(data: DataAccess, search: str) -> None:
+    view = view_of(data, search)
+    df = page.process_data(data, view)
+    ref = assessment.assess(data, view.unit.unit_id, view.period.start, view.period.end,
+                            measure_ids=list(page.MEASURE_IDS)).set_index("measure_id")
+    assert list(df["measure_id"]) == list(page.MEASURE_IDS)
+    table = repr(page.create_table(df, view))
+    for r in df.to_dict("records"):
+        a = ref.loc[r["measure_id"]]
+        for col in ("value", "lower", "upper", "previous", "numerator", "denominator"):
+            assert r[col] == a[col] or (math.isnan(r[col]) and math.isnan(a[col])), (r["measure_id"], col)
+        for col in ("verdict", "change_text", "exception", "reasons", "peer_text", "target_text"):
+            assert r[col] == a[col], (r["measure_id"], col)
+        m = MEASURES[r["measure_id"]]
+        assert metrics.fmt(m, a["value"]) in table
+        if a["change_text"]:
+            assert a["change_text"] in table
+
+
+@pytest.mark.parametrize("search", VIEWS)
+def test_standards_met_or_missed_against_the_measures_target(data: DataAccess, search: str) -> None:
+    view = view_of(data, search)
+    df = page.process_data(data, view).set_index("measure_id")
+    for mid in page.MEASURE_IDS:
+        m, r = MEASURES[mid], df.loc[mid]
+        if m.target is None:
+            assert r["standard_met"] is None and math.isnan(r["standard"]), mid
+            continue
+        assert r["standard"] == m.target
+        expect = r["value"] >= m.target if m.polarity == "up" else r["value"] <= m.target
+        assert r["standard_met"] == bool(expect), mid
+        if r["target_met"] is not None:      # the scorecard's verdict on the same target agrees
+            assert r["target_met"] == r["standard_met"]
+    assert MEASURES[page.HEADLINE].target == 90.0
+
+
+def test_a_missed_standard_is_said_so() -> None:
+    row = {"measure_id": page.HEADLINE, "value": 88.2, "target": math.nan, "target_met": None}
+    assert page.standard(row) == (90.0, False)
+    assert page.standard_words(row).startswith("missed: 88.2% against 90.0%")
+    assert page.standard({**row, "value": 90.0}) == (90.0, True)
+
+
+def test_children_are_the_assessment_of_each_bcu(data: DataAccess) -> None:
+    view = view_of(data, "?unit=cheshire&preset=fytd")
+    kids = page.process_children(data, view)
+    bcus = [u.unit_id for u in data.children("cheshire")]
+    assert sorted(kids["unit_id"]) == sorted(bcus)
+    assert list(kids["value"]) == sorted(kids["value"], reverse=True)
+    for r in kids.to_dict("records"):
+        a = assessment.assess(data, r["unit_id"], view.period.start, view.period.end,
+                              measure_ids=[page.HEADLINE]).iloc[0]
+        assert (r["value"], r["lower"], r["upper"], r["verdict"]) == (a["value"], a["lower"], a["upper"],
+                                                                      a["verdict"])
+        assert r["standard_met"] == (a["value"] >= 90.0)
+    fig = page.create_children_figure(kids, view)
+    assert sorted(fig["data"][0]["x"]) == sorted(kids["value"])
+    met = int(kids["standard_met"].sum())
+    assert f"{met} of {len(kids)} BCUs met the 90% standard" in fig["layout"]["title"]["text"]
+    # an NPU's children are teams (the call data stops at the NPU): it is ranked among its BCU's NPUs
+    npu = view_of(data, "?unit=cheshire/northern/widnes")
+    ranked = page.process_children(data, npu)
+    assert sorted(ranked["unit_id"]) == sorted(u.unit_id for u in data.children("cheshire/northern"))
+    assert "cheshire/northern/widnes" in set(ranked["unit_id"])
+    title = page.create_children_figure(ranked, npu)["layout"]["title"]["text"]
+    rank = list(ranked["unit_id"]).index("cheshire/northern/widnes") + 1
+    assert f"Widnes NPU {rank} of {len(ranked)}" in title
+
+
+def _independent_count(link: Path, level: str, unit_id: str, start: object, end: object) -> int:
+    """Calls received in [start, end], read straight from the lake files by DuckDB."""
+    lake = WarehousePaths(link).lake
+    con = duckdb.connect(str(link), read_only=True)
+    try:
+        files = [str(lake / p) for (p,) in con.execute(
+            "SELECT path FROM lake_manifest WHERE dataset = 'calls'").fetchall()]
+        where = {"force": "c.force_id = ?", "bcu": "u.parent_id = ?", "npu": "c.npu_id = ?"}[level]
+        return con.execute(
+            "SELECT count(*) FROM read_parquet(?) c LEFT JOIN dim_unit u ON u.unit_id = c.npu_id "
+            f"WHERE CAST(c.received AS DATE) BETWEEN ? AND ? AND {where}",
+            [files, start, end, unit_id]).fetchone()[0]
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("search", VIEWS)
+def test_the_heat_map_counts_every_call(data: DataAccess, demo_link: Path, search: str) -> None:
+    view = view_of(data, search)
+    demand = page.process_demand(data, view)
+    assert len(demand) == 7 * 24
+    total = int(demand["calls"].sum())
+    assert total > 0
+    assert total == _independent_count(demo_link, view.unit.level, view.unit.unit_id,
+                                       view.period.start, view.period.end)
+    # and equals the call measures' own count, the assessment's numerators
+    card = page.process_data(data, view).set_index("measure_id")
+    assert total == card.loc["calls_999", "numerator"] + card.loc["calls_101", "numerator"]
+    assert int(demand["calls_999"].sum()) == card.loc["calls_999", "numerator"]
+    fig = page.create_demand_figure(demand, view)
+    assert sum(map(sum, fig["data"][0]["z"])) == total
+    peak = demand.loc[demand["calls"].idxmax()]
+    assert f"peaks on {peak['day']}s at {int(peak['hour']):02d}:00" in fig["layout"]["title"]["text"]
+    assert "data as of" in fig["layout"]["title"]["text"]
+
+
+def test_the_csvs_are_what_the_page_draws(data: DataAccess) -> None:
+    search = "?unit=cheshire&preset=fytd"
+    view = view_of(data, search)
+    for name, frame in (("calls-standards", page.process_data(data, view)),
+                        ("calls-by-unit", page.process_children(data, view)),
+                        ("calls-demand", page.process_demand(data, view))):
+        payload = exports.build(data, name, search)
+        assert payload is not None, name
+        rows = list(csv.DictReader(io.StringIO(payload["content"])))
+        assert len(rows) == len(frame), name
+    rows = list(csv.DictReader(io.StringIO(exports.build(data, "calls-demand", search)["content"])))
+    assert sum(int(r["calls"]) for r in rows) == int(page.process_demand(data, view)["calls"].sum())
