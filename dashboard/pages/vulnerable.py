@@ -294,9 +294,21 @@ EXPORT_COLUMNS = ["unit_id", "unit", "measure_id", "label", "period_start", "per
 
 
 def _exporter(theme: Theme, children: bool) -> Any:
+    """The rows drawn, and a `note`: where nothing is recorded at the level asked for, one row
+    for the view's unit saying so (a CSV of the headers alone would read as zero)."""
     def run(data: DataAccess, view: View) -> tuple[pd.DataFrame, str]:
         df = process_children(data, view, theme) if children else process_table(data, view, theme)
-        return df[EXPORT_COLUMNS].copy(), f"vulnerable-{theme.key}" + ("-children" if children else "")
+        out = df[EXPORT_COLUMNS].copy()
+        out["note"] = ""
+        if out.empty:
+            why = (not_recorded(theme, view.unit.level)
+                   or (not_recorded(theme, child_level(data, view)) if children else None)
+                   or "no units below this one")
+            out = pd.DataFrame([{**dict.fromkeys(EXPORT_COLUMNS), "unit_id": view.unit.unit_id,
+                                 "unit": view.unit.title, "measure_id": theme.headline if children else "",
+                                 "period_start": view.period.start, "period_end": view.period.end,
+                                 "note": why}])
+        return out, f"vulnerable-{theme.key}" + ("-children" if children else "")
     return run
 
 

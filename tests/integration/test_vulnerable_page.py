@@ -175,3 +175,8 @@ def test_page_and_exports(data: DataAccess) -> None:
         kids = exports.build(data, f"vulnerable-{theme.key}-children", "?unit=cheshire&preset=fytd")
         assert kids is not None and kids["content"].count("\r\n") == 4
         assert view.unit.unit_id in built["filename"]
+    # Below NPU the CSV says why it holds no figures rather than being empty.
+    npu = exports.build(data, "vulnerable-rso-children", f"?unit={NPU}&preset=fytd")
+    assert npu is not None and "not recorded at team level" in npu["content"]
+    team = exports.build(data, "vulnerable-dv", f"?unit={TEAM}&preset=fytd")
+    assert team is not None and "not recorded at team level" in team["content"]
