@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from dashboard.pages import calls, compare, data_page, drilldown, early_warning, help, scorecard
+from dashboard.pages import calls, compare, data_page, drilldown, early_warning, help, scorecard, vulnerable
 
 # (label, path, page module) -- module None: the page says plainly that it is coming.
 NAV: list[tuple[str, str, ModuleType | None]] = [
@@ -22,7 +22,7 @@ NAV: list[tuple[str, str, ModuleType | None]] = [
     ("Early warning", early_warning.PATH, early_warning),
     ("Satisfaction", "/satisfaction", None),
     ("Calls", calls.PATH, calls),
-    ("Vulnerable people", "/vulnerable-people", None),
+    ("Vulnerable people", vulnerable.PATH, vulnerable),
     ("Actions", "/actions", None),
     ("Packs", "/packs", None),
     ("Data", data_page.PATH, data_page),
