@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from dashboard.pages import compare, data_page, drilldown, early_warning, help, scorecard
+from dashboard.pages import compare, data_page, drilldown, early_warning, help, satisfaction, scorecard
 
 # (label, path, page module) -- module None: the page says plainly that it is coming.
 NAV: list[tuple[str, str, ModuleType | None]] = [
@@ -20,7 +20,7 @@ NAV: list[tuple[str, str, ModuleType | None]] = [
     ("Drill-down", drilldown.PATH, drilldown),
     ("Compare", compare.PATH, compare),
     ("Early warning", early_warning.PATH, early_warning),
-    ("Satisfaction", "/satisfaction", None),
+    ("Satisfaction", satisfaction.PATH, satisfaction),
     ("Calls", "/calls", None),
     ("Vulnerable people", "/vulnerable-people", None),
     ("Actions", "/actions", None),
