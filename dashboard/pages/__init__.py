@@ -12,7 +12,17 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from dashboard.pages import calls, compare, data_page, drilldown, early_warning, help, scorecard, vulnerable
+from dashboard.pages import (
+    calls,
+    compare,
+    data_page,
+    drilldown,
+    early_warning,
+    help,
+    satisfaction,
+    scorecard,
+    vulnerable,
+)
 
 # (label, path, page module) -- module None: the page says plainly that it is coming.
 NAV: list[tuple[str, str, ModuleType | None]] = [
@@ -20,7 +30,7 @@ NAV: list[tuple[str, str, ModuleType | None]] = [
     ("Drill-down", drilldown.PATH, drilldown),
     ("Compare", compare.PATH, compare),
     ("Early warning", early_warning.PATH, early_warning),
-    ("Satisfaction", "/satisfaction", None),
+    ("Satisfaction", satisfaction.PATH, satisfaction),
     ("Calls", calls.PATH, calls),
     ("Vulnerable people", vulnerable.PATH, vulnerable),
     ("Actions", "/actions", None),
