@@ -13,7 +13,6 @@ Each chart has a `process_*` function (numbers, from DataAccess) and a `create_*
 from __future__ import annotations
 
 import math
-import textwrap
 from collections.abc import Sequence
 from typing import Any
 
@@ -45,6 +44,7 @@ from dashboard.components.common import (
     records,
     section,
     values,
+    wrap_titles,
 )
 from dashboard.components.controls import controls
 from dashboard.data.access import OFFICER_OFF
@@ -240,31 +240,6 @@ def create_bar(df: pd.DataFrame, view: View, empty: str = NO_CHILDREN) -> dict[s
                         "with 95% intervals"], room_above=16 if shapes else 0)
 
 
-# Plotly does not wrap titles, and a figure is drawn once for every width it is read at: the
-# title and subtitle are wrapped for the narrowest, an A4 page (~700 px of chart; the 15 px
-# title font averages ~7.4 px a character, the 11 px subtitle ~5.6).
-TITLE_CHARS = 90
-SUBTITLE_CHARS = 120
-LINE_PX = 20
-
-
-def wrap_titles(fig: dict[str, Any], title: str, subtitles: list[str], room_above: int = 0) -> dict[str, Any]:
-    """The figure's title and subtitle lines wrapped to fit an A4 page, its top margin as tall
-    as their lines (plus `room_above` for a label drawn just above the plot), so that none
-    runs off the chart or into the plot."""
-    heads = textwrap.wrap(title, TITLE_CHARS) or [""]
-    subs = [line for part in subtitles if part for line in textwrap.wrap(part, SUBTITLE_CHARS)]
-    layout = fig["layout"]
-    lines = len(heads) + len(subs)
-    layout["margin"] = {**layout.get("margin", {}), "t": 30 + LINE_PX * lines + room_above}
-    height = layout["height"] = layout.get("height", 380) + LINE_PX * max(lines - 2, 0) + room_above
-    text = "<br>".join(plot_text(x) for x in heads) + "".join(
-        f"<br><span style='font-size:11px'>{plot_text(x)}</span>" for x in subs)
-    # Plotly puts the first baseline of a multi-line title at y: 24 px down keeps its capitals
-    # inside the top edge.
-    layout["title"] = {"text": text, "x": 0.01, "xanchor": "left", "yref": "container",
-                       "y": 1 - 24 / height, "yanchor": "top", "font": {"size": 15}}
-    return fig
 
 
 CHILD_FIELDS = ["unit_id", "rank", "name", "value_text", "rate_text", "interval_text", "numerator",

@@ -13,7 +13,6 @@ Each chart has a `process_*` function (numbers) and a `create_*` function (the f
 from __future__ import annotations
 
 import math
-import textwrap
 from typing import Any
 
 import dash_bootstrap_components as dbc
@@ -22,6 +21,7 @@ from dash import dcc, html
 
 from dashboard.analysis import assessment
 from dashboard.components.axes import ticks
+from dashboard.components.cells import msf_cell
 from dashboard.components.common import (
     BLUE,
     GREY,
@@ -35,6 +35,7 @@ from dashboard.components.common import (
     plot_text,
     section,
     values,
+    wrap_titles,
 )
 from dashboard.components.controls import controls
 from dashboard.data.facade import DataAccess
@@ -334,69 +335,6 @@ def create_trend(df: pd.DataFrame, view: View) -> dict[str, Any]:
         legend={"orientation": "h", "yanchor": "bottom", "y": 0.01, "yref": "container", "x": 0},
     )
     return wrap_titles(fig, trend_title(df), [_subtitle(view, f"{view.unit.title}, {per.lower()}")])
-
-
-# -- the scorecard's peer cell and the drill-down's title wrapping (copied: a page may not import
-# another page, dashboard.pages imports them all) ----------------------------------------------
-
-
-def msf_cell(row: Any, view: View) -> Any:
-    """'1 of 5 · better (99.8%)': rank (1 = best) and the funnel verdict in two words; the full
-    sentence and the group's basis on hover. A proxy group is always said on the cell."""
-    if not _finite(row["peer_rank"]):
-        return html.Span(row["peer_text"] or "no group", className="text-body-secondary small")
-    if int(row["peer_of"]) <= 1:   # a group of one: no other unit has figures for this measure
-        return html.Span("no comparator data", className="text-body-secondary small",
-                         title=f"No other member of the group has figures. Group: {row['peer_group']}.")
-    pos = row["peer_position"]
-    style: dict[str, Any] = {}
-    verdict = ""
-    if isinstance(pos, str):
-        if pos == "within":
-            verdict = "within limits"
-        else:
-            above = pos.startswith("above")
-            level = "99.8%" if pos.endswith("99.8") else "95%"
-            word = row["peer_verdict"]
-            if word in ("better", "worse"):
-                style = VERDICT_STYLE[word]
-                verdict = f"{'▲' if above else '▼'} {word} ({level})"
-            else:
-                verdict = f"{'▲ above' if above else '▼ below'} ({level})"
-    proxy = row["peer_group"] == "proxy, not the Home Office group"
-    return html.Div([
-        dcc.Link(f"{int(row['peer_rank'])} of {int(row['peer_of'])}",
-                 href=view.state.href("/compare", measure=row["measure_id"]), className="fw-semibold"),
-        html.Span(f" · {verdict}" if verdict else "", style=style),
-        html.Div("proxy group", className="text-body-secondary") if proxy else None,
-    ], className="small", title=f"{row['peer_text']}. Group: {row['peer_group']}. {row['peer_limits_note']}")
-
-
-# Plotly does not wrap titles, and a figure is drawn once for every width it is read at: the
-# title and subtitle are wrapped for the narrowest, an A4 page (~700 px of chart; the 15 px
-# title font averages ~7.4 px a character, the 11 px subtitle ~5.6).
-TITLE_CHARS = 90
-SUBTITLE_CHARS = 120
-LINE_PX = 20
-
-
-def wrap_titles(fig: dict[str, Any], title: str, subtitles: list[str], room_above: int = 0) -> dict[str, Any]:
-    """The figure's title and subtitle lines wrapped to fit an A4 page, its top margin as tall
-    as their lines (plus `room_above` for a label drawn just above the plot), so that none
-    runs off the chart or into the plot."""
-    heads = textwrap.wrap(title, TITLE_CHARS) or [""]
-    subs = [line for part in subtitles if part for line in textwrap.wrap(part, SUBTITLE_CHARS)]
-    layout = fig["layout"]
-    lines = len(heads) + len(subs)
-    layout["margin"] = {**layout.get("margin", {}), "t": 30 + LINE_PX * lines + room_above}
-    height = layout["height"] = layout.get("height", 380) + LINE_PX * max(lines - 2, 0) + room_above
-    text = "<br>".join(plot_text(x) for x in heads) + "".join(
-        f"<br><span style='font-size:11px'>{plot_text(x)}</span>" for x in subs)
-    # Plotly puts the first baseline of a multi-line title at y: 24 px down keeps its capitals
-    # inside the top edge.
-    layout["title"] = {"text": text, "x": 0.01, "xanchor": "left", "yref": "container",
-                       "y": 1 - 24 / height, "yanchor": "top", "font": {"size": 15}}
-    return fig
 
 
 # -- tables --------------------------------------------------------------------------------------

@@ -66,7 +66,7 @@ def test_scorecard_rows_link_to_their_drill_down(data: DataAccess) -> None:
 
 
 def _title(fig: dict) -> str:
-    """A chart's title as one line (drilldown.wrap_titles breaks it for an A4 page)."""
+    """A chart's title as one line (components.common.wrap_titles breaks it for an A4 page)."""
     return fig["layout"]["title"]["text"].split("<br><span")[0].replace("<br>", " ")
 
 
