@@ -1,0 +1,52 @@
+"""`python -m dashboard`: the dashboard's own commands (users and tokens, packs).
+
+The ETL has its own command line (`python -m etl`); this one holds what belongs to the
+dashboard side: who may use it, and the packs it prints. Each command group lives in the
+module that owns its concern and is added to `app` here, one line each, so this file stays a
+table of contents. Every command takes `--warehouse` as the ETL does: the user and action
+database sits beside the warehouse by default.
+
+Exit status: 0 success, 1 when the command could not do what was asked (said in plain words
+on standard error), 2 on a usage error.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+app = typer.Typer(
+    help="Looking Glass dashboard commands: users and API tokens, PIM packs.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+console = Console(stderr=True)
+
+WarehouseOpt = Annotated[
+    Path | None,
+    typer.Option("--warehouse", help="Warehouse path (else $LG_WAREHOUSE, else data/warehouse.duckdb)."),
+]
+
+
+@app.callback()
+def _root() -> None:
+    """Looking Glass dashboard commands."""
+
+
+# Command groups are added below, one line each (see the module docstring).
+
+
+def main() -> None:
+    try:
+        app()
+    except SystemExit:
+        raise
+    except Exception as exc:  # an unexpected failure: say what in plain words, exit non-zero
+        console.print(f"error: {exc}", markup=False)
+        sys.exit(1)
