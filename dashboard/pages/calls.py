@@ -69,13 +69,12 @@ MEASURE_IDS: tuple[str, ...] = (
 )
 CHILD_LEVELS = ("bcu", "npu")          # the call data is held down to the NPU
 DEMAND_LEVELS = ("force", "bcu", "npu")
-# Calls are placed by the incident that followed them: below the force, a call with no incident
-# (every abandoned call among them) is not counted.
+# Calls are placed by the NPU they came from (the incident's, or the caller's when none followed);
+# a call whose NPU is not known counts only at the force.
 BELOW_FORCE = (
-    "Below the force, a call counts where the incident that followed it was: calls with no incident, "
-    "abandoned calls among them, count only at the force. So a BCU's or NPU's abandoned rate reads 0% "
-    "and its 999 share answered in 10 seconds leaves out abandoned 999 calls; compare units with each "
-    "other, and the force with the standard.")
+    "Below the force, a call counts in the NPU it came from: where the incident was, or where the "
+    "caller was when no incident followed (abandoned calls among them). A call whose NPU the data does "
+    "not give counts only at the force.")
 STANDARD_COLUMNS = ("standard", "standard_met", "standard_text")
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
@@ -410,7 +409,7 @@ def layout(data: DataAccess, view: View) -> list[Any]:
     else:
         demand_body = [graph("calls-demand", create_demand_figure(demand, view)), html.P(
             f"{demand_finding(demand)}. {int(demand['calls'].sum()):,} calls in all. At a BCU or NPU, "
-            "only calls that led to an incident there are counted (a call with no incident has no place).",
+            "the calls that came from it are counted.",
             className="small text-body-secondary", id="calls-demand-text")]
         demand_action = csv_button("calls-demand")
     out.append(section("Demand by hour of day and day of week", demand_body, action=demand_action,

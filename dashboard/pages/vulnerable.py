@@ -60,13 +60,15 @@ class Theme:
 
 
 MISSING_REVIEWS_NOTE = (
-    "Reviews overdue: of the missing person reports made in the period (of every risk category, "
-    "not only high risk) that had at least one review due by the extract date, the share with "
-    "fewer reviews done than due. The extract date is the as_at column of the missing persons "
-    "extract (the date it was taken). Reviews are due weekly for medium and high risk cases, and "
-    "for long-term cases at 28 days, three months, six months and then annually (HMIC L1562), "
-    "counted up to when the person was found, or to the end of the extract date for a person "
-    "still missing. No target is set in the seed: every review is due, so the aim is 0%."
+    "Reviews overdue: of the missing person reports made in the period that had at least one "
+    "review due by the extract date, the share with fewer reviews done than due, for high risk "
+    "cases and for every risk category (the bars rank every risk category: high risk cases with "
+    "a review due are too few in an NPU to rank). The extract date is the as_at column of the "
+    "missing persons extract (the date it was taken). Reviews are due weekly for medium and high "
+    "risk cases, and for long-term cases at 28 days, three months, six months and then annually "
+    "(HMIC L1562), counted up to when the person was found, or to the end of the extract date "
+    "for a person still missing. No target is set in the seed: every review is due, so the aim "
+    "is 0%."
 )
 
 THEMES: tuple[Theme, ...] = (
@@ -82,7 +84,7 @@ THEMES: tuple[Theme, ...] = (
     Theme(
         "missing", "missing", "Missing persons", "missing_reviews_overdue",
         ("missing_reports", "missing_high_risk", "missing_medium_risk", "missing_low_risk",
-         "missing_reviews_overdue"),
+         "missing_high_reviews_overdue", "missing_reviews_overdue"),
         "Missing person reports by the month reported, 'by risk category' (HMIC L1514). "
         + MISSING_REVIEWS_NOTE,
     ),

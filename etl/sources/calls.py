@@ -51,7 +51,7 @@ COLUMNS: dict[str, str] = {
     "grade": "INTEGER",             # 1 emergency | 2 priority | 3 scheduled | NULL
     "area": "VARCHAR",              # 'urban' | 'rural' | NULL
     "arrived": "TIMESTAMP",         # first officer at the scene; NULL = not attended
-    "npu_ref": "VARCHAR",
+    "npu_ref": "VARCHAR",           # the NPU the call came from (NULL: not known)
     "npu_id": "VARCHAR",
     "line": "BIGINT",
 }
@@ -93,7 +93,10 @@ SCHEMA = Schema(
         Column("arrived", "datetime", required=False, blank=True,
                doc="When the first officer arrived. Blank if not attended."),
         FORCE_COLUMN,
-        Column("npu", "text", required=False, blank=True, doc="The NPU the incident was in (blank if none)."),
+        Column("npu", "text", required=False, blank=True,
+               doc="The NPU the call came from: where the incident was, or, when no incident "
+                   "followed (an abandoned call, advice given), where the caller was. Blank if not "
+                   "known: such a call counts only at force level."),
     ),
     checks=(
         Check("t.answered IS NOT NULL AND t.abandoned IS NOT NULL",
@@ -240,7 +243,8 @@ def _calls(seed: int, start: date, end: date, u: DemoUnits) -> pd.DataFrame:
     answered = np.where(abandoned, np.datetime64("NaT"), rec + seconds(wait))
     abandoned_at = np.where(abandoned, rec + seconds(hang_up), np.datetime64("NaT"))
 
-    # Incidents: grade by channel; NPU in proportion to its crime; urban or rural.
+    # Incidents: grade by channel; every call comes from an NPU, in proportion to its crime
+    # (an abandoned call or one with no incident still has a caller somewhere); urban or rural.
     r = rng.random(n)
     grade = np.where(is999, np.select([r < 0.55, r < 0.85, r < 0.90], [1, 2, 3], 0),
                      np.select([r < 0.08, r < 0.48], [2, 3], 0))
@@ -262,7 +266,6 @@ def _calls(seed: int, start: date, end: date, u: DemoUnits) -> pd.DataFrame:
     def coded(codes: np.ndarray, categories: np.ndarray | list[str]) -> pd.Categorical:
         return pd.Categorical.from_codes(codes, categories=list(categories))
 
-    no_incident = np.where(has, npu_idx, -1)
     return frame_of(COLUMNS, {
         "force_id": coded(np.zeros(n, dtype=np.int8), [FORCE_ID]),
         "month": month_start(received),
@@ -273,8 +276,8 @@ def _calls(seed: int, start: date, end: date, u: DemoUnits) -> pd.DataFrame:
         "grade": nullable_int(grade, has),
         "area": coded(np.where(has, np.where(urban, 0, 1), -1), ["urban", "rural"]),
         "arrived": arrived.astype("datetime64[ns]"),
-        "npu_ref": coded(no_incident, u.npu_names),
-        "npu_id": coded(no_incident, u.npu_ids),
+        "npu_ref": coded(npu_idx, u.npu_names),
+        "npu_id": coded(npu_idx, u.npu_ids),
         "line": np.arange(1, n + 1, dtype=np.int64),
     }, n)
 

@@ -135,6 +135,20 @@ def measures() -> list[Measure]:
         den_sql="count(*) FILTER (WHERE reviews_due > 0)",
         target_source="none in the seed; every review is due, so the aim is 0%",
     ))
+    out.append(Measure(
+        id="missing_high_reviews_overdue", label="High risk missing person cases with reviews overdue",
+        domain=PVP,
+        description=("High risk cases with fewer reviews done than due as of the extract date "
+                     "(reviews weekly, and at 28 days, three months, six months and then annually; "
+                     "HMIC L1562): the cases a PIM asks about first."),
+        numerator="high risk cases with fewer reviews done than due",
+        denominator="high risk cases with at least one review due",
+        unit="%", polarity="down", kind="proportion", source=_MISSING, scale=100.0,
+        dataset="missing",
+        num_sql="count(*) FILTER (WHERE risk = 'high' AND reviews_done < reviews_due)",
+        den_sql="count(*) FILTER (WHERE risk = 'high' AND reviews_due > 0)",
+        target_source="none in the seed; every review is due, so the aim is 0%",
+    ))
     return out
 
 

@@ -165,3 +165,18 @@ def test_the_csvs_are_what_the_page_draws(data: DataAccess) -> None:
         assert len(rows) == len(frame), name
     rows = list(csv.DictReader(io.StringIO(exports.build(data, "calls-demand", search)["content"])))
     assert sum(int(r["calls"]) for r in rows) == int(page.process_demand(data, view)["calls"].sum())
+
+
+def test_every_demo_call_is_placed_in_an_npu(data: DataAccess, demo_link: Path) -> None:
+    """The demo gives each call the NPU it came from (abandoned calls too), so a BCU's NPUs add up
+    to the BCU, and an NPU's abandoned rate is a real rate, not the 0% a call placed only by its
+    incident would give."""
+    view = view_of(data, "?unit=cheshire/northern&preset=12m")
+    start, end = view.period.start, view.period.end
+    bcu_total = _independent_count(demo_link, "bcu", "cheshire/northern", start, end)
+    npu_totals = [_independent_count(demo_link, "npu", u.unit_id, start, end)
+                  for u in data.children("cheshire/northern")]
+    assert bcu_total > 0 and sum(npu_totals) == bcu_total
+    widnes = view_of(data, "?unit=cheshire/northern/widnes&preset=12m")
+    row = page.process_data(data, widnes).set_index("measure_id").loc["calls_abandoned_rate"]
+    assert row["numerator"] > 0 and 0 < row["value"] < 20

@@ -99,6 +99,11 @@ def test_counts_match_the_lake(data: DataAccess, demo_link: Path) -> None:
         due = lake_count(demo_link, "missing", "reviews_due > 0", months, prefix)
         late = lake_count(demo_link, "missing", "reviews_done < reviews_due", months, prefix)
         assert mp.loc["missing_reviews_overdue", "value"] == pytest.approx(100 * late / due)
+        high_due = lake_count(demo_link, "missing", "risk = 'high' AND reviews_due > 0", months, prefix)
+        high_late = lake_count(demo_link, "missing", "risk = 'high' AND reviews_done < reviews_due",
+                               months, prefix)
+        assert 0 < high_due < due
+        assert mp.loc["missing_high_reviews_overdue", "value"] == pytest.approx(100 * high_late / high_due)
         # RSOs are a stock: the snapshot of the period's last month.
         last = (months[1], months[1])
         rso = page.process_table(data, v, page.THEME["rso"]).set_index("measure_id")

@@ -2,8 +2,8 @@
 day of week, for the Calls page's heat map.
 
 Counted exactly as the call measures are cubed: every call received in the period, at the
-force; at a BCU or NPU, the calls whose incident lies in it (a call with no incident has no
-NPU and counts only at the force). Values travel as bound parameters; the unit's column is
+force; at a BCU or NPU, the calls that came from it (a call whose NPU is not known counts only
+at the force). Values travel as bound parameters; the unit's column is
 chosen from a whitelist.
 """
 
