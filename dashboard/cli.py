@@ -19,6 +19,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from dashboard.store import cli as store_cli
+
 app = typer.Typer(
     help="Looking Glass dashboard commands: users and API tokens, PIM packs.",
     no_args_is_help=True,
@@ -40,6 +42,8 @@ def _root() -> None:
 
 
 # Command groups are added below, one line each (see the module docstring).
+app.add_typer(store_cli.users, name="users")
+app.add_typer(store_cli.tokens, name="tokens")
 
 
 def main() -> None:
