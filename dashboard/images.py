@@ -20,6 +20,7 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
+import kaleido
 import plotly.graph_objects as go
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -41,8 +42,6 @@ def _ensure_server() -> None:
     with _lock:
         if _started:
             return
-        import kaleido
-
         kwargs: dict = {"mathjax": False, "silence_warnings": True}
         if CHROMIUM.exists():
             kwargs["path"] = str(CHROMIUM)
@@ -59,8 +58,6 @@ def _ensure_server() -> None:
 
 def _stop_server() -> None:
     try:
-        import kaleido
-
         kaleido.stop_sync_server(silence_warnings=True)
     except Exception:  # noqa: S110 - best effort at interpreter exit
         pass
@@ -101,8 +98,6 @@ def figure_bytes(
     if width <= 0 or height <= 0:
         raise ValueError(f"image size must be positive, not {width} x {height}")
     _ensure_server()
-    import kaleido
-
     drawn = mark_synthetic(fig) if synthetic else fig
     opts = {"format": fmt, "width": int(width), "height": int(height),
             "scale": 2 if fmt == "png" else 1}
