@@ -13,7 +13,6 @@ it: `figure_bytes` and `image_name`.
 from __future__ import annotations
 
 import atexit
-import copy
 import re
 import threading
 from datetime import date
@@ -56,6 +55,20 @@ def _ensure_server() -> None:
         _started = True
 
 
+def warm_up() -> None:
+    """Start the renderer in the background now, so its ~2 s start-up overlaps other work
+    (a pack's assessments); the first `figure_bytes` then waits only for what is left."""
+    if not _started:
+        threading.Thread(target=_ensure_quietly, daemon=True).start()
+
+
+def _ensure_quietly() -> None:
+    try:
+        _ensure_server()
+    except ImageError:  # said again, in plain words, by the figure_bytes call that needs it
+        pass
+
+
 def _stop_server() -> None:
     try:
         kaleido.stop_sync_server(silence_warnings=True)
@@ -69,7 +82,7 @@ def mark_synthetic(fig: go.Figure) -> go.Figure:
     A faint diagonal layout annotation in the middle of the plotting area: it cannot collide
     with titles, legends or axis labels (as a corner label would) and is part of the image.
     """
-    marked = go.Figure(copy.deepcopy(fig.to_dict()))
+    marked = go.Figure(fig)  # the copy constructor: the caller's figure is left alone
     marked.add_annotation(
         text=SYNTHETIC_TEXT.upper(),
         xref="paper", yref="paper", x=0.5, y=0.5,
