@@ -19,6 +19,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from dashboard.packs.cli import pack as pack_command
+
 app = typer.Typer(
     help="Looking Glass dashboard commands: users and API tokens, PIM packs.",
     no_args_is_help=True,
@@ -40,6 +42,7 @@ def _root() -> None:
 
 
 # Command groups are added below, one line each (see the module docstring).
+app.command("pack")(pack_command)
 
 
 def main() -> None:

@@ -107,7 +107,7 @@ class Pack:
     exceptions: tuple[ExceptionItem, ...]
     exceptions_note: str
     sections: tuple[Section, ...]
-    actions: Section
+    actions: Section | None          # None: the bulletin (the authority sees no actions)
     glossary: tuple[tuple[str, str], ...] = ()
     built: str = field(default_factory=lambda: datetime.now(UTC).strftime("%d %b %Y %H:%M UTC"))
 
