@@ -20,6 +20,7 @@ import typer
 from rich.console import Console
 
 from dashboard.packs.cli import pack as pack_command
+from dashboard.store import cli as store_cli
 
 app = typer.Typer(
     help="Looking Glass dashboard commands: users and API tokens, PIM packs.",
@@ -43,6 +44,8 @@ def _root() -> None:
 
 # Command groups are added below, one line each (see the module docstring).
 app.command("pack")(pack_command)
+app.add_typer(store_cli.users, name="users")
+app.add_typer(store_cli.tokens, name="tokens")
 
 
 def main() -> None:

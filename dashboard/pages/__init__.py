@@ -13,6 +13,7 @@ from __future__ import annotations
 from types import ModuleType
 
 from dashboard.pages import (
+    actions,
     calls,
     compare,
     data_page,
@@ -33,7 +34,7 @@ NAV: list[tuple[str, str, ModuleType | None]] = [
     ("Satisfaction", satisfaction.PATH, satisfaction),
     ("Calls", calls.PATH, calls),
     ("Vulnerable people", vulnerable.PATH, vulnerable),
-    ("Actions", "/actions", None),
+    ("Actions", actions.PATH, actions),
     ("Packs", "/packs", None),
     ("Data", data_page.PATH, data_page),
     ("Help", help.PATH, help),

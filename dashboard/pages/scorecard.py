@@ -26,6 +26,7 @@ from dashboard.auth import current_actor
 from dashboard.components.cells import msf_cell
 from dashboard.components.common import VERDICT_STYLE, csv_button, page_header, section
 from dashboard.components.controls import controls
+from dashboard.components.open_actions import open_actions_line
 from dashboard.components.sparkline import sparkline
 from dashboard.data.facade import DataAccess
 from dashboard.data.model import View
@@ -257,6 +258,7 @@ def layout(data: DataAccess, view: View) -> list[Any]:
         *page_header(TITLE, view, with_measure=False),
         controls(data, view),
         verdict_box(df, view),
+        open_actions_line(data, view),
         section(
             f"Headline measures, {view.unit.title}, {assessment.period_words(view.period)}",
             [table, missing, how],
