@@ -19,8 +19,10 @@ from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
+from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard.analysis import assessment, metrics
+from dashboard.components.open_actions import store_for, visible
 from dashboard.data.facade import DataAccess
 from dashboard.data.model import Unit, View
 from dashboard.images import figure_bytes, warm_up
@@ -37,6 +39,7 @@ from dashboard.periods import (
     quarter_start,
 )
 from dashboard.state import ViewState
+from dashboard.store import actions
 from etl.measures.registry import MEASURES
 
 # The A4 content width is 182 mm (210 mm less 2 x 14 mm margins), about 690 px at 96 px per inch.
@@ -341,38 +344,41 @@ def exception_items(frame: pd.DataFrame, unit_id: str) -> tuple[ExceptionItem, .
 # -- actions -----------------------------------------------------------------------------------------
 
 
-def actions_section(data: DataAccess, unit: Unit, period: Period, synthetic_src: str) -> Section:
-    """Last month's actions for the unit and below, and their status, from the action tracker
-    (dashboard/store, the actions branch). When the tracker is not part of this build, or no
-    store sits beside the warehouse, the page says so rather than leaving it out."""
+def actions_section(data: DataAccess, unit: Unit, period: Period, source: str,
+                    today: date | None = None) -> Section:
+    """The actions of the last PIM for the unit and below (any status), and every action still
+    open from earlier meetings, from the action tracker (dashboard/store/actions.py), with the
+    same store and visibility rule the Actions page uses. Overdue is as of today: an action's
+    due date is a real date, whatever period the pack is about."""
+    title = "Actions: the last PIM and those still open"
+    today = today or date.today()
     try:
-        from dashboard.store import open_store  # lazy: the action tracker is optional in a build
-        from dashboard.store.actions import list_actions  # lazy: as above
-    except ImportError:
-        return Section("Actions from the last PIM", "", synthetic_src,
-                       notes=("The action tracker is not part of this build: no actions are shown.",))
-    try:
-        store = open_store(data.reader.link)  # type: ignore[attr-defined]
-        actions = list_actions(store, unit_id=unit.unit_id, include_below=True,
-                               statuses=("open", "in progress", "done", "dropped"))
-    except Exception:  # noqa: BLE001 - a missing or unreadable store must not stop the pack
-        return Section("Actions from the last PIM", "", synthetic_src,
-                       notes=("No action store could be read beside this warehouse.",))
-    as_of_day = period.end
-    rows, flagged = [], []
-    for a in actions:
-        overdue = bool(a.overdue(as_of_day))
-        rows.append((str(a.description), str(a.owner), f"{a.due:%d %b %Y}" if a.due else "",
-                     str(a.status) + (f" ({a.status_reason})" if a.status_reason else ""),
-                     "overdue" if overdue else "", str(a.meeting or "")))
-        flagged.append(overdue)
-    if not rows:
-        return Section("Actions from the last PIM", "", synthetic_src,
+        found = visible(data, actions.list_actions(store_for(data), unit_id=unit.unit_id, include_below=True))
+    except (SQLAlchemyError, OSError):
+        return Section(title, "", source,
+                       notes=("The action store could not be read: no actions are shown.",))
+    if not found:
+        return Section(title, "", source,
                        notes=(f"No actions are recorded for {unit.title} or the units below it.",))
-    table = Table(f"Actions for {unit.title} and below, with their status on {as_of_day:%d %b %Y}",
-                  ("Action", "Owner", "Due", "Status", "", "Meeting"), tuple(rows), tuple(flagged))
-    return Section("Actions from the last PIM", "Overdue actions are highlighted.", synthetic_src,
-                   tables=(table,))
+    last = max(a.meeting for a in found)
+    shown = [a for a in found if a.meeting == last or a.status in actions.OPEN_STATUSES]
+    rows, flagged = [], []
+    for a in shown:
+        where = data.unit(a.unit_id)
+        measure = MEASURES[a.measure_id].label if a.measure_id in MEASURES else ""
+        overdue = a.overdue(today)
+        status = a.status_label + (f": {a.status_reason}" if a.status_reason else "")
+        due = f"{a.due:%d %b %Y}" + (" (overdue)" if overdue else "")
+        rows.append((a.description, where.title if where else a.unit_id, measure, a.owner, due, status,
+                     f"{a.meeting:%d %b %Y}"))
+        flagged.append(overdue)
+    n_over = sum(flagged)
+    intro = (f"{len(shown)} actions: those raised at the PIM of {last:%d %B %Y} and every one still open; "
+             f"{n_over} overdue on {today:%d %b %Y} (highlighted).")
+    table = Table(f"Actions for {unit.title} and below", ("Action", "Unit", "Measure", "Owner", "Due",
+                                                            "Status", "Meeting"),
+                  tuple(rows), tuple(flagged))
+    return Section(title, intro, source, tables=(table,))
 
 
 # -- the packs ---------------------------------------------------------------------------------------

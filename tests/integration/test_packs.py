@@ -219,3 +219,41 @@ def test_cli_writes_a_pack_and_refuses_bad_requests(demo_link: Path, tmp_path: P
     got = run("--unit", "cheshire", "--out", str(tmp_path / "pack.docx"))
     assert got.returncode == 1 and "must end in .html or .pdf" in got.stderr
     assert not (tmp_path / "pack.docx").exists()
+
+
+def test_pack_lists_the_last_pims_actions_and_those_still_open(
+        data: DataAccess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import date
+
+    from dashboard.store import actions as tracker
+    from dashboard.store.db import open_store
+
+    url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    monkeypatch.setenv("LG_STORE_URL", url)
+    store = open_store(url=url)
+    old, last = date(2026, 1, 8), date(2026, 2, 12)
+    npu = "cheshire/northern/widnes"
+    for desc, meeting, due, status in [
+        ("Old <b>done</b> action", old, date(2026, 1, 30), "done"),
+        ("Old open action: burglary patrols", old, date(2026, 2, 1), "open"),
+        ("Last PIM action, done", last, date(2026, 3, 1), "done"),
+        ("Last PIM action, open", last, date(2099, 3, 1), "in_progress"),
+    ]:
+        tracker.create_action(store, unit_id=npu, description=desc, owner="Insp Jones", due=due,
+                              meeting=meeting, actor="test", status=status,
+                              measure_id="crime_burglary")
+    tracker.create_action(store, unit_id="cheshire/western", description="Another BCU's action",
+                          owner="Ch Insp Smith", due=date(2026, 3, 1), meeting=last, actor="test")
+    pack = make_pack(data, Request(npu, period="month"))
+    html = pack_bytes(pack, "html").decode("utf-8")
+    doc = lxml.html.fromstring(html)
+    rows = doc.xpath("//h3[contains(., 'Actions for')]/following-sibling::table[1]/tbody/tr")
+    listed = {flat(r.xpath("td[1]")[0].text_content()): r for r in rows}
+    assert set(listed) == {"Old open action: burglary patrols", "Last PIM action, done",
+                           "Last PIM action, open"}
+    assert listed["Old open action: burglary patrols"].get("class") == "flag"      # overdue
+    assert "(overdue)" in listed["Old open action: burglary patrols"].text_content()
+    assert listed["Last PIM action, open"].get("class") is None
+    assert "In progress" in listed["Last PIM action, open"].text_content()
+    assert "Widnes NPU" in listed["Last PIM action, done"].text_content()
+    assert "Another BCU" not in html and "<b>done</b>" not in html
