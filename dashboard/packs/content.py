@@ -184,6 +184,11 @@ def check_unit(data: DataAccess, unit_id: str) -> Unit:
     return unit
 
 
+def as_of_source(view: View) -> date:
+    """The view's data-as-of date (the presets count back from it)."""
+    return view.source.as_of if view.source is not None else view.period.end
+
+
 def as_of(data: DataAccess, unit: Unit) -> date:
     source = data.source_for(unit.force_id, "crime")
     if source is None:

@@ -12,12 +12,15 @@ refused: the HTML is self-contained, and a pack must not reach the network while
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from markupsafe import escape
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import sync_playwright
 
-from dashboard.packs.content import Pack
+if TYPE_CHECKING:
+    from dashboard.packs.content import Pack
+
 
 CHROMIUM = Path("/usr/bin/chromium")
 MARGIN = {"top": "20mm", "bottom": "16mm", "left": "14mm", "right": "14mm"}

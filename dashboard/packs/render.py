@@ -7,10 +7,13 @@ escaped is the SVG, which `content.clean_svg` has already stripped of scripts an
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from dashboard.packs.content import Pack
+if TYPE_CHECKING:
+    from dashboard.packs.content import Pack
+
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 _ENV = Environment(
