@@ -19,6 +19,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from dashboard.packs.cli import pack as pack_command
 from dashboard.store import cli as store_cli
 
 app = typer.Typer(
@@ -42,6 +43,7 @@ def _root() -> None:
 
 
 # Command groups are added below, one line each (see the module docstring).
+app.command("pack")(pack_command)
 app.add_typer(store_cli.users, name="users")
 app.add_typer(store_cli.tokens, name="tokens")
 

@@ -20,6 +20,7 @@ from dashboard.pages import (
     drilldown,
     early_warning,
     help,
+    packs,
     satisfaction,
     scorecard,
     vulnerable,
@@ -35,7 +36,7 @@ NAV: list[tuple[str, str, ModuleType | None]] = [
     ("Calls", calls.PATH, calls),
     ("Vulnerable people", vulnerable.PATH, vulnerable),
     ("Actions", actions.PATH, actions),
-    ("Packs", "/packs", None),
+    ("Packs", packs.PATH, packs),
     ("Data", data_page.PATH, data_page),
     ("Help", help.PATH, help),
 ]

@@ -41,7 +41,7 @@ def test_data_page_in_browser(serve_dashboard, tiny: Path) -> None:  # noqa: ANN
     assert FORCE in csv.read_text()
 
     dash_duo.find_element("#nav-packs").click()
-    dash_duo.wait_for_contains_text("#coming", "Coming soon", timeout=10)
+    dash_duo.wait_for_contains_text("#page h1", "Packs", timeout=10)
     assert "/packs" in dash_duo.driver.current_url
 
     requests = dash_duo.driver.execute_script(

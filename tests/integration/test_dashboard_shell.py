@@ -48,7 +48,7 @@ def test_routes_render_without_a_browser(tiny: Path, tmp_path: Path) -> None:
         assert FORCE in repr(render("/data", "", data))
         # No units yet: the PIM pages say so instead of failing.
         assert "holds no units yet" in repr(render("/", "", data))
-        assert "Coming soon" in repr(render("/packs", "", data))
+        assert "holds no units yet" in repr(render("/packs", "", data))
         assert "Page not found" in repr(render("/nowhere", "", data))
     finally:
         data.reader.close()
