@@ -13,6 +13,7 @@ against a newer version is refused with who changed it and when ("reload to see 
 
 from __future__ import annotations
 
+import logging
 from datetime import date, timedelta
 from typing import Any
 
@@ -21,6 +22,7 @@ import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input, Output, State, dcc, html
+from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard import exports
 from dashboard import state as url_state
@@ -33,6 +35,8 @@ from dashboard.data.model import View
 from dashboard.store import actions as service
 from dashboard.store.errors import ConflictError, StoreError, ValidationError
 from etl.measures.registry import MEASURES
+
+log = logging.getLogger(__name__)
 
 PATH = "/actions"
 TITLE = "Actions"
@@ -452,7 +456,19 @@ def editor() -> Any:
     )
 
 
+def store_unavailable(exc: Exception) -> dbc.Alert:
+    """Said instead of the page when the store cannot be opened (the cause is in the log)."""
+    log.error("the action store could not be opened: %s", exc)
+    words = str(exc) if isinstance(exc, StoreError) else "see the server log for the cause."
+    return dbc.Alert(["The action store could not be opened: ", words], color="danger",
+                     id="actions-unavailable")
+
+
 def layout(data: DataAccess, view: View) -> list[Any]:
+    try:
+        store_for(data)
+    except (StoreError, SQLAlchemyError, OSError) as exc:
+        return [*page_header(TITLE, view, with_measure=False), store_unavailable(exc)]
     listing = section(
         f"Actions for {view.unit.title}",
         [filters(data), html.P(id="actions-count", className="small mb-1", role="status"), table()],
@@ -545,9 +561,13 @@ def register(app: dash.Dash, data: DataAccess) -> None:
             view = data.resolve(url_state.parse(query))
             if view is None:
                 return [], ""
-            frame = process_actions(
-                data, view, owner=owner, meeting=meeting, statuses=statuses, include_below=bool(below)
-            )
+            try:
+                frame = process_actions(
+                    data, view, owner=owner, meeting=meeting, statuses=statuses, include_below=bool(below)
+                )
+            except SQLAlchemyError:
+                log.exception("reading the action store failed")
+                return [], "The actions could not be read just now; try again, or see the server log."
         overdue = int((frame["overdue_days"] > 0).sum()) if not frame.empty else 0
         words = f"{len(frame)} action{'s' if len(frame) != 1 else ''}" + (
             f", {overdue} overdue (shaded, and said in the Overdue column)." if overdue else ", none overdue."
