@@ -4,7 +4,7 @@
 #   make demo              build the demo warehouse at $(WAREHOUSE) (only if there is none)
 #   make run               serve the dashboard with gunicorn on http://127.0.0.1:8050
 #   make run WAREHOUSE=P   serve the warehouse at P instead (the demo is built only for the default)
-#   make test              every test tier; installs chromium + chromium-driver first if missing
+#   make test              every test tier; installs chromium + chromium-driver and postgresql first if missing
 #   make test-fast         the unit tier only: pure tests, well under a minute
 #   make test-integration  | test-browser | test-realdata: one tier
 #   make lint              ruff
@@ -24,7 +24,7 @@ PYTEST_ARGS ?=
 # (module fixtures stay in one process; session warehouses are still built once per run).
 PYTEST_PARALLEL ?= -n 2 --dist loadfile
 
-.PHONY: venv demo run test test-fast test-integration test-browser test-realdata browser-deps lint bench
+.PHONY: venv demo run test test-fast test-integration test-browser test-realdata browser-deps postgres-deps lint bench
 
 venv: $(STAMP)
 
@@ -43,13 +43,13 @@ run: venv $(if $(filter $(DEFAULT_WAREHOUSE),$(WAREHOUSE)),demo)
 		"(build one with: $(BIN)/python -m etl demo --warehouse $(WAREHOUSE), or load into it)" >&2; exit 1; }
 	LG_WAREHOUSE='$(WAREHOUSE)' $(BIN)/gunicorn -w 2 -b 127.0.0.1:8050 app:server
 
-test: venv browser-deps
+test: venv browser-deps postgres-deps
 	$(BIN)/pytest $(PYTEST_PARALLEL) $(PYTEST_ARGS)
 
 test-fast: venv
 	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
 
-test-integration: venv
+test-integration: venv postgres-deps
 	$(BIN)/pytest tests/integration $(PYTEST_ARGS)
 
 test-browser: venv browser-deps
@@ -62,6 +62,10 @@ test-realdata: venv browser-deps
 # Debian's chromium + chromium-driver: installed when missing and root, else stop with the command.
 browser-deps:
 	@scripts/ensure-chromium
+
+# A PostgreSQL server for the store's tests against a real server: installed when missing and root.
+postgres-deps:
+	@scripts/ensure-postgres
 
 lint: venv
 	$(BIN)/ruff check .

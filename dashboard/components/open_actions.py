@@ -18,6 +18,7 @@ from dashboard.data.facade import DataAccess
 from dashboard.data.model import View
 from dashboard.store import actions
 from dashboard.store.db import Store, open_store
+from dashboard.store.errors import StoreError
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ def open_actions_line(data: DataAccess, view: View, today: date | None = None) -
             data,
             actions.list_actions(store_for(data), unit_id=view.unit.unit_id, statuses=actions.OPEN_STATUSES),
         )
-    except (SQLAlchemyError, OSError):
+    except (StoreError, SQLAlchemyError, OSError):
         log.exception("reading the action store failed")
         return None
     today = today or date.today()

@@ -13,6 +13,7 @@ against a newer version is refused with who changed it and when ("reload to see 
 
 from __future__ import annotations
 
+import logging
 from datetime import date, timedelta
 from typing import Any
 
@@ -21,6 +22,7 @@ import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input, Output, State, dcc, html
+from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard import exports
 from dashboard import state as url_state
@@ -33,6 +35,8 @@ from dashboard.data.model import View
 from dashboard.store import actions as service
 from dashboard.store.errors import ConflictError, StoreError, ValidationError
 from etl.measures.registry import MEASURES
+
+log = logging.getLogger(__name__)
 
 PATH = "/actions"
 TITLE = "Actions"
@@ -53,6 +57,15 @@ def overdue_words(action: service.Action, today: date) -> str:
         return ""
     days = (today - action.due).days
     return f"Overdue: {days} day{'s' if days != 1 else ''} past due"
+
+
+def status_text(action: service.Action, today: date) -> str:
+    """'Open. Overdue: 27 days past due', 'Dropped: merged into the force plan'."""
+    text = action.status_label
+    if action.status_reason:
+        text += f": {action.status_reason}"
+    overdue = overdue_words(action, today)
+    return f"{text}. {overdue}" if overdue else text
 
 
 def process_actions(
@@ -96,6 +109,7 @@ def process_actions(
                 "meeting": a.meeting.isoformat(),
                 "due": a.due.isoformat(),
                 "status": a.status_label,
+                "status_text": status_text(a, today),
                 "overdue": overdue_words(a, today),
                 "overdue_days": (today - a.due).days if a.overdue(today) else 0,
                 "status_reason": a.status_reason or "",
@@ -130,6 +144,7 @@ def process_actions(
             "updated",
             "version",
             "row_id",
+            "status_text",
         ],
     )
     if frame.empty:
@@ -141,7 +156,7 @@ def process_actions(
 
 def csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """The exported columns: the table's, with ids, reasons and who/when in full."""
-    return frame.drop(columns=["updated", "overdue_days", "row_id"])
+    return frame.drop(columns=["updated", "overdue_days", "row_id", "status_text"])
 
 
 def default_due(meeting: date) -> date:
@@ -311,30 +326,32 @@ def filters(data: DataAccess) -> dbc.Row:
 
 
 def table() -> dag.AgGrid:
-    wrapped = {"wrapText": True, "autoHeight": True,
-               "cellStyle": {"lineHeight": "1.35", "paddingTop": "6px", "paddingBottom": "6px",
-                             "wordBreak": "normal"}}
+    cell = {"lineHeight": "1.35", "paddingTop": "6px", "paddingBottom": "6px", "wordBreak": "normal"}
+    wrapped = {"wrapText": True, "autoHeight": True, "cellStyle": cell}
+    # Few, narrow columns so that the table fits A4 width without a scroll bar; the meeting,
+    # reason and who/when are in the selected action's summary and in the CSV.
     columns = [
-        {"field": "id", "headerName": "#", "maxWidth": 64, "minWidth": 56},
-        {"field": "unit", "headerName": "Unit", "minWidth": 110, **wrapped},
-        {"field": "description", "headerName": "Action", "minWidth": 200, "flex": 2, **wrapped},
-        {"field": "owner", "headerName": "Owner", "minWidth": 100, **wrapped},
-        {"field": "due", "headerName": "Due", "minWidth": 112},
-        {"field": "status", "headerName": "Status", "minWidth": 90, "maxWidth": 120},
-        {"field": "overdue", "headerName": "Overdue", "minWidth": 120, **wrapped,
-         "cellStyle": {**wrapped["cellStyle"], "fontWeight": "600", "color": "#9A3A00"}},
-        {"field": "meeting", "headerName": "Meeting", "minWidth": 118},
-        {"field": "measure", "headerName": "Measure", "minWidth": 90, **wrapped},
-        {"field": "status_reason", "headerName": "Reason", "minWidth": 90, **wrapped},
+        {"field": "id", "headerName": "#", "maxWidth": 56, "minWidth": 46},
+        {"field": "unit", "headerName": "Unit", "minWidth": 100, **wrapped},
+        {"field": "description", "headerName": "Action", "minWidth": 150, "flex": 2, **wrapped},
+        {"field": "owner", "headerName": "Owner", "minWidth": 80, **wrapped},
+        {"field": "due", "headerName": "Due", "minWidth": 112, "maxWidth": 130},
+        # Status in words, with "Overdue: N days past due" when it is (bold, not colour alone).
+        {"field": "status_text", "headerName": "Status", "minWidth": 130, "flex": 1, **wrapped,
+         "cellStyle": {"styleConditions": [{"condition": "params.data.overdue_days > 0",
+                                            "style": {**cell, "fontWeight": "600", "color": "#9A3A00"}}],
+                       "defaultStyle": cell}},
+        {"field": "measure", "headerName": "Measure", "minWidth": 80, **wrapped},
     ]
     return dag.AgGrid(
         id="actions-grid",
         rowData=[],
         columnDefs=columns,
-        defaultColDef={"sortable": True, "filter": True, "resizable": True},
+        # Filtering is done by the controls above (owner, meeting, status), not column menus.
+        defaultColDef={"sortable": True, "resizable": True},
         columnSize="responsiveSizeToFit",
         getRowId="params.data.row_id",
-        # Overdue rows: a warm background as well as the words in the Overdue column.
+        # Overdue rows: a warm background as well as the words in the Status column.
         getRowStyle={
             "styleConditions": [
                 {"condition": "params.data.overdue_days > 0", "style": {"backgroundColor": "#FFF1E0"}}
@@ -452,7 +469,19 @@ def editor() -> Any:
     )
 
 
+def store_unavailable(exc: Exception) -> dbc.Alert:
+    """Said instead of the page when the store cannot be opened (the cause is in the log)."""
+    log.error("the action store could not be opened: %s", exc)
+    words = str(exc) if isinstance(exc, StoreError) else "see the server log for the cause."
+    return dbc.Alert(["The action store could not be opened: ", words], color="danger",
+                     id="actions-unavailable")
+
+
 def layout(data: DataAccess, view: View) -> list[Any]:
+    try:
+        store_for(data)
+    except (StoreError, SQLAlchemyError, OSError) as exc:
+        return [*page_header(TITLE, view, with_measure=False), store_unavailable(exc)]
     listing = section(
         f"Actions for {view.unit.title}",
         [filters(data), html.P(id="actions-count", className="small mb-1", role="status"), table()],
@@ -545,12 +574,16 @@ def register(app: dash.Dash, data: DataAccess) -> None:
             view = data.resolve(url_state.parse(query))
             if view is None:
                 return [], ""
-            frame = process_actions(
-                data, view, owner=owner, meeting=meeting, statuses=statuses, include_below=bool(below)
-            )
+            try:
+                frame = process_actions(
+                    data, view, owner=owner, meeting=meeting, statuses=statuses, include_below=bool(below)
+                )
+            except SQLAlchemyError:
+                log.exception("reading the action store failed")
+                return [], "The actions could not be read just now; try again, or see the server log."
         overdue = int((frame["overdue_days"] > 0).sum()) if not frame.empty else 0
         words = f"{len(frame)} action{'s' if len(frame) != 1 else ''}" + (
-            f", {overdue} overdue (shaded, and said in the Overdue column)." if overdue else ", none overdue."
+            f", {overdue} overdue (shaded, and said in the Status column)." if overdue else ", none overdue."
         )
         return frame.to_dict("records"), words
 

@@ -121,13 +121,14 @@ def users_add(
     warehouse: WarehouseOpt = None,
 ) -> None:
     """Add a user with one role (add more with `users grant`)."""
+    levels = _run(lambda: _levels_if(unit, warehouse))  # the warehouse first: no store for a wrong path
     user = _run(
         lambda: U.add_user(
             _store(warehouse),
             name,
             role=role,
             unit_id=unit,
-            unit_levels=_levels_if(unit, warehouse),
+            unit_levels=levels,
             actor=actor(),
             admin=admin,
         )
@@ -161,13 +162,14 @@ def users_list(warehouse: WarehouseOpt = None) -> None:
 @users.command("grant")
 def users_grant(name: str, role: RoleOpt, unit: UnitOpt = None, warehouse: WarehouseOpt = None) -> None:
     """Give a user another role (for a unit, or force-wide)."""
+    levels = _run(lambda: _levels_if(unit, warehouse))  # the warehouse first: no store for a wrong path
     user = _run(
         lambda: U.grant(
             _store(warehouse),
             name,
             role=role,
             unit_id=unit,
-            unit_levels=_levels_if(unit, warehouse),
+            unit_levels=levels,
             actor=actor(),
         )
     )

@@ -35,6 +35,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
+from dashboard.store.errors import StoreError
 from etl.config import warehouse_path
 from etl.lake.warehouse import WarehousePaths
 
@@ -131,7 +132,10 @@ def _open(url: str) -> Store:
         if not parsed.database or parsed.database == ":memory:":
             raise ValueError("The store needs a database file, not an in-memory SQLite database.")
         sqlite_file = Path(parsed.database)
-        sqlite_file.parent.mkdir(parents=True, exist_ok=True)
+        if not sqlite_file.parent.is_dir():
+            # A mistyped --warehouse must not leave a store in a new folder somewhere.
+            raise StoreError(f"The folder of the store, {sqlite_file.parent}, does not exist: check "
+                             "--warehouse / LG_WAREHOUSE, or set LG_STORE_URL.")
         engine = create_engine(parsed, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
     else:

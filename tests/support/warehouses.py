@@ -27,7 +27,8 @@ def copy_warehouse(link: Path, directory: Path) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     paths = WarehousePaths(link)
     for item in paths.directory.iterdir():
-        if not item.name.startswith(paths.stem + "."):
+        # The store beside it (actions, users: dashboard/store/) is not part of the warehouse.
+        if not item.name.startswith(paths.stem + ".") or item.name.startswith(paths.stem + ".store."):
             continue
         target = directory / item.name
         if item.is_symlink():
