@@ -84,13 +84,15 @@ class Staged:
 
 
 def _write_partitions(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, str],
-                      lake: Path, load_id: str) -> dict[tuple[str, date], Path]:
+                      lake: Path, load_id: str,
+                      optional: dict[str, str] | None = None) -> dict[tuple[str, date], Path]:
     """Write every (force, month) partition of `table` in one pass into a private folder
     under the lake; the caller renames each file into place. Returns partition -> file."""
     staging = lake / ".incoming" / load_id / table
     staging.mkdir(parents=True, exist_ok=True)
+    present = {c for c in (optional or {}) if _has_column(con, table, c)}
     con.execute(
-        f"COPY (SELECT {select_list(columns)} FROM {table}) "
+        f"COPY (SELECT {select_list(columns, optional, present)} FROM {table}) "
         f"TO '{_sql_path(staging)}' (FORMAT parquet, COMPRESSION snappy, "
         "PARTITION_BY (force_id, month), WRITE_PARTITION_COLUMNS true, OVERWRITE true)"
     )
@@ -140,7 +142,8 @@ def commit(link: Path, staged: Staged, report: LoadReport, command: str,
         ).fetchall()
         if not counts:
             continue
-        written = _write_partitions(con, table, columns, lake, report.load_id)
+        written = _write_partitions(con, table, columns, lake, report.load_id,
+                                    DATASETS[dataset].optional)
         for force_id, month, rows, origin in counts:
             rel = (f"{dataset}/source={staged.source}/force={force_id}/"
                    f"month={month:%Y-%m}/{report.load_id}.parquet")
