@@ -129,6 +129,7 @@ def crime_measures() -> list[Measure]:
             # total_crime's, so the exceptions list would say the same thing twice
             scan=False,
         ),
+        *harm_measures(),   # harm beside volume on the scorecard
         Measure(
             id="asb_incidents",
             label="Anti-social behaviour incidents",
@@ -177,7 +178,6 @@ def crime_measures() -> list[Measure]:
             headline=True,
         ),
     ]
-    measures += harm_measures()
     for cat, label in CATEGORY_LABELS.items():
         if cat == ASB or cat == "public-disorder-weapons":
             continue
