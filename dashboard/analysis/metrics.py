@@ -317,6 +317,8 @@ def fmt(measure: Measure, v: float | None) -> str:
         return "–"
     if measure.unit == "%":
         return f"{v:.1f}%"
+    if kinds.is_weighted(measure) and abs(v) >= 100:   # harm: whole units of severity
+        return f"{v:,.0f}"
     if not has_denominator(measure) and float(v).is_integer():
         return f"{v:,.0f}"
     return f"{v:,.2f}" if abs(v) < 10 else f"{v:,.1f}"

@@ -24,7 +24,7 @@ import pandas as pd
 from dash import Input, Output, State, dcc, html
 
 from dashboard import state as url_state
-from dashboard.analysis import assessment, metrics, pim_status, ranking
+from dashboard.analysis import assessment, kinds, metrics, pim_status, ranking
 from dashboard.analysis.metrics import has_denominator
 from dashboard.auth import current_actor
 from dashboard.components.axes import ticks
@@ -47,6 +47,7 @@ from dashboard.components.common import (
     wrap_titles,
 )
 from dashboard.components.controls import controls
+from dashboard.components.harm import harm_card
 from dashboard.data.access import OFFICER_OFF
 from dashboard.data.facade import RECORDS_CSV_LIMIT, DataAccess
 from dashboard.data.model import Unit, View
@@ -748,6 +749,8 @@ def layout(data: DataAccess, view: View) -> list[Any]:
             card_id="children-card",
         ),
     ]
+    if kinds.is_weighted(m):  # crime harm: where it comes from, and how it was weighted
+        cards.append(harm_card(data, view))
     if not m.categories:  # records are listed by crime category
         cards.append(
             dbc.Alert(

@@ -81,3 +81,24 @@ def test_weights_tables_match_the_source_and_carry_the_attribution() -> None:
         assert "Open Government Licence v3.0" in text
         rows = list(csv.reader(line for line in text.splitlines() if not line.startswith("#")))
         assert all(len(r) == len(rows[0]) for r in rows)
+
+
+def test_shares_and_basis_of_a_breakdown() -> None:
+    import pandas as pd
+
+    from dashboard.analysis import harm
+
+    frame = pd.DataFrame({
+        "category": ["robbery", "shoplifting"], "n": [1, 9], "harm": [800.0, 90.0],
+        "harm2": [640000.0, 900.0], "harm_approx": [0, 9], "weight": [800.0, 10.0],
+        "min_weight": [800.0, 10.0], "max_weight": [800.0, 10.0], "codes": [2, 1]})
+    out = harm.shares(frame)
+    assert out["category"].tolist() == ["robbery", "shoplifting"]
+    assert out["harm_share"].round(2).tolist() == [89.89, 10.11]     # 800 / 890, 90 / 890
+    assert out["crime_share"].tolist() == [10.0, 90.0]
+    assert out["weighted_by"].tolist() == ["offence", "category"]
+    how = harm.basis(frame)
+    assert how.approximate and how.approximate_crimes == 9 and how.exact_crimes == 1
+    assert how.text().startswith("Partly approximate: 9 of 10 crimes")
+    assert harm.basis(frame.assign(harm_approx=[1, 9])).text().startswith("Approximate: all 10")
+    assert not harm.basis(frame.assign(harm_approx=[0, 0])).approximate
