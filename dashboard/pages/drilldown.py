@@ -47,6 +47,7 @@ from dashboard.components.common import (
     wrap_titles,
 )
 from dashboard.components.controls import controls
+from dashboard.components.coverage import unassigned_note
 from dashboard.components.harm import harm_card
 from dashboard.data.access import OFFICER_OFF
 from dashboard.data.facade import RECORDS_CSV_LIMIT, DataAccess
@@ -749,6 +750,9 @@ def layout(data: DataAccess, view: View) -> list[Any]:
             card_id="children-card",
         ),
     ]
+    gap = unassigned_note(data, view) if m.categories else None
+    if gap is not None:  # records counted for the force but no BCU or NPU
+        cards.append(gap)
     if kinds.is_weighted(m):  # crime harm: where it comes from, and how it was weighted
         cards.append(harm_card(data, view))
     if not m.categories:  # records are listed by crime category
