@@ -181,6 +181,12 @@ _NPUS: tuple[_Npu, ...] = (
     _Npu("Western", "Neston", 32_000, 122.0, -3.06, 53.290, 0.65),
 )
 
+def npu_centres() -> dict[str, tuple[str, float, float]]:
+    """Each demo NPU's id -> (BCU name, longitude, latitude) of its town: what lays the demo's
+    synthetic NPUs onto real Cheshire MSOAs for the maps (etl/reference/geo.py)."""
+    return {child_id(child_id(FORCE_ID, n.bcu), n.name): (n.bcu, n.lon, n.lat) for n in _NPUS}
+
+
 # Other forces draw 95-120 crimes per 1,000 residents a year if metropolitan, else 55-85.
 _METROPOLITAN = frozenset({"metropolitan", "greater-manchester", "west-midlands",
                            "west-yorkshire", "merseyside", "northumbria", "south-yorkshire"})
