@@ -124,3 +124,28 @@ def test_cheshire_harm_equals_an_independent_computation(real_link: Path, shared
         assert got[month][0] == pytest.approx(total, rel=1e-9), month
         assert got[month][1] > 0   # every police.uk crime is weighted approximately
     assert per_1000[1] and per_1000[1] > 30_000   # NPU harm rates have a population
+
+
+def test_every_msoa_of_the_shared_street_files_is_drawn(shared_data: Path) -> None:
+    """Every LSOA the real files name lies in an MSOA the shipped GeoJSON draws, by the ONS
+    lookup in ../shared/data (read here with the csv module)."""
+    import gzip
+
+    from etl.reference import geo
+
+    lsoa_msoa: dict[str, str] = {}
+    with gzip.open(shared_data / "lookups" / "oa_lsoa_msoa_lad_gb_2011.csv.gz", "rt", newline="",
+                   encoding="utf-8") as fh:
+        for r in csv.DictReader(fh):
+            lsoa_msoa[r["LSOA"]] = r["MSOA"]
+    named: set[str] = set()
+    files = [*street_files(shared_data),
+             *sorted((shared_data / "police_uk_street" / "city_of_london_24m").glob("*.csv"))]
+    for f in files:
+        with open(f, newline="", encoding="utf-8") as fh:
+            named |= {r["LSOA code"] for r in csv.DictReader(fh) if r["LSOA code"]}
+    msoas = {lsoa_msoa[c] for c in named if c in lsoa_msoa}
+    assert len(msoas) > 1000 and msoas <= set(geo.boundaries())
+    # the City of London's 2024 files name 23 LSOAs of the 2021 geography (new codes, none in
+    # the 2011 lookup): their 48 rows count for the force as not assigned to an NPU
+    assert len({c for c in named if c not in lsoa_msoa}) == 23
