@@ -38,7 +38,7 @@ def harm_figure(shares: pd.DataFrame, view: View) -> dict[str, Any]:
          "marker": {"color": SKY}, "hovertemplate": "%{y}: %{x:.1f}% of crimes<extra></extra>"},
     ]
     return figure(traces, title, f"{view.unit.title}, {view.period.label}; % of the unit's total",
-                  height=420, barmode="group", xaxis={"title": {"text": "%"}},
+                  height=420, barmode="group", xaxis={"ticksuffix": "%"},
                   margin={"l": 190, "r": 20, "t": 70, "b": 70})
 
 

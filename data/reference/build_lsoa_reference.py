@@ -16,8 +16,10 @@ Inputs (../shared/data/PROVENANCE.md sections 8 and 9; ONS, OGL v3):
 Outputs, England and Wales only (the forces data.police.uk covers), only the columns the
 hierarchy needs:
 - lsoa_2011_ew.csv.gz: lsoa_code, msoa_code, population, households (34,753 rows);
-- msoa_2011_ew.csv: msoa_code, msoa_name, la_code (7,201 rows). The local authority's name and
-  police force area are in population_by_ethnicity_census2011_la.csv.
+- msoa_2011_ew.csv: msoa_code, msoa_name, la_code, lon, lat (7,201 rows): the centre ONS gives
+  each MSOA in its boundary file (geography/msoa_2011_ew_bsc_v2_shp.zip, fields LONG and LAT,
+  read with pyshp), which places the default hierarchy's NPUs on the ground. The local
+  authority's name and police force area are in population_by_ethnicity_census2011_la.csv.
 """
 
 from __future__ import annotations
@@ -59,6 +61,12 @@ def build(shared: Path, out: Path = HERE) -> None:
         name = names[lsoa][:-1]
         if msoa_name.setdefault(msoa, name) != name:
             raise SystemExit(f"{msoa}: LSOAs of two names ({msoa_name[msoa]!r}, {name!r})")
+    import shapefile  # script dependency only (extra 'maps-build'), not needed at run time
+
+    centre = {r["MSOA11CD"]: (float(r["LONG"]), float(r["LAT"])) for r in
+              shapefile.Reader(str(shared / "geography" / "msoa_2011_ew_bsc_v2_shp.zip")).iterRecords()}
+    if set(centre) != set(msoa_name):
+        raise SystemExit("the boundary file's MSOAs differ from the lookup's")
     buf = io.StringIO()
     buf.write(HEADER)
     w = csv.writer(buf, lineterminator="\n")
@@ -73,9 +81,10 @@ def build(shared: Path, out: Path = HERE) -> None:
                                 "2011 MSOAs of England and Wales with their name and 2011 local "
                                 "authority\n# (ONS lookup)"))
         w = csv.writer(fh, lineterminator="\n")
-        w.writerow(["msoa_code", "msoa_name", "la_code"])
+        w.writerow(["msoa_code", "msoa_name", "la_code", "lon", "lat"])
         for msoa in sorted(msoa_name):
-            w.writerow([msoa, msoa_name[msoa], msoa_la[msoa]])
+            w.writerow([msoa, msoa_name[msoa], msoa_la[msoa], f"{centre[msoa][0]:.5f}",
+                        f"{centre[msoa][1]:.5f}"])
 
 
 if __name__ == "__main__":

@@ -55,3 +55,17 @@ def test_msoa_npus_from_lsoas_takes_the_majority() -> None:
     assert len(lsoas) >= 3
     pairs = [(lsoas[0], "f/a/x"), (lsoas[1], "f/a/y"), (lsoas[2], "f/a/y"), ("E01999999", "f/a/z")]
     assert geo.msoa_npus_from_lsoas(pairs) == {"E02001399": "f/a/y"}
+
+
+def test_hilbert_order_and_compass_names_by_hand() -> None:
+    # order-1 Hilbert curve visits (0,0), (0,1), (1,1), (1,0)
+    assert [areas.hilbert_index(x, y, order=1) for x, y in ((0, 0), (0, 1), (1, 1), (1, 0))] == [0, 1, 2, 3]
+    # four points on the corners of a square are visited round the square, not across it
+    corners = [(0.0, 0.0), (1.0, 1.0), (0.0, 1.0), (1.0, 0.0)]
+    assert areas.hilbert_order(corners) == [0, 2, 1, 3]
+    # a part due north of the centre, one due south, one at the centre
+    names = areas.compass_names("Halton", (0.0, 53.0), [(0.0, 53.1), (0.0, 52.9), (0.001, 53.0)])
+    assert names == ["Halton: North", "Halton: South", "Halton: Central"]
+    # two parts both north-east are told apart on 16 points
+    names = areas.compass_names("X", (0.0, 0.0), [(1.0, 1.0), (0.5, 1.2), (-1.0, -1.0)])
+    assert names == ["X: North East", "X: North North East", "X: South West"]
