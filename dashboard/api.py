@@ -26,7 +26,7 @@ import duckdb
 import flask
 import pandas as pd
 
-from dashboard.analysis import assessment, kinds, metrics
+from dashboard.analysis import assessment, harm, kinds, metrics
 from dashboard.auth import current_actor
 from dashboard.data.access import OFFICER_OFF
 from dashboard.data.facade import DataAccess
@@ -267,6 +267,9 @@ def series() -> flask.Response:
         "notes": notes,
         "rows": _rows(frame),
     }
+    if kinds.is_weighted(measure):  # crime harm: exact or approximate, said in a field
+        payload["harm_weights"] = harm.basis(
+            data.harm_by_category(unit.unit_id, period.start, period.end)).as_dict()
     if fmt == "csv":
         frame = frame.copy()
         frame.insert(0, "measure", measure.id)

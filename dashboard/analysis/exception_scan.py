@@ -262,6 +262,8 @@ def spc_chart(unit_id: str, measure: Measure, months: Sequence[date], k: np.ndar
     else:
         if not kinds.divides(measure):
             values = kk / nn
+        elif kinds.per_population(measure):   # crime harm per 1,000: exposure = population / 1,000
+            values = kk / float(exposure)
         elif kinds.has_denominator(measure):
             values = kk / nn * measure.scale
         else:

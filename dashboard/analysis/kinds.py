@@ -117,9 +117,15 @@ def per_word(measure: Measure) -> str:
     return {"population": "population", "crimes": "crimes"}.get(kind(measure).denominator, "none")
 
 
+def is_weighted(measure: Measure) -> bool:
+    """A weighted count (crime harm): num is the sum of weights, num2 the sum of their
+    squares (the compound Poisson variance)."""
+    return kind(measure).model == "weighted"
+
+
 def target_kind(measure: Measure) -> str:
     """'count' (a target is a total for the period), 'rate' (a percentage or a rate) or 'none'
-    (means, censuses, ratios and rates per head take no target)."""
-    if model(measure) in ("mean", "none", "ratio") or per_population(measure):
+    (means, censuses, ratios, weighted counts and rates per head take no target)."""
+    if model(measure) in ("mean", "none", "ratio", "weighted") or per_population(measure):
         return "none"
     return "rate" if has_denominator(measure) else "count"

@@ -17,7 +17,9 @@ Denominators, by the measure's kind (etl/measures/kinds.py, read through
   last month of the period).
 
 Intervals (95%): exact Poisson for counts and rates (Garwood), Wilson for proportions, a t
-interval for means (model 'mean'), none for censuses (model 'none').
+interval for means (model 'mean'), none for censuses (model 'none'), and for crime harm
+(model 'weighted') the compound Poisson gamma interval from num (sum of weights) and num2 (sum
+of squared weights).
 """
 
 from __future__ import annotations
@@ -111,6 +113,15 @@ def interval(
         return (lo, hi)
     if model == "none":
         return nan
+    if model == "weighted":   # crime harm: compound Poisson (stats.weighted_count_interval)
+        if _missing(num2) or numerator < 0 or num2 < 0:
+            return nan
+        lo, hi = stats.weighted_count_interval(float(numerator), float(num2))
+        if not has_denominator(measure):
+            return (lo, hi)
+        if _missing(denominator) or not denominator or denominator <= 0:
+            return nan
+        return (lo / denominator * measure.scale, hi / denominator * measure.scale)
     if model == "mean":
         if _missing(denominator):
             return nan
@@ -250,6 +261,8 @@ def compare(
             change = stats.compare_counts(int(num1), int(num0), float(den1), float(den0))
         else:
             change = stats.compare_counts(int(num1), int(num0))
+    elif model == "weighted" and not any(_missing(x) for x in (num2_1, num2_0)):
+        change = stats.compare_weighted(float(num1), float(num2_1), float(num0), float(num2_0))
     elif model == "mean":
         change = stats.compare_means_from_sums(
             num1,
@@ -304,6 +317,8 @@ def fmt(measure: Measure, v: float | None) -> str:
         return "–"
     if measure.unit == "%":
         return f"{v:.1f}%"
+    if kinds.is_weighted(measure) and abs(v) >= 100:   # harm: whole units of severity
+        return f"{v:,.0f}"
     if not has_denominator(measure) and float(v).is_integer():
         return f"{v:,.0f}"
     return f"{v:,.2f}" if abs(v) < 10 else f"{v:,.1f}"

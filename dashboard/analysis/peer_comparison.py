@@ -97,6 +97,17 @@ def basis(measure: Measure) -> Basis:
             True,
             "counts are compared per 1,000 residents, so units of different size can be set side by side",
         )
+    if model == "weighted":
+        # crime harm per 1,000 residents; a harm total is not a count, so the Poisson funnel
+        # limits and tests (which need whole counts) are not drawn for it
+        return Basis(
+            "rate",
+            1.0,
+            kinds.PER_HEAD_TEXT,
+            True,
+            "crime harm is compared per 1,000 residents; it is a weighted sum, not a count, so "
+            "no Poisson funnel limits are drawn for it",
+        )
     return Basis("value", 1.0, measure.unit, False,
                  "a mean or a census: values are shown, but there is no funnel for it")
 

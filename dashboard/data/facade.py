@@ -694,6 +694,22 @@ class DataAccess:
         num2] (units of several forces: an MSF group)."""
         return self._read(cubes.measure_months, sources, unit_ids, measure_ids, first, last)
 
+    def lsoa_npus(self, force_id: str) -> pd.DataFrame:
+        """The force's LSOA -> NPU mapping: [lsoa_code, npu_id] (for the maps)."""
+        return self._query("lsoa_npus", unit_queries.lsoa_npus, force_id)
+
+    def harm_by_category(self, unit_id: str, first: date, last: date) -> pd.DataFrame:
+        """Crime harm by category for one unit over a span of months, from the unit's crime
+        source: [category, n, harm, harm2, harm_approx, weight, min_weight, max_weight, codes]
+        (dashboard/analysis/harm.py reads it: shares, and how much is approximate)."""
+        self._check_visible((unit_id,))
+        unit = self.unit(unit_id)
+        source = self.source_for(unit.force_id) if unit else None
+        if source is None:
+            return pd.DataFrame(columns=["category", "n", "harm", "harm2", "harm_approx", "weight",
+                                         "min_weight", "max_weight", "codes"])
+        return self._query("harm_by_category", cubes.harm_by_category, source.source, unit_id, first, last)
+
     def crime_category_totals(
         self, source: str, unit_ids: Sequence[str], first: date, last: date
     ) -> pd.DataFrame:

@@ -24,7 +24,7 @@ import pandas as pd
 from dash import Input, Output, State, dcc, html
 
 from dashboard import state as url_state
-from dashboard.analysis import assessment, metrics, pim_status, ranking
+from dashboard.analysis import assessment, kinds, metrics, pim_status, ranking
 from dashboard.analysis.metrics import has_denominator
 from dashboard.auth import current_actor
 from dashboard.components.axes import ticks
@@ -47,6 +47,9 @@ from dashboard.components.common import (
     wrap_titles,
 )
 from dashboard.components.controls import controls
+from dashboard.components.coverage import unassigned_note
+from dashboard.components.harm import harm_card
+from dashboard.components.maps import map_figure, map_graph
 from dashboard.data.access import OFFICER_OFF
 from dashboard.data.facade import RECORDS_CSV_LIMIT, DataAccess
 from dashboard.data.model import Unit, View
@@ -469,6 +472,15 @@ def process_map(data: DataAccess, view: View) -> pd.DataFrame:
     return data.map_points(view.measure.id, view.unit.unit_id, view.period.start, view.period.end)
 
 
+def _npu_map_graph(data: DataAccess, view: View, points: pd.DataFrame, total: int) -> Any:
+    """The NPU on real boundaries with its records on top; the plain-axes map where the NPU
+    cannot be placed on the boundaries."""
+    fig = map_figure(data, view, points)
+    if fig is not None:
+        return map_graph("drill-map", fig)
+    return graph("drill-map", create_map(points, view, total))
+
+
 def create_map(df: pd.DataFrame, view: View, total: int) -> dict[str, Any]:
     """Records as points on plain longitude/latitude axes with equal ground scale: no map
     tiles, so it works on a machine with no internet."""
@@ -748,6 +760,16 @@ def layout(data: DataAccess, view: View) -> list[Any]:
             card_id="children-card",
         ),
     ]
+    if view.unit.level in ("force", "bcu"):  # NPUs on real boundaries (components/maps.py)
+        npu_map = map_figure(data, view)
+        if npu_map is not None:
+            cards.append(section(f"Map: NPUs of {view.unit.title}", map_graph("drill-npu-map", npu_map),
+                                 card_id="npu-map-card"))
+    gap = unassigned_note(data, view) if m.categories else None
+    if gap is not None:  # records counted for the force but no BCU or NPU
+        cards.append(gap)
+    if kinds.is_weighted(m):  # crime harm: where it comes from, and how it was weighted
+        cards.append(harm_card(data, view))
     if not m.categories:  # records are listed by crime category
         cards.append(
             dbc.Alert(
@@ -761,10 +783,11 @@ def layout(data: DataAccess, view: View) -> list[Any]:
         return cards
     if view.unit.level == "npu":
         total = data.record_count(m.id, view.unit.unit_id, p.start, p.end)
+        points = process_map(data, view)
         cards.append(
             section(
                 f"Map: {view.unit.title}",
-                graph("drill-map", create_map(process_map(data, view), view, total)),
+                _npu_map_graph(data, view, points, total),
                 action=csv_button("drill-map"),
                 card_id="map-card",
             )

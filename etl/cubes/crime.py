@@ -71,6 +71,8 @@ def rebuild_crime(con: duckdb.DuckDBPyConnection, lake: str,
             "hive_partitioning = false)")
         params.extend([source, files])
     facts = " UNION ALL ".join(parts)
+    weights(con)
+    code = "f.offence_code" if _has_code(con, facts, params) else "NULL::VARCHAR"
     detected = (
         "SELECT DISTINCT force_id, crime_id FROM read_parquet(?, hive_partitioning = false) WHERE sanction"
         if outcome_files else
@@ -87,8 +89,13 @@ def rebuild_crime(con: duckdb.DuckDBPyConnection, lake: str,
                (f.sanction OR (d.crime_id IS NOT NULL AND NOT f.is_asb
                                AND f.source = 'police_uk'))::INT AS sd,
                coalesce(f.npu_id, l.npu_id) AS npu_id,
-               n.parent_id AS bcu_id, f.team_id, f.officer_id
+               n.parent_id AS bcu_id, f.team_id, f.officer_id,
+               -- crime harm: the offence's own weight, else the category's (approximate)
+               CASE WHEN f.is_asb THEN 0 ELSE coalesce(wo.weight, wc.weight, 0) END AS w,
+               (NOT f.is_asb AND wo.weight IS NULL)::INT AS w_approx
         FROM f
+        LEFT JOIN _w_offence wo ON wo.code = upper(trim({code}))
+        LEFT JOIN _w_category wc ON wc.category = f.category
         LEFT JOIN dim_lsoa l ON l.force_id = f.force_id AND l.lsoa_code = f.lsoa_code
         LEFT JOIN d ON d.force_id = f.force_id AND d.crime_id = f.crime_id
         LEFT JOIN dim_unit n ON n.unit_id = coalesce(f.npu_id, l.npu_id)""",
@@ -97,20 +104,25 @@ def rebuild_crime(con: duckdb.DuckDBPyConnection, lake: str,
     levels = [("force", "force_id"), ("bcu", "bcu_id"), ("npu", "npu_id"),
               ("team", "team_id"), ("officer", "officer_id")]
     union = " UNION ALL ".join(
-        f"SELECT source, force_id, {col} AS unit_id, '{lvl}' AS level, month, date, category, sd"
+        f"SELECT source, force_id, {col} AS unit_id, '{lvl}' AS level, month, date, category, sd,"
+        f" w, w_approx"
         f" FROM _facts WHERE {col} IS NOT NULL"
         for lvl, col in levels
     )
     con.execute(
         f"""INSERT INTO cube_crime_month
-        SELECT source, force_id, unit_id, level, month, category, count(*), sum(sd)
-        FROM ({union}) GROUP BY ALL ORDER BY force_id, unit_id, month, category"""
+        SELECT source, force_id, unit_id, level, month, category, count(*), sum(sd),
+               sum(w), sum(w * w), sum(w_approx)
+        FROM ({union}) GROUP BY source, force_id, unit_id, level, month, category
+        ORDER BY force_id, unit_id, month, category"""
     )
     con.execute(
         f"""INSERT INTO cube_crime_day
-        SELECT source, force_id, unit_id, level, date, category, count(*), sum(sd)
+        SELECT source, force_id, unit_id, level, date, category, count(*), sum(sd),
+               sum(w), sum(w * w), sum(w_approx)
         FROM ({union}) WHERE date IS NOT NULL AND level <> 'officer'
-        GROUP BY ALL ORDER BY force_id, unit_id, date, category"""
+        GROUP BY source, force_id, unit_id, level, date, category
+        ORDER BY force_id, unit_id, date, category"""
     )
 
 
@@ -129,14 +141,42 @@ def rebuild_force_month(con: duckdb.DuckDBPyConnection, lake: str,
            ON m.source = p.source AND m.force_id = p.force_id AND m.month = p.month
            WHERE m.dataset = 'force_month'"""
     ).fetchall()
+    weights(con)
     for source in sorted({s for s, _ in files}):
         paths = [f"{lake}/{p}" for s, p in files if s == source]
+        # aggregates carry categories only: harm by the category weights (approximate)
         con.execute(
             """INSERT INTO cube_crime_month
-            SELECT ?, force_id, force_id, 'force', month, category, sum(n), sum(sd)
-            FROM read_parquet(?, hive_partitioning = false) GROUP BY ALL""",
+            SELECT ?, a.force_id, a.force_id, 'force', a.month, a.category, sum(a.n), sum(a.sd),
+                   sum(a.n) * coalesce(any_value(w.weight), 0),
+                   sum(a.n) * coalesce(any_value(w.weight) * any_value(w.weight), 0),
+                   CASE WHEN a.category = 'anti-social-behaviour' THEN 0 ELSE sum(a.n) END
+            FROM read_parquet(?, hive_partitioning = false) a
+            LEFT JOIN _w_category w ON w.category = a.category
+                 AND a.category <> 'anti-social-behaviour'
+            GROUP BY a.force_id, a.month, a.category""",
             [source, paths],
         )
+
+
+def weights(con: duckdb.DuckDBPyConnection) -> None:
+    """Temp tables of the crime harm weights (ONS Crime Severity Score) from the reference
+    tables of the version being built: per Home Office offence code (exact) and per
+    data.police.uk category (approximate: see data/reference/build_crime_severity_weights.py)."""
+    have = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    for temp, table, key in (("_w_offence", "ref_crime_severity", "upper(trim(code))"),
+                             ("_w_category", "ref_crime_severity_category", "category")):
+        source = (f"SELECT {key} AS key, TRY_CAST(weight AS DOUBLE) AS weight FROM {table}"
+                  if table in have else "SELECT NULL::VARCHAR AS key, NULL::DOUBLE AS weight WHERE FALSE")
+        name = "code" if temp == "_w_offence" else "category"
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {temp} AS "
+                    f"SELECT key AS {name}, any_value(weight) AS weight FROM ({source}) GROUP BY key")
+
+
+def _has_code(con: duckdb.DuckDBPyConnection, facts: str, params: list) -> bool:
+    """Whether any of the lake files read carries the optional offence_code column."""
+    cols = con.execute(f"SELECT * FROM ({facts}) LIMIT 0", params).description or []
+    return any(c[0] == "offence_code" for c in cols)
 
 
 def crime_partitions_of(con: duckdb.DuckDBPyConnection, forces: set[str],

@@ -310,9 +310,14 @@ def _crime_select(measures: list[Measure]) -> tuple[str, list]:
     cols: list[str] = []
     params: list = []
     for i, m in enumerate(measures):
-        value = "sd" if m.column == "sd" else "n"
+        value = {"sd": "sd", "harm": "harm"}.get(m.column, "n")
         cols.append(f"sum({value}) FILTER (WHERE list_contains(?::VARCHAR[], category)) AS n{i}")
         params.append(list(m.categories))
+        if m.column == "harm":  # the compound Poisson variance of a weighted count
+            cols.append(f"sum(harm2) FILTER (WHERE list_contains(?::VARCHAR[], category)) AS s{i}")
+            params.append(list(m.categories))
+        else:
+            cols.append(f"NULL::DOUBLE AS s{i}")
         den = KINDS[m.kind].denominator
         if den == "crimes":
             cols.append(f"sum(n) FILTER (WHERE list_contains(?::VARCHAR[], category)) AS d{i}")
@@ -347,8 +352,9 @@ def rebuild_crime_measures(con: duckdb.DuckDBPyConnection, partitions: list[Part
         selects = []
         ids: list = []
         for i, m in enumerate(measures):
+            num2 = f"coalesce(s{i}, 0)" if m.column == "harm" else "NULL"
             selects.append(f"SELECT 'crime', source, force_id, unit_id, level, _period, ?, "
-                           f"coalesce(n{i}, 0), d{i}, NULL, NULL FROM _crime_agg")
+                           f"coalesce(n{i}, 0), d{i}, {num2}, NULL FROM _crime_agg")
             ids.append(m.id)
         con.execute(f"INSERT INTO {table} {' UNION ALL '.join(selects)} ORDER BY ALL", ids)
     con.execute("DROP TABLE IF EXISTS _crime_agg")

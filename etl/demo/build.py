@@ -44,8 +44,10 @@ def build_demo(link: Path, seed: int = 2007, years: int = 5,
         ("units", data.units, UNIT_COLUMNS),
         *((dataset, frame, DATASETS[dataset].columns) for dataset, frame in frames.items()),
     ):
+        optional = DATASETS[name].optional if name in DATASETS else {}
         con.register("_demo_frame", frame)
-        con.execute(f"CREATE TEMP TABLE demo_{name} AS SELECT {select_list(columns)} FROM _demo_frame")
+        con.execute(f"CREATE TEMP TABLE demo_{name} AS SELECT "
+                    f"{select_list(columns, optional, set(frame.columns))} FROM _demo_frame")
         con.unregister("_demo_frame")
     staged = Staged(
         con=con, source="demo", crime_table="demo_crime" if "crime" in frames else None,

@@ -28,6 +28,7 @@ import pandas as pd
 
 from etl.calendar import add_months
 from etl.measures.crime import ASB, SANCTION_TYPES
+from etl.reference import severity
 from etl.reference.forces import FORCE_BY_SLUG, FORCES
 from etl.sources.shapes import CRIME_COLUMNS, FORCE_MONTH_COLUMNS, UNIT_COLUMNS
 from etl.units import child_id
@@ -179,6 +180,12 @@ _NPUS: tuple[_Npu, ...] = (
     _Npu("Western", "Frodsham", 40_000, 180.0, -2.72, 53.290, 0.70),
     _Npu("Western", "Neston", 32_000, 122.0, -3.06, 53.290, 0.65),
 )
+
+def npu_centres() -> dict[str, tuple[str, float, float]]:
+    """Each demo NPU's id -> (BCU name, longitude, latitude) of its town: what lays the demo's
+    synthetic NPUs onto real Cheshire MSOAs for the maps (etl/reference/geo.py)."""
+    return {child_id(child_id(FORCE_ID, n.bcu), n.name): (n.bcu, n.lon, n.lat) for n in _NPUS}
+
 
 # Other forces draw 95-120 crimes per 1,000 residents a year if metropolitan, else 55-85.
 _METROPOLITAN = frozenset({"metropolitan", "greater-manchester", "west-midlands",
@@ -486,7 +493,54 @@ def _crimes(seed: int, structure: _Structure, params: np.random.Generator, days:
     })
     for col in ("lsoa_code", "lsoa_name", "location"):
         frame[col] = frame[col].astype("str")
-    return frame[list(CRIME_COLUMNS)]
+    frame["offence_code"] = _offence_codes(seed, frame["category"].to_numpy(), is_asb)
+    return frame[[*CRIME_COLUMNS, "offence_code"]]
+
+
+def _offence_codes(seed: int, categories: np.ndarray, is_asb: np.ndarray) -> np.ndarray:
+    """A Home Office offence code for every demo crime (None for ASB), drawn within its
+    category with probability proportional to weight ** -alpha, so that, as in recorded
+    crime, the least severe offences are the commonest (most violence is assault without
+    injury). alpha is chosen per category so that the expected weight of a crime equals the
+    category's weight (the one data.police.uk rows and the other forces' aggregates are
+    weighted by): the demo force's exact harm and its peers' approximate harm are then on
+    the same footing, and a comparison between them shows the synthetic differences, not the
+    approximation. Its own random stream: the rest of the demo is the same with or without it."""
+    rng = np.random.default_rng([seed, 3])
+    by_cat: dict[str, list[severity.Offence]] = {}
+    for o in severity.offences():
+        by_cat.setdefault(o.category, []).append(o)
+    targets = severity.category_weights()
+    out = np.full(categories.size, None, dtype=object)
+    for cat, offs in sorted(by_cat.items()):
+        rows = np.flatnonzero((categories == cat) & ~is_asb)
+        if not rows.size:
+            continue
+        w = np.array([o.weight for o in offs])
+        p = _tilted(w, targets[cat].weight if cat in targets else float(np.median(w)))
+        out[rows] = np.array([o.code for o in offs], dtype=object)[
+            rng.choice(len(offs), size=rows.size, p=p)]
+    return out
+
+
+def _tilted(w: np.ndarray, mean: float) -> np.ndarray:
+    """Probabilities proportional to w ** -alpha whose mean weight is `mean` (bisection on
+    alpha in [0, 20]; the mean falls as alpha grows, from the plain mean to the least weight)."""
+    logw = np.log(w)
+
+    def probs(alpha: float) -> np.ndarray:
+        x = -alpha * (logw - logw.min())
+        p = np.exp(x)
+        return p / p.sum()
+
+    lo, hi = 0.0, 20.0
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        if float(probs(mid) @ w) > mean:
+            lo = mid
+        else:
+            hi = mid
+    return probs(hi)
 
 
 def _force_month(seed: int, months: np.ndarray) -> pd.DataFrame:

@@ -32,7 +32,7 @@ from etl.lake.warehouse import (
     recover_killed_loads,
 )
 from etl.reference.forces import FORCE_BY_SLUG
-from etl.reference.lsoa_mapping import Assignment, default_assignment
+from etl.reference.lsoa_mapping import DEFAULT_NOTE, Assignment, default_assignment
 from etl.reference.tables import write_reference_tables
 from etl.sources.registry import DATASETS
 from etl.sources.shapes import UNIT_COLUMNS, select_list
@@ -84,13 +84,15 @@ class Staged:
 
 
 def _write_partitions(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, str],
-                      lake: Path, load_id: str) -> dict[tuple[str, date], Path]:
+                      lake: Path, load_id: str,
+                      optional: dict[str, str] | None = None) -> dict[tuple[str, date], Path]:
     """Write every (force, month) partition of `table` in one pass into a private folder
     under the lake; the caller renames each file into place. Returns partition -> file."""
     staging = lake / ".incoming" / load_id / table
     staging.mkdir(parents=True, exist_ok=True)
+    present = {c for c in (optional or {}) if _has_column(con, table, c)}
     con.execute(
-        f"COPY (SELECT {select_list(columns)} FROM {table}) "
+        f"COPY (SELECT {select_list(columns, optional, present)} FROM {table}) "
         f"TO '{_sql_path(staging)}' (FORMAT parquet, COMPRESSION snappy, "
         "PARTITION_BY (force_id, month), WRITE_PARTITION_COLUMNS true, OVERWRITE true)"
     )
@@ -140,7 +142,8 @@ def commit(link: Path, staged: Staged, report: LoadReport, command: str,
         ).fetchall()
         if not counts:
             continue
-        written = _write_partitions(con, table, columns, lake, report.load_id)
+        written = _write_partitions(con, table, columns, lake, report.load_id,
+                                    DATASETS[dataset].optional)
         for force_id, month, rows, origin in counts:
             rel = (f"{dataset}/source={staged.source}/force={force_id}/"
                    f"month={month:%Y-%m}/{report.load_id}.parquet")
@@ -287,14 +290,15 @@ def _upsert_units(wcon: duckdb.DuckDBPyConnection, staged: Staged,
                      None, None, False, None, None,
                      "population: approximate reference figure" if ref else None))
     for a in staged.assignments:
-        for unit_id, level, parent, name in (
-            (a.bcu_id, "bcu", a.force_id, a.bcu),
-            (a.npu_id, "npu", a.bcu_id, a.npu),
+        for unit_id, level, parent, name, pop, hh in (
+            (a.bcu_id, "bcu", a.force_id, a.bcu, a.bcu_population, a.bcu_households),
+            (a.npu_id, "npu", a.bcu_id, a.npu, a.npu_population, a.npu_households),
         ):
             if unit_id not in defined:
                 defined.add(unit_id)
-                rows.append((unit_id, level, parent, a.force_id, name, None, None, None,
-                             False, None, None, "from the LSOA -> NPU mapping"))
+                rows.append((unit_id, level, parent, a.force_id, name, pop, hh, None,
+                             False, None, None,
+                             DEFAULT_NOTE if pop is not None else "from the LSOA -> NPU mapping"))
     if rows:
         # An upsert that keeps what is already known: a later source that names a unit
         # without its population must not blank the population another source gave.

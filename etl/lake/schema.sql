@@ -110,7 +110,13 @@ CREATE TABLE IF NOT EXISTS cube_crime_month (
     month DATE NOT NULL,
     category VARCHAR NOT NULL,
     n BIGINT NOT NULL,
-    sd BIGINT NOT NULL
+    sd BIGINT NOT NULL,
+    -- crime harm (docs/harm-and-maps.md): sum and sum of squares of the crimes' ONS Crime
+    -- Severity Score weights, and how many crimes were weighted by their category's
+    -- approximate weight because they carried no (known) Home Office offence code
+    harm DOUBLE NOT NULL DEFAULT 0,
+    harm2 DOUBLE NOT NULL DEFAULT 0,
+    harm_approx BIGINT NOT NULL DEFAULT 0
 );
 
 -- Same by day, for sources with day-level dates (force crime data, demo). Officer level is
@@ -123,7 +129,13 @@ CREATE TABLE IF NOT EXISTS cube_crime_day (
     day DATE NOT NULL,
     category VARCHAR NOT NULL,
     n BIGINT NOT NULL,
-    sd BIGINT NOT NULL
+    sd BIGINT NOT NULL,
+    -- crime harm (docs/harm-and-maps.md): sum and sum of squares of the crimes' ONS Crime
+    -- Severity Score weights, and how many crimes were weighted by their category's
+    -- approximate weight because they carried no (known) Home Office offence code
+    harm DOUBLE NOT NULL DEFAULT 0,
+    harm2 DOUBLE NOT NULL DEFAULT 0,
+    harm_approx BIGINT NOT NULL DEFAULT 0
 );
 
 -- Every measure, of every source, by month, for every level the data supports: crime

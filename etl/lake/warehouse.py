@@ -24,7 +24,7 @@ from pathlib import Path
 import duckdb
 
 SCHEMA_SQL = (Path(__file__).with_name("schema.sql")).read_text()
-SCHEMA_VERSION = "2"  # 2: cube_measure_month/day for every measure; ref_* tables
+SCHEMA_VERSION = "3"  # 2: cube_measure_month/day for every measure; ref_* tables; 3: crime harm columns
 # Old versions and orphaned lake files are kept this long so that a request that opened
 # them just before a switch can finish.
 GRACE_SECONDS = 600
@@ -98,7 +98,8 @@ def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
         row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
         old = row[0][0] if row else None
     if old is not None and old != SCHEMA_VERSION:
-        for table in ("cube_service_month", "cube_service_day"):
+        # tables whose columns changed: recreated empty, then rebuilt from the lake
+        for table in ("cube_service_month", "cube_service_day", "cube_crime_month", "cube_crime_day"):
             if con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?",
                            [table]).fetchone()[0]:
                 con.execute(f"DROP TABLE {table}")

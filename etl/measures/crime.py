@@ -129,6 +129,7 @@ def crime_measures() -> list[Measure]:
             # total_crime's, so the exceptions list would say the same thing twice
             scan=False,
         ),
+        *harm_measures(),   # harm beside volume on the scorecard
         Measure(
             id="asb_incidents",
             label="Anti-social behaviour incidents",
@@ -197,6 +198,54 @@ def crime_measures() -> list[Measure]:
             )
         )
     return measures
+
+
+HARM_SOURCE = (_POLICE_UK + "; ONS Crime Severity Score weights (data/reference/, OGL v3): exact "
+               "for a crime with a Home Office offence code, approximate (its category's weight) "
+               "for one without, as every data.police.uk row is")
+
+
+def harm_measures() -> list[Measure]:
+    """Crime harm: every crime weighted by the ONS Crime Severity Score of its offence (the
+    average sentence it attracts, in days of custody), so a robbery counts as about 450
+    possessions of cannabis. docs/harm-and-maps.md."""
+    return [
+        Measure(
+            id="crime_harm",
+            label="Crime harm (Crime Severity Score)",
+            domain="Crime",
+            description=("Recorded crimes each weighted by the ONS Crime Severity Score of its "
+                         "offence, added up. Approximate where crimes carry only a category."),
+            numerator="sum of the recorded crimes' ONS Crime Severity Score weights, ASB excluded",
+            denominator=None,
+            unit="harm (CSS)",
+            polarity="down",
+            kind="weighted_count",
+            source=HARM_SOURCE,
+            categories=ALL_CRIME,
+            column="harm",
+            headline=True,
+            tags=("harm",),
+        ),
+        Measure(
+            id="crime_harm_per_1000",
+            label="Crime harm per 1,000 population",
+            domain="Crime",
+            description="Crime harm (Crime Severity Score) per 1,000 resident population of the unit.",
+            numerator="sum of the recorded crimes' ONS Crime Severity Score weights, ASB excluded",
+            denominator="resident population / 1,000",
+            unit="harm per 1,000 population",
+            polarity="down",
+            kind="weighted_rate_per_population",
+            source=HARM_SOURCE + "; population from the unit dimension",
+            categories=ALL_CRIME,
+            column="harm",
+            scale=1000.0,
+            headline=True,
+            scan=False,   # crime_harm's signals over a fixed population: said once
+            tags=("harm",),
+        ),
+    ]
 
 
 def category_id(name: str) -> str | None:

@@ -18,11 +18,12 @@ from typing import Literal
 
 KindId = Literal[
     "count", "rate_per_population", "share_of_crimes", "proportion", "rate", "mean",
-    "census", "weighted_count", "rate_ratio",
+    "census", "weighted_count", "weighted_rate_per_population", "rate_ratio",
 ]
 # Statistical model: exact Poisson (Garwood) for counts and rates, Wilson for proportions,
-# t for means, none for censuses, a log-scale interval for ratios of two rates.
-Model = Literal["poisson", "binomial", "mean", "none", "ratio"]
+# t for means, none for censuses, a log-scale interval for ratios of two rates, and for a
+# weighted count (crime harm) a compound Poisson: the variance is the sum of squared weights.
+Model = Literal["poisson", "binomial", "mean", "none", "ratio", "weighted"]
 # Where den comes from: nothing, the dataset's rows (den_sql), the unit's resident
 # population, recorded crimes of the same categories, or a reference table.
 Denominator = Literal["none", "rows", "population", "crimes", "reference"]
@@ -52,9 +53,12 @@ KINDS: dict[str, Kind] = {k.id: k for k in (
     Kind("mean", "mean", "rows", "sum", "xmr", "as the measure says", multiplied=False),
     Kind("census", "none", "none", "sum", "xmr", "none (a total)"),
     Kind("census_ratio", "none", "rows", "sum", "xmr", "as the measure says"),
-    # Room for harm: a count of crimes each weighted (ONS Crime Severity Score); num is the
-    # weighted sum, num2 the sum of squared weights for its interval.
-    Kind("weighted_count", "poisson", "none", "sum", "c", "none (a weighted count)"),
+    # Crime harm: crimes each weighted (ONS Crime Severity Score); num is the weighted sum,
+    # num2 the sum of squared weights (its compound Poisson variance). Charted on an XmR
+    # chart: a c chart's limits assume every crime weighs 1.
+    Kind("weighted_count", "weighted", "none", "sum", "xmr", "none (a weighted count)"),
+    Kind("weighted_rate_per_population", "weighted", "population", "max", "xmr",
+         "resident population (per 1,000 residents in the period shown, not annualised)"),
     # (num / den) / (num2 / den2): e.g. searches per head of Black residents over searches
     # per head of White residents; den and den2 come from a reference table.
     Kind("rate_ratio", "ratio", "reference", "max", "xmr",

@@ -33,7 +33,7 @@ class Measure:
     # every other measure from its dataset's rows by the aggregate SQL below.
     dataset: str = "crime"
     categories: tuple[str, ...] = ()
-    column: Literal["n", "sd"] = "n"
+    column: Literal["n", "sd", "harm"] = "n"   # harm: CSS-weighted (num2 = sum of squares)
     scale: float = 1.0
     target: float | None = None
     target_source: str | None = None   # where the target comes from, in words

@@ -1,31 +1,23 @@
-"""LSOA -> NPU -> BCU: a force's own file, or the shipped default for Cheshire.
+"""LSOA -> NPU -> BCU: a force's own file, or the default built from ONS geography.
 
-The default groups Cheshire's LSOAs by local authority into the three 2007 BCUs (Halton +
-Warrington = Northern, Cheshire West and Chester = Western, Cheshire East = Eastern) and by
-MSOA number bands into 18 NPUs. The HMIC report does not name the real NPUs, so these are
-labelled by their MSOA band: honest, stable, and replaced as soon as a force supplies a file.
+The default (etl/reference/areas.py) serves every force of England and Wales: BCUs are its
+local authorities (Cheshire's are the HMIC report's three 2007 BCUs), NPUs are groups of
+whole MSOAs inside an authority named after them ("Warrington 001-007"), and every unit has
+its 2011 Census population. A force's own file replaces it as soon as one is supplied.
 """
 
 from __future__ import annotations
 
 import csv
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from etl.errors import InputRefused
+from etl.reference import areas
 from etl.units import slugify
 
-# local authority -> (BCU, [(first MSOA, last MSOA), ...]) ; one band = one NPU
-CHESHIRE_DEFAULT: dict[str, tuple[str, list[tuple[int, int]]]] = {
-    "Halton": ("Northern", [(1, 8), (9, 999)]),
-    "Warrington": ("Northern", [(1, 9), (10, 18), (19, 999)]),
-    "Cheshire West and Chester": (
-        "Western", [(1, 7), (8, 14), (15, 21), (22, 28), (29, 35), (36, 999)]),
-    "Cheshire East": (
-        "Eastern", [(1, 7), (8, 14), (15, 21), (22, 28), (29, 35), (36, 42), (43, 999)]),
-}
-_LSOA_NAME = re.compile(r"^(.*) (\d{3})[A-Z]$")
+DEFAULT_NOTE = ("default hierarchy: NPUs are groups of 2011 MSOAs inside a local authority "
+                "(etl/reference/areas.py); population: 2011 Census usual residents")
 
 
 @dataclass(frozen=True)
@@ -34,6 +26,11 @@ class Assignment:
     lsoa_code: str
     bcu: str          # display name
     npu: str          # display name
+    # the default hierarchy's units carry their 2011 Census population and households
+    bcu_population: int | None = None
+    bcu_households: int | None = None
+    npu_population: int | None = None
+    npu_households: int | None = None
 
     @property
     def bcu_id(self) -> str:
@@ -44,22 +41,16 @@ class Assignment:
         return f"{self.bcu_id}/{slugify(self.npu)}"
 
 
-def default_assignment(force_id: str, lsoa_code: str, lsoa_name: str | None) -> Assignment | None:
-    """The shipped default (Cheshire only). None = not assigned to an NPU."""
-    if force_id != "cheshire" or not lsoa_name:
+def default_assignment(force_id: str, lsoa_code: str, lsoa_name: str | None = None) -> Assignment | None:
+    """The default NPU of an LSOA; None = not assigned (outside the force's local
+    authorities, or a force the lookup does not know). The name is not needed: codes join."""
+    h = areas.hierarchy(force_id)
+    if h is None or lsoa_code not in h.lsoa_npu:
         return None
-    m = _LSOA_NAME.match(lsoa_name)
-    if not m:
-        return None
-    la, msoa = m.group(1), int(m.group(2))
-    if la not in CHESHIRE_DEFAULT:
-        return None  # geolocated outside the force area
-    bcu, bands = CHESHIRE_DEFAULT[la]
-    for first, last in bands:
-        if first <= msoa <= last:
-            label = f"{la} MSOA {first:03d}" + (f"-{last:03d}" if last != 999 else "+")
-            return Assignment(force_id, lsoa_code, bcu, label)
-    return None
+    bcu, npu = h.lsoa_npu[lsoa_code]
+    b, n = h.bcus[bcu], h.npus[npu]
+    return Assignment(force_id, lsoa_code, bcu, npu, b.population, b.households,
+                      n.population, n.households)
 
 
 def read_hierarchy_file(path: Path, default_forces: list[str]) -> list[Assignment]:

@@ -43,6 +43,12 @@ REFERENCE_FILES: tuple[ReferenceFile, ...] = (
     # The denominators of the stop-and-search rate ratios (2011 Census, ONS, OGL v3).
     ReferenceFile("ref_population_ethnicity", "reference/population_by_ethnicity_census2011.csv",
                   ("force_id", "all", "white", "black", "asian", "mixed", "other")),
+    # Crime harm: ONS Crime Severity Score weight per Home Office offence code, and the
+    # approximate weight of a data.police.uk category (ONS, OGL v3; docs/harm-and-maps.md).
+    ReferenceFile("ref_crime_severity", "reference/crime_severity_weights.csv",
+                  ("code", "offence", "weight", "category")),
+    ReferenceFile("ref_crime_severity_category", "reference/crime_severity_category_weights.csv",
+                  ("category", "weight", "codes", "min_weight", "max_weight", "basis")),
 )
 POPULATION_GROUPS = ("all", "white", "black", "asian", "mixed", "other")
 

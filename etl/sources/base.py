@@ -38,6 +38,9 @@ class Dataset:
     noun: str                    # what a row is, in messages ("respondents")
     cube: CubeKind = "measures"
     day_sql: str | None = None   # SQL for a row's day; None: no day cube (stocks, months only)
+    # Columns a source may leave out of its staged table (NULL in the lake when absent), so
+    # adding one does not touch every reader: e.g. a crime's Home Office offence code.
+    optional: dict[str, str] = field(default_factory=dict)
 
 
 Demo = Callable[["DemoContext"], dict[str, "pd.DataFrame"]]

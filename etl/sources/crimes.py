@@ -25,6 +25,7 @@ import pandas as pd
 from etl.demo.common import DemoContext
 from etl.errors import InputRefused
 from etl.measures.crime import ASB, CATEGORY_LABELS, CRIME_CATEGORIES, SANCTION_TYPES
+from etl.reference import severity
 from etl.reference.forces import FORCE_BY_SLUG, force_slug
 from etl.sources.base import Source
 from etl.sources.csvscan import (
@@ -36,7 +37,7 @@ from etl.sources.csvscan import (
     record_lines,
     scan_file,
 )
-from etl.sources.shapes import CRIME, CRIME_COLUMNS, UNIT_COLUMNS, select_list
+from etl.sources.shapes import CRIME, CRIME_COLUMNS, CRIME_OPTIONAL_COLUMNS, UNIT_COLUMNS, select_list
 from etl.units import slugify
 
 REQUIRED_COLUMNS: tuple[str, ...] = (
@@ -44,7 +45,7 @@ REQUIRED_COLUMNS: tuple[str, ...] = (
 )
 OPTIONAL_COLUMNS: tuple[str, ...] = (
     "beat", "team", "officer", "detection_type", "detection_date",
-    "longitude", "latitude", "lsoa_code",
+    "longitude", "latitude", "lsoa_code", "offence_code",
 )
 COLUMNS: tuple[str, ...] = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 
@@ -159,7 +160,7 @@ def parse_file(con: duckdb.DuckDBPyConnection, path: Path, origin: str | None = 
         con.execute("UPDATE _crimes_raw r SET _line = m._line FROM _line_map m WHERE r._rn = m._rn")
         con.unregister("_line_map")
     rows = _stage(con, str(path), origin)
-    return Parsed(file=str(path), origin=origin, rows=rows, notes=notes)
+    return Parsed(file=str(path), origin=origin, rows=rows, notes=notes + offence_code_notes(con, origin))
 
 
 # --------------------------------------------------------------------------- SQL queries
@@ -188,10 +189,39 @@ def parse_query(con: duckdb.DuckDBPyConnection, url: str, query: str) -> Parsed:
                 "CAST(_rn AS BIGINT) AS _rn, CAST(_line AS BIGINT) AS _line FROM _query_rows")
     con.unregister("_query_rows")
     rows = _stage(con, origin, origin)
-    return Parsed(file=origin, origin=origin, rows=rows, notes=notes)
+    return Parsed(file=origin, origin=origin, rows=rows, notes=notes + offence_code_notes(con, origin))
 
 
 # --------------------------------------------------------------------------- shared rules
+
+
+def offence_code_notes(con: duckdb.DuckDBPyConnection, origin: str) -> list[str]:
+    """What the load says about the optional offence_code column (crime harm): how many crimes
+    carry a code the shipped ONS Crime Severity Score table knows, and which codes it does not
+    know or that fall in another category than the row's offence_group. Such crimes are kept,
+    weighted by their category's approximate weight; a code never refuses the file, because
+    the Home Office adds codes more often than a weights table is updated."""
+    known = {o.code.upper(): o.category for o in severity.offences()}
+    rows = con.execute(
+        f"SELECT offence_code, category, count(*), min(line) FROM {CRIME_TABLE} "
+        "WHERE offence_code IS NOT NULL GROUP BY ALL ORDER BY min(line)").fetchall()
+    if not rows:
+        return []
+    total = sum(r[2] for r in rows)
+    unknown = [r for r in rows if r[0] not in known]
+    other = [r for r in rows if r[0] in known and known[r[0]] != r[1]]
+    notes = [f"{origin}: {total - sum(r[2] for r in unknown)} crime(s) carry a Home Office "
+             "offence_code with an ONS Crime Severity Score weight: their harm is exact"]
+    if unknown:
+        shown = ", ".join(f"'{r[0]}' (line {r[3]})" for r in unknown[:5])
+        notes.append(f"{origin}: {sum(r[2] for r in unknown)} crime(s) carry an offence_code the "
+                     f"weights table does not know: {shown}{' ...' if len(unknown) > 5 else ''}; "
+                     "weighted by their category's approximate weight")
+    if other:
+        shown = ", ".join(f"'{r[0]}' with {r[1]} (line {r[3]})" for r in other[:5])
+        notes.append(f"{origin}: {sum(r[2] for r in other)} crime(s) carry an offence_code of "
+                     f"another category than their offence_group: {shown}; weighted by the code")
+    return notes
 
 
 def _lookups(con: duckdb.DuckDBPyConnection) -> None:
@@ -312,7 +342,8 @@ def _stage(con: duckdb.DuckDBPyConnection, file: str, origin: str) -> int:
                 TRY_CAST(NULLIF(trim(r.longitude), '') AS DOUBLE) AS longitude,
                 NULLIF(trim(r.latitude), '') AS latitude_raw,
                 TRY_CAST(NULLIF(trim(r.latitude), '') AS DOUBLE) AS latitude,
-                NULLIF(trim(r.lsoa_code), '') AS lsoa_code
+                NULLIF(trim(r.lsoa_code), '') AS lsoa_code,
+                upper(NULLIF(trim(r.offence_code), '')) AS offence_code
             FROM _crimes_raw r
             LEFT JOIN _offence o ON o.key = lower(trim(r.offence_group))
             LEFT JOIN _detection dt ON dt.key = {_DETECTION_SQL.format(col='r.detection_type')}
@@ -344,13 +375,14 @@ def _stage(con: duckdb.DuckDBPyConnection, file: str, origin: str) -> int:
             "or name the officer differently from the NPU's teams", int(clash[0]))
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {CRIME_TABLE} AS
-        SELECT {select_list(CRIME_COLUMNS)}, CAST(? AS VARCHAR) AS _file FROM (
+        SELECT {select_list(CRIME_COLUMNS, CRIME_OPTIONAL_COLUMNS, set(CRIME_OPTIONAL_COLUMNS))},
+               CAST(? AS VARCHAR) AS _file FROM (
             SELECT force_id, CAST(date_trunc('month', recorded) AS DATE) AS month,
                    crime_ref AS crime_id, recorded AS date, category, FALSE AS is_asb,
                    lsoa_code, NULL AS lsoa_name, longitude, latitude, NULL AS location,
                    detection_label AS outcome, detection_type IS NOT NULL AS sanction,
                    detection_type, detection_date, npu_id, team_id, officer_id,
-                   _line AS line, _rn
+                   _line AS line, _rn, offence_code
             FROM _crimes_typed) ORDER BY _rn""",
         [file],
     )

@@ -72,11 +72,20 @@ UNIT_COLUMNS: dict[str, str] = {
 }
 
 
-def select_list(columns: dict[str, str]) -> str:
-    """`CAST(col AS TYPE) AS col, ...` so a relation can be coerced to the staging shape."""
-    return ", ".join(f'CAST("{c}" AS {t}) AS "{c}"' for c, t in columns.items())
+def select_list(columns: dict[str, str], optional: dict[str, str] | None = None,
+                present: set[str] | frozenset[str] = frozenset()) -> str:
+    """`CAST(col AS TYPE) AS col, ...` so a relation can be coerced to the staging shape;
+    `optional` columns are taken when `present` names them, else NULL of their type."""
+    out = [f'CAST("{c}" AS {t}) AS "{c}"' for c, t in columns.items()]
+    out += [f'CAST({chr(34) + c + chr(34) if c in present else "NULL"} AS {t}) AS "{c}"'
+            for c, t in (optional or {}).items()]
+    return ", ".join(out)
 
 
 # The datasets more than one source produces, declared once here.
-CRIME = Dataset("crime", CRIME_COLUMNS, "crimes", cube="crime", day_sql="date")
+# offence_code: the Home Office offence code (e.g. '8N'), from a force's own extract or the
+# demo; data.police.uk rows have none. It weights the crime exactly for crime harm.
+CRIME_OPTIONAL_COLUMNS: dict[str, str] = {"offence_code": "VARCHAR"}
+CRIME = Dataset("crime", CRIME_COLUMNS, "crimes", cube="crime", day_sql="date",
+                optional=CRIME_OPTIONAL_COLUMNS)
 FORCE_MONTH = Dataset("force_month", FORCE_MONTH_COLUMNS, "force months", cube="force_month")

@@ -35,9 +35,11 @@ def test_compare_on_the_real_data_cheshire_against_the_other_forces(real_link: P
         sdr = compare.compare(data, "cheshire", "sanction_detection_rate", start, end, scope="all")
         assert sdr.basis.kind == "proportion" and 0 < sdr.average < 100
         assert not compare.funnel_curves(sdr).empty
-        # BCUs of real data have no population: per-head comparison is refused, in words
+        # BCUs of real data have their 2011 Census population (default hierarchy), so they
+        # are compared per 1,000 residents: Northern = Halton + Warrington, 327,974 residents
         b = compare.compare(data, "cheshire/northern", "crime_burglary", start, end)
-        assert b.members["value"].isna().all()
-        assert all("no population" in s for s in b.members["status_text"])
+        assert b.members["value"].notna().all() and len(b.members) == 3
+        assert data.unit("cheshire/northern").population == 125_746 + 202_228
+        assert b.focus["value"] == pytest.approx(b.focus["k"] / 327.974)
     finally:
         data.reader.close()

@@ -95,4 +95,4 @@ def status_row(source: str, force: str, month: date, suspect: bool = False) -> t
 
 
 def cube_row(source: str, force: str, month: date, n: int) -> tuple:
-    return (source, force, force, "force", month, "burglary", n, 0)
+    return (source, force, force, "force", month, "burglary", n, 0, 0.0, 0.0, 0)

@@ -14,7 +14,7 @@ from etl.demo import force as demo
 from etl.hierarchy import LEVEL_IDS as LEVELS
 from etl.measures.crime import ASB, CATEGORY_LABELS, SANCTION_TYPES
 from etl.reference import forces as reference
-from etl.sources.shapes import CRIME_COLUMNS, FORCE_MONTH_COLUMNS, UNIT_COLUMNS
+from etl.sources.shapes import CRIME_COLUMNS, CRIME_OPTIONAL_COLUMNS, FORCE_MONTH_COLUMNS, UNIT_COLUMNS
 from etl.units import parent_of
 
 
@@ -43,7 +43,7 @@ def test_same_seed_same_frames_and_other_seed_differs(small: demo.DemoData) -> N
 
 def test_columns_match_the_staging_shape(small: demo.DemoData) -> None:
     assert list(small.units.columns) == list(UNIT_COLUMNS)
-    assert list(small.crimes.columns) == list(CRIME_COLUMNS)
+    assert list(small.crimes.columns) == [*CRIME_COLUMNS, *CRIME_OPTIONAL_COLUMNS]
     assert list(small.force_month.columns) == list(FORCE_MONTH_COLUMNS)
     c = small.crimes
     for col in ("is_asb", "sanction"):

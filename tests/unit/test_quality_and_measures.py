@@ -30,7 +30,7 @@ def test_registry_entries_are_complete_and_consistent() -> None:
         assert m.polarity in ("up", "down", "neutral")
         if getattr(m, "dataset", "crime") != "crime":
             continue  # service measures: checked in tests/unit/test_services_load.py
-        assert m.model in ("poisson", "binomial")
+        assert m.model in ("poisson", "binomial", "weighted")
         assert m.categories and set(m.categories) <= set(crime_measures.CATEGORY_LABELS)
         if m.model == "binomial":
             assert m.per == "crimes" and m.denominator

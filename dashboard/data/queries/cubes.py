@@ -212,3 +212,26 @@ def force_measure_cube(
         """,
         [force_id, level_list(levels), list(measure_ids), first, last],
     ).df()
+
+
+def harm_by_category(cur: Cursor, source: str, unit_id: str, first: date, last: date) -> pd.DataFrame:
+    """Crime harm per category over a span of months for one unit: [category, n, harm, harm2,
+    harm_approx] (harm_approx: crimes weighted by their category's approximate weight), with
+    the weights the version holds: [weight, min_weight, max_weight, codes] of the category."""
+    return cur.execute(
+        """
+        SELECT c.category, sum(c.n)::BIGINT AS n, sum(c.harm) AS harm, sum(c.harm2) AS harm2,
+               sum(c.harm_approx)::BIGINT AS harm_approx,
+               TRY_CAST(any_value(w.weight) AS DOUBLE) AS weight,
+               TRY_CAST(any_value(w.min_weight) AS DOUBLE) AS min_weight,
+               TRY_CAST(any_value(w.max_weight) AS DOUBLE) AS max_weight,
+               TRY_CAST(any_value(w.codes) AS BIGINT) AS codes
+        FROM cube_crime_month c
+        LEFT JOIN ref_crime_severity_category w ON w.category = c.category
+        WHERE c.source = ? AND c.unit_id = ? AND c.month BETWEEN ? AND ?
+              AND c.category <> 'anti-social-behaviour'
+        GROUP BY c.category
+        ORDER BY c.category
+        """,
+        [source, unit_id, first, last],
+    ).df()

@@ -109,7 +109,7 @@ def month_status(cur: Cursor, source: str, force_id: str) -> pd.DataFrame:
     """The months one source has for one force, with their suspect flags."""
     return cur.execute(
         """
-        SELECT month, crimes, asb, suspect, reason
+        SELECT month, crimes, asb, suspect, reason, unassigned
         FROM month_status WHERE source = ? AND force_id = ?
         ORDER BY month
         """,

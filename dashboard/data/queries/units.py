@@ -20,3 +20,13 @@ def units(cur: Cursor) -> pd.DataFrame:
         """,
         [list(hierarchy.LEVEL_IDS)],
     ).df()
+
+
+def lsoa_npus(cur: Cursor, force_id: str) -> pd.DataFrame:
+    """A force's LSOA -> NPU mapping (dim_lsoa: its own file or the default hierarchy):
+    [lsoa_code, npu_id], LSOAs no NPU takes left out."""
+    return cur.execute(
+        "SELECT lsoa_code, npu_id FROM dim_lsoa WHERE force_id = ? AND npu_id IS NOT NULL "
+        "ORDER BY lsoa_code",
+        [force_id],
+    ).df()
