@@ -29,14 +29,21 @@ actions.create_action(store, unit_id="cheshire", description="from " + sys.argv[
 """
 
 
+def run_workers(url: str, folder: Path, count: int = 6) -> list[tuple[int, str]]:
+    """`count` processes, each opening the store at `url` at the same moment and raising one
+    action; their exit codes and standard errors."""
+    go = folder / "go"
+    workers = [subprocess.Popen([sys.executable, "-c", OPEN_AND_WRITE, url, str(i), str(go)], cwd=REPO,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+               for i in range(count)]
+    wait(lambda: len(list(folder.glob("go.*"))) == count, timeout=120, what="every worker ready")
+    go.touch()
+    return [(w.wait(timeout=120), w.stderr.read() if w.stderr else "") for w in workers]
+
+
 def test_workers_opening_a_fresh_store_at_once_all_succeed(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'warehouse.store.sqlite'}"
-    go = tmp_path / "go"
-    workers = [subprocess.Popen([sys.executable, "-c", OPEN_AND_WRITE, url, str(i), str(go)], cwd=REPO,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in range(6)]
-    wait(lambda: len(list(tmp_path.glob("go.*"))) == 6, timeout=120, what="every worker ready")
-    go.touch()
-    results = [(w.wait(timeout=120), w.stderr.read() if w.stderr else "") for w in workers]
+    results = run_workers(url, tmp_path)
     assert [code for code, _ in results] == [0] * 6, results
     store = db.open_store(url=url)
     assert db.current_revision(store.engine) == db.head_revision()
