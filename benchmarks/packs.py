@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import sys
@@ -65,7 +66,7 @@ def timed(link: Path, step: str) -> tuple[float, dict[str, Any]]:
                 assessment.exceptions(data, UNIT, period.start, period.end)
             else:
                 pack = content.build_pack(data, UNIT, period)
-                info["charts"] = sum(len(s.charts) for s in pack.sections)
+                info["charts"] = len([c.svg for s in pack.sections for c in s.charts])  # wait for them
                 if step in ("html", "pdf"):
                     html = render_html(pack)
                     info["html_kb"] = len(html.encode()) // 1024
@@ -100,8 +101,10 @@ def main() -> None:
             print(f"  repeat {r + 1} {s:8s} {seconds:6.2f} s", file=sys.stderr)
     med = {s: statistics.median(v) for s, v in times.items()}
     base = med["baseline"]
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"\nForce pack ({UNIT}, financial year to date), median of {args.repeat}, "
-          f"{platform.node()} ({platform.processor() or platform.machine()})")
+          f"{platform.node()} ({platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+          f"load average {load} at the end: other work shares the cores)")
     print(f"{'step':10s} {'seconds':>8s} {'x baseline':>11s}")
     for s in steps:
         print(f"{s:10s} {med[s]:8.2f} {med[s] / base:11.2f}")
