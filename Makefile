@@ -38,7 +38,8 @@ demo: venv
 	test -e '$(WAREHOUSE)' || $(BIN)/python -m etl demo --warehouse '$(WAREHOUSE)'
 
 # The demo is built only for the default warehouse; another one must exist already.
-run: venv $(if $(filter $(DEFAULT_WAREHOUSE),$(WAREHOUSE)),demo)
+# Chromium too: the packs draw their charts (kaleido) and print their PDFs (Playwright) with it.
+run: venv browser-deps $(if $(filter $(DEFAULT_WAREHOUSE),$(WAREHOUSE)),demo)
 	@test -e '$(WAREHOUSE)' || { echo "make run: no warehouse at $(WAREHOUSE)" \
 		"(build one with: $(BIN)/python -m etl demo --warehouse $(WAREHOUSE), or load into it)" >&2; exit 1; }
 	LG_WAREHOUSE='$(WAREHOUSE)' $(BIN)/gunicorn -w 2 -b 127.0.0.1:8050 app:server

@@ -37,6 +37,7 @@ def pack(
     from dashboard.auth import current_actor  # lazy: `python -m dashboard --help` stays quick
     from dashboard.data.facade import DataAccess  # lazy: as above
     from dashboard.data.warehouse import WarehouseReader  # lazy: as above
+    from dashboard.images import ImageError  # lazy: as above
     from dashboard.packs.build import Request, write_pack  # lazy: as above
     from dashboard.packs.content import PackError  # lazy: as above
     from dashboard.packs.pdf import PdfError  # lazy: as above
@@ -52,7 +53,7 @@ def pack(
     try:
         with data.request(current_actor()):
             built = write_pack(data, req, out)
-    except (PackError, PdfError) as exc:
+    except (PackError, PdfError, ImageError) as exc:
         console.print(f"error: {exc}", markup=False)
         sys.exit(1)
     console.print(f"wrote {out}: {built.title}, {built.period_label}, {len(built.sections)} sections, "

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import re
 import xml.etree.ElementTree as ET
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -57,8 +58,12 @@ class PackError(ValueError):
 @dataclass(frozen=True)
 class Chart:
     title: str
-    svg: str          # sanitised inline SVG (see `clean_svg`)
-    alt: str          # the finding in words, for screen readers and the PDF's text
+    drawing: Future[str]   # sanitised inline SVG (see `clean_svg`), drawn in the background
+    alt: str               # the finding in words, for screen readers and the PDF's text
+
+    @property
+    def svg(self) -> str:
+        return self.drawing.result()
 
 
 @dataclass(frozen=True)
@@ -234,12 +239,22 @@ def clean_svg(raw: bytes, alt: str = "") -> str:
     return ET.tostring(root, encoding="unicode")
 
 
+# One background thread draws the charts while the main thread reads the next measure's data:
+# kaleido works in Chromium (another process), so the two overlap on a 2-core machine.
+_DRAWER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pack-charts")
+
+
+def _svg(figure: go.Figure, height: int, synthetic: bool, alt: str) -> str:
+    raw = figure_bytes(figure, "svg", width=CHART_WIDTH, height=height, synthetic=synthetic)
+    return clean_svg(raw, alt)
+
+
 def draw(fig: dict[str, Any] | go.Figure, title: str, alt: str, synthetic: bool,
          height: int = CHART_HEIGHT) -> Chart:
+    """The chart, drawn in the background (its `svg` waits for it)."""
     figure = go.Figure(fig)
     figure.update_layout(width=CHART_WIDTH, height=height)
-    svg = figure_bytes(figure, "svg", width=CHART_WIDTH, height=height, synthetic=synthetic)
-    return Chart(title, clean_svg(svg, alt), alt)
+    return Chart(title, _DRAWER.submit(_svg, figure, height, synthetic, alt), alt)
 
 
 # -- tables from assessments ------------------------------------------------------------------------
@@ -344,6 +359,27 @@ def exception_items(frame: pd.DataFrame, unit_id: str) -> tuple[ExceptionItem, .
         ExceptionItem(str(r.measure), "" if r.unit_id == unit_id else str(r.unit), str(r.why), str(r.where))
         for r in frame.itertuples(index=False)
     )
+
+
+def group_exceptions(flagged: pd.DataFrame, unit_id: str) -> tuple[ExceptionItem, ...]:
+    """Flagged assessment rows, one item per measure, most severe first: the highest unit that
+    has it leads with its reasons; the others are named after it ('also Western BCU; ...')."""
+    if flagged.empty:
+        return ()
+    depth = {lv: i for i, lv in enumerate(assessment.EXCEPTION_LEVELS)}
+    ranked = flagged.assign(_d=flagged["level"].map(depth)).sort_values(["_d", "severity"],
+                                                                      ascending=[True, False])
+    worst = ranked.groupby("measure_id", sort=False)["severity"].max().sort_values(ascending=False)
+    items = []
+    for mid in worst.index:
+        rows = ranked[ranked["measure_id"] == mid].to_dict("records")
+        lead, others = rows[0], rows[1:]
+        names = [str(r["unit"]) for r in others]
+        where = ("also " + "; ".join(names[:6]) + (f" and {len(names) - 6} more" if len(names) > 6 else "")
+                 ) if names else ""
+        lead_unit = "" if lead["unit_id"] == unit_id else str(lead["unit"])
+        items.append(ExceptionItem(str(lead["label"]), lead_unit, str(lead["reasons"]), where))
+    return tuple(items)
 
 
 # -- actions -----------------------------------------------------------------------------------------
@@ -492,12 +528,9 @@ def _thematic(data: DataAccess, unit: Unit, period: Period, theme: Theme, markin
         sections.append(Section(m.label, intro, source_line(view), tuple(charts), tuple(tables)))
     if not sections:
         raise PackError(f"no data is loaded for the theme {theme.title!r} in {unit.title}")
-    # The theme's exceptions: the same assessments, grouped as assessment.exceptions groups them.
-    flagged = frame[frame["exception"].astype(bool)]
-    items = []
-    for r in flagged.to_dict("records"):
-        items.append(ExceptionItem(str(r["label"]), "" if r["unit_id"] == unit.unit_id else str(r["unit"]),
-                                   str(r["reasons"]), ""))
+    # The theme's exceptions: the same assessments' flagged rows, one item per measure as
+    # assessment.exceptions groups them (led by the highest unit that has it, then where else).
+    items = group_exceptions(frame[frame["exception"].astype(bool)], unit.unit_id)
     return Pack(
         kind="thematic", title=f"Thematic pack: {theme.title}",
         subtitle=f"{unit.title} and the units below it, {assessment.period_words(period)}",

@@ -38,7 +38,8 @@ def header_template(pack: Pack) -> str:
     style = "font-size:8px;width:100%;padding:0 14mm;display:flex;justify-content:space-between;" \
             "font-family:Arial,'Liberation Sans',sans-serif;color:#333;"
     mark = " · SYNTHETIC DATA" if pack.synthetic else ""
-    return (f'<div style="{style}"><span>{escape(pack.force)} · {escape(pack.title)}</span>'
+    left = pack.title if pack.force in pack.title else f"{pack.force} · {pack.title}"
+    return (f'<div style="{style}"><span>{escape(left)}</span>'
             f'<span style="font-weight:700;letter-spacing:.06em">{escape(pack.marking)}</span>'
             f'<span>{escape(pack.period_label)}{mark}</span></div>')
 

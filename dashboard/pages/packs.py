@@ -21,7 +21,7 @@ from dashboard.components.common import page_header, section
 from dashboard.components.controls import controls
 from dashboard.data.facade import DataAccess
 from dashboard.data.model import View
-from dashboard.images import slug
+from dashboard.images import ImageError, slug
 from dashboard.packs import themes
 
 if TYPE_CHECKING:
@@ -162,7 +162,7 @@ def build_download(data: DataAccess, query: str | None, kind: str, theme: str | 
     try:
         pack = build.make_pack(data, req)
         body = build.pack_bytes(pack, fmt)
-    except (content.PackError, pdf.PdfError) as exc:
+    except (content.PackError, pdf.PdfError, ImageError) as exc:
         return dash.no_update, dbc.Alert(str(exc), color="danger", className="py-1")
     name = file_name(view, req, fmt)
     done = f"{pack.title}, {pack.period_label}: {name} ({len(body) // 1024} KB)."
