@@ -6,7 +6,10 @@ Exit status: 0 success, 1 when any input was refused, 2 on a usage error.
 from __future__ import annotations
 
 import json
+import os
 import sys
+import tempfile
+import traceback
 from pathlib import Path
 from typing import Annotated
 
@@ -207,8 +210,21 @@ def main() -> None:
         app()
     except SystemExit:
         raise
-    except Exception as exc:  # an unexpected failure: say what, exit non-zero
-        console.print(f"error: {exc}", markup=False)
+    except Exception:  # an unexpected failure: a bug. Plain words here, the details in a log.
+        log = bug_log()
+        console.print(
+            f"error: the command failed unexpectedly. This is a bug, not a problem with your files; "
+            f"the previous warehouse is untouched. Please report it with {log}, which holds the details.",
+            markup=False,
+        )
         sys.exit(1)
+
+
+def bug_log() -> Path:
+    """Write the traceback being handled to a new file in the temp folder; its path."""
+    fd, name = tempfile.mkstemp(prefix="looking-glass-etl-error-", suffix=".log")
+    with os.fdopen(fd, "w") as fh:
+        fh.write(" ".join(sys.argv) + "\n\n" + traceback.format_exc())
+    return Path(name)
 
 

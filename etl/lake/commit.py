@@ -22,6 +22,7 @@ import pandas as pd
 from etl.cubes.build import rebuild, rebuild_all
 from etl.cubes.crime import Partition
 from etl.errors import InputRefused
+from etl.lake.gate import screen
 from etl.lake.warehouse import (
     GRACE_SECONDS,
     WarehousePaths,
@@ -119,7 +120,11 @@ def _sql_path(path: Path) -> str:
 
 def commit(link: Path, staged: Staged, report: LoadReport, command: str,
            progress: Progress | None = None) -> None:
-    """Write lake partitions and publish the next warehouse version. Caller holds the lock."""
+    """Write lake partitions and publish the next warehouse version. Caller holds the lock.
+    Files holding rows of unknown forces or implausible months are refused first (gate.py);
+    when nothing is left, nothing is written."""
+    if not screen(staged, report):
+        return
     paths = WarehousePaths(link)
     recover_killed_loads(paths)
     con = staged.con

@@ -46,6 +46,7 @@ from etl.lake.warehouse import WarehousePaths, connect_readonly, writer_lock
 from etl.reference.lsoa_mapping import read_hierarchy_file
 from etl.sources import crimes
 from etl.sources.base import TabularSource
+from etl.sources.identity import month_problem
 from etl.sources.police_uk import reader as police_uk
 from etl.sources.police_uk import stop_search
 from etl.sources.registry import REGISTRY
@@ -93,7 +94,8 @@ def load_service(link: Path, source_name: str, source: str, query: str | None = 
                             origins={parsed.file: parsed.origin})
             report.loaded = [(parsed.origin, parsed.rows)]
             commit(link, staged, report, f"load {source_name}", progress)
-            report.notes.extend(found)
+            if report.loaded:  # (a file the gate refused loaded nothing to note)
+                report.notes.extend(found)
     finally:
         con.close()
     return report
@@ -349,7 +351,15 @@ def _split_stop_search(items: list[police_uk.InputFile], report: LoadReport
                 report.refused.append(InputRefused(
                     item.origin, f"file name month {m.group(1)}-{m.group(2)} is not a month"))
                 continue
-            item.name_force = m.group(3)
+            try:
+                item.name_force = police_uk.name_force(item.origin, m.group(3))
+            except InputRefused as refusal:
+                report.refused.append(refusal)
+                continue
+            problem = month_problem(item.name_month)
+            if problem:
+                report.refused.append(InputRefused(item.origin, f"the file name's {problem}"))
+                continue
             searches.append(item)
         elif not m and stop_search.looks_like(item.path):
             report.refused.append(InputRefused(

@@ -21,9 +21,18 @@ import duckdb
 
 from etl.errors import InputRefused
 from etl.measures.crime import CRIME_CATEGORIES, SANCTION_OUTCOMES
-from etl.reference.forces import force_slug
+from etl.reference.forces import FORCES
+from etl.sources.identity import (
+    EARLIEST_MONTH,
+    column_force,
+    force_problem,
+    known_slug,
+    latest_month,
+    month_problem,
+    month_window_text,
+    shown,
+)
 from etl.sources.shapes import CRIME_COLUMNS, OUTCOME_COLUMNS
-from etl.units import slugify
 
 STREET_HEADER = [
     "Crime ID", "Month", "Reported by", "Falls within", "Longitude", "Latitude", "Location",
@@ -136,8 +145,20 @@ def precheck(item: InputFile) -> InputFile:
             item.name_month = date(int(year), int(month), 1)
         except ValueError:
             raise InputRefused(item.origin, f"file name month {year}-{month} is not a month") from None
-        item.name_force = force
+        item.name_force = name_force(item.origin, force)
+        problem = month_problem(item.name_month)
+        if problem:
+            raise InputRefused(item.origin, f"the file name's {problem}")
     return item
+
+
+def name_force(origin: str, text: str) -> str:
+    """The force a data.police.uk file name names, as its canonical slug; InputRefused
+    when it is not a known force (a made-up name must never become a new force)."""
+    slug = known_slug(text)
+    if slug is None:
+        raise InputRefused(origin, force_problem(text, "the file name"))
+    return slug
 
 
 def _header_problem(header: list[str]) -> str:
@@ -223,6 +244,16 @@ def _first_line(item: InputFile, predicate) -> int | None:
     return None
 
 
+class _Quoted:
+    """A cell as a message quotes it ({value!r}): '(blank)' for an empty one, a long one cut."""
+
+    def __init__(self, value: object) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return "(blank)" if self.value is None or self.value == "" else shown(self.value)
+
+
 def _refuse_where(con: duckdb.DuckDBPyConnection, table: str, items: list[InputFile],
                   condition: str, column: str, problem: str, result: ParseResult,
                   params: list | None = None) -> list[InputFile]:
@@ -246,7 +277,7 @@ def _refuse_where(con: duckdb.DuckDBPyConnection, table: str, items: list[InputF
         ).fetchone()
         line = first_rn[0] - offsets + 2  # header is line 1
         result.refused.append(
-            InputRefused(item.origin, problem.format(value=first_rn[1], item=item), line)
+            InputRefused(item.origin, problem.format(value=_Quoted(first_rn[1]), item=item), line)
         )
         bad_files.add(file)
     con.execute(
@@ -270,6 +301,8 @@ def _validate_common(con: duckdb.DuckDBPyConnection, table: str, items: list[Inp
         "Month", "unparsable Month {value!r} (expected YYYY-MM)", result,
     )
     # Month must agree with the month in the file name, where the name carries one.
+    if not items:
+        return items
     con.execute("CREATE OR REPLACE TEMP TABLE _names (_file VARCHAR, m VARCHAR, force VARCHAR)")
     con.executemany(
         "INSERT INTO _names VALUES (?, ?, ?)",
@@ -294,7 +327,37 @@ def _validate_common(con: duckdb.DuckDBPyConnection, table: str, items: list[Inp
         "\"Falls within\" IS NULL OR trim(\"Falls within\") = ''",
         "Falls within", "blank 'Falls within' (the force is unknown)", result,
     )
-    return items
+    if not items:
+        return items
+    items = _refuse_where(
+        con, table, items, "\"Month\" < ? OR \"Month\" > ?", "Month",
+        f"Month {{value!r}} is outside the months that can be loaded ({month_window_text()})",
+        result, [f"{EARLIEST_MONTH:%Y-%m}", f"{latest_month():%Y-%m}"],
+    )
+    return _check_falls_within(con, table, items, result) if items else items
+
+
+def _check_falls_within(con: duckdb.DuckDBPyConnection, table: str, items: list[InputFile],
+                        result: ParseResult) -> list[InputFile]:
+    """Every row's 'Falls within' must be a known force and, where the file name names a
+    force, that force: a file named for one force never loads another's rows."""
+    values = [r[0] for r in con.execute(f'SELECT DISTINCT "Falls within" FROM {table}').fetchall()]
+    con.execute("CREATE OR REPLACE TEMP TABLE _fw (name VARCHAR, slug VARCHAR)")
+    if values:
+        con.executemany("INSERT INTO _fw VALUES (?, ?)", [(v, column_force(v)) for v in values])
+    slug = f'(SELECT slug FROM _fw WHERE _fw.name = {table}."Falls within")'
+    items = _refuse_where(
+        con, table, items, f"{slug} IS NULL", "Falls within",
+        "'Falls within' {value!r} is not one of the " + str(len(FORCES)) + " forces of England and Wales",
+        result,
+    )
+    named = f"(SELECT force FROM _names n WHERE n._file = {table}._file)"
+    return _refuse_where(
+        con, table, items, f"{named} IS NOT NULL AND {slug} <> {named}", "Falls within",
+        "'Falls within' is {value!r}, but the file name names force {item.name_force!r}: "
+        "the file holds another force's rows",
+        result,
+    )
 
 
 def _force_ids(con: duckdb.DuckDBPyConnection, table: str, items: list[InputFile]) -> None:
@@ -307,9 +370,8 @@ def _force_ids(con: duckdb.DuckDBPyConnection, table: str, items: list[InputFile
     for i in items:
         if i.name_force:
             ids.append((str(i.path), i.name_force))
-        else:
-            name = falls.get(str(i.path), "")
-            ids.append((str(i.path), force_slug(name) or slugify(name)))
+        else:  # every row's 'Falls within' is a known force (_check_falls_within)
+            ids.append((str(i.path), column_force(falls.get(str(i.path), "")) or ""))
     con.execute("CREATE OR REPLACE TEMP TABLE _force (_file VARCHAR, force_id VARCHAR)")
     con.executemany("INSERT INTO _force VALUES (?, ?)", ids)
 
