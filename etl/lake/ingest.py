@@ -43,6 +43,7 @@ from etl.cubes.measures import (
 from etl.errors import InputRefused, UsageError
 from etl.lake.commit import LoadReport, Progress, Staged, commit, new_load_id
 from etl.lake.warehouse import WarehousePaths, connect_readonly, writer_lock
+from etl.limits import staging_config
 from etl.reference.lsoa_mapping import read_hierarchy_file
 from etl.sources import crimes
 from etl.sources.base import TabularSource
@@ -288,7 +289,8 @@ def load_police_uk(link: Path, inputs: Iterable[Path], hierarchy: Path | None = 
                 report.refused.append(x)
             else:
                 items.append(x)
-        con = duckdb.connect()
+        total = sum(i.path.stat().st_size for i in items if i.path.is_file())
+        con = duckdb.connect(config=staging_config(total, str(Path(work) / "spill")))
         try:
             return _stage_and_commit_police_uk(link, con, items, hierarchy, report, progress)
         finally:

@@ -12,6 +12,10 @@ from __future__ import annotations
 import csv
 import io
 import re
+import subprocess
+import sys
+import time
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -260,3 +264,58 @@ def test_malformed_files_are_refused_in_plain_words_and_change_nothing(
     plain(report.refused)
     if report.refused:
         assert not report.loaded and WarehousePaths(link).live() == before
+
+
+# -- bounded work for any input --------------------------------------------------------------------------
+
+
+def test_a_zip_bomb_is_refused_in_seconds_and_the_other_files_load(tmp_path: Path) -> None:
+    bomb = tmp_path / "in" / "bomb.zip"
+    bomb.parent.mkdir()
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z, \
+            z.open("2019-02-cheshire-street.csv", "w", force_zip64=True) as member:
+        block = b"\n" * (1 << 20)
+        for _ in range(1024):  # 1 GiB of newlines: about 1 MB compressed
+            member.write(block)
+    good = write(tmp_path / "in", "2019-01-cheshire-street.csv", street())
+    started = time.monotonic()
+    report = load_police_uk(tmp_path / "w.duckdb", [bomb, good])
+    assert time.monotonic() - started < 20
+    assert [o for o, _ in report.loaded] == [str(good)]
+    [refusal] = report.refused
+    assert refusal.file == str(bomb) and "zip bomb" in refusal.problem and "1.0 GiB" in refusal.problem
+    plain(report.refused)
+
+
+def test_the_limits_can_be_set_and_are_named_when_hit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LG_MAX_ROWS_PER_FILE", "3")
+    many = write(tmp_path / "in", "2019-01-cheshire-street.csv", street(n=5))
+    no_breaks = write(tmp_path / "in", "2019-02-cheshire-street.csv",
+                      ",".join(STREET_HEADER) + "x" * (2 << 20))
+    plain_zip = tmp_path / "in" / "ok.zip"
+    with zipfile.ZipFile(plain_zip, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("2019-03-cheshire-street.csv", street(month="2019-03", n=2) * 50)
+    monkeypatch.setenv("LG_MAX_ZIP_RATIO", "2")
+    report = load_police_uk(tmp_path / "w.duckdb", [many, no_breaks, plain_zip])
+    by_file = {r.file: r.problem for r in report.refused}
+    assert "5 rows is more than the 3 one file may hold (LG_MAX_ROWS_PER_FILE" in by_file[str(many)]
+    assert "longer than 1.0 MiB without a line break" in by_file[str(no_breaks)]
+    assert "LG_MAX_ZIP_RATIO" in by_file[str(plain_zip)]
+    assert not report.loaded
+
+
+def test_peak_memory_of_a_load_stays_within_twice_its_input_plus_500_mb(tmp_path: Path) -> None:
+    body = street(n=120_000)
+    path = write(tmp_path / "in", "2019-01-cheshire-street.csv", body)
+    # A fresh parent per measurement: RUSAGE_CHILDREN is the peak of any child it waited for.
+    probe = ("import resource, subprocess, sys; "
+             "done = subprocess.run([sys.executable, '-m', 'etl', *sys.argv[1:]], capture_output=True); "
+             "print(done.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    done = subprocess.run([sys.executable, "-c", probe, "load", "police-uk", str(path),
+                           "--warehouse", str(tmp_path / "w.duckdb")],
+                          cwd=REPO, capture_output=True, text=True, timeout=300)
+    code, peak_kib = (int(x) for x in done.stdout.split())
+    assert code == 0, done.stderr
+    assert peak_kib * 1024 < 2 * len(body) + (500 << 20), f"{peak_kib >> 10} MiB for {len(body) >> 20} MiB"

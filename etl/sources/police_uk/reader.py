@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import shutil
 import tempfile
 import zipfile
 from collections.abc import Iterable, Iterator
@@ -20,8 +21,10 @@ from pathlib import Path
 import duckdb
 
 from etl.errors import InputRefused
+from etl.limits import max_expanded_bytes, max_zip_ratio, size
 from etl.measures.crime import CRIME_CATEGORIES, SANCTION_OUTCOMES
 from etl.reference.forces import FORCES
+from etl.sources.csvscan import scan_file
 from etl.sources.identity import (
     EARLIEST_MONTH,
     column_force,
@@ -85,54 +88,81 @@ def expand_inputs(paths: Iterable[Path], workdir: Path) -> Iterator[InputFile | 
 
 
 def _expand_zip(path: Path, workdir: Path) -> Iterator[InputFile | InputRefused]:
+    """Extract the archive's .csv members, streaming, within limits (etl/limits.py): the
+    sizes its directory declares are checked first (a zip bomb is refused at once), and the
+    bytes actually written are counted (a directory can lie). The budget is the smaller of
+    LG_MAX_EXPANDED_BYTES and LG_MAX_ZIP_RATIO times the archive's size on disk."""
     try:
         archive = zipfile.ZipFile(path)
-    except zipfile.BadZipFile as exc:
-        yield InputRefused(str(path), f"not a readable zip archive ({exc})")
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        yield InputRefused(str(path), f"not a readable zip archive ({_plain(exc)})")
         return
     with archive:
         members = [m for m in archive.infolist() if m.filename.lower().endswith(".csv")]
         if not members:
             yield InputRefused(str(path), "zip archive holds no .csv files")
             return
+        on_disk = max(path.stat().st_size, 1)
+        budget = min(max_expanded_bytes(), max_zip_ratio() * on_disk)
+        declared = sum(m.file_size for m in members)
+        if declared > budget:
+            yield InputRefused(str(path), _too_big(declared, on_disk, "would expand"))
+            return
         target = Path(tempfile.mkdtemp(prefix="zip-", dir=workdir))
+        written = 0
+        extracted: list[InputFile | InputRefused] = []  # yielded once the whole zip is within limits
         for i, member in enumerate(members):
             origin = f"{path}!{member.filename}"
             local = target / f"{i:05d}-{Path(member.filename).name}"
             try:
-                local.write_bytes(archive.read(member))
-            except (zipfile.BadZipFile, OSError, EOFError) as exc:
-                yield InputRefused(origin, f"cannot extract from zip ({exc})")
+                with archive.open(member) as src, open(local, "wb") as dst:
+                    while chunk := src.read(1 << 20):
+                        written += len(chunk)
+                        if written > budget:
+                            raise _ZipTooBig
+                        dst.write(chunk)
+            except _ZipTooBig:
+                shutil.rmtree(target, ignore_errors=True)
+                yield InputRefused(str(path), _too_big(written, on_disk, "expands to more than"))
+                return
+            except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError,
+                    RuntimeError) as exc:
+                local.unlink(missing_ok=True)
+                extracted.append(InputRefused(origin, f"cannot extract from zip ({_plain(exc)})"))
                 continue
-            yield InputFile(origin, local)
+            extracted.append(InputFile(origin, local))
+        yield from extracted
+
+
+class _ZipTooBig(Exception):
+    pass
+
+
+def _too_big(n: int, on_disk: int, verb: str) -> str:
+    return (f"zip archive {verb} {size(n)} from {size(on_disk)} on disk: more than the "
+            f"{size(max_expanded_bytes())} (LG_MAX_EXPANDED_BYTES) or {max_zip_ratio()} times its "
+            "size (LG_MAX_ZIP_RATIO) a zip may expand to; refused as a possible zip bomb. Unzip it "
+            "yourself and load the files if it is genuine")
+
+
+def _plain(exc: BaseException) -> str:
+    """An OS or zip error's own words, without the exception's class name or a path."""
+    return getattr(exc, "strerror", None) or str(exc).split(":")[0] or "unreadable"
 
 
 def precheck(item: InputFile) -> InputFile:
-    """Checks that need no CSV parsing. Raises InputRefused; fills kind/month/force."""
-    data = item.path.read_bytes()
-    if not data:
-        raise InputRefused(item.origin, "empty file (0 bytes)")
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise InputRefused(
-            item.origin,
-            f"not UTF-8 text: byte 0x{data[exc.start]:02x} at column {col} cannot be decoded",
-            line,
-        ) from None
-    first, _, rest = text.partition("\n")
-    header = next(csv.reader([first.rstrip("\r")]), [])
+    """Checks that need no CSV parsing. Raises InputRefused; fills kind/month/force.
+    One streaming pass (etl.sources.csvscan.scan_file): memory stays bounded whatever the
+    file's size, and a file beyond the row limit is refused before DuckDB reads it."""
+    scan = scan_file(item.path, item.origin)
+    header = scan.header
     if header == STREET_HEADER:
         item.kind = "street"
     elif header == OUTCOME_HEADER:
         item.kind = "outcomes"
     else:
         raise InputRefused(item.origin, _header_problem(header), 1)
-    if not rest.strip():
+    if scan.lines <= 1:
         raise InputRefused(item.origin, "no data rows: the file holds a header only")
     m = FILE_NAME.match(Path(item.origin.split("!")[-1]).name)
     if m:
