@@ -24,6 +24,7 @@ from etl.demo.build import build_demo
 from etl.lake.commit import LoadReport
 from etl.lake.ingest import load_crimes, load_police_uk, load_service
 from etl.lake.rebuild import rebuild_warehouse
+from etl.lake.repair import Unrecoverable, verify
 from etl.lake.status import collect
 from etl.sources.base import Source
 from etl.sources.registry import SOURCES
@@ -104,9 +105,14 @@ def demo(
 def status(
     warehouse: WarehouseOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    check: Annotated[bool, typer.Option(
+        "--verify", help="Read every lake file and the live version in full; name what is damaged.")] = False,
 ) -> None:
     """Forces, months, rows, last load, suspect months and quarantined rows."""
     link = warehouse_path(warehouse)
+    if check:
+        _verify(link, as_json)
+        return
     try:
         info = collect(link)
     except FileNotFoundError as exc:
@@ -137,14 +143,35 @@ def status(
     out.print(f"Quarantined rows: {info['quarantined_rows']:,}", highlight=False)
 
 
+def _verify(link: Path, as_json: bool) -> None:
+    """`status --verify`: exit 0 when everything reads whole, 1 naming each damaged file."""
+    try:
+        damage = verify(link)
+    except FileNotFoundError as exc:
+        console.print(str(exc), markup=False)
+        raise typer.Exit(2) from None
+    if as_json:
+        out.print_json(json.dumps({"damaged": [d.__dict__ for d in damage]}))
+    elif not damage:
+        out.print("Every lake file and the live warehouse version read whole.", highlight=False)
+    for d in [] if as_json else damage:
+        console.print(Text.assemble(("damaged", "red"), f" {d.problem}"))
+        console.print(f"  what to do: {d.remedy}", highlight=False, markup=False)
+    raise typer.Exit(1 if damage else 0)
+
+
 @app.command()
 def rebuild(warehouse: WarehouseOpt = None) -> None:
     """Re-derive every cube, and the reference tables, from the lake into a new version.
 
     For a new or changed measure (or reference file): no input needs loading again."""
     link = warehouse_path(warehouse)
-    with _Bars() as bars:
-        report = rebuild_warehouse(link, progress=bars)
+    try:
+        with _Bars() as bars:
+            report = rebuild_warehouse(link, progress=bars)
+    except Unrecoverable as exc:
+        console.print(f"error: {exc}", markup=False)
+        raise typer.Exit(1) from None
     _report(report)
     raise typer.Exit(report.exit_code)
 
