@@ -95,12 +95,14 @@ def _add_vendor_route(server: flask.Flask) -> None:
 
 def no_warehouse(link: Path) -> Any:
     """Shown instead of a stack trace when nothing has been built yet."""
+    log.warning("no warehouse at %s", link)
     return [
         html.H1("No warehouse yet", className="h3"),
         dbc.Alert(
             [
                 html.H2("No warehouse yet", className="h5"),
-                html.P(["There is no warehouse at ", html.Code(str(link)), "."]),
+                # The path stays in the server's log: no response names a server path.
+                html.P("Nothing has been built or loaded where this server looks for its data."),
                 html.P(
                     [
                         "Build the demo warehouse with ",

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from etl.lake.ingest import load_crimes, load_police_uk, load_service
 from etl.lake.warehouse import WarehousePaths
-from etl.sources.police_uk.reader import STREET_HEADER
+from etl.sources.police_uk.reader import OUTCOME_HEADER, STREET_HEADER
 from tests.support.cli import etl
 from tests.support.warehouses import copy_warehouse
 
@@ -243,7 +243,7 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return link
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_malformed_files_are_refused_in_plain_words_and_change_nothing(
     base: Path, tmp_path_factory: pytest.TempPathFactory, data: st.DataObject
@@ -251,11 +251,19 @@ def test_malformed_files_are_refused_in_plain_words_and_change_nothing(
     folder = tmp_path_factory.mktemp("fuzz")
     link = copy_warehouse(base, folder / "w")
     before = WarehousePaths(link).live()
-    kind = data.draw(st.sampled_from(["street", "crimes", "calls"]))
+    kind = data.draw(st.sampled_from(["street", "outcomes", "stop-and-search", "crimes", "calls"]))
     if kind == "street":
         rows = [[f"id{i}", *STREET_ROW[1:]] for i in range(4)]
         body = _mutated(data, STREET_HEADER, rows)
         report = load_police_uk(link, [write(folder / "in", "2019-02-cheshire-street.csv", body)])
+    elif kind == "outcomes":
+        rows = [[f"id{i}", *STREET_ROW[1:9], "Offender given a caution"] for i in range(4)]
+        body = _mutated(data, OUTCOME_HEADER, rows)
+        report = load_police_uk(link, [write(folder / "in", "2019-02-cheshire-outcomes.csv", body)])
+    elif kind == "stop-and-search":
+        table = list(csv.reader(io.StringIO((EXAMPLES / "2019-01-cheshire-stop-and-search.csv").read_text())))
+        body = _mutated(data, table[0], table[1:6])
+        report = load_police_uk(link, [write(folder / "in", "2019-01-cheshire-stop-and-search.csv", body)])
     else:
         table = list(csv.reader(io.StringIO((EXAMPLES / f"{kind}.csv").read_text())))
         path = write(folder / "in", f"{kind}.csv", _mutated(data, table[0], table[1:6]))

@@ -194,3 +194,19 @@ def test_scorecard_csv_on_a_partial_warehouse(tmp_path: Path, load: tuple[str, s
             assert header.startswith("unit_id,unit,level,measure_id") and rows
     finally:
         data.reader.close()
+
+
+@pytest.mark.parametrize("request_", [
+    {"startRow": "abc", "endRow": None},
+    {"startRow": 10**30, "endRow": 10**31, "sortModel": [{"colId": ["x"], "sort": 5}, "junk"]},
+    {"startRow": -5, "endRow": float("inf"), "sortModel": {"colId": "date"}},
+    {"startRow": 0, "endRow": 10, "sortModel": [{"colId": "date", "sort": "desc"}]},
+])
+def test_records_grid_requests_of_any_shape_get_rows(app_client: Any, request_: dict[str, Any]) -> None:
+    client, deps = app_client
+    dep = next(d for d in deps if d["output"] == "records-grid.getRowsResponse")
+    body = body_of(dep, [request_, "?unit=cheshire/northern&preset=month"])
+    resp = client.post("/_dash-update-component", data=json.dumps(body), content_type="application/json")
+    assert resp.status_code == 200, resp.get_data(as_text=True)[:300]
+    rows = resp.get_json()["response"]["records-grid"]["getRowsResponse"]
+    assert rows["rowCount"] > 0 and len(rows["rowData"]) <= 1000
