@@ -149,3 +149,30 @@ def test_the_dashboard_and_api_say_the_data_cannot_be_read(damaged: tuple[Path, 
     api = client.get("/api/v1/series?measure=total_crime&unit=cheshire")
     assert api.status_code == 503 and "could not be read" in api.get_json()["error"]
     assert "checksum" not in api.get_data(as_text=True)
+
+
+def test_records_and_their_csv_on_a_damaged_lake_file_say_so(tmp_path: Path) -> None:
+    link = tmp_path / "w.duckdb"
+    load(link, "2019-01", 4)
+    truncate(next(WarehousePaths(link).lake.glob("crime/*/*/month=2019-01/*.parquet")))
+    app = create_app(link)
+    client = app.server.test_client()
+    client.get("/")
+    search = "?unit=cheshire&preset=custom&from=2019-01-01&to=2019-01-31"
+    grid = {"output": "records-grid.getRowsResponse",
+            "outputs": {"id": "records-grid", "property": "getRowsResponse"},
+            "inputs": [{"id": "records-grid", "property": "getRowsRequest",
+                        "value": {"startRow": 0, "endRow": 100}}],
+            "state": [{"id": "url", "property": "search", "value": search}],
+            "changedPropIds": ["records-grid.getRowsRequest"]}
+    export = {"output": "download.data", "outputs": {"id": "download", "property": "data"},
+              "inputs": [[{"id": {"export": "drill-records", "type": "csv"}, "property": "n_clicks",
+                           "value": 1}]],
+              "state": [{"id": "url", "property": "search", "value": search}],
+              "changedPropIds": ['{"export":"drill-records","type":"csv"}.n_clicks']}
+    for body in (grid, export):  # once: a bare 500 each
+        resp = client.post("/_dash-update-component", json=body)
+        assert resp.status_code == 503, resp.get_data(as_text=True)[:300]
+        text = resp.get_data(as_text=True)
+        assert "could not be read" in text and "status --verify" in text
+        assert "magic" not in text and not INTERNAL.search(text)
