@@ -24,7 +24,7 @@ from etl.demo.build import build_demo
 from etl.lake.commit import LoadReport
 from etl.lake.ingest import load_crimes, load_police_uk, load_service
 from etl.lake.rebuild import rebuild_warehouse
-from etl.lake.repair import Unrecoverable, verify
+from etl.lake.repair import Unrecoverable, looks_damaged, verify
 from etl.lake.status import collect
 from etl.sources.base import Source
 from etl.sources.registry import SOURCES
@@ -237,8 +237,14 @@ def main() -> None:
         app()
     except SystemExit:
         raise
-    except Exception:  # an unexpected failure: a bug. Plain words here, the details in a log.
+    except Exception as exc:  # an unexpected failure: a bug. Plain words here, the details in a log.
         log = bug_log()
+        if looks_damaged(exc):
+            console.print(
+                "error: a warehouse or lake file could not be read: it looks damaged. "
+                "`python -m etl status --verify` names it and `python -m etl rebuild` repairs it "
+                f"(details in {log}).", markup=False)
+            sys.exit(1)
         console.print(
             f"error: the command failed unexpectedly. This is a bug, not a problem with your files; "
             f"the previous warehouse is untouched. Please report it with {log}, which holds the details.",

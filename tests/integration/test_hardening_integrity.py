@@ -176,3 +176,11 @@ def test_records_and_their_csv_on_a_damaged_lake_file_say_so(tmp_path: Path) -> 
         text = resp.get_data(as_text=True)
         assert "could not be read" in text and "status --verify" in text
         assert "magic" not in text and not INTERNAL.search(text)
+
+
+def test_plain_status_on_a_damaged_version_points_to_the_remedy(damaged: tuple[Path, Path]) -> None:
+    link, _ = damaged
+    done = etl("status", "--warehouse", str(link))
+    text = done.stdout + done.stderr
+    assert done.returncode == 1 and "status --verify" in text and "rebuild" in text
+    assert "bug" not in text and not INTERNAL.search(text)
