@@ -139,6 +139,10 @@ def _on_error(exc: Exception) -> Any:
     """Unhandled exceptions: HTTP errors pass through; on the callback endpoint, anything else
     is answered in plain words with a reference to the logged traceback."""
     if isinstance(exc, HTTPException):
+        if flask.request.path.startswith("/api/") and exc.code is not None:
+            # The API answers in JSON, even for a path or method it does not have.
+            return _json(exc.code, f"{exc.name}: see /api/v1/units, /measures, /series, "
+                                   "/assessments and /exceptions (GET)")
         return exc
     path = flask.request.path
     if path.startswith(SUITES_PATH) and isinstance(exc, DependencyException):
@@ -171,9 +175,15 @@ def _without_versions(config: Callable[[], dict[str, Any]]) -> Callable[[], dict
     return wrapped
 
 
+def _no_such_api(rest: str) -> flask.Response:
+    # Without this, Dash's catch-all page route would answer any /api/... path with the app.
+    flask.abort(404)
+
+
 def install(app: dash.Dash) -> None:
     """Put the checks above on `app` and its Flask server."""
     server = app.server
+    server.add_url_rule("/api/<path:rest>", "no_such_api", _no_such_api)
     server.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     server.before_request(_before_request)
     server.register_error_handler(Exception, _on_error)

@@ -214,3 +214,9 @@ def test_an_empty_export_is_its_header() -> None:
     frame = pd.DataFrame({"unit_id": pd.Series([], dtype="string[pyarrow]"),
                           "=n": pd.Series([], dtype=float)})
     assert to_csv(frame) == "unit_id,'=n\r\n"
+
+
+def test_unknown_api_paths_and_methods_answer_json(client: flask.testing.FlaskClient) -> None:
+    for resp, code in ((client.get("/api/v1/nope"), 404), (client.post("/api/v1/units"), 405),
+                       (client.get("/api/v2/units"), 404)):
+        assert resp.status_code == code and resp.is_json and "/api/v1/units" in resp.get_json()["error"]
