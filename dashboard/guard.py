@@ -53,8 +53,8 @@ PROPERTY_TYPES: dict[str, tuple[type, ...]] = {
     "cellClicked": (dict, _NOTHING),
     "clickData": (dict, _NOTHING),
     "selectedData": (dict, _NOTHING),
-    "value": (str, int, float, list, _NOTHING),
-    "data": (dict, list, str, int, float, _NOTHING),
+    "value": (str, int, float, bool, list, _NOTHING),  # bool: dbc.Switch, dbc.Checkbox
+    "data": (dict, list, str, int, float, bool, _NOTHING),
 }
 
 

@@ -107,6 +107,15 @@ def test_the_callback_body_check_passes_what_the_renderer_sends() -> None:
         "state": [{"id": "url", "property": "search", "value": ""}],
     }
     guard.check_callback_body(download)
+    # A switch or checkbox sends a boolean value (Compare's adjustment, Early warning's list).
+    checkbox = {
+        "output": "ew-body.children", "outputs": {"id": "ew-body", "property": "children"},
+        "inputs": [{"id": "ew-sensitivity", "property": "value", "value": "standard"},
+                   {"id": "ew-improvements", "property": "value", "value": False}],
+        "changedPropIds": ["ew-improvements.value"],
+        "state": [{"id": "url", "property": "search", "value": "?preset=fytd"}],
+    }
+    guard.check_callback_body(checkbox)
 
 
 @pytest.mark.parametrize(
