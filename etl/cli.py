@@ -245,8 +245,11 @@ def main() -> None:
                 "`python -m etl status --verify` names it and `python -m etl rebuild` repairs it "
                 f"(details in {log}).", markup=False)
             sys.exit(1)
+        command = " ".join(sys.argv[1:])
+        command = command if len(command) <= 200 else command[:200] + "…"
         console.print(
-            f"error: the command failed unexpectedly. This is a bug, not a problem with your files; "
+            f"error: `python -m etl {command}` failed unexpectedly. This is a bug, not a problem "
+            "with your files; "
             f"the previous warehouse is untouched. Please report it with {log}, which holds the details.",
             markup=False,
         )
