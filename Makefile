@@ -42,7 +42,7 @@ demo: venv
 run: venv browser-deps $(if $(filter $(DEFAULT_WAREHOUSE),$(WAREHOUSE)),demo)
 	@test -e '$(WAREHOUSE)' || { echo "make run: no warehouse at $(WAREHOUSE)" \
 		"(build one with: $(BIN)/python -m etl demo --warehouse $(WAREHOUSE), or load into it)" >&2; exit 1; }
-	LG_WAREHOUSE='$(WAREHOUSE)' $(BIN)/gunicorn -w 2 -b 127.0.0.1:8050 app:server
+	LG_WAREHOUSE='$(WAREHOUSE)' $(BIN)/gunicorn -w 2 -b 127.0.0.1:8050 --limit-request-line 8190 app:server
 
 test: venv browser-deps postgres-deps
 	$(BIN)/pytest $(PYTEST_PARALLEL) $(PYTEST_ARGS)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from werkzeug.serving import WSGIRequestHandler
+
 from dashboard.app import create_app
 from etl.config import warehouse_path
 
@@ -29,7 +31,18 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     app = create_app(warehouse_path(args.warehouse))
     # Never debug: the debugger would let anyone who can reach the port run code.
-    app.run(host=args.host, port=args.port, debug=False)
+    app.server.run(host=args.host, port=args.port, debug=False, request_handler=_QuietHandler)
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """Werkzeug's handler without 'Werkzeug/x Python/y' in the Server header: no response
+    publishes the versions the server runs."""
+
+    server_version = "Looking Glass"
+    sys_version = ""
+
+    def version_string(self) -> str:
+        return self.server_version
 
 
 if __name__ == "__main__":

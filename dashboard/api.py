@@ -32,7 +32,17 @@ from dashboard.data.access import OFFICER_OFF
 from dashboard.data.facade import DataAccess
 from dashboard.data.model import GrainUnavailable
 from dashboard.exports import to_csv
-from dashboard.periods import GRAINS, Period, buckets, month_end, parse_date, preset_period
+from dashboard.guard import NO_WAREHOUSE
+from dashboard.periods import (
+    GRAINS,
+    MAX_BUCKETS,
+    Period,
+    bucket_count,
+    month_end,
+    outside_window,
+    parse_date,
+    preset_period,
+)
 from etl.measures.registry import MEASURES
 
 blueprint = flask.Blueprint("api_v1", __name__, url_prefix="/api/v1")
@@ -51,8 +61,19 @@ def _one_version(view: Callable[[], flask.Response]) -> Callable[[], flask.Respo
 
 
 FORMATS = ("json", "csv")
-MAX_BUCKETS = 5000
 SERIES_PARAMS = ("measure", "unit", "from", "to", "grain", "format")
+ASSESSMENT_PARAMS = ("unit", "from", "to", "measure", "format")
+EXCEPTION_PARAMS = ("unit", "month", "from", "to", "all", "format")
+# The parameters each route accepts: anything else, a parameter given twice, or a value longer
+# than MAX_VALUE (no id, date or word the API takes is near it) is a 400 naming the parameter.
+ROUTE_PARAMS = {
+    "units": ("format",),
+    "measures": ("format",),
+    "series": SERIES_PARAMS,
+    "assessments": ASSESSMENT_PARAMS,
+    "exceptions": EXCEPTION_PARAMS,
+}
+MAX_VALUE = 200
 
 
 class BadParameter(Exception):
@@ -107,15 +128,37 @@ def _bad_parameter(exc: BadParameter) -> tuple[flask.Response, int]:
     return flask.jsonify({"error": exc.message, "parameter": exc.parameter}), 400
 
 
+@blueprint.before_request
+def _check_request() -> None:
+    """Refuse, before any work, what no route accepts: unknown or repeated parameters and
+    over-long values (a value is never silently cut, nor the first of two taken)."""
+    route = (flask.request.endpoint or "").rpartition(".")[2]
+    accepted = ROUTE_PARAMS.get(route)
+    if accepted is None:
+        return
+    args = flask.request.args
+    for name in args:
+        shown = name if len(name) <= 40 else name[:40] + "…"
+        if name not in accepted:
+            raise BadParameter(shown, f"unknown parameter {shown!r}; accepted: {', '.join(accepted)}")
+        values = args.getlist(name)
+        if len(values) > 1:
+            raise BadParameter(name, f"{name} is given {len(values)} times; give it once")
+        if len(values[0]) > MAX_VALUE:
+            raise BadParameter(name, f"{name} is {len(values[0]):,} characters long; the most is {MAX_VALUE}")
+
+
 @blueprint.errorhandler(FileNotFoundError)
 def _no_warehouse(exc: FileNotFoundError) -> tuple[flask.Response, int]:
-    return flask.jsonify({"error": str(exc)}), 503
+    flask.current_app.logger.warning("API: no warehouse: %s", exc)
+    return flask.jsonify({"error": NO_WAREHOUSE}), 503
 
 
 @blueprint.errorhandler(duckdb.Error)
 def _read_error(exc: duckdb.Error) -> tuple[flask.Response, int]:
     flask.current_app.logger.exception("API read failed")
-    return flask.jsonify({"error": f"the warehouse could not be read ({type(exc).__name__})"}), 500
+    return flask.jsonify({"error": "the warehouse could not be read; see the server log "
+                                   "(python -m etl status --verify names what is damaged)"}), 503
 
 
 @blueprint.get("/units")
@@ -188,11 +231,6 @@ def _date_param(name: str) -> date | None:
 def series() -> flask.Response:
     """The measure for one unit, bucket by bucket: value, numerator, denominator, interval."""
     args = flask.request.args
-    unknown = sorted(set(args) - set(SERIES_PARAMS))
-    if unknown:
-        raise BadParameter(
-            unknown[0], f"unknown parameter {unknown[0]!r}; accepted: {', '.join(SERIES_PARAMS)}"
-        )
     fmt = _format()
     data = _data()
     measure_id = (args.get("measure") or "").strip()
@@ -232,13 +270,14 @@ def series() -> flask.Response:
         if not period.whole_months:
             period = period.to_whole_months()
             notes.append("monthly data only: the range was widened to whole months")
-    n_buckets = len(buckets(period, grain)) if (period.end - period.start).days < 40000 else MAX_BUCKETS + 1
+    n_buckets = bucket_count(period, grain)
     if n_buckets > MAX_BUCKETS:
         raise BadParameter(
             "grain",
             f"{n_buckets} {grain} buckets is more than {MAX_BUCKETS}: "
             "choose a longer grain or a shorter range",
         )
+    _check_window(period, source)
     if period.start < source.first or period.end > source.as_of:
         notes.append(
             f"data runs from {source.first} to {source.as_of}; buckets outside it are missing "
@@ -279,14 +318,12 @@ def series() -> flask.Response:
     return _respond(payload, frame, stem)
 
 
-ASSESSMENT_PARAMS = ("unit", "from", "to", "measure", "format")
-EXCEPTION_PARAMS = ("unit", "month", "from", "to", "all", "format")
-
-
-def _check_params(accepted: tuple[str, ...]) -> None:
-    unknown = sorted(set(flask.request.args) - set(accepted))
-    if unknown:
-        raise BadParameter(unknown[0], f"unknown parameter {unknown[0]!r}; accepted: {', '.join(accepted)}")
+def _check_window(period: Period, source: Any) -> None:
+    """A range must lie within the data and a margin either side (periods.window)."""
+    problem = outside_window(period, source.first, source.as_of)
+    if problem:
+        name = "from" if period.start < source.first else "to"
+        raise BadParameter(name, f"{name}: {problem}")
 
 
 def _unit_param(data: DataAccess) -> Any:
@@ -312,7 +349,9 @@ def _period_params(data: DataAccess, unit: Any) -> Period:
         raise BadParameter("to", f"to ({end}) is before from ({start})")
     if (end - start).days > 3660:
         raise BadParameter("from", "a period of more than ten years cannot be assessed")
-    return Period(start, end)
+    period = Period(start, end)
+    _check_window(period, source)
+    return period
 
 
 @blueprint.get("/assessments")
@@ -320,7 +359,6 @@ def _period_params(data: DataAccess, unit: Any) -> Period:
 def assessments() -> flask.Response:
     """Exactly the rows the scorecard draws for a unit and period: the one assessment per
     measure (dashboard/analysis/assessment.py), every field, the exception flag and reasons."""
-    _check_params(ASSESSMENT_PARAMS)
     _format()
     data = _data()
     unit = _unit_param(data)
@@ -348,7 +386,6 @@ def exceptions() -> flask.Response:
     """The exceptions list of a unit and the units below it (to NPU), one item per measure,
     most severe first: the top 10 (the PIM's list) unless all=1. The period is a month
     (month=YYYY-MM) or a range (from, to), by default the financial year to date."""
-    _check_params(EXCEPTION_PARAMS)
     _format()
     data = _data()
     unit = _unit_param(data)
@@ -361,6 +398,7 @@ def exceptions() -> flask.Response:
         except ValueError:
             raise BadParameter("month", f"month must be written YYYY-MM; got {month!r}") from None
         period = Period(first, month_end(first))
+        _check_window(period, data.source_for(unit.force_id))
     else:
         period = _period_params(data, unit)
     everything = (flask.request.args.get("all") or "0").strip()

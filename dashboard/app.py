@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import importlib.resources
 import logging
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ import duckdb
 import flask
 from dash import Input, Output, dcc, html
 
-from dashboard import api, exports
+from dashboard import api, exports, guard
 from dashboard import state as url_state
 from dashboard.auth import current_actor
 from dashboard.components import controls as controls_component
@@ -94,12 +95,14 @@ def _add_vendor_route(server: flask.Flask) -> None:
 
 def no_warehouse(link: Path) -> Any:
     """Shown instead of a stack trace when nothing has been built yet."""
+    log.warning("no warehouse at %s", link)
     return [
         html.H1("No warehouse yet", className="h3"),
         dbc.Alert(
             [
                 html.H2("No warehouse yet", className="h5"),
-                html.P(["There is no warehouse at ", html.Code(str(link)), "."]),
+                # The path stays in the server's log: no response names a server path.
+                html.P("Nothing has been built or loaded where this server looks for its data."),
                 html.P(
                     [
                         "Build the demo warehouse with ",
@@ -119,19 +122,37 @@ def no_warehouse(link: Path) -> Any:
     ]
 
 
-def read_error(exc: Exception) -> Any:
+def read_error(reference: str) -> Any:
+    """The warehouse file could not be read (damaged, or removed under us). The exception's
+    text stays in the server log, under `reference`: it can name paths and SQL."""
     return [
         html.H1("The warehouse could not be read", className="h3"),
         dbc.Alert(
             [
-                html.P(f"{type(exc).__name__}: {exc}"),
+                html.P(f"The data could not be read (reference {reference} in the server log)."),
                 html.P(
-                    ["Rebuild it with ", html.Code("python -m etl demo"), ", or see the load log."],
+                    ["Find what is damaged with ", html.Code("python -m etl status --verify"),
+                     " and repair it with ", html.Code("python -m etl rebuild"), "."],
                     className="mb-0",
                 ),
             ],
             color="danger",
             id="read-error",
+        ),
+    ]
+
+
+def page_error(reference: str) -> Any:
+    """A page that failed to draw says so instead of leaving the screen blank."""
+    return [
+        html.H1("This page could not be drawn", className="h3"),
+        dbc.Alert(
+            [
+                html.P(f"Something went wrong drawing this view (reference {reference} in the server log)."),
+                html.P(dcc.Link("Go to the Scorecard", href=HOME), className="mb-0"),
+            ],
+            color="danger",
+            id="page-error",
         ),
     ]
 
@@ -176,9 +197,14 @@ def render(pathname: str | None, search: str | None, data: DataAccess) -> Any:
         return fn(data, view)
     except FileNotFoundError:
         return no_warehouse(data.reader.link)
-    except duckdb.Error as exc:
-        log.exception("reading the warehouse failed")
-        return read_error(exc)
+    except (duckdb.Error, OSError):
+        reference = uuid.uuid4().hex[:12]
+        log.exception("reading the warehouse failed (reference %s)", reference)
+        return read_error(reference)
+    except Exception:  # a bug or an input nothing checked: a message, never a blank screen
+        reference = uuid.uuid4().hex[:12]
+        log.exception("drawing %s failed (reference %s)", path, reference)
+        return page_error(reference)
 
 
 # -- the app ---------------------------------------------------------------------------
@@ -255,6 +281,7 @@ def create_app(warehouse: Path | None = None) -> dash.Dash:
         carried = url_state.parse(search).query()
         return (page, *[p == current for _, p, _ in NAV], *[p + carried for _, p, _ in NAV])
 
+    guard.install(app)
     controls_component.register(app)
     exports.register(app, data)
     for _, _, module in NAV:

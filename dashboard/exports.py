@@ -76,6 +76,9 @@ def to_csv(frame: pd.DataFrame) -> str:
     Text columns are made safe column by column (vectorised: an export of a year of a
     force's records is tens of thousands of rows); numbers, booleans and dates keep their
     type; lists are joined with ';'."""
+    header = [excel_safe(str(c)) for c in frame.columns]
+    if frame.empty:  # (an empty Arrow-backed text column cannot be mapped below)
+        return pd.DataFrame(columns=header).to_csv(index=False, lineterminator="\r\n")
     out = pd.DataFrame(index=frame.index)
     for name in frame.columns:
         col = frame[name]
@@ -89,7 +92,7 @@ def to_csv(frame: pd.DataFrame) -> str:
             out[name] = text.where(~risky, "'" + text.astype(str))
         else:
             out[name] = [_cell(v) for v in col.astype(object)]
-    out.columns = [excel_safe(str(c)) for c in frame.columns]
+    out.columns = header
     return out.to_csv(index=False, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
 
 

@@ -172,7 +172,8 @@ def parse_date(text: str) -> date:
     try:
         return date.fromisoformat(text.strip())
     except (AttributeError, ValueError):
-        raise ValueError(f"{text!r} is not a date written YYYY-MM-DD") from None
+        shown = text if not isinstance(text, str) or len(text) <= 40 else text[:40] + "…"
+        raise ValueError(f"{shown!r} is not a date written YYYY-MM-DD") from None
 
 
 # -- grains ----------------------------------------------------------------------------
@@ -245,3 +246,56 @@ def bucket_label(start: date, grain: str) -> str:
     if grain == "fy":
         return f"FY {fy_label(start)}"
     raise ValueError(f"unknown grain {grain!r}; known: {', '.join(GRAINS)}")
+
+
+# -- limits on what a URL or an API request may ask for ----------------------------------
+
+# The most buckets one chart, table or API answer draws (a day grain over 13 years). A page
+# asking for more is shown at the next coarser grain that fits, the API refuses it.
+MAX_BUCKETS = 5000
+# How far a custom range may reach beyond the data it is drawn from: enough for any real
+# comparison (last year, a 13-month sparkline, a decade of context), never year 0 or 10000,
+# where calendar arithmetic would fail, nor 1,000 years of empty days.
+MARGIN_YEARS = 10
+_ORDER = tuple(GRAINS)
+
+
+def bucket_count(period: Period, grain: str) -> int:
+    """How many buckets of `grain` cover the period, by arithmetic (a range of 40,000 years
+    costs as little as a month): what `len(buckets(period, grain))` would be."""
+    first, last = bucket_start(period.start, grain), bucket_start(period.end, grain)
+    if grain == "day":
+        return (last - first).days + 1
+    if grain == "week":
+        return (last - first).days // 7 + 1
+    months = (last.year - first.year) * 12 + last.month - first.month
+    return months // {"month": 1, "quarter": 3, "fy": 12}[grain] + 1
+
+
+def fitting_grain(period: Period, grain: str) -> str:
+    """`grain`, or the first coarser one whose buckets over the period number MAX_BUCKETS or
+    fewer (a financial year always fits a range inside the window)."""
+    for g in _ORDER[_ORDER.index(grain):]:
+        if bucket_count(period, g) <= MAX_BUCKETS:
+            return g
+    return _ORDER[-1]
+
+
+def window(first: date, last: date) -> Period:
+    """The days a custom range may cover for data running from `first` to `last`: the data
+    and MARGIN_YEARS either side, whole years, kept inside what `date` can count."""
+    lo = max(first.year - MARGIN_YEARS, 2)
+    hi = min(last.year + MARGIN_YEARS, 9997)
+    return Period(date(lo, 1, 1), date(hi, 12, 31))
+
+
+def outside_window(period: Period, first: date, last: date) -> str | None:
+    """Why a range cannot be drawn for data running from `first` to `last`, or None."""
+    allowed = window(first, last)
+    if period.start < allowed.start or period.end > allowed.end:
+        return (
+            f"{period.start.isoformat()} to {period.end.isoformat()} reaches more than "
+            f"{MARGIN_YEARS} years beyond the data; ranges from {allowed.start.isoformat()} "
+            f"to {allowed.end.isoformat()} can be shown"
+        )
+    return None

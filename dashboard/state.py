@@ -65,10 +65,18 @@ class ViewState:
         return path + state.query()
 
 
+# No key's value is longer (unit ids and dates are short); a longer one is cut here, so it is
+# refused as unknown with a short note instead of being echoed or looked up whole.
+MAX_VALUE = 200
+MAX_QUERY = 4096  # the longest query string read: beyond it nothing of the view's can be
+
+
 def parse(search: str | None) -> ViewState:
-    """The state in a URL's query string ('?a=b&...'); unknown keys are ignored."""
-    raw = parse_qs((search or "").lstrip("?"), keep_blank_values=False)
-    first = {k: v[0].strip() for k, v in raw.items() if k in KEYS and v and v[0].strip()}
+    """The state in a URL's query string ('?a=b&...'); unknown keys are ignored, and so is
+    anything but text (a malformed callback request)."""
+    text = search[:MAX_QUERY] if isinstance(search, str) else ""
+    raw = parse_qs(text.lstrip("?"), keep_blank_values=False)
+    first = {k: v[0].strip()[:MAX_VALUE] for k, v in raw.items() if k in KEYS and v and v[0].strip()}
     preset = first.get("preset")
     start, end = first.get("from"), first.get("to")
     if preset is None:

@@ -6,7 +6,10 @@ Exit status: 0 success, 1 when any input was refused, 2 on a usage error.
 from __future__ import annotations
 
 import json
+import os
 import sys
+import tempfile
+import traceback
 from pathlib import Path
 from typing import Annotated
 
@@ -21,6 +24,7 @@ from etl.demo.build import build_demo
 from etl.lake.commit import LoadReport
 from etl.lake.ingest import load_crimes, load_police_uk, load_service
 from etl.lake.rebuild import rebuild_warehouse
+from etl.lake.repair import Unrecoverable, looks_damaged, verify
 from etl.lake.status import collect
 from etl.sources.base import Source
 from etl.sources.registry import SOURCES
@@ -101,9 +105,14 @@ def demo(
 def status(
     warehouse: WarehouseOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    check: Annotated[bool, typer.Option(
+        "--verify", help="Read every lake file and the live version in full; name what is damaged.")] = False,
 ) -> None:
     """Forces, months, rows, last load, suspect months and quarantined rows."""
     link = warehouse_path(warehouse)
+    if check:
+        _verify(link, as_json)
+        return
     try:
         info = collect(link)
     except FileNotFoundError as exc:
@@ -134,14 +143,35 @@ def status(
     out.print(f"Quarantined rows: {info['quarantined_rows']:,}", highlight=False)
 
 
+def _verify(link: Path, as_json: bool) -> None:
+    """`status --verify`: exit 0 when everything reads whole, 1 naming each damaged file."""
+    try:
+        damage = verify(link)
+    except FileNotFoundError as exc:
+        console.print(str(exc), markup=False)
+        raise typer.Exit(2) from None
+    if as_json:
+        out.print_json(json.dumps({"damaged": [d.__dict__ for d in damage]}))
+    elif not damage:
+        out.print("Every lake file and the live warehouse version read whole.", highlight=False)
+    for d in [] if as_json else damage:
+        console.print(Text.assemble(("damaged", "red"), f" {d.problem}"))
+        console.print(f"  what to do: {d.remedy}", highlight=False, markup=False)
+    raise typer.Exit(1 if damage else 0)
+
+
 @app.command()
 def rebuild(warehouse: WarehouseOpt = None) -> None:
     """Re-derive every cube, and the reference tables, from the lake into a new version.
 
     For a new or changed measure (or reference file): no input needs loading again."""
     link = warehouse_path(warehouse)
-    with _Bars() as bars:
-        report = rebuild_warehouse(link, progress=bars)
+    try:
+        with _Bars() as bars:
+            report = rebuild_warehouse(link, progress=bars)
+    except Unrecoverable as exc:
+        console.print(f"error: {exc}", markup=False)
+        raise typer.Exit(1) from None
     _report(report)
     raise typer.Exit(report.exit_code)
 
@@ -207,8 +237,30 @@ def main() -> None:
         app()
     except SystemExit:
         raise
-    except Exception as exc:  # an unexpected failure: say what, exit non-zero
-        console.print(f"error: {exc}", markup=False)
+    except Exception as exc:  # an unexpected failure: a bug. Plain words here, the details in a log.
+        log = bug_log()
+        if looks_damaged(exc):
+            console.print(
+                "error: a warehouse or lake file could not be read: it looks damaged. "
+                "`python -m etl status --verify` names it and `python -m etl rebuild` repairs it "
+                f"(details in {log}).", markup=False)
+            sys.exit(1)
+        command = " ".join(sys.argv[1:])
+        command = command if len(command) <= 200 else command[:200] + "…"
+        console.print(
+            f"error: `python -m etl {command}` failed unexpectedly. This is a bug, not a problem "
+            "with your files; "
+            f"the previous warehouse is untouched. Please report it with {log}, which holds the details.",
+            markup=False,
+        )
         sys.exit(1)
+
+
+def bug_log() -> Path:
+    """Write the traceback being handled to a new file in the temp folder; its path."""
+    fd, name = tempfile.mkstemp(prefix="looking-glass-etl-error-", suffix=".log")
+    with os.fdopen(fd, "w") as fh:
+        fh.write(" ".join(sys.argv) + "\n\n" + traceback.format_exc())
+    return Path(name)
 
 

@@ -53,14 +53,18 @@ from dashboard.periods import (
     DEFAULT_GRAIN,
     DEFAULT_PRESET,
     GRAINS,
+    MAX_BUCKETS,
     PRESETS,
     Period,
+    bucket_count,
     bucket_label,
     bucket_start,
     buckets,
+    fitting_grain,
     last_complete_month,
     month_end,
     month_start,
+    outside_window,
     parse_date,
     preset_period,
 )
@@ -422,7 +426,12 @@ class DataAccess:
                 start = parse_date(state.start or "")
                 end = parse_date(state.end or "")
                 period = Period(start, end, "custom")
+                first = source.first if source else self._any_first(unit.force_id) or as_of
+                problem = outside_window(period, min(first, as_of), as_of)
+                if problem:
+                    raise ValueError(problem)
             except ValueError as exc:
+                period = None
                 notes.append(
                     f"The custom range could not be used ({exc}); showing {PRESETS[DEFAULT_PRESET].lower()}."
                 )
@@ -450,6 +459,14 @@ class DataAccess:
                     f"{source.as_of:%d %b %Y}; days outside it are shown as missing, not zero."
                 )
 
+        fitted = fitting_grain(period, grain)
+        if fitted != grain:
+            notes.append(
+                f"{bucket_count(period, grain):,} {GRAINS[grain].lower()}s are more than {MAX_BUCKETS:,} "
+                f"to draw; showing {GRAINS[fitted].lower()}s."
+            )
+            grain = fitted
+
         rank = state.rank if state.rank == "npu" and unit.level == "force" else None
         canonical = ViewState(
             unit=unit.unit_id,
@@ -465,6 +482,10 @@ class DataAccess:
         return View(canonical, unit, self.path(unit.unit_id), measure, period, grain, source, tuple(notes))
 
     # -- numbers --------------------------------------------------------------------------
+
+    def _any_first(self, force_id: str) -> date | None:
+        found = [lst[0].first for (f, _), lst in self._sources().items() if f == force_id and lst]
+        return min(found) if found else None
 
     def _any_as_of(self, force_id: str) -> date | None:
         found = [lst[0].as_of for (f, _), lst in self._sources().items() if f == force_id and lst]

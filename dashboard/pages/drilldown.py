@@ -592,15 +592,26 @@ def _unit_name(data: DataAccess, unit_id: Any) -> str | None:
     return unit.name if unit else unit_id
 
 
+def _row_index(value: Any, default: int) -> int:
+    """A row index from the grid's request, kept to what a table can hold (a malformed
+    request's text or 10**30 becomes the default or the cap, never an error)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+        return default
+    return int(min(max(value, 0), 10**9))
+
+
 def records_response(data: DataAccess, view: View, request: dict[str, Any] | None) -> dict[str, Any]:
     """AG Grid's infinite row model asks for rows [startRow, endRow) in a sort order; the
     server answers with that page and the total (so pagination knows how many pages)."""
-    request = request or {}
-    start = max(int(request.get("startRow") or 0), 0)
-    end = max(int(request.get("endRow") or start + PAGE_ROWS), start)
+    request = request if isinstance(request, dict) else {}
+    start = _row_index(request.get("startRow"), 0)
+    end = max(_row_index(request.get("endRow"), start + PAGE_ROWS), start)
     order_by, descending = "date" if view.source and view.source.has_days else "month", False
-    for sort in request.get("sortModel") or []:
-        col = {"npu": "npu_id", "team": "team_id"}.get(sort.get("colId"), sort.get("colId"))
+    sorts = request.get("sortModel")
+    for sort in sorts if isinstance(sorts, list) else []:
+        if not isinstance(sort, dict) or not isinstance(sort.get("colId"), str):
+            continue
+        col = {"npu": "npu_id", "team": "team_id"}.get(sort["colId"], sort["colId"])
         if col in data.record_columns():
             order_by, descending = col, sort.get("sort") == "desc"
             break

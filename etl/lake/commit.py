@@ -22,6 +22,8 @@ import pandas as pd
 from etl.cubes.build import rebuild, rebuild_all
 from etl.cubes.crime import Partition
 from etl.errors import InputRefused
+from etl.lake.gate import screen
+from etl.lake.repair import check_version, looks_damaged, repair
 from etl.lake.warehouse import (
     GRACE_SECONDS,
     WarehousePaths,
@@ -121,7 +123,11 @@ def _sql_path(path: Path) -> str:
 
 def commit(link: Path, staged: Staged, report: LoadReport, command: str,
            progress: Progress | None = None) -> None:
-    """Write lake partitions and publish the next warehouse version. Caller holds the lock."""
+    """Write lake partitions and publish the next warehouse version. Caller holds the lock.
+    Files holding rows of unknown forces or implausible months are refused first (gate.py);
+    when nothing is left, nothing is written."""
+    if not screen(staged, report):
+        return
     paths = WarehousePaths(link)
     recover_killed_loads(paths)
     con = staged.con
@@ -158,7 +164,23 @@ def commit(link: Path, staged: Staged, report: LoadReport, command: str,
         if progress:
             progress(f"Writing {dataset} partitions", 1, 1)
     _fsync_files(moved)
+    try:
+        _build_version(paths, staged, report, command, loaded_at, manifest, progress)
+    except duckdb.Error as exc:
+        # A damaged live version (a checksum error) must not stop every later load: build a
+        # whole version from the last good one and the lake, then this load on top of it.
+        live = paths.live()
+        if not looks_damaged(exc) or live is None or check_version(live) is None:
+            raise
+        report.notes.extend(repair(paths))
+        _build_version(paths, staged, report, command, loaded_at, manifest, progress)
+    report.committed = True
+    shutil.rmtree(lake / ".incoming" / report.load_id, ignore_errors=True)
 
+
+def _build_version(paths: WarehousePaths, staged: Staged, report: LoadReport, command: str,
+                   loaded_at: datetime, manifest: list[tuple], progress: Progress | None) -> None:
+    con, lake = staged.con, paths.lake
     with new_version(paths) as wcon:
         upgrading = new_version_upgrades(wcon)
         if progress:
@@ -179,8 +201,6 @@ def commit(link: Path, staged: Staged, report: LoadReport, command: str,
         _collect_superseded(wcon, lake)
         if progress:
             progress("Building warehouse", 1, 1)
-    report.committed = True
-    shutil.rmtree(lake / ".incoming" / report.load_id, ignore_errors=True)
 
 
 def _has_column(con: duckdb.DuckDBPyConnection, table: str, column: str) -> bool:

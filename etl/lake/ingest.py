@@ -43,9 +43,11 @@ from etl.cubes.measures import (
 from etl.errors import InputRefused, UsageError
 from etl.lake.commit import LoadReport, Progress, Staged, commit, new_load_id
 from etl.lake.warehouse import WarehousePaths, connect_readonly, writer_lock
+from etl.limits import staging_config
 from etl.reference.lsoa_mapping import read_hierarchy_file
 from etl.sources import crimes
 from etl.sources.base import TabularSource
+from etl.sources.identity import month_problem
 from etl.sources.police_uk import reader as police_uk
 from etl.sources.police_uk import stop_search
 from etl.sources.registry import REGISTRY
@@ -93,7 +95,8 @@ def load_service(link: Path, source_name: str, source: str, query: str | None = 
                             origins={parsed.file: parsed.origin})
             report.loaded = [(parsed.origin, parsed.rows)]
             commit(link, staged, report, f"load {source_name}", progress)
-            report.notes.extend(found)
+            if report.loaded:  # (a file the gate refused loaded nothing to note)
+                report.notes.extend(found)
     finally:
         con.close()
     return report
@@ -286,7 +289,8 @@ def load_police_uk(link: Path, inputs: Iterable[Path], hierarchy: Path | None = 
                 report.refused.append(x)
             else:
                 items.append(x)
-        con = duckdb.connect()
+        total = sum(i.path.stat().st_size for i in items if i.path.is_file())
+        con = duckdb.connect(config=staging_config(total, str(Path(work) / "spill")))
         try:
             return _stage_and_commit_police_uk(link, con, items, hierarchy, report, progress)
         finally:
@@ -349,7 +353,15 @@ def _split_stop_search(items: list[police_uk.InputFile], report: LoadReport
                 report.refused.append(InputRefused(
                     item.origin, f"file name month {m.group(1)}-{m.group(2)} is not a month"))
                 continue
-            item.name_force = m.group(3)
+            try:
+                item.name_force = police_uk.name_force(item.origin, m.group(3))
+            except InputRefused as refusal:
+                report.refused.append(refusal)
+                continue
+            problem = month_problem(item.name_month)
+            if problem:
+                report.refused.append(InputRefused(item.origin, f"the file name's {problem}"))
+                continue
             searches.append(item)
         elif not m and stop_search.looks_like(item.path):
             report.refused.append(InputRefused(

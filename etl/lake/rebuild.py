@@ -13,6 +13,7 @@ from pathlib import Path
 
 from etl.cubes.build import rebuild_all
 from etl.lake.commit import LoadReport, Progress, new_load_id
+from etl.lake.repair import repair, verify
 from etl.lake.warehouse import WarehousePaths, new_version, new_version_upgrades, writer_lock
 from etl.reference.tables import write_reference_tables
 from etl.sqlutil import insert_rows
@@ -26,6 +27,12 @@ def rebuild_warehouse(link: Path, progress: Progress | None = None) -> LoadRepor
     if paths.live() is None:
         raise FileNotFoundError(f"no warehouse at {link}: build the demo or load data first")
     started = datetime.now()
+    if verify(link):  # a damaged version or lake file: build a whole version around it
+        with writer_lock(paths):
+            report.notes.extend(repair(paths))
+        report.committed = True
+        report.notes.append("every cube and reference table re-derived from the lake")
+        return report
     with writer_lock(paths), new_version(paths) as wcon:
         new_version_upgrades(wcon)  # a rebuild re-derives everything anyway
         if progress:

@@ -132,8 +132,10 @@ def writer_lock(paths: WarehousePaths) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def new_version(paths: WarehousePaths) -> Iterator[duckdb.DuckDBPyConnection]:
+def new_version(paths: WarehousePaths, base: Path | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
     """Yield a read-write connection to the next version; publish it if the block succeeds.
+    It starts as a copy of the live version, or of `base` (an older version that reads
+    whole, when the live one is damaged: etl/lake/repair.py).
 
     The caller must already hold `writer_lock`. On any exception the new file is removed
     and the live warehouse is untouched.
@@ -143,7 +145,7 @@ def new_version(paths: WarehousePaths) -> Iterator[duckdb.DuckDBPyConnection]:
     number = max(versions, default=0) + 1
     final = paths.version_file(number)
     tmp = final.with_name(final.name + ".tmp")
-    live = paths.live()
+    live = base if base is not None else paths.live()
     if live is not None:
         shutil.copyfile(live, tmp)
     con = duckdb.connect(str(tmp))

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from etl.errors import InputRefused
 from etl.reference import areas
+from etl.sources.identity import column_force, force_problem
 from etl.units import slugify
 
 DEFAULT_NOTE = ("default hierarchy: NPUs are groups of 2011 MSOAs inside a local authority "
@@ -68,15 +69,30 @@ def read_hierarchy_file(path: Path, default_forces: list[str]) -> list[Assignmen
     if missing:
         raise InputRefused(origin, "missing column(s): " + ", ".join(missing), 1)
     out: list[Assignment] = []
+    seen: dict[tuple[str, str], tuple[int, str, str]] = {}  # (force, LSOA) -> (line, bcu, npu)
     for row in reader:
         line = reader.line_num
         code, npu, bcu = (row.get("lsoa_code") or "").strip(), (row["npu"] or "").strip(), \
             (row["bcu"] or "").strip()
         if not code or not npu or not bcu:
             raise InputRefused(origin, "blank lsoa_code, npu or bcu", line)
-        forces = [row["force"].strip()] if "force" in fields and row.get("force") else default_forces
+        if "force" in fields and (row.get("force") or "").strip():
+            force = column_force(row["force"])  # units only ever under a force the product knows
+            if force is None:
+                raise InputRefused(origin, force_problem(row["force"], "the force column", by_name=True),
+                                   line)
+            forces = [force]
+        else:
+            forces = default_forces
         if not forces:
             raise InputRefused(origin, "no force column and no force in this load", line)
+        for f in forces:
+            first = seen.setdefault((f, code), (line, bcu, npu))
+            if (slugify(first[1]), slugify(first[2])) != (slugify(bcu), slugify(npu)):
+                raise InputRefused(
+                    origin, f"LSOA {code} of {f} is mapped to NPU {first[2]!r} ({first[1]}) on line "
+                    f"{first[0]} and to NPU {npu!r} ({bcu}) on line {line}: an LSOA belongs to one NPU",
+                    line)
         out.extend(Assignment(f, code, bcu, npu) for f in forces)
     if not out:
         raise InputRefused(origin, "no data rows: the file holds a header only")

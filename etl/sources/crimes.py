@@ -26,7 +26,7 @@ from etl.demo.common import DemoContext
 from etl.errors import InputRefused
 from etl.measures.crime import ASB, CATEGORY_LABELS, CRIME_CATEGORIES, SANCTION_TYPES
 from etl.reference import severity
-from etl.reference.forces import FORCE_BY_SLUG, force_slug
+from etl.reference.forces import FORCE_BY_SLUG
 from etl.sources.base import Source
 from etl.sources.csvscan import (
     as_text,
@@ -37,6 +37,7 @@ from etl.sources.csvscan import (
     record_lines,
     scan_file,
 )
+from etl.sources.identity import EARLIEST_MONTH, column_force, month_window_text, next_month
 from etl.sources.shapes import CRIME, CRIME_COLUMNS, CRIME_OPTIONAL_COLUMNS, UNIT_COLUMNS, select_list
 from etl.units import slugify
 
@@ -245,8 +246,8 @@ def _names(con: duckdb.DuckDBPyConnection) -> None:
         "SELECT DISTINCT trim(force) FROM _crimes_raw WHERE NULLIF(trim(force), '') IS NOT NULL"
     ).fetchall()]
     con.execute("CREATE OR REPLACE TEMP TABLE _forces (raw VARCHAR, force_id VARCHAR)")
-    con.executemany("INSERT INTO _forces VALUES (?, ?)",
-                    [(f, force_slug(f) or slugify(f)) for f in forces])
+    if forces:  # (executemany refuses an empty list; a file of blank forces is refused below)
+        con.executemany("INSERT INTO _forces VALUES (?, ?)", [(f, column_force(f)) for f in forces])
     names = [r[0] for r in con.execute(
         """SELECT DISTINCT v FROM (
             SELECT trim(bcu) AS v FROM _crimes_raw UNION ALL SELECT trim(npu) FROM _crimes_raw
@@ -254,7 +255,8 @@ def _names(con: duckdb.DuckDBPyConnection) -> None:
             UNION ALL SELECT trim(officer) FROM _crimes_raw) WHERE NULLIF(v, '') IS NOT NULL"""
     ).fetchall()]
     con.execute("CREATE OR REPLACE TEMP TABLE _slugs (name VARCHAR, slug VARCHAR)")
-    con.executemany("INSERT INTO _slugs VALUES (?, ?)", [(n, slugify(n)) for n in names])
+    if names:
+        con.executemany("INSERT INTO _slugs VALUES (?, ?)", [(n, slugify(n)) for n in names])
 
 
 def _date_sql(col: str) -> str:
@@ -279,6 +281,12 @@ def _problems_sql() -> str:
          f"'unknown offence_group ' || {quoted_value('t.offence_raw')} || ' (expected a data.police.uk "
          "crime type such as ''Burglary'', or its id such as ''burglary'')'"),
         ("t.force_raw IS NULL", "'blank force (required)'"),
+        ("t.force_id IS NULL",
+         f"'force ' || {quoted_value('t.force_raw')} || ' is not one of the {len(FORCE_BY_SLUG)} forces of "
+         "England and Wales (a data.police.uk slug such as ''cheshire'', or the force''s name)'"),
+        (f"t.recorded < DATE '{EARLIEST_MONTH}' OR t.recorded >= DATE '{next_month()}'",
+         f"'recorded_date ' || CAST(t.recorded AS VARCHAR) || ' is outside the months that can be "
+         f"loaded ({month_window_text()})'"),
         ("t.bcu IS NULL", "'blank bcu (required)'"),
         ("t.npu IS NULL", "'blank npu (required)'"),
         ("t.detection_raw IS NOT NULL AND t.detection_type IS NULL",

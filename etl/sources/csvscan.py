@@ -23,6 +23,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from etl.errors import InputRefused
+from etl.limits import MAX_LINE_BYTES, max_rows_per_file, size
 
 _CHUNK = 1 << 23
 _CSV_ERROR_LINE = re.compile(r"CSV Error on Line: (\d+)")
@@ -72,6 +73,10 @@ def scan_file(path: Path, origin: str) -> Scan:
                 cut = data.rfind(b"\n") + 1
                 if cut == 0:
                     carry = data
+                    if len(carry) > MAX_LINE_BYTES:  # no line break in sight: never hold it all
+                        raise InputRefused(
+                            origin, f"line {newlines + 1} is longer than {size(MAX_LINE_BYTES)} "
+                            "without a line break: not a CSV file of ours", newlines + 1)
                     continue
                 data, carry = data[:cut], data[cut:]
             else:
@@ -115,6 +120,9 @@ def scan_file(path: Path, origin: str) -> Scan:
     if not header:
         raise InputRefused(origin, "the first line is blank: the header row must come first", 1)
     lines = newlines - trailing + 1
+    if lines - 1 > max_rows_per_file():
+        raise InputRefused(origin, f"{lines - 1:,} rows is more than the {max_rows_per_file():,} one file "
+                           "may hold (LG_MAX_ROWS_PER_FILE raises the limit; or split the file)")
     return Scan(header=header, lines=lines, blank=blank)
 
 

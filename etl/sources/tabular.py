@@ -28,7 +28,7 @@ import duckdb
 import pandas as pd
 
 from etl.errors import InputRefused
-from etl.reference.forces import force_slug
+from etl.reference.forces import FORCES
 from etl.sources.csvscan import (
     as_text,
     first_row,
@@ -38,7 +38,7 @@ from etl.sources.csvscan import (
     record_lines,
     scan_file,
 )
-from etl.units import slugify
+from etl.sources.identity import column_force
 
 Kind = Literal["text", "date", "datetime", "month", "int", "number", "enum", "bool", "force"]
 
@@ -243,7 +243,8 @@ def _typed_sql(c: Column, v: str) -> tuple[str, str | None]:
     if c.kind == "text":
         return v, None
     if c.kind == "force":
-        return "f.force_id", None
+        return "f.force_id", (f"is not one of the {len(FORCES)} forces of England and Wales "
+                              "(a data.police.uk slug such as 'cheshire', or the force's name)")
     if c.kind == "date":
         return (f"CASE WHEN regexp_full_match({v}, '\\d{{4}}-\\d{{2}}-\\d{{2}}') "
                 f"THEN TRY_CAST({v} AS DATE) END", "(expected YYYY-MM-DD)")
@@ -288,8 +289,8 @@ def _type_and_check(con: duckdb.DuckDBPyConnection, schema: Schema, origin: str)
         values = [r[0] for r in con.execute(
             f'SELECT DISTINCT trim("{force_col}") FROM {_RAW} '
             f'WHERE NULLIF(trim("{force_col}"), \'\') IS NOT NULL').fetchall()]
-        con.executemany("INSERT INTO _tab_forces VALUES (?, ?)",
-                        [(f, force_slug(f) or slugify(f)) for f in values])
+        if values:  # (executemany refuses an empty list)
+            con.executemany("INSERT INTO _tab_forces VALUES (?, ?)", [(f, column_force(f)) for f in values])
     selects = ["r._rn", "r._line"]
     tails: dict[str, str | None] = {}
     for c in schema.columns:

@@ -258,7 +258,7 @@ def test_a_utf8_bom_is_allowed_and_other_bytes_are_refused(con, tmp_path: Path) 
     latin.write_bytes(data.replace(b"White - Irish", b"White - \xc9ire"))
     table, refused = _parse(con, (bom, JAN), (latin, JAN))
     assert con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 31
-    assert [(r.file, r.line, r.problem) for r in refused] == [
+    assert [(r.file, r.line, r.problem.split(":")[0]) for r in refused] == [
         (f"in/{latin.name}", 11, "not UTF-8 text")]
 
 

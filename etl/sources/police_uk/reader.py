@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import shutil
 import tempfile
 import zipfile
 from collections.abc import Iterable, Iterator
@@ -20,10 +21,21 @@ from pathlib import Path
 import duckdb
 
 from etl.errors import InputRefused
+from etl.limits import max_expanded_bytes, max_zip_ratio, size
 from etl.measures.crime import CRIME_CATEGORIES, SANCTION_OUTCOMES
-from etl.reference.forces import force_slug
+from etl.reference.forces import FORCES
+from etl.sources.csvscan import scan_file
+from etl.sources.identity import (
+    EARLIEST_MONTH,
+    column_force,
+    force_problem,
+    known_slug,
+    latest_month,
+    month_problem,
+    month_window_text,
+    shown,
+)
 from etl.sources.shapes import CRIME_COLUMNS, OUTCOME_COLUMNS
-from etl.units import slugify
 
 STREET_HEADER = [
     "Crime ID", "Month", "Reported by", "Falls within", "Longitude", "Latitude", "Location",
@@ -76,54 +88,81 @@ def expand_inputs(paths: Iterable[Path], workdir: Path) -> Iterator[InputFile | 
 
 
 def _expand_zip(path: Path, workdir: Path) -> Iterator[InputFile | InputRefused]:
+    """Extract the archive's .csv members, streaming, within limits (etl/limits.py): the
+    sizes its directory declares are checked first (a zip bomb is refused at once), and the
+    bytes actually written are counted (a directory can lie). The budget is the smaller of
+    LG_MAX_EXPANDED_BYTES and LG_MAX_ZIP_RATIO times the archive's size on disk."""
     try:
         archive = zipfile.ZipFile(path)
-    except zipfile.BadZipFile as exc:
-        yield InputRefused(str(path), f"not a readable zip archive ({exc})")
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        yield InputRefused(str(path), f"not a readable zip archive ({_plain(exc)})")
         return
     with archive:
         members = [m for m in archive.infolist() if m.filename.lower().endswith(".csv")]
         if not members:
             yield InputRefused(str(path), "zip archive holds no .csv files")
             return
+        on_disk = max(path.stat().st_size, 1)
+        budget = min(max_expanded_bytes(), max_zip_ratio() * on_disk)
+        declared = sum(m.file_size for m in members)
+        if declared > budget:
+            yield InputRefused(str(path), _too_big(declared, on_disk, "would expand"))
+            return
         target = Path(tempfile.mkdtemp(prefix="zip-", dir=workdir))
+        written = 0
+        extracted: list[InputFile | InputRefused] = []  # yielded once the whole zip is within limits
         for i, member in enumerate(members):
             origin = f"{path}!{member.filename}"
             local = target / f"{i:05d}-{Path(member.filename).name}"
             try:
-                local.write_bytes(archive.read(member))
-            except (zipfile.BadZipFile, OSError, EOFError) as exc:
-                yield InputRefused(origin, f"cannot extract from zip ({exc})")
+                with archive.open(member) as src, open(local, "wb") as dst:
+                    while chunk := src.read(1 << 20):
+                        written += len(chunk)
+                        if written > budget:
+                            raise _ZipTooBig
+                        dst.write(chunk)
+            except _ZipTooBig:
+                shutil.rmtree(target, ignore_errors=True)
+                yield InputRefused(str(path), _too_big(written, on_disk, "expands to more than"))
+                return
+            except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError,
+                    RuntimeError) as exc:
+                local.unlink(missing_ok=True)
+                extracted.append(InputRefused(origin, f"cannot extract from zip ({_plain(exc)})"))
                 continue
-            yield InputFile(origin, local)
+            extracted.append(InputFile(origin, local))
+        yield from extracted
+
+
+class _ZipTooBig(Exception):
+    pass
+
+
+def _too_big(n: int, on_disk: int, verb: str) -> str:
+    return (f"zip archive {verb} {size(n)} from {size(on_disk)} on disk: more than the "
+            f"{size(max_expanded_bytes())} (LG_MAX_EXPANDED_BYTES) or {max_zip_ratio()} times its "
+            "size (LG_MAX_ZIP_RATIO) a zip may expand to; refused as a possible zip bomb. Unzip it "
+            "yourself and load the files if it is genuine")
+
+
+def _plain(exc: BaseException) -> str:
+    """An OS or zip error's own words, without the exception's class name or a path."""
+    return getattr(exc, "strerror", None) or str(exc).split(":")[0] or "unreadable"
 
 
 def precheck(item: InputFile) -> InputFile:
-    """Checks that need no CSV parsing. Raises InputRefused; fills kind/month/force."""
-    data = item.path.read_bytes()
-    if not data:
-        raise InputRefused(item.origin, "empty file (0 bytes)")
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise InputRefused(
-            item.origin,
-            f"not UTF-8 text: byte 0x{data[exc.start]:02x} at column {col} cannot be decoded",
-            line,
-        ) from None
-    first, _, rest = text.partition("\n")
-    header = next(csv.reader([first.rstrip("\r")]), [])
+    """Checks that need no CSV parsing. Raises InputRefused; fills kind/month/force.
+    One streaming pass (etl.sources.csvscan.scan_file): memory stays bounded whatever the
+    file's size, and a file beyond the row limit is refused before DuckDB reads it."""
+    scan = scan_file(item.path, item.origin)
+    header = scan.header
     if header == STREET_HEADER:
         item.kind = "street"
     elif header == OUTCOME_HEADER:
         item.kind = "outcomes"
     else:
         raise InputRefused(item.origin, _header_problem(header), 1)
-    if not rest.strip():
+    if scan.lines <= 1:
         raise InputRefused(item.origin, "no data rows: the file holds a header only")
     m = FILE_NAME.match(Path(item.origin.split("!")[-1]).name)
     if m:
@@ -136,8 +175,20 @@ def precheck(item: InputFile) -> InputFile:
             item.name_month = date(int(year), int(month), 1)
         except ValueError:
             raise InputRefused(item.origin, f"file name month {year}-{month} is not a month") from None
-        item.name_force = force
+        item.name_force = name_force(item.origin, force)
+        problem = month_problem(item.name_month)
+        if problem:
+            raise InputRefused(item.origin, f"the file name's {problem}")
     return item
+
+
+def name_force(origin: str, text: str) -> str:
+    """The force a data.police.uk file name names, as its canonical slug; InputRefused
+    when it is not a known force (a made-up name must never become a new force)."""
+    slug = known_slug(text)
+    if slug is None:
+        raise InputRefused(origin, force_problem(text, "the file name"))
+    return slug
 
 
 def _header_problem(header: list[str]) -> str:
@@ -223,6 +274,16 @@ def _first_line(item: InputFile, predicate) -> int | None:
     return None
 
 
+class _Quoted:
+    """A cell as a message quotes it ({value!r}): '(blank)' for an empty one, a long one cut."""
+
+    def __init__(self, value: object) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return "(blank)" if self.value is None or self.value == "" else shown(self.value)
+
+
 def _refuse_where(con: duckdb.DuckDBPyConnection, table: str, items: list[InputFile],
                   condition: str, column: str, problem: str, result: ParseResult,
                   params: list | None = None) -> list[InputFile]:
@@ -246,7 +307,7 @@ def _refuse_where(con: duckdb.DuckDBPyConnection, table: str, items: list[InputF
         ).fetchone()
         line = first_rn[0] - offsets + 2  # header is line 1
         result.refused.append(
-            InputRefused(item.origin, problem.format(value=first_rn[1], item=item), line)
+            InputRefused(item.origin, problem.format(value=_Quoted(first_rn[1]), item=item), line)
         )
         bad_files.add(file)
     con.execute(
@@ -270,6 +331,8 @@ def _validate_common(con: duckdb.DuckDBPyConnection, table: str, items: list[Inp
         "Month", "unparsable Month {value!r} (expected YYYY-MM)", result,
     )
     # Month must agree with the month in the file name, where the name carries one.
+    if not items:
+        return items
     con.execute("CREATE OR REPLACE TEMP TABLE _names (_file VARCHAR, m VARCHAR, force VARCHAR)")
     con.executemany(
         "INSERT INTO _names VALUES (?, ?, ?)",
@@ -294,7 +357,37 @@ def _validate_common(con: duckdb.DuckDBPyConnection, table: str, items: list[Inp
         "\"Falls within\" IS NULL OR trim(\"Falls within\") = ''",
         "Falls within", "blank 'Falls within' (the force is unknown)", result,
     )
-    return items
+    if not items:
+        return items
+    items = _refuse_where(
+        con, table, items, "\"Month\" < ? OR \"Month\" > ?", "Month",
+        f"Month {{value!r}} is outside the months that can be loaded ({month_window_text()})",
+        result, [f"{EARLIEST_MONTH:%Y-%m}", f"{latest_month():%Y-%m}"],
+    )
+    return _check_falls_within(con, table, items, result) if items else items
+
+
+def _check_falls_within(con: duckdb.DuckDBPyConnection, table: str, items: list[InputFile],
+                        result: ParseResult) -> list[InputFile]:
+    """Every row's 'Falls within' must be a known force and, where the file name names a
+    force, that force: a file named for one force never loads another's rows."""
+    values = [r[0] for r in con.execute(f'SELECT DISTINCT "Falls within" FROM {table}').fetchall()]
+    con.execute("CREATE OR REPLACE TEMP TABLE _fw (name VARCHAR, slug VARCHAR)")
+    if values:
+        con.executemany("INSERT INTO _fw VALUES (?, ?)", [(v, column_force(v)) for v in values])
+    slug = f'(SELECT slug FROM _fw WHERE _fw.name = {table}."Falls within")'
+    items = _refuse_where(
+        con, table, items, f"{slug} IS NULL", "Falls within",
+        "'Falls within' {value!r} is not one of the " + str(len(FORCES)) + " forces of England and Wales",
+        result,
+    )
+    named = f"(SELECT force FROM _names n WHERE n._file = {table}._file)"
+    return _refuse_where(
+        con, table, items, f"{named} IS NOT NULL AND {slug} <> {named}", "Falls within",
+        "'Falls within' is {value!r}, but the file name names force {item.name_force!r}: "
+        "the file holds another force's rows",
+        result,
+    )
 
 
 def _force_ids(con: duckdb.DuckDBPyConnection, table: str, items: list[InputFile]) -> None:
@@ -307,9 +400,8 @@ def _force_ids(con: duckdb.DuckDBPyConnection, table: str, items: list[InputFile
     for i in items:
         if i.name_force:
             ids.append((str(i.path), i.name_force))
-        else:
-            name = falls.get(str(i.path), "")
-            ids.append((str(i.path), force_slug(name) or slugify(name)))
+        else:  # every row's 'Falls within' is a known force (_check_falls_within)
+            ids.append((str(i.path), column_force(falls.get(str(i.path), "")) or ""))
     con.execute("CREATE OR REPLACE TEMP TABLE _force (_file VARCHAR, force_id VARCHAR)")
     con.executemany("INSERT INTO _force VALUES (?, ?)", ids)
 

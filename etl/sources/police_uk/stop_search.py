@@ -33,7 +33,7 @@ import pandas as pd
 from etl.demo.common import DemoContext
 from etl.errors import InputRefused
 from etl.measures.model import Measure
-from etl.sources.csvscan import quoted_value, record_lines
+from etl.sources.csvscan import quoted_value, record_lines, scan_file
 from etl.sources.police_uk.reader import (
     OUTCOME_HEADER,
     STREET_HEADER,
@@ -184,28 +184,11 @@ _OFFSET_RE = r"(Z|[+-]\d{2}(:?\d{2})?)$"
 
 
 def _precheck(item: InputFile) -> None:
-    """What needs no CSV parsing: the file is not empty and its first line is the
-    stop-and-search header. Raises InputRefused.
-
-    police_uk.precheck does this for street and outcomes files, but knows only their two
-    headers (and decodes the whole file). Here only the first line is read: a byte that is not
-    UTF-8 further on is reported by DuckDB's reader with its line (`read_batch`)."""
-    try:
-        with open(item.path, "rb") as fh:
-            first = fh.readline(1 << 16)
-    except OSError as exc:
-        raise InputRefused(item.origin, f"cannot read the file ({exc.strerror})") from None
-    if not first:
-        raise InputRefused(item.origin, "empty file (0 bytes)")
-    if first.startswith(b"\xef\xbb\xbf"):
-        first = first[3:]
-    try:
-        text = first.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputRefused(
-            item.origin, f"not UTF-8 text: byte 0x{first[exc.start]:02x} in the header", 1
-        ) from None
-    header = next(csv.reader([text.rstrip("\r\n")]), [])
+    """What needs no CSV parsing, in one streaming pass (etl.sources.csvscan.scan_file): the
+    file is not empty, is UTF-8 (a bad byte is named at its line), has no endless line, holds
+    no more rows than the limit, and its first line is the stop-and-search header.
+    Raises InputRefused."""
+    header = scan_file(item.path, item.origin).header
     if header != HEADER:
         raise InputRefused(item.origin, _header_problem(header), 1)
 
@@ -301,9 +284,8 @@ def _typed(con: duckdb.DuckDBPyConnection) -> None:
 def _line_map(item: InputFile, rows: int) -> list[int] | None:
     """Physical line of each data row of a file, where it is not simply index + 2 (blank
     lines, which DuckDB skips, or quoted values spanning lines); None when it is."""
-    data = item.path.read_bytes()
-    body = data.rstrip(b"\r\n")
-    if body.count(b"\n") + 1 == rows + 1 and b"\n\n" not in body and b"\n\r\n" not in body:
+    scan = scan_file(item.path, item.origin)  # streaming: the file may be large
+    if scan.lines == rows + 1 and not scan.blank:
         return None
     lines = [start for start, blank in record_lines(item.path)[1:] if not blank]
     return lines if len(lines) == rows else None

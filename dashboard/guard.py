@@ -1,0 +1,190 @@
+"""What the server answers to requests the dashboard itself would never send.
+
+Dash serves its callbacks at one endpoint, `/_dash-update-component`, whose JSON body names the
+callback's outputs, inputs and state. A browser running the app always sends a well-formed
+body; anyone else may send anything. Without this module a wrong type in any value (a number
+for `url.search`, a string for a records-grid request, a non-JSON body) reaches a callback and
+answers a bare 500 with a traceback in the log, and unknown paths under
+`/_dash-component-suites/` answer 500 too. Here:
+
+- a callback body is checked before dispatch (`check_callback_body`): its shape, and the type
+  and size of the values of the properties our callbacks read; a bad one is a JSON 400 saying
+  which value and why;
+- anything a malformed value still trips inside a callback is a JSON 400 with a reference to
+  the logged traceback, never the exception's text; a warehouse that cannot be read is a 503;
+- an unknown component-suite path is a 404;
+- the page config no longer publishes the server's Python version (Dash puts `sys.version`
+  in it) nor Dash's version-check URL.
+
+Pages themselves never fail blank: the router (dashboard/app.py) draws a message instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import dash
+import duckdb
+import flask
+from dash.exceptions import DependencyException
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+CALLBACK_PATH = "/_dash-update-component"
+SUITES_PATH = "/_dash-component-suites/"
+# The largest callback body the app sends is a records-grid request or a control's value:
+# a few kilobytes. Flask refuses a longer body with a 413 before reading it.
+MAX_BODY = 256 * 1024
+_NOTHING = type(None)
+# Property -> the JSON types its value may have. Properties not listed may be any JSON value;
+# a callback reading one checks it (or the error handler below answers 400).
+PROPERTY_TYPES: dict[str, tuple[type, ...]] = {
+    "search": (str, _NOTHING),
+    "pathname": (str, _NOTHING),
+    "href": (str, _NOTHING),
+    "hash": (str, _NOTHING),
+    "n_clicks": (int, _NOTHING),
+    "n_clicks_timestamp": (int, float, _NOTHING),
+    "getRowsRequest": (dict, _NOTHING),
+    "cellClicked": (dict, _NOTHING),
+    "clickData": (dict, _NOTHING),
+    "selectedData": (dict, _NOTHING),
+    "value": (str, int, float, bool, list, _NOTHING),  # bool: dbc.Switch, dbc.Checkbox
+    "data": (dict, list, str, int, float, bool, _NOTHING),
+}
+
+
+NO_WAREHOUSE = (
+    "No warehouse has been built or loaded yet: build the demo one with `python -m etl demo`, "
+    "or load data with `python -m etl load police-uk PATH`."
+)
+
+
+class BadCallback(Exception):
+    """A callback request the app would never send; `str()` is the sentence answered."""
+
+
+def _reference() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+def _check_item(item: Any, where: str) -> None:
+    if isinstance(item, list):  # a pattern-matching (ALL) input: a list of items
+        for k, sub in enumerate(item):
+            _check_item(sub, f"{where}[{k}]")
+        return
+    if not isinstance(item, dict):
+        raise BadCallback(f"{where} must be an object with an id and a property")
+    ident, prop = item.get("id"), item.get("property")
+    if not isinstance(ident, (str, dict)) or not isinstance(prop, str):
+        raise BadCallback(f"{where} must name an id (text or object) and a property (text)")
+    if isinstance(ident, dict) and not all(
+        isinstance(v, (str, int, float, bool)) for v in ident.values()
+    ):
+        raise BadCallback(f"{where}: the values of a pattern id must be text or numbers")
+    if "value" not in item:
+        return
+    value, allowed = item["value"], PROPERTY_TYPES.get(prop)
+    if allowed is not None:
+        ok = isinstance(value, allowed) and not (isinstance(value, bool) and bool not in allowed)
+        if not ok:
+            names = " or ".join(sorted("null" if t is _NOTHING else t.__name__ for t in allowed))
+            raise BadCallback(f"{where}: {prop} must be {names}, not {type(value).__name__}")
+
+
+def check_callback_body(body: Any) -> None:
+    """Raise BadCallback unless `body` has the shape the Dash renderer sends."""
+    if not isinstance(body, dict):
+        raise BadCallback("the request body must be a JSON object")
+    if not isinstance(body.get("output"), str):
+        raise BadCallback("output must be text naming the callback's outputs")
+    outputs = body.get("outputs")
+    if not isinstance(outputs, (dict, list)):
+        raise BadCallback("outputs must be an object or a list")
+    for key in ("inputs", "state"):
+        if not isinstance(body.get(key, []), list):
+            raise BadCallback(f"{key} must be a list")
+    changed = body.get("changedPropIds", [])
+    if not isinstance(changed, list) or not all(isinstance(c, str) for c in changed):
+        raise BadCallback("changedPropIds must be a list of text")
+    for k, item in enumerate(body.get("inputs", [])):
+        _check_item(item, f"inputs[{k}]")
+    for k, item in enumerate(body.get("state", [])):
+        _check_item(item, f"state[{k}]")
+    _check_item(outputs, "outputs")
+
+
+def _json(status: int, message: str) -> flask.Response:
+    response = flask.jsonify({"error": message})
+    response.status_code = status
+    return response
+
+
+def _before_request() -> flask.Response | None:
+    if flask.request.path != CALLBACK_PATH or flask.request.method != "POST":
+        return None
+    body = flask.request.get_json(silent=True)
+    try:
+        check_callback_body(body)
+    except BadCallback as exc:
+        return _json(400, f"malformed callback request: {exc}")
+    return None
+
+
+def _on_error(exc: Exception) -> Any:
+    """Unhandled exceptions: HTTP errors pass through; on the callback endpoint, anything else
+    is answered in plain words with a reference to the logged traceback."""
+    if isinstance(exc, HTTPException):
+        if flask.request.path.startswith("/api/") and exc.code is not None:
+            # The API answers in JSON, even for a path or method it does not have.
+            return _json(exc.code, f"{exc.name}: see /api/v1/units, /measures, /series, "
+                                   "/assessments and /exceptions (GET)")
+        return exc
+    path = flask.request.path
+    if path.startswith(SUITES_PATH) and isinstance(exc, DependencyException):
+        return _json(404, "not found")
+    ref = _reference()
+    if isinstance(exc, FileNotFoundError):
+        log.warning("no warehouse (reference %s): %s", ref, exc)
+        return _json(503, NO_WAREHOUSE)
+    if isinstance(exc, (duckdb.Error, OSError)):
+        log.exception("the warehouse could not be read (reference %s)", ref)
+        return _json(
+            503,
+            f"The warehouse could not be read (reference {ref} in the server log); "
+            "`python -m etl status --verify` names what is damaged.",
+        )
+    if path == CALLBACK_PATH:
+        log.exception("callback failed on its input (reference %s)", ref)
+        return _json(400, f"This request could not be answered (reference {ref} in the server log).")
+    log.exception("unexpected error (reference %s)", ref)
+    return _json(500, f"Something went wrong on the server (reference {ref} in the server log).")
+
+
+def _without_versions(config: Callable[[], dict[str, Any]]) -> Callable[[], dict[str, Any]]:
+    def wrapped() -> dict[str, Any]:
+        out = config()
+        out.pop("python_version", None)
+        out.pop("dash_version_url", None)
+        return out
+
+    return wrapped
+
+
+def _no_such_api(rest: str) -> flask.Response:
+    # Without this, Dash's catch-all page route would answer any /api/... path with the app.
+    flask.abort(404)
+
+
+def install(app: dash.Dash) -> None:
+    """Put the checks above on `app` and its Flask server."""
+    server = app.server
+    server.add_url_rule("/api/<path:rest>", "no_such_api", _no_such_api)
+    server.config["MAX_CONTENT_LENGTH"] = MAX_BODY
+    server.before_request(_before_request)
+    server.register_error_handler(Exception, _on_error)
+    app._config = _without_versions(app._config)  # type: ignore[method-assign]
