@@ -41,20 +41,33 @@ class Basis:
     def exact_crimes(self) -> int:
         return self.crimes - self.approximate_crimes
 
-    def text(self) -> str:
-        """The sentence the page and the API show beside a harm figure."""
+    @property
+    def label(self) -> str:
+        """'Exact', 'Approximate' or 'Partly approximate' (or 'No crimes')."""
         if self.crimes == 0:
-            return "No recorded crimes in the period: no harm."
+            return "No crimes"
         if not self.approximate:
-            return (f"Exact: all {self.crimes:,} crimes weighted by the Crime Severity Score of "
-                    "their Home Office offence code.")
+            return "Exact"
+        return "Approximate" if self.exact_crimes == 0 else "Partly approximate"
+
+    def detail(self) -> str:
+        """How the figure was weighted, in a sentence."""
+        if self.crimes == 0:
+            return "no recorded crimes in the period: no harm."
+        if not self.approximate:
+            return (f"all {self.crimes:,} crimes weighted by the Crime Severity Score of their Home "
+                    "Office offence code.")
         if self.exact_crimes == 0:
-            return (f"Approximate: all {self.crimes:,} crimes carry a category only (as "
-                    "data.police.uk gives them), so each is weighted by its category's weight, the "
-                    "median of the category's offence weights; a category's offences range widely "
-                    "(Violence and sexual offences 7.5 to 7,973).")
-        return (f"Partly approximate: {self.approximate_crimes:,} of {self.crimes:,} crimes carry no "
-                "known offence code and are weighted by their category's weight; the rest exactly.")
+            return (f"all {self.crimes:,} crimes carry a category only (as data.police.uk gives "
+                    "them), so each is weighted by its category's weight, the median of the "
+                    "category's offence weights; a category's offences range widely (Violence and "
+                    "sexual offences 7.5 to 7,973).")
+        return (f"{self.approximate_crimes:,} of {self.crimes:,} crimes carry no known offence code "
+                "and are weighted by their category's weight; the rest exactly.")
+
+    def text(self) -> str:
+        """The sentence the API shows beside a harm figure: '<label>: <detail>'."""
+        return f"{self.label}: {self.detail()}"
 
     def as_dict(self) -> dict[str, object]:
         return {"approximate": self.approximate, "crimes": self.crimes,

@@ -317,6 +317,8 @@ def fmt(measure: Measure, v: float | None) -> str:
         return "–"
     if measure.unit == "%":
         return f"{v:.1f}%"
+    if kinds.is_weighted(measure) and abs(v) >= 100_000:   # harm totals: thousands (fit A4)
+        return f"{v / 1000:,.0f}k"
     if kinds.is_weighted(measure) and abs(v) >= 100:   # harm: whole units of severity
         return f"{v:,.0f}"
     if not has_denominator(measure) and float(v).is_integer():
@@ -328,7 +330,7 @@ def fmt_interval(measure: Measure, lo: float, hi: float) -> str:
     """'6,352 to 6,669' (a count's interval rounded outwards to whole numbers)."""
     if _missing(lo) or _missing(hi):
         return ""
-    if not has_denominator(measure) and measure.unit != "%":
+    if not has_denominator(measure) and measure.unit != "%" and not kinds.is_weighted(measure):
         return f"{math.floor(lo):,} to {math.ceil(hi):,}"
     return f"{fmt(measure, lo)} to {fmt(measure, hi)}"
 

@@ -44,10 +44,8 @@ def harm_figure(shares: pd.DataFrame, view: View) -> dict[str, Any]:
 
 def harm_card(data: DataAccess, view: View) -> Any:
     shares, how = harm_table(data, view)
-    note = [html.Strong("Approximate. " if how.approximate else "Exact. "), how.text()[
-        len("Approximate: ") if how.text().startswith("Approximate: ") else
-        len("Exact: ") if how.text().startswith("Exact: ") else 0:],
-        " ", harm.ATTRIBUTION]
+    note = [html.Strong(f"{how.label}. "), how.detail()[:1].upper() + how.detail()[1:], " ",
+            harm.ATTRIBUTION]
     return section(
         "Crime harm by category",
         [html.P(note, className="small mb-2", id="harm-basis"),

@@ -112,14 +112,14 @@ def rebuild_crime(con: duckdb.DuckDBPyConnection, lake: str,
     con.execute(
         f"""INSERT INTO cube_crime_month
         SELECT source, force_id, unit_id, level, month, category, count(*), sum(sd),
-               sum(w), sum(w * w), sum(w_approx)
+               round(sum(w), 2), round(sum(w * w), 2), sum(w_approx)
         FROM ({union}) GROUP BY source, force_id, unit_id, level, month, category
         ORDER BY force_id, unit_id, month, category"""
     )
     con.execute(
         f"""INSERT INTO cube_crime_day
         SELECT source, force_id, unit_id, level, date, category, count(*), sum(sd),
-               sum(w), sum(w * w), sum(w_approx)
+               round(sum(w), 2), round(sum(w * w), 2), sum(w_approx)
         FROM ({union}) WHERE date IS NOT NULL AND level <> 'officer'
         GROUP BY source, force_id, unit_id, level, date, category
         ORDER BY force_id, unit_id, date, category"""

@@ -311,10 +311,13 @@ def _crime_select(measures: list[Measure]) -> tuple[str, list]:
     params: list = []
     for i, m in enumerate(measures):
         value = {"sd": "sd", "harm": "harm"}.get(m.column, "n")
-        cols.append(f"sum({value}) FILTER (WHERE list_contains(?::VARCHAR[], category)) AS n{i}")
+        # harm to the hundredth (weights are days of custody: far finer than they are known),
+        # so DuckDB's decimal-aware float compression keeps the cubes small
+        agg = f"sum({value}) FILTER (WHERE list_contains(?::VARCHAR[], category))"
+        cols.append(f"round({agg}, 2) AS n{i}" if m.column == "harm" else f"{agg} AS n{i}")
         params.append(list(m.categories))
         if m.column == "harm":  # the compound Poisson variance of a weighted count
-            cols.append(f"sum(harm2) FILTER (WHERE list_contains(?::VARCHAR[], category)) AS s{i}")
+            cols.append(f"round(sum(harm2) FILTER (WHERE list_contains(?::VARCHAR[], category)), 2) AS s{i}")
             params.append(list(m.categories))
         else:
             cols.append(f"NULL::DOUBLE AS s{i}")

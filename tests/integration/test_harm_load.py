@@ -65,11 +65,12 @@ def test_offence_codes_weight_crimes_exactly_and_the_rest_by_category(tmp_path: 
         got = con.execute("SELECT sum(harm), sum(harm2), sum(harm_approx), sum(n) FROM cube_crime_month "
                           "WHERE level = 'force'").fetchone()
         assert got[3] == len(rows)
-        assert got[0] == pytest.approx(harm) and got[1] == pytest.approx(harm2) and got[2] == approx
+        # the cubes keep harm to the hundredth per row (etl/cubes/crime.py)
+        assert got[0] == pytest.approx(harm, abs=0.1) and got[1] == pytest.approx(harm2) and got[2] == approx
         num, num2 = con.execute(
             "SELECT sum(num), sum(num2) FROM cube_measure_month WHERE measure_id = 'crime_harm' "
             "AND level = 'force'").fetchone()
-        assert num == pytest.approx(harm) and num2 == pytest.approx(harm2)
+        assert num == pytest.approx(harm, abs=0.1) and num2 == pytest.approx(harm2)
         # the weights are in the version as reference tables, with their attribution
         comments = con.execute("SELECT comments FROM ref_files WHERE name LIKE '%severity%'").fetchall()
         assert len(comments) == 2 and all("Crown copyright" in c[0] for c in comments)

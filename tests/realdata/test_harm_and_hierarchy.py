@@ -122,7 +122,7 @@ def test_cheshire_harm_equals_an_independent_computation(real_link: Path, shared
         con.close()
     assert sorted(got) == sorted(expected) and len(got) == 5
     for month, total in expected.items():
-        assert got[month][0] == pytest.approx(total, rel=1e-9), month
+        assert got[month][0] == pytest.approx(total, abs=0.1), month   # cubes keep harm to 0.01
         assert got[month][1] > 0   # every police.uk crime is weighted approximately
     assert per_1000[1] and per_1000[1] > 30_000   # NPU harm rates have a population
 

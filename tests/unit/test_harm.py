@@ -102,3 +102,11 @@ def test_shares_and_basis_of_a_breakdown() -> None:
     assert how.text().startswith("Partly approximate: 9 of 10 crimes")
     assert harm.basis(frame.assign(harm_approx=[1, 9])).text().startswith("Approximate: all 10")
     assert not harm.basis(frame.assign(harm_approx=[0, 0])).approximate
+
+
+def test_harm_is_formatted_to_fit() -> None:
+    harm, per_1000 = MEASURES["crime_harm"], MEASURES["crime_harm_per_1000"]
+    assert metrics.fmt(harm, 1_608_941.2) == "1,609k"
+    assert metrics.fmt_interval(harm, 1_486_780.4, 1_738_454.9) == "1,487k to 1,738k"
+    assert metrics.fmt(harm, 52_345.6) == "52,346"
+    assert metrics.fmt(per_1000, 27_740.3) == "27,740"
