@@ -523,7 +523,7 @@ def _thematic(data: DataAccess, unit: Unit, period: Period, theme: Theme, markin
         tables.append(assessment_table(rows, f"{m.label}: every unit, {assessment.period_words(period)}",
                                        first="unit"))
         n_ex = int(rows["exception"].astype(bool).sum())
-        intro = (f"{metrics.unit_text(m)}. {len(rows)} units assessed; "
+        intro = (f"{m.label} ({metrics.unit_text(m)}): {len(rows)} units assessed; "
                  f"{n_ex} {'is an exception' if n_ex == 1 else 'are exceptions'}.")
         sections.append(Section(m.label, intro, source_line(view), tuple(charts), tuple(tables)))
     if not sections:
