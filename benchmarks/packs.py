@@ -65,7 +65,8 @@ def timed(link: Path, step: str) -> tuple[float, dict[str, Any]]:
                 assessment.assess(data, UNIT, period.start, period.end)
                 assessment.exceptions(data, UNIT, period.start, period.end)
             else:
-                pack = content.build_pack(data, UNIT, period)
+                with content.drawing():
+                    pack = content.build_pack(data, UNIT, period)
                 info["charts"] = len([c.svg for s in pack.sections for c in s.charts])  # wait for them
                 if step in ("html", "pdf"):
                     html = render_html(pack)

@@ -37,11 +37,12 @@ def make_pack(data: DataAccess, req: Request) -> Pack:
         raise PackError("the protective marking must be 1 to 60 characters, e.g. OFFICIAL-SENSITIVE")
     unit = content.check_unit(data, req.unit_id)
     as_of = content.as_of(data, unit)
-    if req.audience == "authority":
-        period = content.parse_period(req.period, as_of, default="quarter")
-        return bulletin.build_bulletin(data, unit.unit_id, period, marking)
-    period = content.parse_period(req.period, as_of)
-    return content.build_pack(data, unit.unit_id, period, req.theme, marking)
+    with content.drawing():   # every chart drawn by the time the pack is returned
+        if req.audience == "authority":
+            period = content.parse_period(req.period, as_of, default="quarter")
+            return bulletin.build_bulletin(data, unit.unit_id, period, marking)
+        period = content.parse_period(req.period, as_of)
+        return content.build_pack(data, unit.unit_id, period, req.theme, marking)
 
 
 def format_of(path: Path | str) -> str:

@@ -13,7 +13,10 @@ from __future__ import annotations
 import math
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -239,9 +242,21 @@ def clean_svg(raw: bytes, alt: str = "") -> str:
     return ET.tostring(root, encoding="unicode")
 
 
-# One background thread draws the charts while the main thread reads the next measure's data:
-# kaleido works in Chromium (another process), so the two overlap on a 2-core machine.
-_DRAWER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pack-charts")
+# While a pack is built (`drawing()`), one background thread draws its charts while the main
+# thread reads the next measure's data: kaleido works in Chromium (another process), so the two
+# overlap on a 2-core machine. The thread ends with the build: none outlives it.
+_POOL: ContextVar[ThreadPoolExecutor | None] = ContextVar("pack_chart_pool", default=None)
+
+
+@contextmanager
+def drawing() -> Iterator[None]:
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pack-charts")
+    token = _POOL.set(pool)
+    try:
+        yield
+    finally:
+        _POOL.reset(token)
+        pool.shutdown(wait=True)
 
 
 def _svg(figure: go.Figure, height: int, synthetic: bool, alt: str) -> str:
@@ -254,7 +269,12 @@ def draw(fig: dict[str, Any] | go.Figure, title: str, alt: str, synthetic: bool,
     """The chart, drawn in the background (its `svg` waits for it)."""
     figure = go.Figure(fig)
     figure.update_layout(width=CHART_WIDTH, height=height)
-    return Chart(title, _DRAWER.submit(_svg, figure, height, synthetic, alt), alt)
+    pool = _POOL.get()
+    if pool is not None:
+        return Chart(title, pool.submit(_svg, figure, height, synthetic, alt), alt)
+    done: Future[str] = Future()
+    done.set_result(_svg(figure, height, synthetic, alt))
+    return Chart(title, done, alt)
 
 
 # -- tables from assessments ------------------------------------------------------------------------
@@ -523,7 +543,7 @@ def _thematic(data: DataAccess, unit: Unit, period: Period, theme: Theme, markin
         tables.append(assessment_table(rows, f"{m.label}: every unit, {assessment.period_words(period)}",
                                        first="unit"))
         n_ex = int(rows["exception"].astype(bool).sum())
-        intro = (f"{metrics.unit_text(m)}. {len(rows)} units assessed; "
+        intro = (f"{m.label} ({metrics.unit_text(m)}): {len(rows)} units assessed; "
                  f"{n_ex} {'is an exception' if n_ex == 1 else 'are exceptions'}.")
         sections.append(Section(m.label, intro, source_line(view), tuple(charts), tuple(tables)))
     if not sections:

@@ -415,6 +415,7 @@ def create_trend(df: pd.DataFrame, view: View, title: str) -> dict[str, Any]:
             "type": "scatter",
             "x": band_x,
             "y": band_y,
+            "mode": "lines",  # a band, not points: with few months Plotly would add markers
             "fill": "toself",
             "fillcolor": "rgba(0,114,178,0.15)",
             "line": {"width": 0},
