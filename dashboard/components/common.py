@@ -32,6 +32,9 @@ GREY = "#666666"
 # Darker shades for TEXT on white, for WCAG AA contrast (>= 4.5:1): 5.5:1 and 7.4:1.
 WORSE_TEXT = "#B34700"
 BETTER_TEXT = "#005A8C"
+# Said on every chart (and in every API row) that shows the demo's invented comparators.
+SYNTHETIC_PEERS = "Comparison forces: synthetic demo data"
+SYNTHETIC_PEER_UNITS = "Comparison units: synthetic demo data"
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
 
 VERDICT_STYLE = {
