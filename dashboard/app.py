@@ -235,6 +235,7 @@ def create_app(warehouse: Path | None = None) -> dash.Dash:
             # router below then draws the page from the new URL.
             dcc.Location(id="url", refresh="callback-nav"),
             dcc.Download(id="download"),
+            dcc.Download(id="download-image"),
             _navbar(),
             dbc.Container(id="page", fluid="xl", className="pb-5"),
         ]

@@ -52,7 +52,7 @@ from dashboard.components.common import (
 from dashboard.components.controls import controls
 from dashboard.data.facade import DataAccess
 from dashboard.data.model import View
-from dashboard.exports import export
+from dashboard.exports import chart, export
 from etl.measures.model import Measure
 
 PATH = "/compare"
@@ -493,7 +493,19 @@ def _export_trend(scope: str) -> Any:
     return fn
 
 
+def _chart(make: Any, scope: str, adjust: bool = True) -> Any:
+    def fn(data: DataAccess, view: View) -> dict[str, Any]:
+        return make(process_comparison(data, view, scope, adjust), view)
+
+    return fn
+
+
 for _scope in SCOPES:
+    for _adjust in (True, False):
+        _end = "" if _adjust else PLAIN
+        chart(f"compare-funnel-{_scope}{_end}")(_chart(create_funnel, _scope, _adjust))
+        chart(f"compare-bar-{_scope}{_end}")(_chart(create_ranked_bar, _scope, _adjust))
+    chart(f"compare-trend-{_scope}")(_chart(create_trend, _scope))
     export(f"compare-members-{_scope}")(_export_members(_scope, True))
     export(f"compare-members-{_scope}{PLAIN}")(_export_members(_scope, False))
     export(f"compare-trend-{_scope}")(_export_trend(_scope))
@@ -561,7 +573,8 @@ def body(data: DataAccess, view: View, scope: str = "msf", adjust: bool = True) 
                 dbc.Col(
                     section(
                         "Funnel plot",
-                        graph("compare-funnel", create_funnel(c, view)),
+                        graph("compare-funnel", create_funnel(c, view),
+                              image=f"compare-funnel-{scope}" + ("" if adjust else PLAIN)),
                         action=csv_button(members_csv),
                         card_id="compare-funnel-card",
                     ),
@@ -570,7 +583,8 @@ def body(data: DataAccess, view: View, scope: str = "msf", adjust: bool = True) 
                 dbc.Col(
                     section(
                         "Ranked",
-                        graph("compare-bar", create_ranked_bar(c, view)),
+                        graph("compare-bar", create_ranked_bar(c, view),
+                              image=f"compare-bar-{scope}" + ("" if adjust else PLAIN)),
                         action=csv_button(members_csv),
                         card_id="compare-bar-card",
                     ),
@@ -581,7 +595,7 @@ def body(data: DataAccess, view: View, scope: str = "msf", adjust: bool = True) 
         section(
             "Trend against the group average",
             [
-                graph("compare-trend", create_trend(c, view)),
+                graph("compare-trend", create_trend(c, view), image=f"compare-trend-{scope}"),
                 html.P(trend_summary(c, view), id="compare-trend-summary", className="small mb-0"),
             ],
             action=csv_button(f"compare-trend-{scope}"),

@@ -50,7 +50,7 @@ from dashboard.components.controls import controls
 from dashboard.data.access import OFFICER_OFF
 from dashboard.data.facade import RECORDS_CSV_LIMIT, DataAccess
 from dashboard.data.model import Unit, View
-from dashboard.exports import export
+from dashboard.exports import chart, export
 from etl import hierarchy
 from etl.measures.crime import CATEGORY_LABELS, SANCTION_TYPES
 from etl.measures.model import Measure
@@ -679,6 +679,26 @@ def breadcrumbs(view: View) -> html.Nav:
     )
 
 
+@chart("drill-bar")
+def bar_figure(data: DataAccess, view: View) -> dict[str, Any]:
+    return create_bar(process_children(data, view), view, empty_note(data, view))
+
+
+@chart("drill-trend")
+def trend_figure(data: DataAccess, view: View) -> dict[str, Any]:
+    missing = not_recorded_note(view.measure, view.unit.level)
+    if missing:
+        return empty_figure(missing)
+    return create_trend(process_trend(data, view), view, _trend_title(data, view))
+
+
+@chart("drill-map")
+def map_figure(data: DataAccess, view: View) -> dict[str, Any]:
+    p = view.period
+    total = data.record_count(view.measure.id, view.unit.unit_id, p.start, p.end)
+    return create_map(process_map(data, view), view, total)
+
+
 def layout(data: DataAccess, view: View) -> list[Any]:
     m = view.measure
     p = view.period
@@ -696,9 +716,7 @@ def layout(data: DataAccess, view: View) -> list[Any]:
         )
     below = children_level(view)
     level_word = hierarchy.level(below).plural if below else "units"
-    missing = not_recorded_note(m, view.unit.level)
-    trend_figure = (empty_figure(missing) if missing
-                    else create_trend(process_trend(data, view), view, _trend_title(data, view)))
+    trend = trend_figure(data, view)
     # The answer first: where under this unit the problem is (the ranked bars, titled by the
     # child significantly worse than the unit) directly under the one-line status, above the
     # fold at 1366x768; the trend beside it on wide screens, below it otherwise.
@@ -730,7 +748,7 @@ def layout(data: DataAccess, view: View) -> list[Any]:
                 dbc.Col(
                     section(
                         f"Trend: {view.unit.title}",
-                        graph("drill-trend", trend_figure),
+                        graph("drill-trend", trend),
                         action=csv_button("drill-trend"),
                         card_id="trend-card",
                     ),
@@ -760,11 +778,10 @@ def layout(data: DataAccess, view: View) -> list[Any]:
         )
         return cards
     if view.unit.level == "npu":
-        total = data.record_count(m.id, view.unit.unit_id, p.start, p.end)
         cards.append(
             section(
                 f"Map: {view.unit.title}",
-                graph("drill-map", create_map(process_map(data, view), view, total)),
+                graph("drill-map", map_figure(data, view)),
                 action=csv_button("drill-map"),
                 card_id="map-card",
             )
