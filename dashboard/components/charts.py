@@ -32,7 +32,11 @@ GRAPH_CONFIG: dict[str, Any] = {
     "showEditInChartStudio": False,
     "showTips": False,
     "responsive": True,
-    "modeBarButtonsToRemove": ["sendDataToCloud", "toImage", "select2d", "lasso2d"],
+    # Three Tab stops a chart at most (zoom, pan, reset): the rest duplicate them.
+    "modeBarButtonsToRemove": ["sendDataToCloud", "toImage", "select2d", "lasso2d", "zoomIn2d",
+                               "zoomOut2d", "autoScale2d", "zoomInGeo", "zoomOutGeo", "hoverClosestGeo",
+                               "toggleHover", "hoverClosestCartesian", "hoverCompareCartesian",
+                               "toggleSpikelines"],
 }
 
 _TAG = re.compile(r"<[^>]+>")
