@@ -157,6 +157,7 @@ APP_JS = b"""
   // Print: charts and grids drawn for the screen are redrawn to the printed page's width
   // (A4 less 12 mm margins is 703 px; less a card's border and padding, 669).
   var PRINT_PX = 660;
+  var GRID_PX = PRINT_PX - 20;  // room for a grid's own vertical scrollbar (the records)
   function toPrint(printing) {
     var Plotly = window.Plotly;
     document.querySelectorAll('.js-plotly-plot').forEach(function (gd) {
@@ -186,7 +187,11 @@ APP_JS = b"""
         // the page's width, not the screen's: nothing re-measures while the page prints
         holder.style.width = PRINT_PX + 'px';
         api.autoSizeAllColumns(true);
-        api.sizeColumnsToFit(PRINT_PX - 2);
+        api.sizeColumnsToFit(GRID_PX);
+        // a grid sized to its content sizes itself again after new columnDefs: fit it once more
+        [50, 300].forEach(function (ms) {
+          setTimeout(function () { if (screenDefs.has(holder)) { api.sizeColumnsToFit(GRID_PX); } }, ms);
+        });
       } else if (!printing && screenDefs.has(holder)) {
         holder.style.width = '';
         api.setGridOption('columnDefs', screenDefs.get(holder));
