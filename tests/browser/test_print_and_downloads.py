@@ -1,4 +1,4 @@
-"""Issue 14 items 7 and 8 in headless Chromium.
+"""Issue 14 items 7 and 8 in headless Chromium (and axe-core on the force-level view of every page).
 
 Print: every page (NAV, so new pages join) is printed to an A4 PDF through Chromium's DevTools
 (Page.printToPDF, after the `beforeprint` event a user's print fires), and laid out as print media
@@ -22,6 +22,7 @@ import pypdf
 from selenium.webdriver.common.by import By
 
 from dashboard.pages import NAV
+from tests.support.axe import blocking, run_axe
 from tests.support.browser import settled, wait
 
 QUERY = "?unit=cheshire&measure=crime_burglary&preset=fytd&grain=month"
@@ -53,6 +54,9 @@ def test_every_page_prints_on_a4_with_nothing_cut_on_the_right(demo_duo) -> None
         demo_duo.wait_for_page(url=f"{demo_duo.server_url}{path}{QUERY}", timeout=20)
         demo_duo.wait_for_text_to_equal("#page h1", label, timeout=20)
         settled(demo_duo)
+        # the force's view of each page passes axe too (test_accessibility checks an NPU's)
+        found = blocking(run_axe(driver))
+        assert found == [], f"{path}:\n" + "\n".join(found)
         # what a user's print does first: the page redraws its charts and grids for paper
         driver.execute_script("window.dispatchEvent(new Event('beforeprint'))")
         time.sleep(0.5)
