@@ -26,7 +26,7 @@ import duckdb
 import flask
 import pandas as pd
 
-from dashboard.analysis import assessment, harm, kinds, metrics
+from dashboard.analysis import assessment, harm, kinds, metrics, peer_comparison
 from dashboard.auth import current_actor
 from dashboard.data.access import OFFICER_OFF
 from dashboard.data.facade import DataAccess
@@ -102,6 +102,21 @@ def _clean(value: Any) -> Any:
     if value is pd.NA or value is pd.NaT:
         return None
     return value
+
+
+def _mark_synthetic(data: DataAccess, frame: pd.DataFrame) -> pd.DataFrame:
+    """`synthetic` on every row that names a unit (true when the row's unit, or any unit of
+    its `units` list, is synthetic demo data), so a row read alone still says so."""
+    def one(unit_id: str) -> bool:
+        found = data.unit(unit_id)
+        return bool(found and found.synthetic)
+
+    if "units" in frame.columns:
+        marks = [any(one(u) for u in ids) or one(uid) for ids, uid in
+                 zip(frame["units"], frame["unit_id"], strict=True)]
+    else:
+        marks = [one(u) for u in frame["unit_id"]]
+    return frame.assign(synthetic=pd.Series(marks, index=frame.index, dtype=bool))
 
 
 def _rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -314,6 +329,7 @@ def series() -> flask.Response:
         frame.insert(0, "measure", measure.id)
         frame.insert(1, "unit", unit.unit_id)
         frame.insert(2, "source", source.source)
+        frame.insert(3, "synthetic", unit.synthetic)
     stem = f"looking-glass-{measure.id}-{unit.unit_id.replace('/', '_')}-{period.start}-{period.end}-{grain}"
     return _respond(payload, frame, stem)
 
@@ -373,6 +389,9 @@ def assessments() -> flask.Response:
         if frame.empty:
             raise BadParameter("measure", f"{measure_id!r} is not a headline measure of the scorecard")
     frame = frame.reset_index(drop=True)
+    frame = _mark_synthetic(data, frame)
+    frame["peers_synthetic"] = [peer_comparison.peers_synthetic(data, u, m)
+                                for u, m in zip(frame["unit_id"], frame["measure_id"], strict=True)]
     payload = {"unit": unit.unit_id, "from": period.start.isoformat(), "to": period.end.isoformat(),
                "period": assessment.period_words(period), "synthetic": unit.synthetic,
                "interval": "95%", "count": len(frame), "assessments": _rows(frame)}
@@ -408,6 +427,7 @@ def exceptions() -> flask.Response:
     total = len(frame)
     if everything == "0":
         frame = frame.head(assessment.TOP)
+    frame = _mark_synthetic(data, frame)
     frame = frame.assign(units=[";".join(u) for u in frame["units"]])
     payload = {"unit": unit.unit_id, "from": period.start.isoformat(), "to": period.end.isoformat(),
                "period": assessment.period_words(period), "synthetic": unit.synthetic, "total": total,

@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 TITLE = "Looking Glass"
 BOOTSTRAP_URL = "/vendor/bootstrap.min.css"
 APP_CSS_URL = "/vendor/looking-glass.css"
+APP_JS_URL = "/vendor/looking-glass.js"
 
 # Our few overrides, served beside Bootstrap (a file, not an inline <style>, so a strict
 # Content-Security-Policy can stay strict). AG Grid keeps 150px of empty body under an
@@ -54,11 +55,167 @@ APP_CSS = b"""
 .navbar .nav-link { padding-left: .45rem; padding-right: .45rem; }
 .navbar .nav-link.active { text-decoration: underline; text-underline-offset: .3em; }
 #breadcrumbs .breadcrumb { font-size: .95rem; }
+/* WCAG 2.2 AA contrast (1.4.3, >= 4.5:1): Bootstrap's secondary text and outline buttons are
+   4.4:1 on a card header or a light panel, its links 4.1:1 on a warning alert. */
+:root { --bs-secondary-color: #595f66; --bs-link-color: #0a58ca; --bs-link-color-rgb: 10, 88, 202; }
+.btn-outline-secondary { --bs-btn-color: #565e64; --bs-btn-border-color: #565e64; }
+.skip-link:focus { position: absolute !important; top: .5rem; left: .5rem; z-index: 2000;
+  background: #fff; color: #0a58ca; padding: .5rem 1rem; border: 2px solid #0a58ca; }
+#main:focus { outline: none; }
+figure.chart { margin: 0; }
+/* Print: A4-clean (issue 14 item 8). The page prints at A4's width less the margins (186 mm,
+   about 703 CSS px): nothing may run past it, since the printer cuts it off. Tables get a
+   smaller type and may break long words; wide tables stop scrolling and wrap instead; charts
+   are redrawn to the page's width (the script's print listener); grids fit their columns. */
+@page { size: A4; margin: 12mm; }
 @media print {
-  .navbar, .btn, .d-print-none, .modebar { display: none !important; }
+  .navbar, .btn, .btn-group, .d-print-none, .modebar, .skip-link, .chart-downloads {
+    display: none !important;
+  }
   .card { break-inside: avoid; }
-  .container-xl { max-width: none; }
+  .container-xl, .container-fluid { max-width: none; padding-left: 0; padding-right: 0; }
+  .table-responsive { overflow: visible !important; }
+  .table { font-size: 9px; }
+  .table > :not(caption) > * > * { padding: .2rem .25rem; }
+  .table td:not(.text-end), .table th:not(.text-end) { overflow-wrap: anywhere; }
+  .table td.text-end { white-space: nowrap; }
+  .table .fs-5 { font-size: 11px !important; font-weight: 600; }
+  .js-plotly-plot, .js-plotly-plot .plot-container, .js-plotly-plot .svg-container {
+    max-width: 100% !important;
+  }
+  .ag-root-wrapper { max-width: 100%; }
+  .ag-root-wrapper, .ag-root-wrapper .ag-cell, .ag-root-wrapper .ag-header-cell { font-size: 9px !important; }
+  .ag-root-wrapper .ag-cell, .ag-root-wrapper .ag-header-cell { padding-left: 3px !important;
+    padding-right: 3px !important; }
 }
+"""
+
+# Keyboard help the components do not give (WCAG 2.1.1), served as a file like the CSS:
+# - Enter on a focused table cell does what a click does (the ranked tables drill down on a
+#   click of a row: AG Grid gives keyboard focus to cells but Enter does nothing).
+# - Typing on a focused picker (Dash 4's dcc.Dropdown) opens it and types into its search box:
+#   Dash moves the focus on the first key, and the next keys were lost.
+# - Dash 4's pickers keep a focusable stand-in input marked aria-hidden (a serious axe
+#   violation): it is named after the picker's label instead.
+APP_JS = b"""
+(function () {
+  'use strict';
+  var pending = '';
+  function searchBox() {
+    return document.querySelector('.dash-dropdown-content .dash-dropdown-search');
+  }
+  function typeInto(box, text) {
+    var setter = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set;
+    setter.call(box, box.value + text);
+    box.dispatchEvent(new Event('input', {bubbles: true}));
+  }
+  function flush(tries) {
+    var box = searchBox();
+    if (box) { box.focus(); typeInto(box, pending); pending = ''; return; }
+    if (tries > 0) { requestAnimationFrame(function () { flush(tries - 1); }); } else { pending = ''; }
+  }
+  function pickerKey(e) {
+    var t = e.target;
+    if (!(t instanceof HTMLElement) || t.classList.contains('dash-dropdown-search')) { return null; }
+    var picker = t.closest('.dash-dropdown-wrapper');
+    if (!picker || e.key.length !== 1 || e.key === ' ' || e.ctrlKey || e.metaKey || e.altKey) { return null; }
+    return picker;
+  }
+  document.addEventListener('keydown', function (e) {
+    var picker = pickerKey(e);
+    if (picker) {
+      e.preventDefault();
+      e.stopPropagation();
+      var button = picker.querySelector('button.dash-dropdown');
+      if (!button || button.disabled) { return; }
+      if (!pending && button.getAttribute('aria-expanded') !== 'true') { button.click(); }
+      pending += e.key;
+      if (pending.length === 1) { flush(60); }
+      return;
+    }
+    if (e.key === 'Enter' && !e.ctrlKey && !e.metaKey && !e.altKey && e.target instanceof HTMLElement) {
+      var cell = e.target.closest('.ag-cell');
+      if (cell && e.target === cell) { e.preventDefault(); cell.click(); }
+    }
+  }, true);
+  document.addEventListener('keyup', function (e) {
+    if (pickerKey(e)) { e.preventDefault(); e.stopPropagation(); }
+  }, true);
+  function name(root) {
+    root.querySelectorAll('.dash-dropdown-focus-target[aria-hidden]').forEach(function (input) {
+      input.removeAttribute('aria-hidden');
+      var col = input.closest('.col, [class*="col-"]');
+      var label = col && col.querySelector('label');
+      input.setAttribute('aria-label', label ? label.textContent : 'Choose');
+    });
+    // a table wider than the screen scrolls sideways: the keyboard must reach it too (2.1.1)
+    root.querySelectorAll('.table-responsive:not([tabindex])').forEach(function (box) {
+      box.tabIndex = 0;
+      box.setAttribute('role', 'region');
+      box.setAttribute('aria-label', 'Table (scrolls sideways on a narrow screen)');
+    });
+  }
+  // Print: charts and grids drawn for the screen are redrawn to the printed page's width
+  // (A4 less 12 mm margins is 703 px; less a card's border and padding, 669).
+  var PRINT_PX = 660;
+  var GRID_PX = PRINT_PX - 20;  // room for a grid's own vertical scrollbar (the records)
+  function toPrint(printing) {
+    var Plotly = window.Plotly;
+    document.querySelectorAll('.js-plotly-plot').forEach(function (gd) {
+      if (!Plotly || !gd._fullLayout) { return; }
+      if (printing) {
+        gd.dataset.screenWidth = '1';
+        Plotly.relayout(gd, {width: Math.min(gd.parentElement.clientWidth || PRINT_PX, PRINT_PX)});
+      } else if (gd.dataset.screenWidth) {
+        delete gd.dataset.screenWidth;
+        Plotly.relayout(gd, {width: null, autosize: true});
+      }
+    });
+    if (!window.dash_ag_grid) { return; }
+    document.querySelectorAll('.ag-root-wrapper').forEach(function (root) {
+      var holder = root.closest('[id]');
+      var api;
+      try { api = window.dash_ag_grid.getApi(holder.id); } catch (err) { return; }
+      if (!api) { return; }
+      if (printing && !screenDefs.has(holder)) {
+        // every column shares the page's width (a long cell ends in an ellipsis; the CSV and
+        // XLSX hold it whole), so none is lost off the edge
+        var defs = api.getColumnDefs();
+        screenDefs.set(holder, defs);
+        api.setGridOption('columnDefs', defs.map(function (d) {
+          return Object.assign({}, d, {minWidth: 30, maxWidth: undefined, flex: undefined});
+        }));
+        // the page's width, not the screen's: nothing re-measures while the page prints
+        holder.style.width = PRINT_PX + 'px';
+        api.autoSizeAllColumns(true);
+        api.sizeColumnsToFit(GRID_PX);
+        // a grid sized to its content sizes itself again after new columnDefs: fit it once more
+        [50, 300].forEach(function (ms) {
+          setTimeout(function () { if (screenDefs.has(holder)) { api.sizeColumnsToFit(GRID_PX); } }, ms);
+        });
+      } else if (!printing && screenDefs.has(holder)) {
+        holder.style.width = '';
+        api.setGridOption('columnDefs', screenDefs.get(holder));
+        screenDefs.delete(holder);
+      }
+    });
+  }
+  var screenDefs = new Map();
+  var printMedia = window.matchMedia('print');
+  printMedia.addEventListener('change', function (e) { toPrint(e.matches); });
+  window.addEventListener('beforeprint', function () { toPrint(true); });
+  window.addEventListener('afterprint', function () { toPrint(false); });
+  function start() {
+    name(document);
+    new MutationObserver(function () { name(document); })
+      .observe(document.body, {childList: true, subtree: true});
+  }
+  if (document.readyState === 'loading') {
+    document.addEventListener('DOMContentLoaded', start);
+  } else {
+    start();
+  }
+})();
 """
 
 # -- vendor assets ---------------------------------------------------------------------
@@ -73,6 +230,7 @@ def _vendor_files() -> dict[str, tuple[bytes, str]]:
     files = {"bootstrap.min.css": "text/css", "bootstrap.min.css.map": "application/json"}
     vendor = {name: (css_dir.joinpath(name).read_bytes(), mime) for name, mime in files.items()}
     vendor["looking-glass.css"] = (APP_CSS, "text/css")
+    vendor["looking-glass.js"] = (APP_JS, "text/javascript")
     return vendor
 
 
@@ -252,6 +410,7 @@ def create_app(warehouse: Path | None = None) -> dash.Dash:
         update_title=None,
         serve_locally=True,
         external_stylesheets=[BOOTSTRAP_URL, APP_CSS_URL],
+        external_scripts=[APP_JS_URL],
         # Pages are rendered by the router, so their components appear after start-up.
         suppress_callback_exceptions=True,
     )
@@ -261,10 +420,15 @@ def create_app(warehouse: Path | None = None) -> dash.Dash:
             # router below then draws the page from the new URL.
             dcc.Location(id="url", refresh="callback-nav"),
             dcc.Download(id="download"),
+            dcc.Download(id="download-image"),
+            # WCAG 2.4.1: the first Tab stop skips the navigation to the page itself.
+            html.A("Skip to main content", href="#main", className="visually-hidden-focusable skip-link"),
             _navbar(),
-            dbc.Container(id="page", fluid="xl", className="pb-5"),
+            html.Main(dbc.Container(id="page", fluid="xl", className="pb-5"), id="main", tabIndex="-1"),
         ]
     )
+    # WCAG 3.1.1: the page says its language.
+    app.index_string = app.index_string.replace("<html>", '<html lang="en-GB">', 1)
 
     @app.callback(
         Output("page", "children"),

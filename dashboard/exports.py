@@ -1,32 +1,45 @@
-"""CSV exports: exactly the data a chart or table draws, made safe to open in Excel.
+"""Exports: exactly the data a chart or table draws (CSV and XLSX, made safe to open in
+Excel), and every chart as PNG and SVG.
 
 Every CSV the dashboard or the API writes goes through `to_csv`, which passes every text
 cell through `excel_safe`: a cell starting with =, +, -, @, tab or carriage return would be
 read by Excel (or LibreOffice) as a formula ("CSV injection", OWASP), so it gets a leading
-apostrophe. Numbers stay numbers: a negative change is written -3.2, not '-3.2.
+apostrophe. Numbers stay numbers: a negative change is written -3.2, not '-3.2. `to_xlsx`
+writes the same cells (`safe_frame`) into a workbook, every text cell stored as text.
 
-Pages register an export per chart with `@export("name")`: a function of (data, view)
-returning the frame drawn and a file name stem. One callback (`register`) serves every
-"Download CSV" button, so the file is always computed from the URL the page was drawn from.
+Pages register an export per table or chart with `@export("name")`: a function of (data,
+view) returning the frame drawn and a file name stem; and each chart with `@chart("graph
+id")`: a function of (data, view) returning the figure drawn. One callback (`register`)
+serves every CSV and XLSX button, another every PNG and SVG button, so a file is always
+computed from the URL the page was drawn from, never from what the browser sends.
 """
 
 from __future__ import annotations
 
+import base64
 import csv
+import io
+import logging
 import re
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
 import dash
+import openpyxl
 import pandas as pd
+import plotly.graph_objects as go
 from dash import ALL, Input, Output, State
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from dashboard import state as url_state
 from dashboard.auth import current_actor
 from dashboard.data.facade import DataAccess
 from dashboard.data.model import View
+from dashboard.images import ImageError, figure_bytes, image_name
 
+log = logging.getLogger(__name__)
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 Exporter = Callable[[DataAccess, "View | None"], tuple[pd.DataFrame, str]]
@@ -70,15 +83,15 @@ def _cell(value: Any) -> Any:
     return excel_safe(value)
 
 
-def to_csv(frame: pd.DataFrame) -> str:
-    """CSV text of a frame, every cell Excel-safe (header included).
+def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame's cells as every export writes them, each Excel-safe (header included).
 
     Text columns are made safe column by column (vectorised: an export of a year of a
     force's records is tens of thousands of rows); numbers, booleans and dates keep their
     type; lists are joined with ';'."""
     header = [excel_safe(str(c)) for c in frame.columns]
     if frame.empty:  # (an empty Arrow-backed text column cannot be mapped below)
-        return pd.DataFrame(columns=header).to_csv(index=False, lineterminator="\r\n")
+        return pd.DataFrame(columns=header)
     out = pd.DataFrame(index=frame.index)
     for name in frame.columns:
         col = frame[name]
@@ -93,20 +106,60 @@ def to_csv(frame: pd.DataFrame) -> str:
         else:
             out[name] = [_cell(v) for v in col.astype(object)]
     out.columns = header
-    return out.to_csv(index=False, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    return out
 
 
-def file_name(stem: str, view: View | None = None) -> str:
+def to_csv(frame: pd.DataFrame) -> str:
+    """CSV text of a frame, every cell Excel-safe (see `safe_frame`)."""
+    return safe_frame(frame).to_csv(index=False, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+
+
+def _xlsx_value(value: Any) -> Any:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if hasattr(value, "item"):  # numpy scalars
+        value = value.item()
+    if isinstance(value, float) and value != value:
+        return None
+    if isinstance(value, str):
+        # control characters an XLSX file cannot hold (a CSV can) are dropped
+        return ILLEGAL_CHARACTERS_RE.sub("", value)
+    return value
+
+
+def to_xlsx(frame: pd.DataFrame, sheet: str = "data") -> bytes:
+    """An XLSX workbook of a frame: the cells of `safe_frame`, numbers as numbers and every
+    text cell stored as text (openpyxl would otherwise store a string starting with '=' as a
+    formula; after `excel_safe` none does, and the type is set explicitly as well)."""
+    safe = safe_frame(frame)
+    book = openpyxl.Workbook(write_only=True)
+    ws = book.create_sheet(sheet[:31])
+    ws.append([str(c) for c in safe.columns])
+    for row in safe.itertuples(index=False, name=None):
+        cells = []
+        for v in row:
+            cell = WriteOnlyCell(ws, value=_xlsx_value(v))
+            if isinstance(cell.value, str):
+                cell.data_type = "s"
+            cells.append(cell)
+        ws.append(cells)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def file_name(stem: str, view: View | None = None, ext: str = "csv") -> str:
     """'looking-glass-burglary-cheshire-northern-2007-04-01-2008-03-31.csv' (safe characters)."""
     parts = ["looking-glass", stem]
     if view is not None:
         parts += [view.unit.unit_id, view.period.start.isoformat(), view.period.end.isoformat()]
     text = "-".join(parts)
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-") + ".csv"
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-") + "." + ext
 
 
-def build(data: DataAccess, name: str, search: str | None) -> dict[str, Any] | None:
-    """The dcc.Download payload for export `name` of the view in `search` (None if unknown)."""
+def build(data: DataAccess, name: str, search: str | None, fmt: str = "csv") -> dict[str, Any] | None:
+    """The dcc.Download payload for export `name` of the view in `search` as CSV or XLSX
+    (None if unknown)."""
     found = EXPORTS.get(name)
     if found is None:
         return None
@@ -115,10 +168,66 @@ def build(data: DataAccess, name: str, search: str | None) -> dict[str, Any] | N
     if view is None and view_in_name:
         return None
     frame, stem = fn(data, view)
+    named = view if view_in_name else None
+    if fmt == "xlsx":
+        return {
+            "content": base64.b64encode(to_xlsx(frame)).decode("ascii"),
+            "base64": True,
+            "filename": file_name(stem, named, "xlsx"),
+            "type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        }
+    return {"content": to_csv(frame), "filename": file_name(stem, named), "type": "text/csv"}
+
+
+# -- charts as images -----------------------------------------------------------------------
+
+Charter = Callable[[DataAccess, View], dict[str, Any]]
+# graph id -> (function drawing the figure, the measure its file name says: None = the view's)
+CHARTS: dict[str, tuple[Charter, str | None]] = {}
+IMAGE_FORMATS = {"svg": "image/svg+xml", "png": "image/png"}
+IMAGE_WIDTH = 1000  # CSS px: a report page's width; titles are wrapped for 720 px and fit
+
+
+def chart(name: str, *, measure: str | None = None) -> Callable[[Charter], Charter]:
+    """Register the figure of the graph whose id is `name`, for its PNG and SVG downloads.
+    `measure`: the word the file name uses when the chart is not of the view's measure
+    (e.g. 'satisfaction' for the five questions)."""
+
+    def wrap(fn: Charter) -> Charter:
+        CHARTS[name] = (fn, measure)
+        return fn
+
+    return wrap
+
+
+def is_synthetic(view: View, fig: dict[str, Any]) -> bool:
+    """Whether the chart shows synthetic demo data: the view's unit (or a unit above it) is,
+    or the figure says its comparators are (the Compare page's title line)."""
+    title = fig.get("layout", {}).get("title", {})
+    text = title.get("text", "") if isinstance(title, dict) else str(title)
+    return any(u.synthetic for u in view.path) or "synthetic demo data" in text
+
+
+def build_image(data: DataAccess, name: str, fmt: str, search: str | None) -> dict[str, Any] | None:
+    """The dcc.Download payload of chart `name` of the view in `search` as SVG or PNG, the
+    synthetic mark burned in where it applies (None if unknown)."""
+    found = CHARTS.get(name)
+    if found is None or fmt not in IMAGE_FORMATS:
+        return None
+    fn, measure = found
+    view = data.resolve(url_state.parse(search))
+    if view is None:
+        return None
+    fig = fn(data, view)
+    height = int(fig.get("layout", {}).get("height") or 450)
+    body = figure_bytes(go.Figure(fig), fmt, width=IMAGE_WIDTH, height=height,  # type: ignore[arg-type]
+                        synthetic=is_synthetic(view, fig))
     return {
-        "content": to_csv(frame),
-        "filename": file_name(stem, view if view_in_name else None),
-        "type": "text/csv",
+        "content": base64.b64encode(body).decode("ascii"),
+        "base64": True,
+        "filename": image_name(view.unit.unit_id, measure or view.measure.id, view.period.start,
+                               view.period.end, fmt),
+        "type": IMAGE_FORMATS[fmt],
     }
 
 
@@ -126,15 +235,36 @@ def register(app: dash.Dash, data: DataAccess) -> None:
     @app.callback(
         Output("download", "data"),
         Input({"type": "csv", "export": ALL}, "n_clicks"),
+        Input({"type": "xlsx", "export": ALL}, "n_clicks"),
         State("url", "search"),
         prevent_initial_call=True,
     )
-    def download(clicks: list[int | None], search: str | None) -> Any:
+    def download(clicks: list[int | None], xlsx: list[int | None], search: str | None) -> Any:
+        triggered = dash.ctx.triggered_id
+        if not isinstance(triggered, dict) or not (any(clicks) or any(xlsx)):
+            return dash.no_update
+        if not dash.ctx.triggered or not dash.ctx.triggered[0].get("value"):
+            return dash.no_update
+        with data.request(current_actor()):
+            payload = build(data, triggered["export"], search, triggered["type"])
+        return payload if payload is not None else dash.no_update
+
+    @app.callback(
+        Output("download-image", "data"),
+        Input({"type": "image", "chart": ALL, "fmt": ALL}, "n_clicks"),
+        State("url", "search"),
+        prevent_initial_call=True,
+    )
+    def download_image(clicks: list[int | None], search: str | None) -> Any:
         triggered = dash.ctx.triggered_id
         if not isinstance(triggered, dict) or not any(clicks):
             return dash.no_update
         if not dash.ctx.triggered or not dash.ctx.triggered[0].get("value"):
             return dash.no_update
-        with data.request(current_actor()):
-            payload = build(data, triggered["export"], search)
+        try:
+            with data.request(current_actor()):
+                payload = build_image(data, triggered["chart"], triggered["fmt"], search)
+        except ImageError:
+            log.exception("a chart could not be drawn as an image")
+            return dash.no_update
         return payload if payload is not None else dash.no_update

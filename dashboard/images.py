@@ -116,11 +116,15 @@ def figure_bytes(
             "scale": 2 if fmt == "png" else 1}
     try:
         with _lock:  # one sync server per process; calls are serialised through it
-            out = kaleido.calc_fig_sync(drawn, opts=opts)
+            out = kaleido.calc_fig_sync(drawn, opts=opts, topojson=_TOPOJSON)
     except Exception as exc:
         raise ImageError("the chart could not be drawn as an image") from exc
     return bytes(out)
 
+
+# Map base layers from the app's own files (dashboard/assets/topojson), as file:// for the
+# headless Chromium: kaleido would otherwise fetch them from Plotly's CDN and fail offline.
+_TOPOJSON = (Path(__file__).resolve().parent / "assets" / "topojson").as_uri() + "/"
 
 _UNSAFE = re.compile(r"[^a-z0-9]+")
 

@@ -309,6 +309,13 @@ class Comparison:
         return self.dispersion.tau2 if self.dispersion and self.adjusted else 0.0
 
     @property
+    def synthetic_peers(self) -> bool:
+        """Whether any unit the focus is compared with is synthetic demo data (the demo's 42
+        comparison forces are): every chart of the comparison must then say so."""
+        others = self.members[~self.members["is_focus"].astype(bool)]
+        return bool(others["synthetic"].astype(bool).any())
+
+    @property
     def limits_note(self) -> str:
         """Which limits are drawn, in words for the chart, the CSV and the scorecard."""
         return limits_note(self.dispersion, self.adjusted)
@@ -316,7 +323,7 @@ class Comparison:
 
 MEMBER_COLUMNS = [
     "unit_id", "name", "is_focus", "k", "n", "months_used", "months", "value", "lower", "upper",
-    "in_average", "status_text", "position", "position_text", "rank", "of",
+    "in_average", "status_text", "position", "position_text", "rank", "of", "synthetic",
 ]
 TREND_COLUMNS = [
     "month", "focus_value", "focus_status", "group_value", "members_used", "members", "excluded",
@@ -454,6 +461,7 @@ def _compare(data: DataAccess, unit_id: str, measure_id: str, period: Period, sc
     months = period.months()
     n_months = len(months)
     names = {u: _name(data.unit(u), u) for u in ids}
+    synthetic = {u: bool((found := data.unit(u)) and found.synthetic) for u in ids}
     rows = []
     exclusions: list[str] = []
     latest = measure.aggregate == "latest"
@@ -495,7 +503,7 @@ def _compare(data: DataAccess, unit_id: str, measure_id: str, period: Period, sc
             exclusions.append(f"{names[uid]} left out of the average: {status}")
         rows.append({"unit_id": uid, "name": names[uid], "is_focus": uid == unit_id, "k": k, "n": n,
                      "months_used": used, "months": n_months, "value": value, "lower": lo, "upper": hi,
-                     "in_average": in_average, "status_text": status})
+                     "in_average": in_average, "status_text": status, "synthetic": synthetic[uid]})
     # plain lists from here on: this runs for every unit x measure of an exceptions list, and
     # pandas' per-operation cost was most of it
     avg_rows = [r for r in rows if r["in_average"]]
@@ -535,6 +543,13 @@ def _compare(data: DataAccess, unit_id: str, measure_id: str, period: Period, sc
 
 
 _EMPTY_TREND = pd.DataFrame(columns=TREND_COLUMNS)
+
+
+def peers_synthetic(data: DataAccess, unit_id: str, measure_id: str, scope: str = "msf") -> bool:
+    """Whether any unit `unit_id` is compared with for the measure is synthetic demo data (the
+    demo's comparison forces are): the API says so beside every peer position."""
+    group = unit_group(data, unit_id, scope, MEASURES[measure_id].dataset)
+    return any((u := data.unit(m)) is not None and u.synthetic for m in group.members)
 
 
 def group_average(data: DataAccess, unit_id: str, measure_id: str, start: date, end: date,

@@ -16,8 +16,9 @@ import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 import numpy as np
 import pandas as pd
-from dash import dcc, html
+from dash import html
 
+from dashboard.components.charts import chart_block
 from dashboard.data.model import View
 
 # Okabe & Ito (2008) colour-blind-safe palette. Meaning is never carried by colour alone:
@@ -32,6 +33,9 @@ GREY = "#666666"
 # Darker shades for TEXT on white, for WCAG AA contrast (>= 4.5:1): 5.5:1 and 7.4:1.
 WORSE_TEXT = "#B34700"
 BETTER_TEXT = "#005A8C"
+# Said on every chart (and in every API row) that shows the demo's invented comparators.
+SYNTHETIC_PEERS = "Comparison forces: synthetic demo data"
+SYNTHETIC_PEER_UNITS = "Comparison units: synthetic demo data"
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
 
 VERDICT_STYLE = {
@@ -108,16 +112,18 @@ def grid(
     )
 
 
-def csv_button(export_id: str, label: str = "Download CSV") -> dbc.Button:
-    """A button that downloads, as CSV, exactly the data of the chart or table `export_id`
-    (see dashboard/exports.py)."""
-    return dbc.Button(
-        label,
-        id={"type": "csv", "export": export_id},
-        color="secondary",
-        outline=True,
+def csv_button(export_id: str, label: str = "Download CSV") -> dbc.ButtonGroup:
+    """Buttons that download, as CSV and as XLSX, exactly the data of the chart or table
+    `export_id` (see dashboard/exports.py)."""
+    return dbc.ButtonGroup(
+        [
+            dbc.Button(label, id={"type": "csv", "export": export_id}, color="secondary", outline=True,
+                       size="sm", className="text-nowrap"),
+            dbc.Button("XLSX", id={"type": "xlsx", "export": export_id}, color="secondary", outline=True,
+                       size="sm", title=label.replace("CSV", "XLSX")),
+        ],
         size="sm",
-        className="ms-2 text-nowrap",
+        className="ms-2",
     )
 
 
@@ -265,16 +271,11 @@ def figure(
     return {"data": traces, "layout": base}
 
 
-def graph(graph_id: str, fig: dict[str, Any]) -> Any:
-    return dcc.Graph(
-        id=graph_id,
-        figure=fig,
-        config={
-            "displaylogo": False,
-            "responsive": True,
-            "toImageButtonOptions": {"format": "png", "filename": graph_id},
-        },
-    )
+def graph(graph_id: str, fig: dict[str, Any], *, image: str | None = None) -> Any:
+    """The chart with the shared config, its text alternative and its PNG/SVG buttons
+    (components/charts.py); `image`: the chart's export id when it is not the graph id (a
+    page setting outside the URL changes what is drawn)."""
+    return chart_block(graph_id, fig, image=image or graph_id)
 
 
 def finite(v: Any) -> bool:

@@ -7,6 +7,7 @@ whichever controls a page shows.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import dash
@@ -40,8 +41,10 @@ def measure_options() -> list[dict[str, str]]:
 
 
 def _labelled(label: str, control: Any, width: dict[str, int], control_id: str) -> dbc.Col:
+    # the label names its control (WCAG 1.3.1, 4.1.2): Dash writes a dict id as sorted JSON
+    target = json.dumps(control.id, sort_keys=True, separators=(",", ":"))
     return dbc.Col(
-        [dbc.Label(label, className="small mb-0 fw-semibold"), control],
+        [dbc.Label(label, html_for=target, className="small mb-0 fw-semibold"), control],
         **width,
         className="mb-2",
     )

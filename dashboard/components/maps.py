@@ -18,7 +18,6 @@ import math
 from typing import Any
 
 import pandas as pd
-from dash import dcc
 from plotly.colors import sequential
 
 from dashboard.analysis import kinds, metrics
@@ -33,13 +32,6 @@ COLOURS = [[i / (len(sequential.Blues) - 1), c] for i, c in enumerate(sequential
 # Plotly fetches a geo subplot's base layers from cdn.plot.ly by default: point it at the
 # empty layers served from the app's own assets (dashboard/assets/topojson/).
 TOPOJSON_URL = "/assets/topojson/"
-
-
-def map_graph(graph_id: str, fig: dict[str, Any]) -> Any:
-    """dcc.Graph for a map: as components.common.graph, with the base layers served locally."""
-    return dcc.Graph(id=graph_id, figure=fig, config={
-        "displaylogo": False, "responsive": True, "topojsonURL": TOPOJSON_URL,
-        "toImageButtonOptions": {"format": "png", "filename": graph_id}})
 
 
 def npus_of(data: DataAccess, view: View) -> list[Unit]:

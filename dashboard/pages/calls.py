@@ -47,7 +47,7 @@ from dashboard.components.common import (
 from dashboard.components.controls import controls
 from dashboard.data.facade import DataAccess
 from dashboard.data.model import View
-from dashboard.exports import export
+from dashboard.exports import chart, export
 from etl.measures.registry import MEASURES
 
 PATH = "/calls"
@@ -340,6 +340,16 @@ def create_demand_figure(df: pd.DataFrame, view: View) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------------ exports
+
+@chart("calls-by-unit", measure="calls_999_answered_10s")
+def children_figure(data: DataAccess, view: View) -> dict[str, Any]:
+    return create_children_figure(process_children(data, view), view)
+
+
+@chart("calls-demand", measure="calls-demand")
+def demand_figure(data: DataAccess, view: View) -> dict[str, Any]:
+    return create_demand_figure(process_demand(data, view), view)
+
 
 @export("calls-standards")
 def export_standards(data: DataAccess, view: View) -> tuple[pd.DataFrame, str]:

@@ -35,6 +35,8 @@ from dashboard.components.common import (
     BLUE,
     GREY,
     SKY,
+    SYNTHETIC_PEER_UNITS,
+    SYNTHETIC_PEERS,
     VERMILLION,
     csv_button,
     decimal_column,
@@ -50,7 +52,7 @@ from dashboard.components.common import (
 from dashboard.components.controls import controls
 from dashboard.data.facade import DataAccess
 from dashboard.data.model import View
-from dashboard.exports import export
+from dashboard.exports import chart, export
 from etl.measures.model import Measure
 
 PATH = "/compare"
@@ -184,6 +186,14 @@ def _lay_out(fig: dict[str, Any], title: str, subtitles: list[str], legend: bool
     return fig
 
 
+def synthetic_mark(c: Comparison, view: View) -> str:
+    """The line every chart of a comparison with synthetic members carries (in its title
+    block, so the PNG and SVG downloads carry it too); '' when every member is real."""
+    if not c.synthetic_peers:
+        return ""
+    return SYNTHETIC_PEERS if view.unit.level == "force" else SYNTHETIC_PEER_UNITS
+
+
 def _marker_for(row: pd.Series, c: Comparison, measure: Measure) -> str:
     pos = row["position"]
     if not isinstance(pos, str) or pos == "within":
@@ -275,7 +285,7 @@ def create_funnel(c: Comparison, view: View) -> dict[str, Any]:
     fig = figure(traces, title, sub, height=440,
                  xaxis={"title": {"text": plot_text(x_title(c, m))}, "type": "log"},
                  yaxis={"title": {"text": plot_text(_axis_units(c))}})
-    return _lay_out(fig, title, [sub, c.limits_note])
+    return _lay_out(fig, title, [sub, c.limits_note, synthetic_mark(c, view)])
 
 
 def create_ranked_bar(c: Comparison, view: View) -> dict[str, Any]:
@@ -317,7 +327,7 @@ def create_ranked_bar(c: Comparison, view: View) -> dict[str, Any]:
                  shapes=shapes, annotations=annotations,
                  margin={"l": 10, "r": 20, "t": 80, "b": 50})
     # room above the plot for the group-average label, under the subtitles
-    return _lay_out(fig, title, [sub], legend=False, room_above=22)
+    return _lay_out(fig, title, [sub, synthetic_mark(c, view)], legend=False, room_above=22)
 
 
 def trend_summary(c: Comparison, view: View) -> str:
@@ -428,7 +438,7 @@ def create_trend(c: Comparison, view: View) -> dict[str, Any]:
     title = trend_summary(c, view)
     fig = figure(traces, title, sub, xaxis={"type": "date", **ticks(list(t["month"]), "month", NARROWEST_PX)},
                  yaxis={"title": {"text": plot_text(_axis_units(c))}, "rangemode": "tozero"})
-    return _lay_out(fig, title, [sub])
+    return _lay_out(fig, title, [sub, synthetic_mark(c, view)])
 
 
 def create_members_grid(c: Comparison, view: View) -> Any:
@@ -440,6 +450,7 @@ def create_members_grid(c: Comparison, view: View) -> Any:
         "k": df["k"], "n": df["n"], "position_text": df["position_text"], "status_text": df["status_text"],
         "in_average": ["yes" if a else ("(the unit compared)" if f else "no") for a, f in
                        zip(df["in_average"], df["is_focus"], strict=True)],
+        "data": ["synthetic demo" if x else "" for x in df["synthetic"]],
     })
     columns = [
         {"field": "rank", "headerName": "Rank (1 = best)", "maxWidth": 120, "type": "numericColumn"},
@@ -451,6 +462,7 @@ def create_members_grid(c: Comparison, view: View) -> Any:
         {"field": "position_text", "headerName": "Funnel position", "minWidth": 280},
         {"field": "in_average", "headerName": "In the average"},
         {"field": "status_text", "headerName": "Months", "minWidth": 200},
+        *([{"field": "data", "headerName": "Data"}] if c.synthetic_peers else []),
     ]
     return grid("compare-grid", show, columns)
 
@@ -481,7 +493,19 @@ def _export_trend(scope: str) -> Any:
     return fn
 
 
+def _chart(make: Any, scope: str, adjust: bool = True) -> Any:
+    def fn(data: DataAccess, view: View) -> dict[str, Any]:
+        return make(process_comparison(data, view, scope, adjust), view)
+
+    return fn
+
+
 for _scope in SCOPES:
+    for _adjust in (True, False):
+        _end = "" if _adjust else PLAIN
+        chart(f"compare-funnel-{_scope}{_end}")(_chart(create_funnel, _scope, _adjust))
+        chart(f"compare-bar-{_scope}{_end}")(_chart(create_ranked_bar, _scope, _adjust))
+    chart(f"compare-trend-{_scope}")(_chart(create_trend, _scope))
     export(f"compare-members-{_scope}")(_export_members(_scope, True))
     export(f"compare-members-{_scope}{PLAIN}")(_export_members(_scope, False))
     export(f"compare-trend-{_scope}")(_export_trend(_scope))
@@ -501,6 +525,9 @@ def group_card(c: Comparison, view: View) -> Any:
                className="mb-2", id="compare-members"),
         *[html.P(n, className="small text-body-secondary mb-1") for n in g.notes],
     ]
+    if c.synthetic_peers:
+        body.insert(1, dbc.Badge(synthetic_mark(c, view), color="warning", text_color="dark",
+                                 className="mb-2", id="compare-synthetic"))
     if g.missing:
         body.append(html.P(f"Named in the group but with no data loaded: {', '.join(g.missing)}.",
                            className="small mb-1"))
@@ -546,7 +573,8 @@ def body(data: DataAccess, view: View, scope: str = "msf", adjust: bool = True) 
                 dbc.Col(
                     section(
                         "Funnel plot",
-                        graph("compare-funnel", create_funnel(c, view)),
+                        graph("compare-funnel", create_funnel(c, view),
+                              image=f"compare-funnel-{scope}" + ("" if adjust else PLAIN)),
                         action=csv_button(members_csv),
                         card_id="compare-funnel-card",
                     ),
@@ -555,7 +583,8 @@ def body(data: DataAccess, view: View, scope: str = "msf", adjust: bool = True) 
                 dbc.Col(
                     section(
                         "Ranked",
-                        graph("compare-bar", create_ranked_bar(c, view)),
+                        graph("compare-bar", create_ranked_bar(c, view),
+                              image=f"compare-bar-{scope}" + ("" if adjust else PLAIN)),
                         action=csv_button(members_csv),
                         card_id="compare-bar-card",
                     ),
@@ -566,7 +595,7 @@ def body(data: DataAccess, view: View, scope: str = "msf", adjust: bool = True) 
         section(
             "Trend against the group average",
             [
-                graph("compare-trend", create_trend(c, view)),
+                graph("compare-trend", create_trend(c, view), image=f"compare-trend-{scope}"),
                 html.P(trend_summary(c, view), id="compare-trend-summary", className="small mb-0"),
             ],
             action=csv_button(f"compare-trend-{scope}"),

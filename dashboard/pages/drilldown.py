@@ -49,11 +49,11 @@ from dashboard.components.common import (
 from dashboard.components.controls import controls
 from dashboard.components.coverage import unassigned_note
 from dashboard.components.harm import harm_card
-from dashboard.components.maps import map_figure, map_graph
+from dashboard.components.maps import map_figure
 from dashboard.data.access import OFFICER_OFF
 from dashboard.data.facade import RECORDS_CSV_LIMIT, DataAccess
 from dashboard.data.model import Unit, View
-from dashboard.exports import export
+from dashboard.exports import chart, export
 from etl import hierarchy
 from etl.measures.crime import CATEGORY_LABELS, SANCTION_TYPES
 from etl.measures.model import Measure
@@ -473,13 +473,11 @@ def process_map(data: DataAccess, view: View) -> pd.DataFrame:
     return data.map_points(view.measure.id, view.unit.unit_id, view.period.start, view.period.end)
 
 
-def _npu_map_graph(data: DataAccess, view: View, points: pd.DataFrame, total: int) -> Any:
+def npu_map(data: DataAccess, view: View, points: pd.DataFrame, total: int) -> dict[str, Any]:
     """The NPU on real boundaries with its records on top; the plain-axes map where the NPU
     cannot be placed on the boundaries."""
     fig = map_figure(data, view, points)
-    if fig is not None:
-        return map_graph("drill-map", fig)
-    return graph("drill-map", create_map(points, view, total))
+    return fig if fig is not None else create_map(points, view, total)
 
 
 def create_map(df: pd.DataFrame, view: View, total: int) -> dict[str, Any]:
@@ -703,6 +701,31 @@ def breadcrumbs(view: View) -> html.Nav:
     )
 
 
+@chart("drill-bar")
+def bar_figure(data: DataAccess, view: View) -> dict[str, Any]:
+    return create_bar(process_children(data, view), view, empty_note(data, view))
+
+
+@chart("drill-trend")
+def trend_figure(data: DataAccess, view: View) -> dict[str, Any]:
+    missing = not_recorded_note(view.measure, view.unit.level)
+    if missing:
+        return empty_figure(missing)
+    return create_trend(process_trend(data, view), view, _trend_title(data, view))
+
+
+@chart("drill-map")
+def map_chart(data: DataAccess, view: View) -> dict[str, Any]:
+    p = view.period
+    total = data.record_count(view.measure.id, view.unit.unit_id, p.start, p.end)
+    return npu_map(data, view, process_map(data, view), total)
+
+
+@chart("drill-npu-map")
+def npus_map_chart(data: DataAccess, view: View) -> dict[str, Any]:
+    return map_figure(data, view) or empty_figure("These NPUs cannot be placed on the boundaries.")
+
+
 def layout(data: DataAccess, view: View) -> list[Any]:
     m = view.measure
     p = view.period
@@ -720,9 +743,7 @@ def layout(data: DataAccess, view: View) -> list[Any]:
         )
     below = children_level(view)
     level_word = hierarchy.level(below).plural if below else "units"
-    missing = not_recorded_note(m, view.unit.level)
-    trend_figure = (empty_figure(missing) if missing
-                    else create_trend(process_trend(data, view), view, _trend_title(data, view)))
+    trend = trend_figure(data, view)
     # The answer first: where under this unit the problem is (the ranked bars, titled by the
     # child significantly worse than the unit) directly under the one-line status, above the
     # fold at 1366x768; the trend beside it on wide screens, below it otherwise.
@@ -754,7 +775,7 @@ def layout(data: DataAccess, view: View) -> list[Any]:
                 dbc.Col(
                     section(
                         f"Trend: {view.unit.title}",
-                        graph("drill-trend", trend_figure),
+                        graph("drill-trend", trend),
                         action=csv_button("drill-trend"),
                         card_id="trend-card",
                     ),
@@ -773,9 +794,9 @@ def layout(data: DataAccess, view: View) -> list[Any]:
         ),
     ]
     if view.unit.level in ("force", "bcu"):  # NPUs on real boundaries (components/maps.py)
-        npu_map = map_figure(data, view)
-        if npu_map is not None:
-            cards.append(section(f"Map: NPUs of {view.unit.title}", map_graph("drill-npu-map", npu_map),
+        npus_map = map_figure(data, view)
+        if npus_map is not None:
+            cards.append(section(f"Map: NPUs of {view.unit.title}", graph("drill-npu-map", npus_map),
                                  card_id="npu-map-card"))
     gap = unassigned_note(data, view) if m.categories else None
     if gap is not None:  # records counted for the force but no BCU or NPU
@@ -794,12 +815,10 @@ def layout(data: DataAccess, view: View) -> list[Any]:
         )
         return cards
     if view.unit.level == "npu":
-        total = data.record_count(m.id, view.unit.unit_id, p.start, p.end)
-        points = process_map(data, view)
         cards.append(
             section(
                 f"Map: {view.unit.title}",
-                _npu_map_graph(data, view, points, total),
+                graph("drill-map", map_chart(data, view)),
                 action=csv_button("drill-map"),
                 card_id="map-card",
             )

@@ -48,7 +48,7 @@ from dashboard.components.common import (
 from dashboard.components.controls import controls
 from dashboard.data.facade import DataAccess
 from dashboard.data.model import View
-from dashboard.exports import export
+from dashboard.exports import chart, export
 from dashboard.periods import last_complete_month, month_start
 
 PATH = "/early-warning"
@@ -312,6 +312,13 @@ def _export_exceptions(sens_name: str, improvements: bool) -> Any:
     return fn
 
 
+def _chart_figure(sens_name: str) -> Any:
+    def fn(data: DataAccess, view: View) -> dict[str, Any]:
+        return create_chart(process_chart(data, view, sens_name), view, sens_name)
+
+    return fn
+
+
 def _export_chart(sens_name: str) -> Any:
     def fn(data: DataAccess, view: View) -> tuple[pd.DataFrame, str]:
         chart = process_chart(data, view, sens_name)
@@ -324,6 +331,7 @@ def _export_chart(sens_name: str) -> Any:
 
 for _name in ew.SENSITIVITIES:
     export(f"ew-chart-{_name}")(_export_chart(_name))
+    chart(f"ew-chart-{_name}")(_chart_figure(_name))
     for _imp in (False, True):
         export(f"ew-exceptions-{_name}{'-all' if _imp else ''}")(_export_exceptions(_name, _imp))
 
@@ -359,7 +367,8 @@ def body(data: DataAccess, view: View, sens_name: str = ew.DEFAULT_SENSITIVITY,
     return [
         section(
             f"SPC chart: {view.unit.title}, {view.measure.label}",
-            [graph("ew-chart", create_chart(chart, view, sens_name)), *chart_notes(chart, view, sens_name)],
+            [graph("ew-chart", create_chart(chart, view, sens_name), image=f"ew-chart-{sens_name}"),
+             *chart_notes(chart, view, sens_name)],
             action=csv_button(f"ew-chart-{sens_name}"),
             card_id="ew-chart-card",
         ),

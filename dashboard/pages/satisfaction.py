@@ -40,7 +40,7 @@ from dashboard.components.common import (
 from dashboard.components.controls import controls
 from dashboard.data.facade import DataAccess
 from dashboard.data.model import Unit, View
-from dashboard.exports import export
+from dashboard.exports import chart, export
 from etl import hierarchy
 from etl.sources.registry import recorded_down_to
 
@@ -413,6 +413,43 @@ def export_trend(data: DataAccess, view: View) -> tuple[pd.DataFrame, str]:
     return df, f"satisfaction-{df['grain'].iloc[0] if len(df) else trend_grain(view)}-trend"
 
 
+# -- charts as images (the same figures the page draws) -------------------------------------------
+
+
+def whole_value(questions: pd.DataFrame) -> float:
+    whole = questions[questions["measure_id"] == WHOLE]
+    return float(whole["value"].iloc[0]) if len(whole) and bool(whole["enough"].iloc[0]) else math.nan
+
+
+@chart("satisfaction-questions-chart", measure="satisfaction")
+def questions_figure(data: DataAccess, view: View) -> dict[str, Any]:
+    questions = process_questions(data, view)
+    return create_dots(questions, view, weakest_title(questions), view.unit.title, whole_value(questions),
+                       "Whole experience")
+
+
+@chart("satisfaction-trend", measure=WHOLE)
+def trend_figure(data: DataAccess, view: View) -> dict[str, Any]:
+    return create_trend(process_trend(data, view), view)
+
+
+@chart("satisfaction-types-chart", measure="satisfaction-by-incident-type")
+def types_figure(data: DataAccess, view: View) -> dict[str, Any]:
+    types = process_types(data, view)
+    return create_dots(types, view, types_title(types), f"{view.unit.title}, by incident type",
+                       whole_value(process_questions(data, view)), "All respondents")
+
+
+@chart("satisfaction-children-chart", measure=WHOLE)
+def children_figure(data: DataAccess, view: View) -> dict[str, Any]:
+    children = process_children(data, view)
+    below = hierarchy.below(view.unit.level)
+    plural = hierarchy.level(below).plural if below else "units"
+    whole = whole_value(process_questions(data, view))
+    return create_dots(children, view, children_title(children, view, whole),
+                       f"{plural} of {view.unit.title}", whole, view.unit.name)
+
+
 # -- the page ------------------------------------------------------------------------------------
 
 
@@ -425,8 +462,6 @@ def layout(data: DataAccess, view: View) -> list[Any]:
                                    id="satisfaction-none")]
     types = process_types(data, view)
     children = process_children(data, view)
-    whole = questions[questions["measure_id"] == WHOLE]
-    whole_value = float(whole["value"].iloc[0]) if len(whole) and bool(whole["enough"].iloc[0]) else math.nan
     below = hierarchy.below(view.unit.level)
     plural = hierarchy.level(below).plural if below else "units"
     period = assessment.period_words(view.period)
@@ -438,13 +473,11 @@ def layout(data: DataAccess, view: View) -> list[Any]:
         dbc.Row([
             dbc.Col(section(
                 f"The five questions, {view.unit.title}, {period}",
-                graph("satisfaction-questions-chart",
-                      create_dots(questions, view, weakest_title(questions), view.unit.title,
-                                  whole_value, "Whole experience")),
+                graph("satisfaction-questions-chart", questions_figure(data, view)),
                 card_id="satisfaction-questions-card"), xxl=6),
             dbc.Col(section(
                 f"Trend of the whole experience, {view.unit.title}",
-                graph("satisfaction-trend", create_trend(process_trend(data, view), view)),
+                graph("satisfaction-trend", trend_figure(data, view)),
                 action=csv_button("satisfaction-trend"),
                 card_id="satisfaction-trend-card"), xxl=6),
         ]),
@@ -458,18 +491,14 @@ def layout(data: DataAccess, view: View) -> list[Any]:
         dbc.Row([
             dbc.Col(section(
                 f"Whole experience by incident type, {view.unit.title}",
-                [graph("satisfaction-types-chart",
-                       create_dots(types, view, types_title(types), f"{view.unit.title}, by incident type",
-                                   whole_value, "All respondents")),
+                [graph("satisfaction-types-chart", types_figure(data, view)),
                  create_table(types, view, "Incident type", "satisfaction-types-table")],
                 note="The survey's sample includes anti-social behaviour from April 2007 (HMIC L675).",
                 action=csv_button("satisfaction-types"),
                 card_id="satisfaction-types-card"), xxl=6),
             dbc.Col(section(
                 f"Whole experience by {hierarchy.level(below).label if below else 'unit'}, {view.unit.title}",
-                [graph("satisfaction-children-chart",
-                       create_dots(children, view, children_title(children, view, whole_value),
-                                   f"{plural} of {view.unit.title}", whole_value, view.unit.name))
+                [graph("satisfaction-children-chart", children_figure(data, view))
                  if not children.empty else html.P(
                      f"No units below {view.unit.title} to compare: the survey's results go down to "
                      f"{hierarchy.level(recorded_down_to('satisfaction')).label} level.", className="small"),

@@ -39,7 +39,7 @@ from dashboard.components.common import (
 from dashboard.components.controls import controls
 from dashboard.data.facade import DataAccess
 from dashboard.data.model import View
-from dashboard.exports import export
+from dashboard.exports import chart, export
 from etl import hierarchy
 from etl.measures.model import Measure
 from etl.measures.registry import MEASURES
@@ -327,6 +327,26 @@ def as_of_text(data: DataAccess, view: View, theme: Theme) -> str:
     return f"data as of {source.as_of:%-d %b %Y}" if source is not None else "no data loaded"
 
 
+def bar_figure(data: DataAccess, view: View, theme: Theme) -> dict[str, Any]:
+    """The theme's chart of the units below, as the page draws it and its image download."""
+    kids = process_children(data, view, theme)
+    level = child_level(data, view)
+    empty = (not_recorded(theme, level) or data.hidden_children_note(view.unit.unit_id)
+             or "No units below this one.")
+    return create_bar(kids, view, theme, as_of_text(data, view, theme), empty)
+
+
+def _chart(theme: Theme) -> Any:
+    def fn(data: DataAccess, view: View) -> dict[str, Any]:
+        return bar_figure(data, view, theme)
+
+    return fn
+
+
+for _t in THEMES:
+    chart(f"vulnerable-{_t.key}-bar", measure=_t.headline)(_chart(_t))
+
+
 def theme_section(data: DataAccess, view: View, theme: Theme) -> Any:
     as_of = as_of_text(data, view, theme)
     here = not_recorded(theme, view.unit.level)
@@ -337,11 +357,7 @@ def theme_section(data: DataAccess, view: View, theme: Theme) -> Any:
                        card_id=f"vulnerable-{theme.key}")
     df = process_table(data, view, theme)
     table = create_table(df, view, theme) if not df.empty else html.P("No data.")
-    kids = process_children(data, view, theme)
-    level = child_level(data, view)
-    empty = (not_recorded(theme, level) or data.hidden_children_note(view.unit.unit_id)
-             or "No units below this one.")
-    bar = graph(f"vulnerable-{theme.key}-bar", create_bar(kids, view, theme, as_of, empty))
+    bar = graph(f"vulnerable-{theme.key}-bar", bar_figure(data, view, theme))
     return section(
         title,
         [html.P(f"{as_of}.", className="small text-body-secondary mb-1"), table,

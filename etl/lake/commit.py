@@ -304,10 +304,14 @@ def _upsert_units(wcon: duckdb.DuckDBPyConnection, staged: Staged,
         forces |= {r[0] for r in con.execute(f"SELECT DISTINCT force_id FROM {table}").fetchall()}
     existing = {r[0] for r in wcon.execute(
         "SELECT unit_id FROM dim_unit WHERE level = 'force'").fetchall()}
+    # A force the demo touches without defining it (the 42 comparison forces, whose only data
+    # are the demo's invented aggregates) is as synthetic as the demo force: the one flag every
+    # page, chart and API reads. Real data for it later clears the flag (_replace_demo).
+    synthetic = staged.source == DEMO_SOURCE
     for f in sorted(forces - defined - existing):
         ref = FORCE_BY_SLUG.get(f)
         rows.append((f, "force", None, f, ref.name if ref else f, ref.population if ref else None,
-                     None, None, False, None, None,
+                     None, None, synthetic, None, None,
                      "population: approximate reference figure" if ref else None))
     for a in staged.assignments:
         for unit_id, level, parent, name, pop, hh in (

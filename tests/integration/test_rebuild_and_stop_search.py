@@ -166,9 +166,11 @@ def test_real_data_for_the_demo_force_replaces_its_demo_data_and_says_so(
                        "AND force_id = 'cheshire'").fetchone()[0]
     synthetic = con.execute("SELECT count(*) FROM dim_unit WHERE force_id = 'cheshire' "
                             "AND synthetic").fetchone()[0]
+    # a comparison force whose data are still the demo's stays marked synthetic (issue 14 item 10)
+    essex = con.execute("SELECT synthetic FROM dim_unit WHERE unit_id = 'essex'").fetchone()[0]
     con.close()
     assert sources == {"cheshire": ["police_uk"], "essex": ["demo"]}
-    assert left == 0 and synthetic == 0
+    assert left == 0 and synthetic == 0 and essex is True
 
 
 def test_the_dashboard_values_a_rate_ratio_with_its_interval(tmp_path: Path) -> None:
