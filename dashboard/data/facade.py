@@ -437,7 +437,7 @@ class DataAccess:
             # The same words for a unit that does not exist and one out of scope, and the
             # actor's default unit instead (not the unit's parent, which would say where it is).
             refused = access.refuse(actor, state.unit, "page", unit.level if unit else None)
-            notes.append(f"Unit '{state.unit}': {refused} Showing your default unit instead.")
+            notes.append(f"The unit in the address: {refused} Showing your default unit instead.")
             unit = None
         if unit is None:
             default = self.default_unit()
