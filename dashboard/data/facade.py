@@ -976,6 +976,9 @@ class DataAccess:
             if cell is None:
                 return 0
             unit, source, period, time, _, _ = cell
+            if time == "date" and not hierarchy.level(unit.level).day_cube:
+                # no day cube at this level (officers): count the facts themselves
+                return self.record_count_from_facts(measure_id, unit_id, start, end)
             cats = set(MEASURES[measure_id].categories)
             counts = self.period_counts(
                 source.source, (unit.unit_id,), period.start, period.end, "day" if time == "date" else "month"
