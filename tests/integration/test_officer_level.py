@@ -55,7 +55,8 @@ def test_an_officers_figures_are_the_facts(data: DataAccess, demo_facts: DemoDat
     # satisfaction: respondents interviewed in the year, about a crime this officer handled
     # (any month), who answered the whole-experience question
     handled = set(crimes.loc[crimes["officer_id"] == officer, "crime_id"])
-    s = survey[(survey["interview_date"] >= "2007-04-01") & (survey["interview_date"] <= "2008-03-31")
+    when = pd.to_datetime(survey["interview_date"])
+    s = survey[(when >= "2007-04-01") & (when <= "2008-03-31")
                & survey["whole_experience"].notna() & survey["incident_ref"].isin(handled)]
     assert got["respondents"] == len(s) and len(s) > 0
     assert got["satisfied"] == int((s["whole_experience"] <= 3).sum())
