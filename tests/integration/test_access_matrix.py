@@ -40,6 +40,7 @@ class Case(NamedTuple):
     outside: str
     officers: str           # which officer ids may appear: 'none', 'all', a prefix, or one id
     records: bool | None    # whether the inside unit's records are listed (None: not asserted)
+    teams: str = "all"      # which team ids may appear: 'none', 'all', a prefix, or one id
 
 
 def _officers(demo: DemoData) -> list[str]:
@@ -59,14 +60,16 @@ def cases(demo_facts: DemoData) -> dict[str, Case]:
         "chief_officer": Case(Actor("chief", (Grant("chief_officer", "cheshire"),)), east, UNKNOWN, "all",
                               True),
         "chief_officer_kent": Case(Actor("kent", (Grant("chief_officer", "kent"),)), "kent",
-                                   "cheshire/northern", "none", None),
+                                   "cheshire/northern", "none", None, "none"),
         "analyst": Case(Actor("analyst", (Grant("analyst"),)), me, UNKNOWN, "all", True),
         "bcu_commander": Case(Actor("bcu", (Grant("bcu_commander", "cheshire/northern"),)), me, TEAM_EAST,
-                              "cheshire/northern/", True),
-        "npu_inspector": Case(Actor("npu", (Grant("npu_inspector", WIDNES),)), me, east, WIDNES + "/", True),
+                              "cheshire/northern/", True, "cheshire/northern/"),
+        "npu_inspector": Case(Actor("npu", (Grant("npu_inspector", WIDNES),)), me, east, WIDNES + "/", True,
+                              WIDNES + "/"),
         "police_authority": Case(Actor("pa", (Grant("police_authority", "cheshire"),)), WIDNES, TEAM_EAST,
-                                 "none", False),
-        "officer": Case(Actor("pc", (Grant("officer", me),)), me, colleague, me, True),
+                                 "none", False, "none"),
+        # an officer's own unit names its team (parent_id in /units): that one team id only
+        "officer": Case(Actor("pc", (Grant("officer", me),)), me, colleague, me, True, team),
     }
 
 
@@ -137,7 +140,18 @@ def _as(driver: Driver, case: Case) -> Driver:
 OFFICER_ID = re.compile(r"cheshire/[a-z0-9-]+/[a-z0-9-]+/[a-z0-9-]+/[a-z]+-\d+")
 
 
+TEAM_ID = re.compile(r"cheshire/[a-z0-9-]+/[a-z0-9-]+/[a-z0-9-]+(?![a-z0-9/-])")
+
+
 def assert_officers_allowed(text: str, case: Case, officers: set[str], where: str) -> None:
+    """No officer id, and no team id, outside what the role may see is in `text`."""
+    teams = set(TEAM_ID.findall(text))
+    if case.teams == "none":
+        assert not teams, f"{where}: team ids sent to a role that may see none: {sorted(teams)[:3]}"
+    elif case.teams != "all":
+        bad = {t for t in teams if not (t.startswith(case.teams) if case.teams.endswith("/")
+                                        else t == case.teams)}
+        assert not bad, f"{where}: teams outside the scope sent: {sorted(bad)[:3]}"
     found = {m for m in OFFICER_ID.findall(text) if m in officers}
     if case.officers == "all":
         return
