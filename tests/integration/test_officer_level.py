@@ -11,10 +11,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from dashboard import state as url_state
 from dashboard.app import render
 from dashboard.data.access import Actor, Grant
 from dashboard.data.facade import DataAccess
 from dashboard.data.warehouse import WarehouseReader
+from dashboard.pages import compare
 from etl.demo.force import DemoData
 
 FY = (date(2007, 4, 1), date(2008, 3, 31))
@@ -111,3 +113,16 @@ def test_an_officer_opens_their_own_page_only(data: DataAccess, demo_facts: Demo
             data.officer_figures(other, *FY)
     assert "officer-detection-funnel" in own
     assert "not available to your role" in theirs and other not in theirs
+
+
+def test_a_teams_peers_out_of_scope_are_not_sent(data: DataAccess) -> None:
+    """Compare at a team: the force's other CID teams are its peer group, but an NPU inspector
+    is sent only the members in their NPU (the average stays the whole group's)."""
+    search = "?unit=cheshire/northern/widnes/cid&measure=sanction_detection_rate"
+    with data.request(ANALYST):
+        whole = compare.process_comparison(data, data.resolve(url_state.parse(search)))
+    with data.request(Actor("npu", (Grant("npu_inspector", "cheshire/northern/widnes"),))):
+        mine = compare.process_comparison(data, data.resolve(url_state.parse(search)))
+    assert len(whole.members) > 3
+    assert list(mine.members["unit_id"]) == ["cheshire/northern/widnes/cid"]
+    assert mine.average == whole.average
