@@ -211,7 +211,7 @@ def test_the_records_grid(role: str, cases: dict[str, Case], driver: Driver, dem
     assert_officers_allowed(json.dumps(got), case, set(_officers(demo_facts)), f"{role} records")
 
 
-@pytest.mark.parametrize("role", ["anonymous", "police_authority", "officer", "npu_inspector"])
+@pytest.mark.parametrize("role", ROLES)
 def test_every_export(role: str, cases: dict[str, Case], driver: Driver, demo_facts: DemoData) -> None:
     case = cases[role]
     d = _as(driver, case)
