@@ -246,7 +246,10 @@ def register(app: dash.Dash, data: DataAccess) -> None:
         if not dash.ctx.triggered or not dash.ctx.triggered[0].get("value"):
             return dash.no_update
         with data.request(current_actor()):
-            payload = build(data, triggered["export"], search, triggered["type"])
+            try:
+                payload = build(data, triggered["export"], search, triggered["type"])
+            except PermissionError:  # refused and logged by the access seam: nothing is sent
+                return dash.no_update
         return payload if payload is not None else dash.no_update
 
     @app.callback(
@@ -261,10 +264,12 @@ def register(app: dash.Dash, data: DataAccess) -> None:
             return dash.no_update
         if not dash.ctx.triggered or not dash.ctx.triggered[0].get("value"):
             return dash.no_update
-        try:
-            with data.request(current_actor()):
+        with data.request(current_actor()):
+            try:
                 payload = build_image(data, triggered["chart"], triggered["fmt"], search)
-        except ImageError:
-            log.exception("a chart could not be drawn as an image")
-            return dash.no_update
+            except PermissionError:  # refused and logged by the access seam: nothing is sent
+                return dash.no_update
+            except ImageError:
+                log.exception("a chart could not be drawn as an image")
+                return dash.no_update
         return payload if payload is not None else dash.no_update
