@@ -102,7 +102,8 @@ def test_the_callback_body_check_passes_what_the_renderer_sends() -> None:
     guard.check_callback_body(ROUTE)
     download = {
         "output": "download.data", "outputs": {"id": "download", "property": "data"},
-        "inputs": [[{"id": {"export": "scorecard", "type": "csv"}, "property": "n_clicks", "value": 1}]],
+        # the download callback's inputs: the CSV buttons, then the XLSX buttons
+        "inputs": [[{"id": {"export": "scorecard", "type": "csv"}, "property": "n_clicks", "value": 1}], []],
         "changedPropIds": ['{"export":"scorecard","type":"csv"}.n_clicks'],
         "state": [{"id": "url", "property": "search", "value": ""}],
     }
@@ -156,7 +157,8 @@ def test_a_callback_on_a_missing_warehouse_is_a_503_without_paths(
 ) -> None:
     body = {
         "output": "download.data", "outputs": {"id": "download", "property": "data"},
-        "inputs": [[{"id": {"export": "scorecard", "type": "csv"}, "property": "n_clicks", "value": 1}]],
+        # the download callback's inputs: the CSV buttons, then the XLSX buttons
+        "inputs": [[{"id": {"export": "scorecard", "type": "csv"}, "property": "n_clicks", "value": 1}], []],
         "changedPropIds": ['{"export":"scorecard","type":"csv"}.n_clicks'],
         "state": [{"id": "url", "property": "search", "value": ""}],
     }
