@@ -28,7 +28,7 @@ import pandas as pd
 
 from dashboard.analysis import assessment, kinds, metrics
 from dashboard.auth import current_actor
-from dashboard.data.access import OFFICER_OFF
+from dashboard.data.access import NOT_AVAILABLE, describe
 from dashboard.data.facade import DataAccess
 from dashboard.data.model import GrainUnavailable
 from dashboard.exports import to_csv
@@ -107,6 +107,33 @@ def _bad_parameter(exc: BadParameter) -> tuple[flask.Response, int]:
     return flask.jsonify({"error": exc.message, "parameter": exc.parameter}), 400
 
 
+class Refused(Exception):
+    """A unit the actor may not read, or that does not exist: one answer for both (403), so
+    the API never says which."""
+
+    def __init__(self, unit_id: str) -> None:
+        super().__init__(unit_id)
+        self.message = f"unit {unit_id!r} is {NOT_AVAILABLE} (or does not exist); see /api/v1/units"
+
+
+@blueprint.errorhandler(Refused)
+def _refused(exc: Refused) -> tuple[flask.Response, int]:
+    return flask.jsonify({"error": exc.message, "parameter": "unit"}), 403
+
+
+@blueprint.errorhandler(PermissionError)
+def _forbidden(exc: PermissionError) -> tuple[flask.Response, int]:
+    return flask.jsonify({"error": str(exc)}), 403
+
+
+def _visible_unit(data: DataAccess, unit_id: str) -> Any:
+    """The unit named by the request, if the actor may read it (the access seam decides)."""
+    try:
+        return data.visible_unit(unit_id, flask.request.path)
+    except PermissionError:
+        raise Refused(unit_id) from None
+
+
 @blueprint.errorhandler(FileNotFoundError)
 def _no_warehouse(exc: FileNotFoundError) -> tuple[flask.Response, int]:
     return flask.jsonify({"error": str(exc)}), 503
@@ -121,7 +148,8 @@ def _read_error(exc: duckdb.Error) -> tuple[flask.Response, int]:
 @blueprint.get("/units")
 @_one_version
 def units() -> flask.Response:
-    """Every unit the actor may see (officers excluded for the anonymous actor)."""
+    """Every unit the actor may see (the access seam decides: officers only for roles that
+    see individuals, and only in their scope)."""
     _format()
     data = _data()
     frame = data.visible_units()[
@@ -132,7 +160,8 @@ def units() -> flask.Response:
     frame["first_day"] = [sources[f].first if sources[f] else None for f in frame["force_id"]]
     frame["last_day"] = [sources[f].as_of if sources[f] else None for f in frame["force_id"]]
     frame["daily"] = [bool(sources[f] and sources[f].has_days) for f in frame["force_id"]]
-    payload = {"units": _rows(frame), "count": len(frame), "note": OFFICER_OFF}
+    payload = {"units": _rows(frame), "count": len(frame),
+               "note": f"units your role may read: {describe(data.actor())}"}
     return _respond(payload, frame, "looking-glass-units")
 
 
@@ -204,11 +233,7 @@ def series() -> flask.Response:
     unit_id = (args.get("unit") or "").strip()
     if not unit_id:
         raise BadParameter("unit", "unit is required (a unit id from /api/v1/units)")
-    unit = data.unit(unit_id)
-    if unit is None:
-        raise BadParameter("unit", f"unknown unit {unit_id!r}; see /api/v1/units for the ids")
-    if not data.may_see(unit):
-        raise BadParameter("unit", f"unit {unit_id!r} is an {unit.level}: {data.refusal(unit)}")
+    unit = _visible_unit(data, unit_id)
     grain = (args.get("grain") or "month").strip()
     if grain not in GRAINS:
         raise BadParameter("grain", f"grain must be one of {', '.join(GRAINS)}; got {grain!r}")
@@ -290,11 +315,7 @@ def _unit_param(data: DataAccess) -> Any:
     unit_id = (flask.request.args.get("unit") or "").strip()
     if not unit_id:
         raise BadParameter("unit", "unit is required (a unit id from /api/v1/units)")
-    unit = data.unit(unit_id)
-    if unit is None:
-        raise BadParameter("unit", f"unknown unit {unit_id!r}; see /api/v1/units for the ids")
-    if not data.may_see(unit):
-        raise BadParameter("unit", f"unit {unit_id!r} is an {unit.level}: {data.refusal(unit)}")
+    unit = _visible_unit(data, unit_id)
     if data.source_for(unit.force_id) is None:
         raise BadParameter("unit", f"no crime data is loaded for {unit.force_id!r}")
     return unit

@@ -174,6 +174,9 @@ def render(pathname: str | None, search: str | None, data: DataAccess) -> Any:
                 ),
             ]
         return fn(data, view)
+    except PermissionError as exc:  # the access seam refused (logged there with actor and unit)
+        return [html.H1(label, className="h3"),
+                dbc.Alert(str(exc), color="warning", id="not-available")]
     except FileNotFoundError:
         return no_warehouse(data.reader.link)
     except duckdb.Error as exc:
@@ -213,7 +216,7 @@ def create_app(warehouse: Path | None = None) -> dash.Dash:
     gunicorn worker after the fork.
     """
     reader = WarehouseReader(Path(warehouse) if warehouse is not None else warehouse_path())
-    data = DataAccess(reader)
+    data = DataAccess(reader, require_request=True)
     server = flask.Flask(__name__)
     _add_vendor_route(server)
     server.extensions["looking_glass_reader"] = reader

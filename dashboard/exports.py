@@ -133,5 +133,8 @@ def register(app: dash.Dash, data: DataAccess) -> None:
         if not dash.ctx.triggered or not dash.ctx.triggered[0].get("value"):
             return dash.no_update
         with data.request(current_actor()):
-            payload = build(data, triggered["export"], search)
+            try:
+                payload = build(data, triggered["export"], search)
+            except PermissionError:  # refused and logged by the access seam: nothing is sent
+                return dash.no_update
         return payload if payload is not None else dash.no_update

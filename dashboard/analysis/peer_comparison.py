@@ -34,6 +34,7 @@ so the chart, the CSV and the scorecard can say which limits they show.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -619,6 +620,19 @@ def _test(k1: float, n1: float, k0: float, n0: float, b: Basis) -> stats.Change 
 
 
 # -- the funnel ------------------------------------------------------------------------------------
+
+
+def visible_to(data: DataAccess, c: Comparison) -> Comparison:
+    """The comparison with only the members the request's actor may see (the access seam):
+    a team's peers in other NPUs are dropped for an NPU inspector. The group average and the
+    funnel stay the whole group's: an aggregate, not a member's figure."""
+    keep = []
+    for uid in c.members["unit_id"]:
+        unit = data.unit(uid)
+        keep.append(unit is None or data.may_see(unit))
+    if all(keep):
+        return c
+    return dataclasses.replace(c, members=c.members[keep].reset_index(drop=True))
 
 
 def funnel_curves(c: Comparison, points: int = 80) -> pd.DataFrame:

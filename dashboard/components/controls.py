@@ -14,7 +14,7 @@ import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, dcc, html
 
 from dashboard import state as url_state
-from dashboard.data.access import OFFICER_OFF
+from dashboard.data import access
 from dashboard.data.facade import DataAccess
 from dashboard.data.model import View
 from dashboard.periods import GRAINS, PRESETS
@@ -153,8 +153,9 @@ def controls(data: DataAccess, view: View, *, measure: bool = False) -> html.Div
                     f"Source: {view.source.label} ({view.source.grain_note})"
                     if view.source
                     else "No data is loaded for this force.",
-                    ". ",
-                    OFFICER_OFF,
+                    ". Viewing as: ",
+                    access.describe(data.actor()),
+                    ".",
                 ],
                 className="small text-body-secondary mb-0",
             ),

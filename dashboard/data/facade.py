@@ -27,6 +27,7 @@ from typing import Any
 import pandas as pd
 
 from dashboard.analysis import kinds, metrics
+from dashboard.analysis import officers as officer_stats
 from dashboard.data import access
 from dashboard.data.access import Actor
 from dashboard.data.cache import VersionedCache
@@ -46,6 +47,7 @@ from dashboard.data.model import (
 )
 from dashboard.data.queries import Cursor, cubes, facts, reference, status
 from dashboard.data.queries import calls as call_queries
+from dashboard.data.queries import officers as officer_queries
 from dashboard.data.queries import tables as table_names
 from dashboard.data.queries import units as unit_queries
 from dashboard.data.warehouse import WarehouseReader
@@ -85,11 +87,16 @@ _ACTOR: contextvars.ContextVar[Actor | None] = contextvars.ContextVar("lg_actor"
 class DataAccess:
     """Cached, versioned, access-checked reads of the warehouse for pages, analysis and the API."""
 
-    def __init__(self, reader: WarehouseReader, maxsize: int = 2048) -> None:
+    def __init__(self, reader: WarehouseReader, maxsize: int = 2048, *,
+                 require_request: bool = False) -> None:
         self.reader = reader
         self.lake = WarehousePaths(reader.link).lake
         self.maxsize = maxsize
         self._cache = VersionedCache(maxsize)
+        # The running app sets this: a check of what may be seen made outside `request(actor)`
+        # (a callback or route that forgot to say who is asking) fails loudly instead of
+        # quietly answering as the anonymous actor.
+        self.require_request = require_request
 
     # -- one request: its version and its actor -------------------------------------------
 
@@ -125,9 +132,22 @@ class DataAccess:
             _ACTOR.reset(token)
 
     def actor(self) -> Actor:
-        """Who is asking: the request's actor, or the anonymous actor outside a request."""
+        """Who is asking: the request's actor, or the anonymous actor outside a request
+        (an error instead when `require_request` is set, as in the running app)."""
         found = _ACTOR.get()
+        if found is None and self.require_request:
+            raise RuntimeError("a read that depends on who is asking ran outside DataAccess.request(actor)")
         return found if found is not None else access.ANONYMOUS
+
+    def lineage(self, unit: Unit) -> tuple[str, ...]:
+        """The unit's ids from its force down to itself: what the access seam places it by."""
+        return tuple(u.unit_id for u in self.path(unit.unit_id))
+
+    def _sees(self, actor: Actor, unit: Unit) -> bool:
+        return access.may_see_unit(actor, unit, self.lineage(unit))
+
+    def _sees_records(self, actor: Actor, unit: Unit) -> bool:
+        return access.may_see_records(actor, unit, self.lineage(unit))
 
     # -- the public cache -----------------------------------------------------------------
 
@@ -221,31 +241,50 @@ class DataAccess:
         """Child units the actor may see (officers are never returned to the anonymous actor:
         see dashboard.data.access)."""
         actor = self.actor()
-        return [
-            u for u in self._unit_map().values() if u.parent_id == unit_id and access.may_see_unit(actor, u)
-        ]
+        return [u for u in self._unit_map().values() if u.parent_id == unit_id and self._sees(actor, u)]
 
     def hidden_children_note(self, unit_id: str) -> str | None:
         """Why some of the unit's children are not shown (None when none are hidden)."""
         actor = self.actor()
         for u in self._unit_map().values():
-            if u.parent_id == unit_id and not access.may_see_unit(actor, u):
-                return access.refusal(actor, u.level)
+            if u.parent_id == unit_id and not self._sees(actor, u):
+                if actor.anonymous:
+                    return access.refusal(actor, u.level)
+                return f"The {hierarchy.level(u.level).plural} below this unit are {access.NOT_AVAILABLE}."
         return None
 
     def may_see(self, unit: Unit) -> bool:
-        """Whether the request's actor may see this unit (its page, series and records)."""
-        return access.may_see_unit(self.actor(), unit)
+        """Whether the request's actor may see this unit (its page, series, scorecard)."""
+        return self._sees(self.actor(), unit)
 
-    def refusal(self, unit: Unit) -> str:
-        """Why the actor may not see `unit`, in the words the page and the API use."""
-        return access.refusal(self.actor(), unit.level)
+    def may_see_level(self, level: str) -> bool:
+        """Whether the request's actor may see units of `level` anywhere."""
+        return access.may_see_level(self.actor(), level)
+
+    def may_see_records(self, unit: Unit) -> bool:
+        """Whether the request's actor may list this unit's records and map points."""
+        return self._sees_records(self.actor(), unit)
+
+    def refusal(self, unit: Unit | None = None) -> str:
+        """Why the actor may not see `unit` (or a unit that does not exist: the same words)."""
+        return access.refusal(self.actor(), unit.level if unit is not None else None)
+
+    def visible_unit(self, unit_id: str, where: str) -> Unit:
+        """The unit, if the request's actor may see it; else PermissionError, logged, with the
+        same words whether the unit does not exist or is out of scope (the API's 403)."""
+        actor = self.actor()
+        unit = self.unit(unit_id)
+        if unit is None or not self._sees(actor, unit):
+            raise access.refuse(actor, unit_id, where, unit.level if unit is not None else None)
+        return unit
 
     def visible_units(self) -> pd.DataFrame:
         """`units()` without the units the actor may not see: what the API lists."""
         frame = self.units()
-        allowed = access.visible_levels(self.actor())
-        return frame[frame["level"].isin(allowed)].reset_index(drop=True)
+        actor = self.actor()
+        units = self._unit_map()
+        keep = [self._sees(actor, units[u]) for u in frame["unit_id"]]
+        return frame[keep].reset_index(drop=True)
 
     def record_columns(self) -> tuple[str, ...]:
         """The drill-through columns the actor may see, in display order (also the columns a
@@ -261,8 +300,13 @@ class DataAccess:
         actor = self.actor()
         by_parent: dict[str | None, list[Unit]] = {}
         for u in units.values():
-            if access.may_see_unit(actor, u):
-                by_parent.setdefault(u.parent_id, []).append(u)
+            if u.level != "force" and self._sees(actor, u):
+                # Under its nearest visible ancestor (an officer whose team is out of scope
+                # follows their NPU).
+                parent = units.get(u.parent_id or "")
+                while parent is not None and not self._sees(actor, parent):
+                    parent = units.get(parent.parent_id or "")
+                by_parent.setdefault(parent.unit_id if parent else None, []).append(u)
         out: list[Unit] = []
 
         def walk(u: Unit) -> None:
@@ -275,10 +319,15 @@ class DataAccess:
         return out
 
     def default_unit(self) -> str | None:
-        """The force with the most detail (most units below it), then by name."""
+        """The actor's own scope (a BCU commander's BCU, an officer's own page), else the force
+        with the most detail (most units below it), then by name."""
         units = self._unit_map()
         if not units:
             return None
+        actor = self.actor()
+        own = access.default_scope(actor)
+        if own is not None and own in units and self._sees(actor, units[own]):
+            return own
         sizes: dict[str, int] = {}
         for u in units.values():
             sizes[u.force_id] = sizes.get(u.force_id, 0) + 1
@@ -383,19 +432,13 @@ class DataAccess:
         notes: list[str] = []
         units = self._unit_map()
         unit = units.get(state.unit or "")
-        if state.unit and unit is None:
-            notes.append(f"There is no unit '{state.unit}'; showing the default unit instead.")
         actor = self.actor()
-        if unit is not None and not access.may_see_unit(actor, unit):
-            hidden = unit
-            while unit is not None and not access.may_see_unit(actor, unit):
-                unit = units.get(unit.parent_id or "")
-            what = (
-                f"the {hierarchy.level(hidden.level).label}'s {hierarchy.level(unit.level).label}"
-                if unit
-                else "the default"
-            )
-            notes.append(f"{access.refusal(actor, hidden.level)} Showing {what} instead.")
+        if state.unit and (unit is None or not self._sees(actor, unit)):
+            # The same words for a unit that does not exist and one out of scope, and the
+            # actor's default unit instead (not the unit's parent, which would say where it is).
+            refused = access.refuse(actor, state.unit, "page", unit.level if unit else None)
+            notes.append(f"The unit in the address: {refused} Showing your default unit instead.")
+            unit = None
         if unit is None:
             default = self.default_unit()
             if default is None:
@@ -462,7 +505,9 @@ class DataAccess:
         )
         if canonical.preset == "custom":
             canonical = canonical.replace(start=period.start.isoformat(), end=period.end.isoformat())
-        return View(canonical, unit, self.path(unit.unit_id), measure, period, grain, source, tuple(notes))
+        # The path (breadcrumbs, a trend's comparison line) holds only units the actor may see.
+        path = tuple(u for u in self.path(unit.unit_id) if self._sees(actor, u))
+        return View(canonical, unit, path, measure, period, grain, source, tuple(notes))
 
     # -- numbers --------------------------------------------------------------------------
 
@@ -750,8 +795,8 @@ class DataAccess:
         actor = self.actor()
         for uid in unit_ids:
             unit = self.unit(uid)
-            if unit is not None and not access.may_see_unit(actor, unit):
-                raise PermissionError(access.refusal(actor, unit.level))
+            if unit is not None and not self._sees(actor, unit):
+                raise access.refuse(actor, uid, "numbers", unit.level)
 
     def _require_unit(self, unit_id: str) -> Unit:
         unit = self.unit(unit_id)
@@ -898,8 +943,8 @@ class DataAccess:
             raise ValueError(f"records are drilled through for crime measures only, not {measure_id!r}")
         unit = self._require_unit(unit_id)
         actor = self.actor()
-        if not access.may_see_records(actor, unit):
-            raise PermissionError(access.refusal(actor, unit.level))
+        if not self._sees_records(actor, unit):
+            raise access.refuse(actor, unit_id, "records", unit.level)
         source = self.source_for(unit.force_id)
         if source is None:
             return None
@@ -917,8 +962,8 @@ class DataAccess:
         by every actor, so the check cannot live only inside a computation."""
         unit = self.unit(unit_id)
         actor = self.actor()
-        if unit is not None and not access.may_see_records(actor, unit):
-            raise PermissionError(access.refusal(actor, unit.level))
+        if unit is not None and not self._sees_records(actor, unit):
+            raise access.refuse(actor, unit_id, "records", unit.level)
 
     def record_count(self, measure_id: str, unit_id: str, start: date, end: date) -> int:
         """How many raw records lie behind the cell (unit x period x measure's categories).
@@ -931,6 +976,9 @@ class DataAccess:
             if cell is None:
                 return 0
             unit, source, period, time, _, _ = cell
+            if time == "date" and not hierarchy.level(unit.level).day_cube:
+                # no day cube at this level (officers): count the facts themselves
+                return self.record_count_from_facts(measure_id, unit_id, start, end)
             cats = set(MEASURES[measure_id].categories)
             counts = self.period_counts(
                 source.source, (unit.unit_id,), period.start, period.end, "day" if time == "date" else "month"
@@ -992,11 +1040,28 @@ class DataAccess:
 
         self._check_records(unit_id)
         columns = self.record_columns()
-        return self.cached(
+        frame = self.cached(
             "records",
             (measure_id, unit_id, start, end, offset, limit, order_by, descending, columns),
             compute,
         )
+        return self._mask_officers(frame)
+
+    def _mask_officers(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Blank the officer in charge of a record where the actor may not see that officer (a
+        crime in one's NPU investigated by an officer of another): the cache is shared by
+        every actor, so this runs on each actor's copy."""
+        col = hierarchy.UNIT_COLUMN["officer"]
+        if col not in frame.columns or frame.empty:
+            return frame
+        actor = self.actor()
+        units = self._unit_map()
+        seen: dict[str, bool] = {}
+        for oid in frame[col].dropna().unique():
+            unit = units.get(oid)
+            seen[oid] = unit is not None and self._sees(actor, unit)
+        frame[col] = [v if isinstance(v, str) and seen.get(v) else None for v in frame[col]]
+        return frame
 
     def map_points(
         self, measure_id: str, unit_id: str, start: date, end: date, limit: int = MAP_POINTS
@@ -1029,6 +1094,82 @@ class DataAccess:
 
         self._check_records(unit_id)
         return self.cached("map_points", (measure_id, unit_id, start, end, limit), compute)
+
+    # -- the officer level ----------------------------------------------------------------
+
+    def officers_under(self, unit_id: str) -> list[Unit]:
+        """The officers below a unit that the actor may see, by name (never by any figure:
+        officers are listed, not ranked)."""
+        actor = self.actor()
+        units = self._unit_map()
+        found = [u for u in units.values() if u.level == "officer" and unit_id in self.lineage(u)
+                 and u.unit_id != unit_id and self._sees(actor, u)]
+        return sorted(found, key=lambda u: (u.name, u.unit_id))
+
+    def _officer_table(self, force_id: str, start: date, end: date) -> pd.DataFrame:
+        """Every officer of the force with crimes investigated, sanction detections, linked
+        survey respondents and satisfied respondents, their team, role and team size band.
+        Private: shared by every actor through the cache, filtered by the public methods."""
+
+        def compute() -> pd.DataFrame:
+            units = self._unit_map()
+            officers = [u for u in units.values() if u.force_id == force_id and u.level == "officer"]
+            sizes: dict[str | None, int] = {}
+            for u in officers:
+                sizes[u.parent_id] = sizes.get(u.parent_id, 0) + 1
+            frame = pd.DataFrame({
+                "unit_id": [u.unit_id for u in officers],
+                "team_id": [u.parent_id for u in officers],
+                "role": [officer_stats.team_role(units[u.parent_id].name) if u.parent_id in units else ""
+                         for u in officers],
+                "band": [officer_stats.size_band(sizes.get(u.parent_id, 0)) for u in officers],
+            })
+            source = self.source_for(force_id)
+            period = Period(start, end).to_whole_months()
+            if source is None or frame.empty:
+                return frame.assign(crimes=0.0, detected=0.0, respondents=0.0, satisfied=0.0)
+            with self.cursor() as cur:
+                outcomes = officer_queries.crime_outcomes(
+                    cur, source.source, list(frame["unit_id"]), month_start(period.start),
+                    month_start(period.end))
+                crime_files = facts.lake_files(cur, self.lake, "crime", source.source, force_id,
+                                               _add(month_start(start), -12), month_start(end))
+                survey_files = facts.lake_files(cur, self.lake, "satisfaction", None, force_id,
+                                                month_start(start), month_start(end))
+                survey = officer_queries.linked_satisfaction(cur, crime_files, survey_files, start, end)
+            out = frame.merge(outcomes, on="unit_id", how="left").merge(survey, on="unit_id", how="left")
+            for col in ("crimes", "detected", "respondents", "satisfied"):
+                out[col] = pd.to_numeric(out[col], errors="coerce").fillna(0.0).astype(float)
+            return out
+
+        return self.cached("officer_table", (force_id, start, end), compute)
+
+    def officer_figures(self, unit_id: str, start: date, end: date) -> dict[str, Any]:
+        """One officer's counts for the period (crimes as officer in charge, sanction
+        detections, linked survey respondents, satisfied), their role and team size band."""
+        unit = self.visible_unit(unit_id, "officer")
+        if unit.level != "officer":
+            raise ValueError(f"{unit_id!r} is not an officer")
+        table = self._officer_table(unit.force_id, start, end)
+        row = table[table["unit_id"] == unit_id]
+        return {k: (v.item() if hasattr(v, "item") else v) for k, v in row.iloc[0].items()}
+
+    def officer_peers(self, unit_id: str, start: date, end: date) -> tuple[pd.DataFrame, dict[str, float]]:
+        """The officer's peers (same force, role and team size band, the officer included):
+        the rows of the peers the actor may see (column `self` marks the officer), and the
+        whole group's totals (an aggregate: what the funnel is centred on). A peer the actor
+        may not see is in the totals only, never a row."""
+        unit = self.visible_unit(unit_id, "officer")
+        table = self._officer_table(unit.force_id, start, end)
+        own = table[table["unit_id"] == unit_id].iloc[0]
+        group = table[(table["role"] == own["role"]) & (table["band"] == own["band"])]
+        totals = {c: float(group[c].sum()) for c in ("crimes", "detected", "respondents", "satisfied")}
+        totals["officers"] = float(len(group))
+        actor = self.actor()
+        units = self._unit_map()
+        rows = group[[self._sees(actor, units[u]) for u in group["unit_id"]]].copy()
+        rows["self"] = rows["unit_id"] == unit_id
+        return rows.reset_index(drop=True), totals
 
     # -- the Data page --------------------------------------------------------------------
 

@@ -78,8 +78,8 @@ def process_comparison(data: DataAccess, view: View, scope: str = "msf", adjust:
     """The unit against its group over the view's period (whole months); `adjust`: widen the
     funnel for over-dispersion when the group is over-dispersed (the default)."""
     scope = scope if scope in SCOPES and view.unit.level == "force" else "msf"
-    return cmp.compare(data, view.unit.unit_id, view.measure.id, view.period.start, view.period.end, scope,
-                       adjust=adjust)
+    return cmp.visible_to(data, cmp.compare(data, view.unit.unit_id, view.measure.id, view.period.start,
+                                            view.period.end, scope, adjust=adjust))
 
 
 def members_frame(c: Comparison) -> pd.DataFrame:

@@ -27,6 +27,7 @@ from dashboard import state as url_state
 from dashboard.analysis import assessment, metrics, pim_status, ranking
 from dashboard.analysis.metrics import has_denominator
 from dashboard.auth import current_actor
+from dashboard.components import officers as officer_page
 from dashboard.components.axes import ticks
 from dashboard.components.common import (
     BLUE,
@@ -47,7 +48,7 @@ from dashboard.components.common import (
     wrap_titles,
 )
 from dashboard.components.controls import controls
-from dashboard.data.access import OFFICER_OFF
+from dashboard.data.access import NOT_AVAILABLE
 from dashboard.data.facade import RECORDS_CSV_LIMIT, DataAccess
 from dashboard.data.model import Unit, View
 from dashboard.exports import export
@@ -69,8 +70,11 @@ TREND_WIDTH_PX = 620  # the trend's narrowest: a half column of a wide screen (A
 def empty_note(data: DataAccess, view: View) -> str:
     """What an empty ranking says: that the measure is not recorded at the children's level,
     why the units below are hidden, or that there are none."""
+    below = children_level(view)
+    if below is not None and hierarchy.level(below).individual and data.children(view.unit.unit_id):
+        return officer_page.NOT_RANKED
     return (not_recorded_note(view.measure, view.unit.level)
-            or not_recorded_note(view.measure, children_level(view))
+            or not_recorded_note(view.measure, below)
             or data.hidden_children_note(view.unit.unit_id) or NO_CHILDREN)
 
 
@@ -107,6 +111,8 @@ def child_units(data: DataAccess, view: View) -> list[Unit]:
     level_id = children_level(view)
     if not recorded_at(view.measure, view.unit.level) or level_id is None or not recorded_at(view.measure,
                                                                                             level_id):
+        return []
+    if hierarchy.level(level_id).individual:  # officers are never ranked (no league table)
         return []
     if view.state.rank == "npu" and view.unit.level == "force":
         return sorted(data.units_at(view.unit.force_id, "npu"), key=lambda u: u.name)
@@ -583,6 +589,8 @@ def _unit_name(data: DataAccess, unit_id: Any) -> str | None:
 def records_response(data: DataAccess, view: View, request: dict[str, Any] | None) -> dict[str, Any]:
     """AG Grid's infinite row model asks for rows [startRow, endRow) in a sort order; the
     server answers with that page and the total (so pagination knows how many pages)."""
+    if not data.may_see_records(view.unit):
+        return {"rowData": [], "rowCount": 0}
     request = request or {}
     start = max(int(request.get("startRow") or 0), 0)
     end = max(int(request.get("endRow") or start + PAGE_ROWS), start)
@@ -696,6 +704,7 @@ def layout(data: DataAccess, view: View) -> list[Any]:
         )
     below = children_level(view)
     level_word = hierarchy.level(below).plural if below else "units"
+    officers = officer_page.officers_below(data, view) if below == "officer" else []
     missing = not_recorded_note(m, view.unit.level)
     trend_figure = (empty_figure(missing) if missing
                     else create_trend(process_trend(data, view), view, _trend_title(data, view)))
@@ -738,7 +747,7 @@ def layout(data: DataAccess, view: View) -> list[Any]:
                 ),
             ]
         ),
-        section(
+        officer_page.officer_list(officers, view) if officers else section(
             f"{level_word[0].upper() + level_word[1:]} ranked",
             create_children_grid(children, view, empty),
             note=f"Significantly worse first, then by rate (counts per 1,000 residents, so units of "
@@ -759,6 +768,10 @@ def layout(data: DataAccess, view: View) -> list[Any]:
             )
         )
         return cards
+    if not data.may_see_records(view.unit):  # the access seam: nothing record-level is sent
+        cards.append(dbc.Alert(f"Records and the map behind {view.unit.title} are {NOT_AVAILABLE}.",
+                               color="info", className="small", id="records-not-available"))
+        return cards
     if view.unit.level == "npu":
         total = data.record_count(m.id, view.unit.unit_id, p.start, p.end)
         cards.append(
@@ -773,7 +786,7 @@ def layout(data: DataAccess, view: View) -> list[Any]:
     note = (
         f"{count:,} records behind {m.label}, {view.unit.title}, {p.label}. "
         f"Pages of {PAGE_ROWS}; sort by clicking a column heading. The CSV holds every record "
-        f"(up to {RECORDS_CSV_LIMIT:,}). The officer in charge is not shown: {OFFICER_OFF.lower()}"
+        f"(up to {RECORDS_CSV_LIMIT:,}). The officer in charge is shown on officers' own pages only."
     )
     cards.append(
         section(

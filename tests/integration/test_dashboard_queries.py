@@ -148,7 +148,7 @@ def test_records_and_map_are_the_raw_facts_of_the_cell(data: DataAccess, crimes:
     assert len(pts) == len(c) and pts["longitude"].between(-3.1, -2.0).all()
     assert len(data.map_points("total_crime", WIDNES, *FY, limit=100)) == 100
     officer = crimes["officer_id"].iloc[0]
-    with pytest.raises(PermissionError, match="access control"):
+    with pytest.raises(PermissionError, match="not available to your role"):
         data.records("total_crime", officer, start, end)
     with pytest.raises(ValueError, match="cannot sort"):
         data.records("total_crime", WIDNES, start, end, order_by="date; DROP TABLE dim_unit")
@@ -169,7 +169,8 @@ def test_resolve_falls_back_and_says_why(data: DataAccess) -> None:
     assert len(view.notes) == 4
     officer = data.units()[data.units()["level"] == "officer"]["unit_id"].iloc[0]
     view = data.resolve(url_state.parse(f"?unit={officer}"))
-    assert view.unit.level == "team" and OFFICER_OFF in view.notes[0]
+    # the default unit, not the officer's team (which would say where the officer is)
+    assert view.unit.unit_id == "cheshire" and OFFICER_OFF in view.notes[0]
     view = data.resolve(url_state.parse("?unit=kent&grain=week&preset=custom&from=2007-05-10&to=2007-06-10"))
     assert view.grain == "month" and (view.period.start, view.period.end) == (
         date(2007, 5, 1),

@@ -1,0 +1,282 @@
+"""Every role x every page, the records grid, the exports and every API route, with a unit
+inside and a unit outside the role's scope, through the real app: Flask test-client requests
+and Dash callback POSTs, with the actor set the way sign-in will set it (`auth.set_actor` in a
+`before_request` hook; the hook is registered here, by the test, and nowhere in the app).
+
+What is asserted: the inside unit is served; the outside unit is refused ("not available to
+your role" on a page, 403 with the same words as for a unit that does not exist in the API);
+and no officer id the role may not see appears anywhere in what is sent (officer ids, the
+records' crime references, the units list), checked against the demo's own facts.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import flask
+import flask.testing
+import pytest
+
+from dashboard import auth
+from dashboard.app import create_app
+from dashboard.data.access import ANONYMOUS, NOT_AVAILABLE, Actor, Grant
+from dashboard.exports import EXPORTS
+from dashboard.pages import NAV
+from etl.demo.force import DemoData
+
+FY = "preset=custom&from=2007-04-01&to=2008-03-31"
+UNKNOWN = "cheshire/no-such-unit"
+TEAM_EAST = "cheshire/eastern/crewe/cid"
+WIDNES = "cheshire/northern/widnes"
+
+
+class Case(NamedTuple):
+    actor: Actor
+    inside: str
+    outside: str
+    officers: str           # which officer ids may appear: 'none', 'all', a prefix, or one id
+    records: bool | None    # whether the inside unit's records are listed (None: not asserted)
+    teams: str = "all"      # which team ids may appear: 'none', 'all', a prefix, or one id
+
+
+def _officers(demo: DemoData) -> list[str]:
+    units = demo.units
+    return sorted(units.loc[units["level"] == "officer", "unit_id"])
+
+
+@pytest.fixture(scope="module")
+def cases(demo_facts: DemoData) -> dict[str, Case]:
+    officers = _officers(demo_facts)
+    me = next(o for o in officers if o.startswith(WIDNES + "/"))
+    team = me.rsplit("/", 1)[0]
+    colleague = next(o for o in officers if o.startswith(team + "/") and o != me)
+    east = next(o for o in officers if o.startswith("cheshire/eastern/"))
+    return {
+        "anonymous": Case(ANONYMOUS, TEAM_EAST, me, "none", True),
+        "chief_officer": Case(Actor("chief", (Grant("chief_officer", "cheshire"),)), east, UNKNOWN, "all",
+                              True),
+        "chief_officer_kent": Case(Actor("kent", (Grant("chief_officer", "kent"),)), "kent",
+                                   "cheshire/northern", "none", None, "none"),
+        "analyst": Case(Actor("analyst", (Grant("analyst"),)), me, UNKNOWN, "all", True),
+        "bcu_commander": Case(Actor("bcu", (Grant("bcu_commander", "cheshire/northern"),)), me, TEAM_EAST,
+                              "cheshire/northern/", True, "cheshire/northern/"),
+        "npu_inspector": Case(Actor("npu", (Grant("npu_inspector", WIDNES),)), me, east, WIDNES + "/", True,
+                              WIDNES + "/"),
+        "police_authority": Case(Actor("pa", (Grant("police_authority", "cheshire"),)), WIDNES, TEAM_EAST,
+                                 "none", False, "none"),
+        # an officer's own unit names its team (parent_id in /units): that one team id only
+        "officer": Case(Actor("pc", (Grant("officer", me),)), me, colleague, me, True, team),
+    }
+
+
+ROLES = ["anonymous", "chief_officer", "chief_officer_kent", "analyst", "bcu_commander", "npu_inspector",
+         "police_authority", "officer"]
+
+
+class Driver:
+    """The app with a test-only hook that makes `actor` the one asking (as sign-in will)."""
+
+    def __init__(self, link: Path) -> None:
+        self.app = create_app(link)
+        self.actor: Actor = ANONYMOUS
+        self.app.server.before_request(lambda: auth.set_actor(self.actor))
+        self.client: flask.testing.FlaskClient = self.app.server.test_client()
+
+    def callback(self, output: str, inputs: list[Any], state: list[Any],
+                 changed: list[str]) -> tuple[int, str]:
+        key = next(k for k in self.app.callback_map if k.startswith(output))
+        if key.startswith(".."):
+            outs: Any = [dict(zip(("id", "property"), part.rsplit(".", 1), strict=True))
+                         for part in key.strip(".").split("...")]
+        else:
+            outs = dict(zip(("id", "property"), key.split("@")[0].rsplit(".", 1), strict=True))
+        body = {"output": key, "outputs": outs, "inputs": inputs, "state": state, "changedPropIds": changed}
+        resp = self.client.post("/_dash-update-component", json=body)
+        return resp.status_code, resp.get_data(as_text=True)
+
+    def page(self, path: str, search: str) -> str:
+        status, text = self.callback("..page.children", [
+            {"id": "url", "property": "pathname", "value": path},
+            {"id": "url", "property": "search", "value": search}], [], ["url.pathname"])
+        assert status == 200, (path, search, text[:300])
+        return text
+
+    def records(self, search: str) -> dict[str, Any]:
+        status, text = self.callback("records-grid.getRowsResponse", [
+            {"id": "records-grid", "property": "getRowsRequest", "value": {"startRow": 0, "endRow": 1000}}],
+            [{"id": "url", "property": "search", "value": search}], ["records-grid.getRowsRequest"])
+        assert status == 200, text[:300]
+        return json.loads(text)["response"]["records-grid"]["getRowsResponse"]
+
+    def export(self, name: str, search: str) -> str | None:
+        ident = {"export": name, "type": "csv"}
+        status, text = self.callback("download.data", [[
+            {"id": ident, "property": "n_clicks", "value": 1}]],
+            [{"id": "url", "property": "search", "value": search}],
+            [json.dumps(ident, separators=(",", ":"), sort_keys=True) + ".n_clicks"])
+        if status == 204:
+            return None
+        assert status == 200, (name, text[:300])
+        found = json.loads(text).get("response", {}).get("download")  # absent: nothing sent
+        return found["data"]["content"] if found and found.get("data") else None
+
+
+@pytest.fixture(scope="module")
+def driver(demo_link: Path) -> Iterator[Driver]:
+    d = Driver(demo_link)
+    yield d
+    d.app.server.extensions["looking_glass_reader"].close()
+
+
+def _as(driver: Driver, case: Case) -> Driver:
+    driver.actor = case.actor
+    return driver
+
+
+OFFICER_ID = re.compile(r"cheshire/[a-z0-9-]+/[a-z0-9-]+/[a-z0-9-]+/[a-z]+-\d+")
+
+
+TEAM_ID = re.compile(r"cheshire/[a-z0-9-]+/[a-z0-9-]+/[a-z0-9-]+(?![a-z0-9/-])")
+
+
+def assert_officers_allowed(text: str, case: Case, officers: set[str], where: str) -> None:
+    """No officer id, and no team id, outside what the role may see is in `text`."""
+    teams = set(TEAM_ID.findall(text))
+    if case.teams == "none":
+        assert not teams, f"{where}: team ids sent to a role that may see none: {sorted(teams)[:3]}"
+    elif case.teams != "all":
+        bad = {t for t in teams if not (t.startswith(case.teams) if case.teams.endswith("/")
+                                        else t == case.teams)}
+        assert not bad, f"{where}: teams outside the scope sent: {sorted(bad)[:3]}"
+    found = {m for m in OFFICER_ID.findall(text) if m in officers}
+    if case.officers == "all":
+        return
+    if case.officers == "none":
+        assert not found, f"{where}: officer ids sent to a role that may see none: {sorted(found)[:3]}"
+    elif case.officers.endswith("/"):
+        bad = {o for o in found if not o.startswith(case.officers)}
+        assert not bad, f"{where}: officers outside the scope sent: {sorted(bad)[:3]}"
+    else:
+        assert found <= {case.officers}, f"{where}: other officers sent: {sorted(found)[:3]}"
+
+
+# -- pages -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_page_inside_and_outside_the_scope(role: str, cases: dict[str, Case], driver: Driver,
+                                                 demo_facts: DemoData) -> None:
+    case = cases[role]
+    d = _as(driver, case)
+    officers = set(_officers(demo_facts))
+    for _label, path, _module in NAV:
+        inside = d.page(path, f"?unit={case.inside}&measure=total_crime&{FY}")
+        assert "The unit in the address" not in inside, (role, path)
+        assert_officers_allowed(inside, case, officers, f"{role} {path} inside")
+        outside = d.page(path, f"?unit={case.outside}&measure=total_crime&{FY}")
+        assert "The unit in the address" in outside and NOT_AVAILABLE in outside, (role, path)
+        assert_officers_allowed(outside, case, officers, f"{role} {path} outside")
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_records_grid(role: str, cases: dict[str, Case], driver: Driver, demo_facts: DemoData) -> None:
+    case = cases[role]
+    d = _as(driver, case)
+    crimes = demo_facts.crimes
+    got = d.records(f"?unit={case.inside}&measure=total_crime&{FY}")
+    if case.records:
+        assert got["rowCount"] > 0 and got["rowData"], role
+    elif case.records is False:
+        assert got["rowCount"] == 0 and got["rowData"] == [], role
+    # outside: the unit is refused (its default unit is shown instead), and every crime listed,
+    # either way, lies in the role's own record scope, counted from the demo's facts (Cheshire's:
+    # no Cheshire crime outside the scope is listed)
+    scope = {
+        "anonymous": crimes["force_id"] == "cheshire",
+        "chief_officer": crimes["force_id"] == "cheshire",
+        "analyst": crimes["force_id"] == "cheshire",
+        "bcu_commander": crimes["npu_id"].str.startswith("cheshire/northern/"),
+        "npu_inspector": crimes["npu_id"] == WIDNES,
+        "officer": crimes["officer_id"] == case.inside,
+    }.get(role)
+    allowed = set(crimes.loc[scope, "crime_id"]) if scope is not None else set()
+    for unit in (case.inside, case.outside):
+        got = d.records(f"?unit={unit}&measure=total_crime&{FY}")
+        listed = {r["crime_id"] for r in got["rowData"]} & set(crimes["crime_id"])
+        assert listed <= allowed, (role, unit, sorted(listed - allowed)[:3])
+    assert_officers_allowed(json.dumps(got), case, set(_officers(demo_facts)), f"{role} records")
+
+
+@pytest.mark.parametrize("role", ["anonymous", "police_authority", "officer", "npu_inspector"])
+def test_every_export(role: str, cases: dict[str, Case], driver: Driver, demo_facts: DemoData) -> None:
+    case = cases[role]
+    d = _as(driver, case)
+    officers = set(_officers(demo_facts))
+    for name in EXPORTS:
+        for unit in (case.inside, case.outside):
+            content = d.export(name, f"?unit={unit}&measure=total_crime&{FY}")
+            if content is not None:
+                assert_officers_allowed(content, case, officers, f"{role} export {name} {unit}")
+    records = d.export("drill-records", f"?unit={case.inside}&measure=total_crime&{FY}")
+    if case.records:
+        assert records is not None and records.count("\n") > 1
+    elif case.records is False:
+        assert records is None  # refused: nothing is sent
+
+
+# -- the API ---------------------------------------------------------------------------------
+
+ROUTES = [
+    "/api/v1/series?measure=total_crime&unit={unit}&from=2007-04-01&to=2008-03-31",
+    "/api/v1/series?measure=total_crime&unit={unit}&from=2007-04-01&to=2008-03-31&format=csv",
+    "/api/v1/assessments?unit={unit}&from=2007-04-01&to=2008-03-31",
+    "/api/v1/assessments?unit={unit}&from=2007-04-01&to=2008-03-31&format=csv",
+    "/api/v1/exceptions?unit={unit}&month=2008-03",
+    "/api/v1/exceptions?unit={unit}&month=2008-03&format=csv",
+]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_api_route(role: str, cases: dict[str, Case], driver: Driver, demo_facts: DemoData) -> None:
+    case = cases[role]
+    d = _as(driver, case)
+    officers = set(_officers(demo_facts))
+    listed = d.client.get("/api/v1/units").get_json()["units"]
+    assert case.inside in {u["unit_id"] for u in listed}
+    assert case.outside not in {u["unit_id"] for u in listed}
+    assert_officers_allowed(json.dumps(listed), case, officers, f"{role} /units")
+    csv_units = d.client.get("/api/v1/units?format=csv").get_data(as_text=True)
+    assert_officers_allowed(csv_units, case, officers, f"{role} /units csv")
+    assert d.client.get("/api/v1/measures").status_code == 200
+    for route in ROUTES:
+        if "assessments" in route or "exceptions" in route:
+            inside = case.inside if case.inside.count("/") < 3 else "cheshire"  # assessed to NPU
+        else:
+            inside = case.inside
+        ok = d.client.get(route.format(unit=inside))
+        assert ok.status_code == 200, (role, route, ok.get_data(as_text=True)[:200])
+        assert_officers_allowed(ok.get_data(as_text=True), case, officers, f"{role} {route}")
+        refused = d.client.get(route.format(unit=case.outside))
+        unknown = d.client.get(route.format(unit=UNKNOWN))
+        assert refused.status_code == unknown.status_code == 403, (role, route)
+        words = refused.get_json()["error"].replace(case.outside, "X")
+        assert words == unknown.get_json()["error"].replace(UNKNOWN, "X") and NOT_AVAILABLE in words
+        assert_officers_allowed(refused.get_data(as_text=True).replace(case.outside, ""), case, officers,
+                                f"{role} {route} refused")
+
+
+def test_the_actor_comes_only_from_sign_in(driver: Driver, cases: dict[str, Case]) -> None:
+    """Without the hook's actor (no sign-in) a request is anonymous whatever it sends."""
+    driver.actor = ANONYMOUS
+    officer = cases["officer"].inside
+    resp = driver.client.get(f"/api/v1/series?measure=total_crime&unit={officer}",
+                             headers={"X-Actor": "analyst", "Authorization": "Bearer analyst"})
+    assert resp.status_code == 403
+    with driver.app.server.test_request_context("/"):
+        assert auth.current_actor() is ANONYMOUS
+        flask.g.looking_glass_actor = cases["analyst"].actor  # only sign-in (set_actor) does this
+        assert auth.current_actor() == cases["analyst"].actor
