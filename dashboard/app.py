@@ -28,7 +28,7 @@ import duckdb
 import flask
 from dash import Input, Output, dcc, html
 
-from dashboard import api, exports
+from dashboard import api, exports, signin
 from dashboard import state as url_state
 from dashboard.auth import current_actor
 from dashboard.components import controls as controls_component
@@ -239,6 +239,7 @@ def create_app(warehouse: Path | None = None) -> dash.Dash:
             dcc.Location(id="url", refresh="callback-nav"),
             dcc.Download(id="download"),
             _navbar(),
+            dbc.Container(id="signin-bar", fluid="xl"),  # who is signed in (dashboard/signin.py)
             dbc.Container(id="page", fluid="xl", className="pb-5"),
         ]
     )
@@ -258,6 +259,7 @@ def create_app(warehouse: Path | None = None) -> dash.Dash:
         carried = url_state.parse(search).query()
         return (page, *[p == current for _, p, _ in NAV], *[p + carried for _, p, _ in NAV])
 
+    signin.install(app)  # before any page, callback or API route runs: sets the request's actor
     controls_component.register(app)
     exports.register(app, data)
     for _, _, module in NAV:
