@@ -32,6 +32,7 @@ from typing import Any
 import flask
 from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.flask_client import OAuth
+from joserfc.errors import JoseError
 from requests import RequestException
 
 from dashboard.data import access
@@ -147,7 +148,7 @@ def callback() -> flask.Response:
     try:
         token = oauth.authorize_access_token()
         issuer = str(oauth.load_server_metadata().get("issuer", "")).rstrip("/")
-    except (AuthlibBaseError, RequestException, ValueError, KeyError):
+    except (AuthlibBaseError, JoseError, RequestException, ValueError, KeyError):
         log.exception("single sign-on failed at the callback")
         return _failed("Single sign-on did not complete; please try again.")
     claims = token.get("userinfo")
