@@ -14,6 +14,7 @@ against a newer version is refused with who changed it and when ("reload to see 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -42,6 +43,11 @@ PATH = "/actions"
 TITLE = "Actions"
 
 FORM_FIELDS = ("unit_id", "measure_id", "description", "owner", "meeting", "due")
+HISTORY_WRAP = {
+    "wrapText": True,
+    "autoHeight": True,
+    "cellStyle": {"lineHeight": "1.35", "paddingTop": "6px", "paddingBottom": "6px", "wordBreak": "normal"},
+}
 STATUS_OPTIONS = [{"label": label, "value": key} for key, label in service.STATUS_LABELS.items()]
 # -- data ------------------------------------------------------------------------------------
 
@@ -337,10 +343,22 @@ def table() -> dag.AgGrid:
         {"field": "owner", "headerName": "Owner", "minWidth": 80, **wrapped},
         {"field": "due", "headerName": "Due", "minWidth": 112, "maxWidth": 130},
         # Status in words, with "Overdue: N days past due" when it is (bold, not colour alone).
-        {"field": "status_text", "headerName": "Status", "minWidth": 130, "flex": 1, **wrapped,
-         "cellStyle": {"styleConditions": [{"condition": "params.data.overdue_days > 0",
-                                            "style": {**cell, "fontWeight": "600", "color": "#9A3A00"}}],
-                       "defaultStyle": cell}},
+        {
+            "field": "status_text",
+            "headerName": "Status",
+            "minWidth": 130,
+            "flex": 1,
+            **wrapped,
+            "cellStyle": {
+                "styleConditions": [
+                    {
+                        "condition": "params.data.overdue_days > 0",
+                        "style": {**cell, "fontWeight": "600", "color": "#9A3A00"},
+                    }
+                ],
+                "defaultStyle": cell,
+            },
+        },
         {"field": "measure", "headerName": "Measure", "minWidth": 80, **wrapped},
     ]
     return dag.AgGrid(
@@ -395,7 +413,25 @@ def editor() -> Any:
                                     ),
                                 ],
                                 xs=12,
-                                md=3,
+                                md=4,
+                            ),
+                            dbc.Col(
+                                [
+                                    dbc.Label(
+                                        "Due", html_for="actions-edit-due", className="small fw-semibold mb-0"
+                                    ),
+                                    dbc.Input(id="actions-edit-due", type="date"),
+                                ],
+                                xs=6,
+                                md=4,
+                            ),
+                            dbc.Col(
+                                dbc.Button(
+                                    "Save", id="actions-save", color="primary", size="sm", className="w-100"
+                                ),
+                                xs=6,
+                                md=4,
+                                className="align-self-end",
                             ),
                             dbc.Col(
                                 [
@@ -409,25 +445,7 @@ def editor() -> Any:
                                     ),
                                 ],
                                 xs=12,
-                                md=5,
-                            ),
-                            dbc.Col(
-                                [
-                                    dbc.Label(
-                                        "Due", html_for="actions-edit-due", className="small fw-semibold mb-0"
-                                    ),
-                                    dbc.Input(id="actions-edit-due", type="date"),
-                                ],
-                                xs=6,
-                                md=2,
-                            ),
-                            dbc.Col(
-                                dbc.Button(
-                                    "Save", id="actions-save", color="primary", size="sm", className="w-100"
-                                ),
-                                xs=6,
-                                md=2,
-                                className="align-self-end",
+                                md=12,
                             ),
                         ],
                         className="g-2",
@@ -438,23 +456,17 @@ def editor() -> Any:
                         id="actions-history",
                         rowData=[],
                         columnDefs=[
-                            {"field": "when", "headerName": "When (UTC)", "minWidth": 140},
-                            {"field": "who", "headerName": "Who", "minWidth": 100},
-                            {"field": "field", "headerName": "What", "minWidth": 100},
+                            {"field": "when", "headerName": "When (UTC)", "width": 158, "flex": 0},
+                            {"field": "who", "headerName": "Who", "minWidth": 80, **HISTORY_WRAP},
+                            {"field": "field", "headerName": "What", "width": 105, "flex": 0},
                             {
                                 "field": "old",
                                 "headerName": "From",
-                                "minWidth": 120,
-                                "wrapText": True,
-                                "autoHeight": True,
+                                "minWidth": 100,
+                                "flex": 2,
+                                **HISTORY_WRAP,
                             },
-                            {
-                                "field": "new",
-                                "headerName": "To",
-                                "minWidth": 120,
-                                "wrapText": True,
-                                "autoHeight": True,
-                            },
+                            {"field": "new", "headerName": "To", "minWidth": 100, "flex": 2, **HISTORY_WRAP},
                         ],
                         # flex, not sizeColumnsToFit: the grid is hidden until an action is chosen
                         defaultColDef={"sortable": True, "resizable": True, "flex": 1},
@@ -473,8 +485,9 @@ def store_unavailable(exc: Exception) -> dbc.Alert:
     """Said instead of the page when the store cannot be opened (the cause is in the log)."""
     log.error("the action store could not be opened: %s", exc)
     words = str(exc) if isinstance(exc, StoreError) else "see the server log for the cause."
-    return dbc.Alert(["The action store could not be opened: ", words], color="danger",
-                     id="actions-unavailable")
+    return dbc.Alert(
+        ["The action store could not be opened: ", words], color="danger", id="actions-unavailable"
+    )
 
 
 def layout(data: DataAccess, view: View) -> list[Any]:
@@ -525,25 +538,30 @@ def _error_outputs(errors: dict[str, str]) -> list[str]:
     return [errors.get(f, "") for f in FORM_FIELDS]
 
 
-def history_rows(changes: list[service.Change]) -> list[dict[str, Any]]:
+def history_rows(
+    changes: list[service.Change], unit_name: Callable[[str], str] | None = None
+) -> list[dict[str, Any]]:
+    """The history table's rows; unit ids named by `unit_name(unit_id)` when given."""
     rows = []
     for c in changes:
         rows.append(
             {
-                "when": f"{c.changed_at:%Y-%m-%d %H:%M:%S}",
+                "when": f"{c.changed_at:%d %b %Y %H:%M}",
                 "who": c.changed_by,
                 "field": c.field_label,
-                "old": _value_text(c.field, c.old_value),
-                "new": _value_text(c.field, c.new_value),
+                "old": _value_text(c.field, c.old_value, unit_name),
+                "new": _value_text(c.field, c.new_value, unit_name),
                 "version": c.version,
             }
         )
     return rows
 
 
-def _value_text(field: str, value: str | None) -> str:
+def _value_text(field: str, value: str | None, unit_name: Callable[[str], str] | None = None) -> str:
     if value is None:
         return ""
+    if field == "unit_id" and unit_name is not None:
+        return unit_name(value)
     if field == "status":
         return service.STATUS_LABELS.get(value, value)
     if field == "measure_id" and value in MEASURES:
@@ -727,7 +745,7 @@ def register(app: dash.Dash, data: DataAccess) -> None:
             action.status,
             action.status_reason or "",
             action.due.isoformat(),
-            history_rows(service.history(store, action.id)),
+            history_rows(service.history(store, action.id), lambda u: _unit_name(data, u)),
         )
 
     @app.callback(
