@@ -1,6 +1,6 @@
 """The data API: the same numbers the charts draw, as JSON or CSV, on the dashboard's server.
 
-    GET /api/v1/units                     every unit (force, BCU, NPU, team)
+    GET /api/v1/units                     every unit the actor may read (officers for roles allowed)
     GET /api/v1/measures                  the measures registry, with definitions
     GET /api/v1/series?measure=ID&unit=UNIT_ID&from=YYYY-MM-DD&to=YYYY-MM-DD&grain=month
                                           [&format=csv]
@@ -12,6 +12,8 @@
 `series` answers through `DataAccess.series`, the function the trend charts use, so the API
 and the charts cannot disagree. A bad parameter gets a 400 whose JSON body names the
 parameter and says why: {"error": "...", "parameter": "grain"}.
+A unit the actor may not read gets a 403 with the same words as a unit that does not exist
+(docs/access.md), so the API never says which units exist.
 """
 
 from __future__ import annotations

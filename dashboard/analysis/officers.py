@@ -98,7 +98,7 @@ def funnel(total_k: float, total_n: float, own_k: int, own_n: int, minimum: int,
     included), drawn up to `top_n` (the largest count among the points drawn)."""
     p0 = total_k / total_n if total_n > 0 else math.nan
     top = max(top_n, own_n, minimum, 1)
-    curve_n = np.arange(max(1, minimum // 2), int(top * 1.1) + 2)
+    curve_n = np.arange(max(1, minimum), int(top * 1.1) + 2)
     limits = stats.funnel_limits_proportion(p0, curve_n) if total_n > 0 else {}
     if own_n < minimum or total_n <= 0:
         return FunnelResult(p0, None, TOO_FEW, curve_n, limits)

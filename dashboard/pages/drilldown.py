@@ -720,7 +720,8 @@ def layout(data: DataAccess, view: View) -> list[Any]:
         dbc.Row(
             [
                 dbc.Col(
-                    section(
+                    # below a team: officers listed by name in place of the bars (never ranked)
+                    officer_page.officer_list(officers, view) if officers else section(
                         f"{m.label}: {level_word} of {view.unit.name}"
                         if view.state.rank != "npu"
                         else f"{m.label}: every NPU of {view.unit.name}",
@@ -747,7 +748,7 @@ def layout(data: DataAccess, view: View) -> list[Any]:
                 ),
             ]
         ),
-        officer_page.officer_list(officers, view) if officers else section(
+        None if officers else section(
             f"{level_word[0].upper() + level_word[1:]} ranked",
             create_children_grid(children, view, empty),
             note=f"Significantly worse first, then by rate (counts per 1,000 residents, so units of "

@@ -12,7 +12,6 @@ from dash import html
 from dashboard.analysis import metrics
 from dashboard.components.common import csv_button, page_header, section
 from dashboard.components.controls import controls
-from dashboard.data.access import OFFICER_OFF
 from dashboard.data.facade import DataAccess
 from dashboard.data.model import View
 from dashboard.exports import export
@@ -61,7 +60,8 @@ GLOSSARY: tuple[tuple[str, str], ...] = (
         "Neighbourhood policing unit: the area a neighbourhood inspector is accountable for at the "
         "PIM. Cheshire had 18 in 2007.",
     ),
-    ("OIC", "Officer in charge of an investigation. " + OFFICER_OFF),
+    ("OIC", "Officer in charge of an investigation. An officer's own page (Officer) shows the crimes "
+            "they were officer in charge of, for the roles allowed to see it (docs/access.md)."),
     ("PCSO", "Police community support officer."),
     (
         "PIM",

@@ -42,10 +42,11 @@ def process_data(data: DataAccess, view: View) -> dict[str, Any]:
 
 
 def create_funnel(peers: pd.DataFrame, totals: dict[str, float], k: str, n: str, rate: officer_stats.Rate,
-                  title: str, what: str, view: View) -> tuple[dict[str, Any], officer_stats.FunnelResult]:
+                  title: str, what: str, view: View,
+                  axis: str) -> tuple[dict[str, Any], officer_stats.FunnelResult]:
     """The peers' funnel for one rate: limits around the group's pooled rate, the peers the
     actor may see as unlabelled grey points, the officer in colour."""
-    drawn = peers[peers[n] > 0]
+    drawn = peers[peers[n] >= rate.minimum]  # below the minimum a rate is not shown, peers' neither
     result = officer_stats.funnel(totals[k], totals[n], rate.k, rate.n, rate.minimum,
                                   float(drawn[n].max()) if not drawn.empty else 0.0)
     traces: list[dict[str, Any]] = []
@@ -66,7 +67,7 @@ def create_funnel(peers: pd.DataFrame, totals: dict[str, float], k: str, n: str,
                        "y": (others[k] / others[n]).tolist(), "name": PEER_WORDS,
                        "marker": {"color": BLUE, "opacity": 0.35, "size": 6},
                        "hovertemplate": "%{y:.1%} of %{x}<extra></extra>"})
-    if rate.n > 0:
+    if rate.shown:
         traces.append({"type": "scatter", "mode": "markers", "x": [rate.n], "y": [rate.k / rate.n],
                        "name": view.unit.title,
                        "marker": {"color": VERMILLION, "size": 11, "symbol": "diamond"},
@@ -74,9 +75,11 @@ def create_funnel(peers: pd.DataFrame, totals: dict[str, float], k: str, n: str,
     headline = (f"{title}: {result.words}" if result.position else f"{title}: {officer_stats.TOO_FEW}")
     subtitle = (f"{what}, {view.period.label}; peers: {int(totals['officers'])} officers "
                 f"(role and team size as {view.unit.title}); 95% and 99.8% limits")
-    fig = figure(traces, headline, subtitle, height=360,
-                 xaxis={"title": {"text": what}, "rangemode": "tozero"},
-                 yaxis={"title": {"text": title}, "tickformat": ".0%", "range": [0, 1]})
+    fig = figure(traces, headline, subtitle, height=400,
+                 xaxis={"title": {"text": what, "standoff": 4}, "rangemode": "tozero"},
+                 yaxis={"title": {"text": axis}, "tickformat": ".0%", "range": [0, 1]},
+                 legend={"orientation": "h", "yanchor": "top", "y": -0.22, "x": 0},
+                 margin={"l": 60, "r": 20, "t": 70, "b": 100})
     return fig, result
 
 
@@ -95,9 +98,10 @@ def officer_body(data: DataAccess, view: View) -> list[Any]:
     crimes_text = f"{crimes:,}" + (f" (95% interval {lo:,.0f} to {hi:,.0f})" if crimes > 0 else "")
     role = f"{fig['role']} team, {fig['band']}"
     det_fig, _ = create_funnel(d["peers"], d["totals"], "detected", "crimes", detection,
-                               "Sanction detection rate", "crimes investigated", view)
+                               "Sanction detection rate", "crimes investigated", view, "detected")
     sat_fig, _ = create_funnel(d["peers"], d["totals"], "satisfied", "respondents", satisfaction,
-                               "Victims satisfied (whole experience)", "survey respondents", view)
+                               "Victims satisfied (whole experience)", "survey respondents", view,
+                               "satisfied")
     return [
         html.P(f"Role: {role}. Crimes recorded {view.period.label} with this officer as officer in "
                "charge; victim satisfaction from survey respondents whose crime reference matches "

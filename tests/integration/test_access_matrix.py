@@ -211,7 +211,7 @@ def test_the_records_grid(role: str, cases: dict[str, Case], driver: Driver, dem
     assert_officers_allowed(json.dumps(got), case, set(_officers(demo_facts)), f"{role} records")
 
 
-@pytest.mark.parametrize("role", ["anonymous", "police_authority", "officer", "npu_inspector"])
+@pytest.mark.parametrize("role", ROLES)
 def test_every_export(role: str, cases: dict[str, Case], driver: Driver, demo_facts: DemoData) -> None:
     case = cases[role]
     d = _as(driver, case)
@@ -280,3 +280,45 @@ def test_the_actor_comes_only_from_sign_in(driver: Driver, cases: dict[str, Case
         assert auth.current_actor() is ANONYMOUS
         flask.g.looking_glass_actor = cases["analyst"].actor  # only sign-in (set_actor) does this
         assert auth.current_actor() == cases["analyst"].actor
+
+
+def _callbacks(query: str) -> list[tuple[str, list[Any], list[Any], list[str]]]:
+    """Every callback that reads data, with the inputs the page would send for `query`
+    (the url-only callbacks of the controls, bars and rows read nothing)."""
+    url = [{"id": "url", "property": "search", "value": query}]
+    return [
+        ("scorecard-exceptions.children", [{"id": "scorecard-exceptions-view", "property": "data",
+                                            "value": query}], [], ["scorecard-exceptions-view.data"]),
+        ("drill-status.children", [{"id": "drill-status-view", "property": "data", "value": query}], [],
+         ["drill-status-view.data"]),
+        ("children-grid.rowData", [{"id": "children-extra-view", "property": "data", "value": query}], [],
+         ["children-extra-view.data"]),
+        ("compare-body.children", [{"id": "compare-scope", "property": "value", "value": "msf"},
+                                   {"id": "compare-adjust", "property": "value", "value": True}], url,
+         ["compare-scope.value"]),
+        ("ew-body.children", [{"id": "ew-sensitivity", "property": "value", "value": None},
+                              {"id": "ew-improvements", "property": "value", "value": True}], url,
+         ["ew-improvements.value"]),
+        ("ew-exceptions.children", [{"id": "ew-exceptions-request", "property": "data",
+                                     "value": {"query": query, "sensitivity": None, "improvements": True}}],
+         [], ["ew-exceptions-request.data"]),
+    ]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_data_callback(role: str, cases: dict[str, Case], driver: Driver, demo_facts: DemoData) -> None:
+    case = cases[role]
+    d = _as(driver, case)
+    officers = set(_officers(demo_facts))
+    readers = {k.split("@")[0] for k, v in d.app.callback_map.items()
+               if not k.startswith("url.href") and k not in ("download.data", "records-grid.getRowsResponse")
+               and not k.startswith("..page.children")}
+    covered = set()
+    for unit in (case.inside, case.outside):
+        query = f"?unit={unit}&measure=sanction_detection_rate&{FY}"
+        for output, inputs, state, changed in _callbacks(query):
+            covered.add(output)
+            status, text = d.callback(output, inputs, state, changed)
+            assert status in (200, 204), (role, output, text[:300])
+            assert_officers_allowed(text, case, officers, f"{role} {output} {unit}")
+    assert readers <= covered, f"a callback the matrix does not drive: {sorted(readers - covered)}"
