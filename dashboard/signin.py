@@ -70,9 +70,9 @@ NOTICES = {
 BAD_LOGIN = "The user name or password is not right."
 LOCKED = ("Too many failed sign-ins: sign-in is paused for this user name (or from this computer) "
           f"for {int(S.WINDOW.total_seconds() // 60)} minutes. Try again later or ask an administrator.")
-ANONYMOUS_BANNER = ("No one is signed in: there are no users yet, so Looking Glass shows aggregates "
-                    "only and no officer level. An administrator adds users with "
-                    "`python -m dashboard users add`.")
+# One short line (it must not push a page's answer below the fold): docs/access.md says the rest.
+ANONYMOUS_BANNER = ("Not signed in: no users exist yet, so anyone who can reach this sees it, "
+                    "without the officer level.")
 
 
 def idle_limit() -> timedelta:
@@ -293,7 +293,7 @@ PAGE = """<!doctype html>
 {% if notice %}<div class="alert alert-info" id="login-notice">{{ notice }}</div>{% endif %}
 {% if error %}<div class="alert alert-danger" id="login-error" role="alert">{{ error }}</div>{% endif %}
 {% if not required %}<div class="alert alert-secondary">No users have been added yet, so no one
-can sign in: the dashboard is open without signing in (aggregates only). An administrator adds
+can sign in: the dashboard is open without signing in (no officer level). An administrator adds
 the first user with <code>python -m dashboard users add NAME --role chief_officer --admin
 --password-stdin</code>.</div>{% endif %}
 <form method="post" action="/login" class="card card-body mb-3" id="login-form">
@@ -367,7 +367,8 @@ def bar(actor: access.Actor, required: bool) -> Any:
     if actor.anonymous:
         if required:
             return None
-        return html.Div(ANONYMOUS_BANNER, id="anonymous-banner", className="alert alert-secondary py-1 small")
+        return html.Div(ANONYMOUS_BANNER, id="anonymous-banner",
+                        className="alert alert-secondary py-0 px-2 mb-2 small d-print-none")
     roles = ", ".join(sorted(access.ROLES[r].label for r in actor.roles)) or "no role"
     return html.Form(
         [
