@@ -199,7 +199,7 @@ def refusal(actor: Actor, level: str | None = None) -> str:
     that does not exist and one out of scope."""
     if actor.anonymous and level in hierarchy.BY_ID and hierarchy.level(level).individual:
         return OFFICER_OFF
-    return f"This unit is {NOT_AVAILABLE}."
+    return f"This unit does not exist or is {NOT_AVAILABLE}."
 
 
 def refuse(actor: Actor, unit_id: str, where: str, level: str | None = None) -> PermissionError:
