@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -18,6 +19,7 @@ from alembic.runtime.migration import MigrationContext
 
 from dashboard.store import db, schema
 from dashboard.store import users as U
+from tests.integration.test_store_processes import run_workers
 from tests.support.postgres import Server, server_bin, start_server
 from tests.unit import test_store as shared
 
@@ -87,6 +89,22 @@ def test_a_new_database_is_migrated_to_head_and_matches_the_tables(store: db.Sto
         assert compare_metadata(MigrationContext.configure(conn), schema.metadata) == []
     db.close_all()
     assert db.current_revision(db.open_store(url=store.url).engine) == db.head_revision()
+
+
+def test_workers_opening_a_fresh_database_at_once_all_succeed(postgres: Server, tmp_path: Path) -> None:
+    """Six processes migrate one new database at the same moment. (A trial with the advisory lock
+    taken out passed too, so this shows the PostgreSQL path works, not that the lock is needed.)"""
+    name = f"workers_{os.getpid()}_{next(_NAMES)}"
+    admin = sa.create_engine(postgres.url(), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    results = run_workers(postgres.url(name), tmp_path)
+    assert [code for code, _ in results] == [0] * 6, results
+    store = db.open_store(url=postgres.url(name))
+    assert db.current_revision(store.engine) == db.head_revision()
+    with store.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM actions")).scalar_one() == 6
 
 
 def test_tokens_on_postgres(store: db.Store) -> None:
