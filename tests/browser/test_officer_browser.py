@@ -1,9 +1,10 @@
 """The officer level in Chromium, with the actor set as sign-in will set it (`auth.set_actor` in
 a `before_request` hook the test registers; the app has no way to name an actor itself):
 
-- a police authority member's session, driven through every page, never receives an officer
-  id, a crime reference or a map point: asserted on the bodies of the network responses the
-  browser received (every fetch is recorded by a script installed before the page loads);
+- a police authority member's session, driven through every page and every export on it,
+  never receives an officer id, a crime reference or a map point: asserted on the bodies of
+  the network responses the browser received (every fetch is recorded by a script installed
+  before the page loads);
 - a chief officer opens an officer's page (funnels, intervals), screenshot at 1366x768 and at
   A4 width into $LG_SCREENSHOTS if set.
 """
@@ -21,7 +22,7 @@ from dashboard.app import create_app
 from dashboard.data.access import Actor, Grant
 from dashboard.pages import NAV
 from etl.demo.force import DemoData
-from tests.support.browser import free_port, settled
+from tests.support.browser import free_port, settled, wait
 
 # Installed before any page script: keeps the text of every fetch response (Dash's callbacks,
 # its layout and dependencies) in window.__bodies.
@@ -50,10 +51,20 @@ def test_a_police_authority_session_never_receives_individual_data(dash_duo, dem
     duo = _serve(dash_duo, demo_link, Actor("pa", (Grant("police_authority", "cheshire"),)))
     driver = duo.driver
     received: list[str] = []
+    exports = 0
     for label, path, _ in NAV:
         for unit in ("cheshire/northern/widnes", "cheshire/northern/widnes/cid"):
             driver.get(f"{duo.server_url}{path}?unit={unit}&measure=total_crime&preset=fytd")
             duo.wait_for_text_to_equal("#page h1", label, timeout=20)
+            settled(duo)
+            # every export on the page: the download callback's response is recorded too
+            clicked = driver.execute_script(
+                "const b = [...document.querySelectorAll('button[id*=\"csv\"]')];"
+                "b.forEach(x => x.click()); return b.length")
+            exports += clicked
+            if clicked:
+                wait(lambda: any('"download"' in b for b in driver.execute_script("return window.__bodies")),
+                     timeout=20, what="an export's answer")
             settled(duo)
             received += driver.execute_script("return window.__bodies")
             received.append(driver.page_source)
@@ -64,6 +75,8 @@ def test_a_police_authority_session_never_receives_individual_data(dash_duo, dem
     assert not CRIME_REF.findall(text)
     assert '"lat"' not in text and '"lon"' not in text  # no map points
     assert "not available to your role" in text
+    assert exports > len(NAV)  # the exports were asked for, and answered
+    assert "text/csv" in text
 
 
 def test_a_chief_officer_opens_an_officers_page(dash_duo, demo_link: Path, demo_facts: DemoData,  # noqa: ANN001
