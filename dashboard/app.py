@@ -29,7 +29,7 @@ import duckdb
 import flask
 from dash import Input, Output, dcc, html
 
-from dashboard import api, exports, guard
+from dashboard import api, exports, guard, signin
 from dashboard import state as url_state
 from dashboard.auth import current_actor
 from dashboard.components import controls as controls_component
@@ -427,6 +427,7 @@ def create_app(warehouse: Path | None = None) -> dash.Dash:
             # WCAG 2.4.1: the first Tab stop skips the navigation to the page itself.
             html.A("Skip to main content", href="#main", className="visually-hidden-focusable skip-link"),
             _navbar(),
+            dbc.Container(id="signin-bar", fluid="xl"),  # who is signed in (dashboard/signin.py)
             html.Main(dbc.Container(id="page", fluid="xl", className="pb-5"), id="main", tabIndex="-1"),
         ]
     )
@@ -448,6 +449,7 @@ def create_app(warehouse: Path | None = None) -> dash.Dash:
         carried = url_state.parse(search).query()
         return (page, *[p == current for _, p, _ in NAV], *[p + carried for _, p, _ in NAV])
 
+    signin.install(app)  # before any page, callback or API route runs: sets the request's actor
     guard.install(app)
     controls_component.register(app)
     exports.register(app, data)

@@ -21,6 +21,7 @@ from rich.console import Console
 
 from dashboard.packs.cli import pack as pack_command
 from dashboard.store import cli as store_cli
+from dashboard.store import signin_cli
 
 app = typer.Typer(
     help="Looking Glass dashboard commands: users and API tokens, PIM packs.",
@@ -44,6 +45,7 @@ def _root() -> None:
 
 # Command groups are added below, one line each (see the module docstring).
 app.command("pack")(pack_command)
+store_cli.users.command("set-password")(signin_cli.users_set_password)
 app.add_typer(store_cli.users, name="users")
 app.add_typer(store_cli.tokens, name="tokens")
 

@@ -28,6 +28,7 @@ from dashboard.data.warehouse import WarehouseReader
 from dashboard.store import users as U
 from dashboard.store.db import Store, open_store
 from dashboard.store.errors import StoreError
+from dashboard.store.signin_cli import read_password, set_password
 from etl.config import warehouse_path
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -118,10 +119,13 @@ def users_add(
     role: RoleOpt,
     unit: UnitOpt = None,
     admin: Annotated[bool, typer.Option("--admin", help="May manage users in the dashboard.")] = False,
+    password_stdin: Annotated[bool, typer.Option(
+        "--password-stdin", help="Set a sign-in password, read from standard input (or a prompt).")] = False,
     warehouse: WarehouseOpt = None,
 ) -> None:
     """Add a user with one role (add more with `users grant`)."""
     levels = _run(lambda: _levels_if(unit, warehouse))  # the warehouse first: no store for a wrong path
+    password = _run(read_password) if password_stdin else None  # checked before the user is added
     user = _run(
         lambda: U.add_user(
             _store(warehouse),
@@ -133,7 +137,9 @@ def users_add(
             admin=admin,
         )
     )
-    err.print(f"Added {_describe(user)}.", markup=False)
+    if password is not None:
+        _run(lambda: set_password(_store(warehouse), name, password))
+    err.print(f"Added {_describe(user)}{' with a password' if password else ''}.", markup=False)
 
 
 @users.command("list")

@@ -107,3 +107,14 @@ action_history = Table(
     Column("new_value", Text, nullable=True),
     Index("ix_action_history_action_id", "action_id"),
 )
+
+# Failed sign-ins (dashboard/store/signin.py): one row per failure per key, the key being
+# "name:<user name as typed>" or "addr:<client address>"; rows older than the throttling window
+# are deleted as new ones arrive. Nothing here says whether the name is a user.
+login_failures = Table(
+    "login_failures", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key", String(400), nullable=False),
+    Column("at", DateTime, nullable=False),
+    Index("ix_login_failures_key", "key"),
+)

@@ -3,8 +3,9 @@
 A role is granted for a unit (a user may hold several grants): a BCU commander for their BCU,
 an NPU inspector for their NPU, an officer for their own officer unit. Force-wide roles
 (chief officer, analyst, police authority member) may be granted for one force or, without a
-unit, for every force loaded. ROLES below is the one definition of the roles; what each may
-see is decided by dashboard/data/access.py, from the grants this module stores.
+unit, for every force loaded. The roles are defined once, in dashboard/data/access.py (ROLES),
+which also decides what each may see from the grants this module stores; `actor_for` turns a
+stored user into the `Actor` the seam asks about.
 
 API tokens are random (32 bytes, `secrets`), shown once, and stored only as their SHA-256: a
 token has the full entropy of its random bytes, so a slow password hash would add nothing,
@@ -23,32 +24,17 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, delete, insert, select, update
 
-from dashboard.data.access import Actor
+from dashboard.data import access
+from dashboard.data.access import Actor, Role
 from dashboard.store import schema
 from dashboard.store.actions import actor_id
 from dashboard.store.db import Store, aware, now
 from dashboard.store.errors import NotFoundError, StoreError, ValidationError
 from etl import hierarchy
 
-
-@dataclass(frozen=True)
-class Role:
-    id: str
-    label: str
-    scope_level: str      # the level of the unit a grant names
-    force_wide: bool      # may be granted without a unit: every force loaded
-    sees: str             # what the role is for, in words (docs, `users list`)
-
-
-ROLES: dict[str, Role] = {r.id: r for r in (
-    Role("chief_officer", "Chief officer", "force", True, "the whole force, down to the officer"),
-    Role("analyst", "Analyst", "force", True, "the whole force, down to the officer"),
-    Role("bcu_commander", "BCU commander", "bcu", False, "their BCU and every unit below it"),
-    Role("npu_inspector", "NPU inspector", "npu", False, "their NPU and every unit below it"),
-    Role("police_authority", "Police authority member", "force", True,
-         "aggregates down to NPU: no records, map points, officers or teams"),
-    Role("officer", "Officer", "officer", False, "their own record, and aggregates"),
-)}
+# The roles are defined once, in the access seam (dashboard/data/access.py), which also decides
+# what each may see; the store only records grants of them.
+ROLES: dict[str, Role] = access.ROLES
 
 A_LEVEL = {"force": "a force", "bcu": "a BCU", "npu": "an NPU", "team": "a team", "officer": "an officer"}
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")
@@ -84,6 +70,12 @@ class Token:
     created_by: str
     created_at: datetime
     revoked_at: datetime | None
+
+
+def actor_for(user: User) -> Actor:
+    """The actor the access seam asks about for a signed-in user: their name and every grant
+    they hold (the one place a stored user becomes an actor)."""
+    return Actor(user.name, tuple(access.Grant(g.role, g.unit_id) for g in user.grants))
 
 
 def token_hash(token: str) -> str:

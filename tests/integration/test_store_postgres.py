@@ -85,7 +85,8 @@ def test_a_new_database_is_migrated_to_head_and_matches_the_tables(store: db.Sto
     assert db.current_revision(store.engine) == db.head_revision()
     with store.engine.connect() as conn:
         assert sorted(sa.inspect(conn).get_table_names()) == sorted(
-            ["alembic_version", "users", "role_grants", "api_tokens", "actions", "action_history"])
+            ["alembic_version", "users", "role_grants", "api_tokens", "actions", "action_history",
+             "login_failures"])
         assert compare_metadata(MigrationContext.configure(conn), schema.metadata) == []
     db.close_all()
     assert db.current_revision(db.open_store(url=store.url).engine) == db.head_revision()

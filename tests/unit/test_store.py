@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
+from dashboard.data import access
 from dashboard.store import actions as A
 from dashboard.store import db, schema
 from dashboard.store import users as U
@@ -60,16 +61,17 @@ def test_the_store_sits_beside_the_warehouse_unless_configured(tmp_path: Path,
 def test_a_fresh_file_is_migrated_to_head_and_matches_the_tables(tmp_path: Path) -> None:
     store = db.open_store(url=f"sqlite:///{tmp_path / 's.sqlite'}")
     assert (tmp_path / "s.sqlite").exists()
-    assert db.current_revision(store.engine) == db.head_revision() == "0001"
+    assert db.current_revision(store.engine) == db.head_revision() == "0002"
     with store.engine.connect() as conn:
         assert sa.inspect(conn).get_table_names() == sorted(
-            ["alembic_version", "users", "role_grants", "api_tokens", "actions", "action_history"])
+            ["alembic_version", "users", "role_grants", "api_tokens", "actions", "action_history",
+             "login_failures"])
         # The migration creates exactly what schema.py declares (no column or index missing).
         assert compare_metadata(MigrationContext.configure(conn), schema.metadata) == []
     assert db.open_store(url=store.url) is store  # one engine per URL per process
     db.close_all()
     again = db.open_store(url=store.url)  # opening a migrated file again migrates nothing
-    assert again is not store and db.current_revision(again.engine) == "0001"
+    assert again is not store and db.current_revision(again.engine) == "0002"
 
 
 def test_an_in_memory_database_is_refused() -> None:
@@ -252,6 +254,7 @@ def test_a_role_needs_the_unit_its_scope_says(role: str, unit: str | None, words
 
 
 def test_every_role_is_defined_once_with_its_scope() -> None:
+    assert U.ROLES is access.ROLES  # the store records grants of the seam's roles, no second list
     assert {r: (v.scope_level, v.force_wide) for r, v in U.ROLES.items()} == {
         "chief_officer": ("force", True), "analyst": ("force", True), "bcu_commander": ("bcu", False),
         "npu_inspector": ("npu", False), "police_authority": ("force", True), "officer": ("officer", False)}
