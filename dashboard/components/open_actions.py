@@ -30,11 +30,12 @@ def store_for(data: DataAccess) -> Store:
 
 def visible(data: DataAccess, found: list[actions.Action]) -> list[actions.Action]:
     """The actions whose unit the request's actor may see (dashboard/data/access.py decides);
-    an action for a unit no longer in the warehouse stays visible under its id."""
+    an action for a unit no longer in the warehouse stays visible under its id to those who
+    may see every unit."""
     out = []
     for a in found:
         unit = data.unit(a.unit_id)
-        if unit is None or data.may_see(unit):
+        if data.may_see(unit) if unit is not None else data.may_see_retired_units():
             out.append(a)
     return out
 

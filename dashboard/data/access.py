@@ -181,6 +181,28 @@ def may_see_records(actor: Actor, unit: UnitLike, lineage: Sequence[str] = ()) -
     return any(ROLES[g.role].records and _inside(g, unit, lineage) for g in actor.grants)
 
 
+# Who may raise and change PIM actions: those who chair the PIM or are held to account at it,
+# inside their own scope (HMIC L787: "actions are allocated to specific owners"). A police
+# authority member reviews and an officer reads their own page: both may read actions, not
+# write them.
+ACTION_WRITERS: frozenset[str] = frozenset({"chief_officer", "analyst", "bcu_commander", "npu_inspector"})
+
+
+def may_write_actions(actor: Actor, unit: UnitLike, lineage: Sequence[str] = ()) -> bool:
+    """Whether the actor may raise or change an action for this unit. The anonymous actor
+    (an open dashboard with no users: the demo) may, where it may see the unit."""
+    if actor.anonymous:
+        return may_see_unit(actor, unit, lineage)
+    return any(g.role in ACTION_WRITERS and _inside(g, unit, lineage) for g in actor.grants)
+
+
+def may_see_retired_units(actor: Actor) -> bool:
+    """Whether the actor may see what is filed under a unit no longer in the warehouse (an
+    action raised before a restructure): nothing says whose it was, so only an actor who sees
+    every unit may (the anonymous actor of an open dashboard, or a force-wide grant)."""
+    return actor.anonymous or any(g.unit_id is None for g in actor.grants)
+
+
 def hidden_columns(actor: Actor) -> frozenset[str]:
     """Record columns naming a level the actor may see nowhere ('officer_id')."""
     return frozenset(

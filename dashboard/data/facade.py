@@ -265,6 +265,14 @@ class DataAccess:
         """Whether the request's actor may see units of `level` anywhere."""
         return access.may_see_level(self.actor(), level)
 
+    def may_write_actions(self, unit: Unit) -> bool:
+        """Whether the request's actor may raise or change a PIM action for this unit."""
+        return access.may_write_actions(self.actor(), unit, self.lineage(unit))
+
+    def may_see_retired_units(self) -> bool:
+        """Whether the request's actor may see what is filed under a unit no longer loaded."""
+        return access.may_see_retired_units(self.actor())
+
     def may_see_records(self, unit: Unit) -> bool:
         """Whether the request's actor may list this unit's records and map points."""
         return self._sees_records(self.actor(), unit)

@@ -31,6 +31,7 @@ from dashboard.auth import current_actor
 from dashboard.components.common import page_header, section
 from dashboard.components.controls import controls, measure_options, unit_options
 from dashboard.components.open_actions import store_for, visible
+from dashboard.data.access import NOT_AVAILABLE
 from dashboard.data.facade import DataAccess
 from dashboard.data.model import View
 from dashboard.store import actions as service
@@ -530,8 +531,23 @@ def layout(data: DataAccess, view: View) -> list[Any]:
 
 
 def _units(data: DataAccess) -> set[str]:
-    """The unit ids an action may be raised for: those the actor may see."""
-    return {u.unit_id for u in data.picker_units()}
+    """The unit ids an action may be raised for: those the actor may see and write actions
+    for (the access seam decides)."""
+    return {u.unit_id for u in data.picker_units() if data.may_write_actions(u)}
+
+
+def _in_scope(data: DataAccess, action: service.Action, *, write: bool = False) -> bool:
+    """Whether the request's actor may read (or change) this action: by its unit, through the
+    access seam (an action whose unit has left the warehouse: `may_see_retired_units`)."""
+    unit = data.unit(action.unit_id)
+    if unit is None:
+        return data.may_see_retired_units()
+    return data.may_write_actions(unit) if write else data.may_see(unit)
+
+
+# One answer for an action that does not exist and one out of scope: a refusal reveals neither.
+REFUSED = f"This action does not exist or is {NOT_AVAILABLE}."
+READ_ONLY = f"Changing this action is {NOT_AVAILABLE}."
 
 
 def _error_outputs(errors: dict[str, str]) -> list[str]:
@@ -723,8 +739,11 @@ def register(app: dash.Dash, data: DataAccess) -> None:
         with data.request(current_actor()):
             try:
                 action = service.get_action(store, int(editing["id"]))
-            except StoreError as exc:
-                return {"display": "none"}, str(exc), None, None, None, []
+            except StoreError:
+                return {"display": "none"}, REFUSED, None, None, None, []
+            if not _in_scope(data, action):  # the same words as an action that does not exist
+                log.warning("action %s refused to %s", action.id, data.actor().id)
+                return {"display": "none"}, REFUSED, None, None, None, []
             unit = _unit_name(data, action.unit_id)
         overdue = overdue_words(action, date.today())
         summary = [
@@ -775,6 +794,13 @@ def register(app: dash.Dash, data: DataAccess) -> None:
         if due:
             changes["due"] = due
         with data.request(actor):
+            try:
+                current = service.get_action(store_for(data), int(editing["id"]))
+            except StoreError:
+                return html.Span(REFUSED, style={"color": "#B02A37"}), dash.no_update, dash.no_update
+            if not _in_scope(data, current, write=True):
+                log.warning("change to action %s refused to %s", current.id, actor.id)
+                return html.Span(READ_ONLY, style={"color": "#B02A37"}), dash.no_update, dash.no_update
             try:
                 saved = service.update_action(
                     store_for(data), int(editing["id"]), int(editing["version"]), changes, actor

@@ -322,10 +322,14 @@ def test_every_data_callback(role: str, cases: dict[str, Case], driver: Driver, 
     case = cases[role]
     d = _as(driver, case)
     officers = set(_officers(demo_facts))
-    readers = {k.split("@")[0] for k, v in d.app.callback_map.items()
+    # the CSV/XLSX/image downloads: test_every_export; the action tracker and packs:
+    # test_the_action_tracker_by_role (it writes, so on a copy) and test_the_packs_preview_by_role
+    # (a pack's own build reads through the same seam: tests/integration/test_packs.py)
+    readers = {k for k in (key.split("@")[0] for key in d.app.callback_map)
                if not k.startswith("url.href")
-               and k not in ("download.data", "records-grid.getRowsResponse", "signin-bar.children")
-               and not k.startswith("..page.children")}
+               and k not in ("download.data", "download-image.data", "records-grid.getRowsResponse",
+                             "signin-bar.children", "actions-editing.data")
+               and not k.startswith(("..page.children", "..actions-", "..packs-"))}
     covered = set()
     for unit in (case.inside, case.outside):
         query = f"?unit={unit}&measure=sanction_detection_rate&{FY}"
@@ -335,3 +339,107 @@ def test_every_data_callback(role: str, cases: dict[str, Case], driver: Driver, 
             assert status in (200, 204), (role, output, text[:300])
             assert_officers_allowed(text, case, officers, f"{role} {output} {unit}")
     assert readers <= covered, f"a callback the matrix does not drive: {sorted(readers - covered)}"
+
+
+# -- the action tracker and packs (they write to the store: a private copy of the demo) ---------
+
+ROLE_MAY_SEE_TEAM_EAST = {"anonymous", "chief_officer", "analyst"}
+ROLE_MAY_WRITE_WIDNES = {"anonymous", "chief_officer", "analyst", "bcu_commander", "npu_inspector"}
+
+
+class Tracker(NamedTuple):
+    driver: Driver
+    store: Any
+    widnes: Any       # an action for Widnes NPU
+    team: Any         # an action for a team in Eastern BCU
+
+
+@pytest.fixture(scope="module")
+def tracker(demo_link: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tracker]:
+    from datetime import date
+
+    from dashboard.store import actions as service
+    from dashboard.store.db import open_store
+    from tests.support.warehouses import copy_warehouse
+
+    link = copy_warehouse(demo_link, tmp_path_factory.mktemp("tracker"))
+    store = open_store(link)
+    made = [service.create_action(store, unit_id=u, description=f"Review burglary in {u}", owner="Insp Grey",
+                                  due=date(2008, 5, 30), meeting=date(2008, 4, 10), actor="cli:test")
+            for u in (WIDNES, TEAM_EAST)]
+    d = Driver(link)
+    yield Tracker(d, store, *made)
+    d.app.server.extensions["looking_glass_reader"].close()
+
+
+def _grid(d: Driver, unit: str) -> list[dict[str, Any]]:
+    status, text = d.callback("..actions-grid.rowData", [
+        {"id": "actions-filter-owner", "property": "value", "value": None},
+        {"id": "actions-filter-meeting", "property": "value", "value": None},
+        {"id": "actions-filter-status", "property": "value", "value": ["open", "in_progress"]},
+        {"id": "actions-filter-below", "property": "value", "value": ["below"]},
+        {"id": "actions-refresh", "property": "data", "value": 0}],
+        [{"id": "actions-view", "property": "data", "value": f"?unit={unit}"}], ["actions-refresh.data"])
+    assert status == 200, text[:300]
+    return json.loads(text)["response"]["actions-grid"]["rowData"]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_action_tracker_by_role(role: str, cases: dict[str, Case], tracker: Tracker) -> None:
+    """Who sees which action (by its unit, through the seam), and who may change one: a crafted
+    callback naming an action out of scope gets the same words as one that does not exist."""
+    from dashboard.pages.actions import READ_ONLY, REFUSED
+    from dashboard.store import actions as service
+
+    d = _as(tracker.driver, cases[role])
+    listed = {r["unit_id"] for r in _grid(d, "cheshire")} if role != "chief_officer_kent" else set()
+    sees_team = role in ROLE_MAY_SEE_TEAM_EAST
+    if role != "chief_officer_kent":
+        assert (TEAM_EAST in listed) == sees_team, (role, listed)
+    for action, visible in ((tracker.team, sees_team), (tracker.widnes, role != "chief_officer_kent")):
+        status, text = d.callback("..actions-editor.style", [
+            {"id": "actions-editing", "property": "data", "value": {"id": action.id, "version": 1}}],
+            [], ["actions-editing.data"])
+        assert status == 200, text[:300]
+        text = text.replace("\\u002f", "/")  # Dash writes '/' in JSON as \u002f
+        assert (action.description in text) == visible, (role, action.unit_id)
+        assert (REFUSED in text) != visible, (role, action.unit_id)
+    status, text = d.callback("..actions-editor.style", [
+        {"id": "actions-editing", "property": "data", "value": {"id": 99999, "version": 1}}], [],
+        ["actions-editing.data"])
+    assert REFUSED in text  # the same words for an action that does not exist
+    current = service.get_action(tracker.store, tracker.widnes.id)
+    status, text = d.callback("..actions-save-message.children", [
+        {"id": "actions-save", "property": "n_clicks", "value": 1}],
+        [{"id": "actions-editing", "property": "data",
+          "value": {"id": current.id, "version": current.version}},
+         {"id": "actions-edit-status", "property": "value",
+          "value": "open" if current.status == "in_progress" else "in_progress"},  # a real change
+         {"id": "actions-edit-reason", "property": "value", "value": ""},
+         {"id": "actions-edit-due", "property": "value", "value": "2008-05-30"},
+         {"id": "actions-refresh", "property": "data", "value": 0}], ["actions-save.n_clicks"])
+    assert status == 200, text[:300]
+    after = service.get_action(tracker.store, tracker.widnes.id)
+    if role in ROLE_MAY_WRITE_WIDNES:
+        assert after.version == current.version + 1 and after.updated_by == cases[role].actor.id, role
+    else:
+        assert READ_ONLY in text and after.version == current.version, role
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_packs_preview_by_role(role: str, cases: dict[str, Case], driver: Driver,
+                                   demo_facts: DemoData) -> None:
+    """The Packs page's preview for a unit inside and outside the scope: an outside unit is
+    never previewed (the view falls back to the actor's own), and no officer or team id the role
+    may not see is sent."""
+    case = cases[role]
+    d = _as(driver, case)
+    officers = set(_officers(demo_facts))
+    for unit in (case.inside, case.outside):
+        status, text = d.callback("..packs-preview.children", [
+            {"id": "packs-kind", "property": "value", "value": "pim"},
+            {"id": "packs-theme", "property": "value", "value": None}],
+            [{"id": "packs-view", "property": "data", "value": f"?unit={unit}&{FY}"}], ["packs-kind.value"])
+        assert status in (200, 204), (role, unit, text[:300])
+        assert_officers_allowed(text.replace("\\u002f", "/").replace(case.outside, ""), case, officers,
+                                f"{role} packs preview {unit}")
