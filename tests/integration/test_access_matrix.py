@@ -114,8 +114,8 @@ class Driver:
 
     def export(self, name: str, search: str) -> str | None:
         ident = {"export": name, "type": "csv"}
-        status, text = self.callback("download.data", [[
-            {"id": ident, "property": "n_clicks", "value": 1}]],
+        status, text = self.callback("download.data", [[  # the CSV buttons, then the XLSX ones
+            {"id": ident, "property": "n_clicks", "value": 1}], []],
             [{"id": "url", "property": "search", "value": search}],
             [json.dumps(ident, separators=(",", ":"), sort_keys=True) + ".n_clicks"])
         if status == 204:

@@ -166,8 +166,9 @@ def test_records_and_their_csv_on_a_damaged_lake_file_say_so(tmp_path: Path) -> 
             "state": [{"id": "url", "property": "search", "value": search}],
             "changedPropIds": ["records-grid.getRowsRequest"]}
     export = {"output": "download.data", "outputs": {"id": "download", "property": "data"},
+              # the CSV buttons, then the XLSX buttons (the download callback's two inputs)
               "inputs": [[{"id": {"export": "drill-records", "type": "csv"}, "property": "n_clicks",
-                           "value": 1}]],
+                           "value": 1}], []],
               "state": [{"id": "url", "property": "search", "value": search}],
               "changedPropIds": ['{"export":"drill-records","type":"csv"}.n_clicks']}
     for body in (grid, export):  # once: a bare 500 each
