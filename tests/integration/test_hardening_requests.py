@@ -81,7 +81,8 @@ EXTREME = [
     ("/drill-down", "?unit=cheshire&preset=custom&from=1996-01-01&to=2009-12-31&grain=day",
      "showing weeks"),
     ("/compare", "?preset=custom&from=2008-03-31&to=2007-01-01", "could not be used"),
-    ("/scorecard", "?unit=" + "x" * 5000, "There is no unit"),
+    # an unknown unit gets the access seam's words, the same as a unit out of scope
+    ("/scorecard", "?unit=" + "x" * 5000, "does not exist or is not available to your role"),
     ("/scorecard", "?from=" + "%00%ff" * 50, "could not be used"),
 ]
 
