@@ -29,7 +29,7 @@ import duckdb
 import flask
 from dash import Input, Output, dcc, html
 
-from dashboard import api, exports, guard, signin
+from dashboard import api, exports, guard, headers, signin
 from dashboard import state as url_state
 from dashboard.auth import current_actor
 from dashboard.components import controls as controls_component
@@ -403,6 +403,7 @@ def create_app(warehouse: Path | None = None) -> dash.Dash:
     data = DataAccess(reader, require_request=True)
     server = flask.Flask(__name__)
     _add_vendor_route(server)
+    headers.install(server)  # on every response, errors and downloads included
     server.extensions["looking_glass_reader"] = reader
     server.extensions["looking_glass_data"] = data
     server.register_blueprint(api.blueprint)
