@@ -1,7 +1,7 @@
 # Everyday commands. Every target works from a fresh clone: it builds what it needs first.
 #
 #   make venv              create .venv and install the project with its test tools
-#   make demo              build the demo warehouse at $(WAREHOUSE) (only if there is none)
+#   make demo              build the demo warehouse at $(WAREHOUSE) (only if there is none) and its sample users
 #   make run               serve the dashboard with gunicorn on http://127.0.0.1:8050
 #   make run WAREHOUSE=P   serve the warehouse at P instead (the demo is built only for the default)
 #   make test              every test tier; installs chromium + chromium-driver and postgresql first if missing
@@ -34,8 +34,10 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # `test -e` follows the symlink, so a link left pointing at a deleted version rebuilds too.
+# A new demo gets a sample user per role; their passwords are printed once, here (README).
 demo: venv
-	test -e '$(WAREHOUSE)' || $(BIN)/python -m etl demo --warehouse '$(WAREHOUSE)'
+	test -e '$(WAREHOUSE)' || { $(BIN)/python -m etl demo --warehouse '$(WAREHOUSE)' && \
+		$(BIN)/python -m dashboard users sample --warehouse '$(WAREHOUSE)'; }
 
 # The demo is built only for the default warehouse; another one must exist already.
 # Chromium too: the packs draw their charts (kaleido) and print their PDFs (Playwright) with it.

@@ -4,9 +4,9 @@ Sign-in (a session cookie, an API bearer token, the force's single sign-on) deci
 user is and calls `set_actor(actor)` once per request, in a Flask `before_request` hook,
 before any page, callback or API route runs; `current_actor()` then returns that actor for the
 rest of the request. Nothing else sets it: no header, cookie or query parameter is read here,
-so no request can name its own actor. Until sign-in exists nothing calls `set_actor` and
-every request is the anonymous actor (today's demo behaviour). What each actor may see is
-decided in `dashboard.data.access`, never here and never in a page.
+so no request can name its own actor. A request no one signed in for is refused by sign-in
+before it gets here, except in LG_AUTH=open mode (no users yet), where it is the anonymous
+actor. What each actor may see is decided in `dashboard.data.access`, never here and never in a page.
 """
 
 from __future__ import annotations

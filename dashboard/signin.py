@@ -13,10 +13,17 @@
   HTTPS, signed with a secret key from $LG_SECRET_KEY or a 0600 file beside the store
   (never a default).
 
-When is sign-in required? When the store holds at least one user, or single sign-on is
-configured, or LG_AUTH=required. Otherwise (a bare `make run` on the demo) every request is the
-anonymous actor and the dashboard says so in a banner. If the store cannot be read, sign-in is
-required (fail closed) unless its folder does not exist at all (no store, so no users).
+When is sign-in required? Always, loopback included: nothing is served to a request without a
+signed-in user (a session, or an API bearer token) except the sign-in pages themselves. With
+no users yet, the sign-in page says how an administrator adds the first one from the command
+line (there is no default account or password). `make run` builds the demo with a sample user
+for each role, their passwords printed once (`python -m dashboard users sample`).
+
+One exception, for the test suite and a private analyst's laptop, never a shared server:
+LG_AUTH=open serves the dashboard without signing in as the anonymous actor (no officer level)
+while the store holds no user and single sign-on is not configured, with a banner that says
+so. The first user added closes it. If the store cannot be read, sign-in is required (fail
+closed) unless, in open mode, its folder does not exist at all (no store, so no users).
 What each actor may see is decided in dashboard/data/access.py, never here.
 """
 
@@ -48,7 +55,7 @@ from etl.config import warehouse_path
 
 log = logging.getLogger("dashboard.signin")
 
-AUTH_ENV = "LG_AUTH"                   # "required": sign-in even with no users in the store
+AUTH_ENV = "LG_AUTH"                   # "open": no sign-in while there are no users (tests)
 SECRET_ENV = "LG_SECRET_KEY"
 IDLE_ENV = "LG_SESSION_IDLE_MINUTES"   # default 30
 MAX_ENV = "LG_SESSION_MAX_HOURS"       # default 10: a shift
@@ -71,7 +78,7 @@ BAD_LOGIN = "The user name or password is not right."
 LOCKED = ("Too many failed sign-ins: sign-in is paused for this user name (or from this computer) "
           f"for {int(S.WINDOW.total_seconds() // 60)} minutes. Try again later or ask an administrator.")
 # One short line (it must not push a page's answer below the fold): docs/access.md says the rest.
-ANONYMOUS_BANNER = ("Not signed in: no users exist yet, so anyone who can reach this sees it, "
+ANONYMOUS_BANNER = ("Not signed in (LG_AUTH=open, no users yet): anyone who can reach this sees it, "
                     "without the officer level.")
 
 
@@ -161,8 +168,7 @@ def _oidc() -> Any:
 
 def sign_in_required() -> bool:
     """Whether this request needs a signed-in user (see the module docstring)."""
-    mode = os.environ.get(AUTH_ENV, "").strip().lower()
-    if mode == "required" or _oidc() is not None:
+    if auth_mode() != "open" or _oidc() is not None:
         return True
     link = flask.current_app.extensions["looking_glass_reader"].link
     try:
@@ -173,6 +179,22 @@ def sign_in_required() -> bool:
             return False  # no folder, so no store and no users
         log.exception("the user store could not be read: sign-in is required")
         return True
+
+
+def auth_mode() -> str:
+    """'required' (the default) or 'open' (see the module docstring)."""
+    mode = os.environ.get(AUTH_ENV, "").strip().lower() or "required"
+    if mode not in ("open", "required"):
+        raise ValueError(f"{AUTH_ENV} must be 'required' (the default) or 'open' (it is {mode!r}).")
+    return mode
+
+
+def no_users_yet() -> bool:
+    """Whether the store holds no user at all (the sign-in page then says how to add one)."""
+    try:
+        return not S.has_users(_store())
+    except (StoreError, SQLAlchemyError, OSError):
+        return False
 
 
 def csrf_token() -> str:
@@ -292,10 +314,10 @@ PAGE = """<!doctype html>
 <h1 class="h3 mt-5 mb-3">Looking Glass</h1>
 {% if notice %}<div class="alert alert-info" id="login-notice">{{ notice }}</div>{% endif %}
 {% if error %}<div class="alert alert-danger" id="login-error" role="alert">{{ error }}</div>{% endif %}
-{% if not required %}<div class="alert alert-secondary">No users have been added yet, so no one
-can sign in: the dashboard is open without signing in (no officer level). An administrator adds
-the first user with <code>python -m dashboard users add NAME --role chief_officer --admin
---password-stdin</code>.</div>{% endif %}
+{% if no_users %}<div class="alert alert-secondary" id="login-no-users">No users have been added
+yet, so no one can sign in. An administrator adds the first one on the server with
+<code>python -m dashboard users add NAME --role chief_officer --admin --password-stdin</code>
+(or, on the demo, <code>python -m dashboard users sample</code>).</div>{% endif %}
 <form method="post" action="/login" class="card card-body mb-3" id="login-form">
 <input type="hidden" name="csrf" value="{{ csrf }}">
 <input type="hidden" name="next" value="{{ next }}">
@@ -328,7 +350,7 @@ def login_page(error: str | None = None, status: int = 200, name: str = "") -> f
     html_text = flask.render_template_string(
         PAGE, csrf=csrf_token(), next=safe_next(flask.request.values.get("next")),
         notice=NOTICES.get(args.get("m", "")) if not error else None, error=error,
-        required=sign_in_required(), sso=_oidc() is not None, name=name[:100])
+        no_users=_oidc() is None and no_users_yet(), sso=_oidc() is not None, name=name[:100])
     response = flask.make_response(html_text, status)
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -393,9 +415,7 @@ def install(app: dash.Dash) -> None:
     from dashboard import oidc  # lazy: oidc imports this module (its routes use the session helpers)
 
     server = app.server
-    mode = os.environ.get(AUTH_ENV, "").strip().lower()
-    if mode not in ("", "auto", "required"):
-        raise ValueError(f"{AUTH_ENV} must be 'required' or unset (it is {mode!r}).")
+    auth_mode()  # a wrong LG_AUTH stops the start-up, in words
     server.session_interface = _SessionInterface()
     server.config.update(
         SESSION_COOKIE_NAME="lg_session",

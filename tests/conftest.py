@@ -40,6 +40,13 @@ if TYPE_CHECKING:
     from etl.demo.force import DemoData
     from etl.lake.commit import LoadReport
 
+# Pages, callbacks and the API are tested as the anonymous actor of an open dashboard
+# (LG_AUTH=open: no sign-in while the store holds no user), so that a test of the scorecard
+# is not also a test of signing in. The sign-in tests unset it to test the default, where
+# nothing is served without signing in (tests/integration/test_signin.py); the access matrix
+# sets each role's actor itself. Set here, before any app is made, for every xdist worker.
+os.environ["LG_AUTH"] = "open"
+
 TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent
 SHARED_DATA = REPO.parent / "shared" / "data"

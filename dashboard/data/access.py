@@ -22,11 +22,10 @@ that a police authority member sees aggregates only (L779):
   a team, an officer, a record or a map point.
 - An officer id in a record is shown only when the actor may see that officer.
 
-The anonymous actor (no user store configured, `make run` on the demo) keeps the rule the
-dashboard always had: every force, BCU, NPU and team, their records, and nothing individual
-(no officer level, no officer ids). Once sign-in exists and a user store is configured, the
-anonymous actor should see nothing at all (the sign-in page): that switch belongs with
-sign-in, in `dashboard/auth.py`.
+The anonymous actor (only in LG_AUTH=open mode with no users yet: the test suite, a private
+laptop) keeps the rule the dashboard always had: every force, BCU, NPU and team, their
+records, and nothing individual (no officer level, no officer ids). Otherwise sign-in refuses
+a request with no signed-in user before it reaches any of this (dashboard/signin.py).
 """
 
 from __future__ import annotations

@@ -23,11 +23,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from dashboard.data.access import ROLES
 from dashboard.data.facade import DataAccess
 from dashboard.data.warehouse import WarehouseReader
 from dashboard.store import users as U
 from dashboard.store.db import Store, open_store
 from dashboard.store.errors import StoreError
+from dashboard.store.sample_users import add_sample_users
 from dashboard.store.signin_cli import read_password, set_password
 from etl.config import warehouse_path
 
@@ -70,8 +72,9 @@ def _store(warehouse: Path | None) -> Store:
     return open_store(warehouse_path(warehouse))
 
 
-def unit_levels(warehouse: Path | None) -> dict[str, str]:
-    """Every unit id of the warehouse and its level, read through DataAccess."""
+def unit_levels(warehouse: Path | None, *, synthetic_only: bool = False) -> dict[str, str]:
+    """Every unit id of the warehouse and its level, read through DataAccess (only the
+    synthetic demo's units with `synthetic_only`)."""
     link = warehouse_path(warehouse)
     if not link.exists():
         raise StoreError(
@@ -85,6 +88,8 @@ def unit_levels(warehouse: Path | None) -> dict[str, str]:
         raise StoreError(f"The warehouse at {link} could not be read ({exc}).") from exc
     finally:
         data.reader.close()
+    if synthetic_only:
+        frame = frame[frame["synthetic"].fillna(False).astype(bool)]
     return dict(zip(frame["unit_id"], frame["level"], strict=True))
 
 
@@ -140,6 +145,28 @@ def users_add(
     if password is not None:
         _run(lambda: set_password(_store(warehouse), name, password))
     err.print(f"Added {_describe(user)}{' with a password' if password else ''}.", markup=False)
+
+
+@users.command("sample")
+def users_sample(warehouse: WarehouseOpt = None) -> None:
+    """The demo's sample users, one per role, with new random passwords printed once
+    (again: new passwords). Refused on a warehouse that is not the synthetic demo."""
+    levels = _run(lambda: unit_levels(warehouse, synthetic_only=True))
+    if not levels:
+        err.print("error: sample users are for the synthetic demo only; this warehouse holds real "
+                  "data. Add users one by one with: python -m dashboard users add NAME --role ROLE",
+                  markup=False)
+        raise typer.Exit(1)
+    made = _run(lambda: add_sample_users(_store(warehouse), levels, actor=actor()))
+    table = Table(box=None)
+    for heading in ("user", "password", "role", "scope"):
+        table.add_column(heading, overflow="fold")
+    for s in made:
+        table.add_row(s.name, s.password, ROLES[s.role].label + (" (admin)" if s.admin else ""),
+                      s.unit_id or "every force")
+    out.print("Sample users for the synthetic demo (passwords shown once; run "
+              "`python -m dashboard users sample` again for new ones):", markup=False)
+    out.print(table)
 
 
 @users.command("list")

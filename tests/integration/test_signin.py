@@ -256,7 +256,9 @@ def test_a_short_secret_key_is_refused(link: Path, monkeypatch: pytest.MonkeyPat
         signin.secret_key(link)
 
 
-def test_with_no_users_the_dashboard_is_open_and_says_so(demo_link: Path, tmp_path: Path) -> None:
+def test_lg_auth_open_with_no_users_serves_the_anonymous_actor_and_says_so(
+        demo_link: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(signin.AUTH_ENV, "open")
     copy = copy_warehouse(demo_link, tmp_path / "open")
     client = create_app(copy).server.test_client()
     assert client.get("/scorecard").status_code == 200
@@ -266,13 +268,75 @@ def test_with_no_users_the_dashboard_is_open_and_says_so(demo_link: Path, tmp_pa
         "response"]["signin-bar"]["children"]["props"]["children"]
 
 
-def test_lg_auth_required_with_no_users(demo_link: Path, tmp_path: Path,
-                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(signin.AUTH_ENV, "required")
+def test_by_default_nothing_is_served_without_signing_in_even_with_no_users_and_from_loopback(
+        demo_link: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(signin.AUTH_ENV, raising=False)
     copy = copy_warehouse(demo_link, tmp_path / "closed")
     client = create_app(copy).server.test_client()
+    loopback = {"environ_base": {"REMOTE_ADDR": "127.0.0.1"}}
+    assert client.get("/scorecard", **loopback).status_code == 302
+    assert client.get("/", **loopback).headers["Location"].startswith("/login")
+    assert client.get("/_dash-layout", **loopback).status_code == 401
+    assert client.post("/_dash-update-component", json=bar_callback(), **loopback).status_code == 401
+    assert client.get("/api/v1/units", **loopback).status_code == 401
+    page = client.get("/login", **loopback).get_data(as_text=True)
+    assert "No users have been added" in page and "users add NAME --role chief_officer --admin" in page
+
+
+def test_the_first_user_closes_an_open_dashboard(link: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(signin.AUTH_ENV, "open")  # `link`'s store holds users
+    client = create_app(link).server.test_client()
     assert client.get("/scorecard").status_code == 302
     assert client.get("/api/v1/units").status_code == 401
+    assert "No users have been added" not in client.get("/login").get_data(as_text=True)
+
+
+def test_a_wrong_lg_auth_stops_the_start_in_words(demo_link: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(signin.AUTH_ENV, "off")
+    with pytest.raises(ValueError, match="LG_AUTH must be 'required' .*or 'open'"):
+        create_app(demo_link)
+
+
+def test_the_demo_sample_users_one_per_role_sign_in_with_the_passwords_printed_once(
+        demo_link: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(signin.AUTH_ENV, raising=False)
+    copy = copy_warehouse(demo_link, tmp_path / "sample")
+    env = {k: v for k, v in os.environ.items() if k not in (db.STORE_URL_ENV, signin.AUTH_ENV)}
+    done = subprocess.run([sys.executable, "-m", "dashboard", "users", "sample", "--warehouse", str(copy)],
+                          cwd=REPO, capture_output=True, text=True, env={**env, "COLUMNS": "200"},
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    rows = {m.group(1): m.group(2) for m in re.finditer(r"^\s*([a-z-]+)\s+(\S{16})\s", done.stdout, re.M)}
+    assert set(rows) == {"chief", "analyst", "bcu-commander", "npu-inspector", "authority", "officer"}
+    store = db.open_store(copy)
+    roles = {u.name: {g.role for g in u.grants} for u in U.list_users(store)}
+    assert roles == {"chief": {"chief_officer"}, "analyst": {"analyst"}, "bcu-commander": {"bcu_commander"},
+                     "npu-inspector": {"npu_inspector"}, "authority": {"police_authority"},
+                     "officer": {"officer"}}
+    assert U.get_user(store, "chief").admin and not U.get_user(store, "analyst").admin
+    server = create_app(copy).server
+    assert server.test_client().get("/scorecard").status_code == 302  # sign-in is now required
+    for name, password in rows.items():
+        client = server.test_client()
+        assert login(client, name, password).status_code == 302, name
+        assert client.get("/api/v1/units").status_code == 200, name
+    # the password is stored only as its hash
+    with store.connect() as conn:
+        hashes = [r.password_hash for r in conn.execute(select(schema.users.c.password_hash))]
+    assert all(h.startswith("$argon2") for h in hashes)
+    assert not any(pw in h for h in hashes for pw in rows.values())
+
+
+def test_sample_users_are_refused_on_a_real_warehouse(tmp_path: Path) -> None:
+    from tests.support.tiny import build_warehouse
+
+    link = build_warehouse(tmp_path / "real.duckdb")
+    env = {k: v for k, v in os.environ.items() if k != db.STORE_URL_ENV}
+    done = subprocess.run([sys.executable, "-m", "dashboard", "users", "sample", "--warehouse", str(link)],
+                          cwd=REPO, capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 1
+    assert "sample users are for the synthetic demo only" in done.stderr
+    assert "Traceback" not in done.stderr
 
 
 def test_passwords_from_the_cli_never_an_argument(link: Path, server: flask.Flask) -> None:
