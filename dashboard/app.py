@@ -457,4 +457,5 @@ def create_app(warehouse: Path | None = None) -> dash.Dash:
     for _, _, module in NAV:
         if module is not None and hasattr(module, "register"):
             module.register(app, data)
+    headers.allow_dash_scripts(app)  # last: the hashes are of the final index page's scripts
     return app
