@@ -29,7 +29,7 @@ import duckdb
 import flask
 from dash import Input, Output, dcc, html
 
-from dashboard import api, exports, guard, headers, signin
+from dashboard import api, csrf, exports, guard, headers, signin
 from dashboard import state as url_state
 from dashboard.auth import current_actor
 from dashboard.components import controls as controls_component
@@ -451,6 +451,7 @@ def create_app(warehouse: Path | None = None) -> dash.Dash:
         return (page, *[p == current for _, p, _ in NAV], *[p + carried for _, p, _ in NAV])
 
     signin.install(app)  # before any page, callback or API route runs: sets the request's actor
+    csrf.install(app)  # after sign-in: a writing callback must carry the session's token
     guard.install(app)
     controls_component.register(app)
     exports.register(app, data)

@@ -25,7 +25,7 @@ import pandas as pd
 from dash import Input, Output, State, dcc, html
 from sqlalchemy.exc import SQLAlchemyError
 
-from dashboard import exports
+from dashboard import csrf, exports
 from dashboard import state as url_state
 from dashboard.auth import current_actor
 from dashboard.components.common import page_header, section
@@ -586,6 +586,8 @@ def _value_text(field: str, value: str | None, unit_name: Callable[[str], str] |
 
 
 def register(app: dash.Dash, data: DataAccess) -> None:
+    # the callbacks that create and change actions: refused without the page's CSRF token
+    csrf.mark_writes("actions-create-message", "actions-save-message")
     @app.callback(
         Output("actions-grid", "rowData"),
         Output("actions-count", "children"),

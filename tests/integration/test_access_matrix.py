@@ -85,9 +85,14 @@ class Driver:
         self.actor: Actor = ANONYMOUS
         self.app.server.before_request(lambda: auth.set_actor(self.actor))
         self.client: flask.testing.FlaskClient = self.app.server.test_client()
+        # as the browser does: a page sets the CSRF cookie, dash-renderer echoes it in a header
+        assert self.client.get("/data").status_code == 200
+        cookie = self.client.get_cookie("_csrf_token")
+        assert cookie is not None
+        self.csrf = cookie.value
 
     def callback(self, output: str, inputs: list[Any], state: list[Any],
-                 changed: list[str]) -> tuple[int, str]:
+                 changed: list[str], csrf: str | None = "") -> tuple[int, str]:
         key = next(k for k in self.app.callback_map if k.startswith(output))
         if key.startswith(".."):
             outs: Any = [dict(zip(("id", "property"), part.rsplit(".", 1), strict=True))
@@ -95,7 +100,9 @@ class Driver:
         else:
             outs = dict(zip(("id", "property"), key.split("@")[0].rsplit(".", 1), strict=True))
         body = {"output": key, "outputs": outs, "inputs": inputs, "state": state, "changedPropIds": changed}
-        resp = self.client.post("/_dash-update-component", json=body)
+        token = self.csrf if csrf == "" else csrf
+        resp = self.client.post("/_dash-update-component", json=body,
+                                headers={"X-CSRFToken": token} if token else {})
         return resp.status_code, resp.get_data(as_text=True)
 
     def page(self, path: str, search: str) -> str:
@@ -424,6 +431,39 @@ def test_the_action_tracker_by_role(role: str, cases: dict[str, Case], tracker: 
         assert after.version == current.version + 1 and after.updated_by == cases[role].actor.id, role
     else:
         assert READ_ONLY in text and after.version == current.version, role
+
+
+def test_a_change_without_the_pages_csrf_token_is_refused(tracker: Tracker) -> None:
+    """A writing callback posted without the token the page set (as another site's form or
+    script would), or with a wrong one, changes nothing; the page's own token saves."""
+    from dashboard import csrf
+    from dashboard.store import actions as service
+
+    d = tracker.driver
+    d.actor = ANONYMOUS  # LG_AUTH=open in the tests: the anonymous actor may write (docs/access.md)
+
+    def save(token: str | None) -> tuple[int, str]:
+        current = service.get_action(tracker.store, tracker.widnes.id)
+        return d.callback("..actions-save-message.children", [
+            {"id": "actions-save", "property": "n_clicks", "value": 1}],
+            [{"id": "actions-editing", "property": "data",
+              "value": {"id": current.id, "version": current.version}},
+             {"id": "actions-edit-status", "property": "value",
+              "value": "open" if current.status == "in_progress" else "in_progress"},
+             {"id": "actions-edit-reason", "property": "value", "value": ""},
+             {"id": "actions-edit-due", "property": "value", "value": "2008-05-30"},
+             {"id": "actions-refresh", "property": "data", "value": 0}],
+            ["actions-save.n_clicks"], csrf=token)
+
+    before = service.get_action(tracker.store, tracker.widnes.id).version
+    for token in (None, "forged-" + d.csrf[:10]):
+        status, text = save(token)
+        assert status == 403 and csrf.REFUSED in text, (token, status, text[:200])
+    assert service.get_action(tracker.store, tracker.widnes.id).version == before
+    status, _ = save(d.csrf)
+    assert status == 200 and service.get_action(tracker.store, tracker.widnes.id).version == before + 1
+    # a read-only callback needs no token
+    assert _grid(d, "cheshire") is not None
 
 
 @pytest.mark.parametrize("role", ROLES)
