@@ -29,7 +29,7 @@ import duckdb
 import flask
 from dash import Input, Output, dcc, html
 
-from dashboard import api, csrf, exports, guard, headers, signin
+from dashboard import api, csrf, exports, guard, headers, ratelimit, signin
 from dashboard import state as url_state
 from dashboard.auth import current_actor
 from dashboard.components import controls as controls_component
@@ -452,6 +452,7 @@ def create_app(warehouse: Path | None = None) -> dash.Dash:
 
     signin.install(app)  # before any page, callback or API route runs: sets the request's actor
     csrf.install(app)  # after sign-in: a writing callback must carry the session's token
+    ratelimit.install(app)  # after sign-in: API requests are counted per signed-in user
     guard.install(app)
     controls_component.register(app)
     exports.register(app, data)

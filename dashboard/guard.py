@@ -139,6 +139,8 @@ def _on_error(exc: Exception) -> Any:
     """Unhandled exceptions: HTTP errors pass through; on the callback endpoint, anything else
     is answered in plain words with a reference to the logged traceback."""
     if isinstance(exc, HTTPException):
+        if exc.response is not None:  # an answer already written in words (the rate limit's 429)
+            return exc.response
         if flask.request.path.startswith("/api/") and exc.code is not None:
             # The API answers in JSON, even for a path or method it does not have.
             return _json(exc.code, f"{exc.name}: see /api/v1/units, /measures, /series, "

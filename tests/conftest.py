@@ -46,6 +46,10 @@ if TYPE_CHECKING:
 # nothing is served without signing in (tests/integration/test_signin.py); the access matrix
 # sets each role's actor itself. Set here, before any app is made, for every xdist worker.
 os.environ["LG_AUTH"] = "open"
+# The API's rate limit (dashboard/ratelimit.py) counts per client: every test shares one
+# address, so the suite would meet the production limit; tests/integration/test_ratelimit.py
+# sets a low one to test it.
+os.environ["LG_API_RATE_LIMIT"] = "100000 per minute"
 
 TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent
