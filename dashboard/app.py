@@ -29,7 +29,7 @@ import duckdb
 import flask
 from dash import Input, Output, dcc, html
 
-from dashboard import api, exports, guard, headers, signin
+from dashboard import api, audit, exports, guard, headers, signin
 from dashboard import state as url_state
 from dashboard.auth import current_actor
 from dashboard.components import controls as controls_component
@@ -452,6 +452,7 @@ def create_app(warehouse: Path | None = None) -> dash.Dash:
 
     signin.install(app)  # before any page, callback or API route runs: sets the request's actor
     guard.install(app)
+    audit.install(app, data)  # individual-level data handed out is recorded, or withheld
     controls_component.register(app)
     exports.register(app, data)
     for _, _, module in NAV:
