@@ -325,6 +325,15 @@ class DataAccess:
         """Whether the request's actor may see what is filed under a unit no longer loaded."""
         return access.may_see_retired_units(self.actor())
 
+    def may_read_audit(self) -> bool:
+        """Whether the request's actor may read the audit log (administrators only)."""
+        return access.may_read_audit(self.actor())
+
+    def check_audit_reader(self) -> None:
+        """PermissionError, logged, unless the request's actor may read the audit log."""
+        if not self.may_read_audit():
+            raise access.refuse(self.actor(), "(audit log)", "audit log")
+
     def may_see_records(self, unit: Unit) -> bool:
         """Whether the request's actor may list this unit's records and map points."""
         return self._sees_records(self.actor(), unit)
