@@ -266,6 +266,8 @@ def test_users_grants_and_disable(store: db.Store) -> None:
     admin = U.add_user(store, "ada", role="chief_officer", unit_id=None, unit_levels=LEVELS, actor="cli",
                        admin=True)
     assert admin.admin and admin.grants == (U.Grant("chief_officer", None),)
+    # the actor the access seam asks about carries the flag (the audit log is an administrator's)
+    assert U.actor_for(admin).admin and access.may_read_audit(U.actor_for(admin))
     U.add_user(store, "bell", role="bcu_commander", unit_id="cheshire/western", unit_levels=LEVELS,
                actor="ada")
     bell = U.grant(store, "bell", role="npu_inspector", unit_id="cheshire/western/widnes", unit_levels=LEVELS,
@@ -281,6 +283,7 @@ def test_users_grants_and_disable(store: db.Store) -> None:
                                                                             "cheshire/western/widnes"),)
     with pytest.raises(NotFoundError, match="bell does not hold the analyst role"):
         U.revoke(store, "bell", role="analyst")
+    assert not U.actor_for(bell).admin
     assert U.set_disabled(store, "bell").disabled
     assert [u.name for u in U.list_users(store)] == ["ada", "bell"]
     with pytest.raises(ValidationError, match="not a usable user name"):
