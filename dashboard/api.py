@@ -31,6 +31,7 @@ import pandas as pd
 from dashboard.analysis import assessment, harm, kinds, metrics, peer_comparison
 from dashboard.auth import current_actor
 from dashboard.data.access import NOT_AVAILABLE, describe
+from dashboard.data.audit import UNAVAILABLE, AuditUnavailable
 from dashboard.data.facade import DataAccess
 from dashboard.data.model import GrainUnavailable
 from dashboard.exports import to_csv
@@ -177,6 +178,12 @@ class Refused(Exception):
 @blueprint.errorhandler(Refused)
 def _refused(exc: Refused) -> tuple[flask.Response, int]:
     return flask.jsonify({"error": exc.message, "parameter": "unit"}), 403
+
+
+@blueprint.errorhandler(AuditUnavailable)
+def _audit_unavailable(exc: AuditUnavailable) -> tuple[flask.Response, int]:
+    # the audit log could not be written, so the data is withheld (dashboard/data/audit.py)
+    return flask.jsonify({"error": UNAVAILABLE}), 503
 
 
 @blueprint.errorhandler(PermissionError)

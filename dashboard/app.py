@@ -29,7 +29,7 @@ import duckdb
 import flask
 from dash import Input, Output, dcc, html
 
-from dashboard import api, csrf, exports, guard, headers, ratelimit, signin
+from dashboard import api, audit, csrf, exports, guard, headers, ratelimit, signin
 from dashboard import state as url_state
 from dashboard.auth import current_actor
 from dashboard.components import controls as controls_component
@@ -454,6 +454,7 @@ def create_app(warehouse: Path | None = None) -> dash.Dash:
     csrf.install(app)  # after sign-in: a writing callback must carry the session's token
     ratelimit.install(app)  # after sign-in: API requests are counted per signed-in user
     guard.install(app)
+    audit.install(app, data)  # individual-level data handed out is recorded, or withheld
     controls_component.register(app)
     exports.register(app, data)
     for _, _, module in NAV:

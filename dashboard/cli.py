@@ -1,4 +1,4 @@
-"""`python -m dashboard`: the dashboard's own commands (users and tokens, packs).
+"""`python -m dashboard`: the dashboard's own commands (users and tokens, the audit log, packs).
 
 The ETL has its own command line (`python -m etl`); this one holds what belongs to the
 dashboard side: who may use it, and the packs it prints. Each command group lives in the
@@ -20,11 +20,11 @@ import typer
 from rich.console import Console
 
 from dashboard.packs.cli import pack as pack_command
+from dashboard.store import audit_cli, signin_cli
 from dashboard.store import cli as store_cli
-from dashboard.store import signin_cli
 
 app = typer.Typer(
-    help="Looking Glass dashboard commands: users and API tokens, PIM packs.",
+    help="Looking Glass dashboard commands: users and API tokens, the audit log, PIM packs.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -48,6 +48,7 @@ app.command("pack")(pack_command)
 store_cli.users.command("set-password")(signin_cli.users_set_password)
 app.add_typer(store_cli.users, name="users")
 app.add_typer(store_cli.tokens, name="tokens")
+app.command("audit")(audit_cli.audit)
 
 
 def main() -> None:

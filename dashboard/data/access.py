@@ -98,11 +98,13 @@ class Grant:
 
 @dataclass(frozen=True)
 class Actor:
-    """Who is asking: an id (the user's name; 'anonymous' when no one signed in) and the
-    grants they hold. The user store (dashboard/store) turns a signed-in user into one."""
+    """Who is asking: an id (the user's name; 'anonymous' when no one signed in), the grants
+    they hold, and whether they administer the dashboard (`users add --admin`: reads the
+    audit log). The user store (dashboard/store) turns a signed-in user into one."""
 
     id: str
     grants: tuple[Grant, ...] = field(default_factory=tuple)
+    admin: bool = False
 
     @property
     def anonymous(self) -> bool:
@@ -200,6 +202,13 @@ def may_see_retired_units(actor: Actor) -> bool:
     action raised before a restructure): nothing says whose it was, so only an actor who sees
     every unit may (the anonymous actor of an open dashboard, or a force-wide grant)."""
     return actor.anonymous or any(g.unit_id is None for g in actor.grants)
+
+
+def may_read_audit(actor: Actor) -> bool:
+    """Whether the actor may read the audit log (who looked at which officer, which records):
+    administrators only. The log names users and the officers and units they opened, so a
+    role that sees the whole force does not see it by that alone; the anonymous actor never."""
+    return actor.admin and not actor.anonymous
 
 
 def hidden_columns(actor: Actor) -> frozenset[str]:

@@ -12,6 +12,10 @@ Who is asking: `request(actor)` pins the warehouse version and the actor for one
 the methods here ask it before handing anything out. Outside a request the actor is the
 anonymous one, the most restricted.
 
+Individual-level data (crime-level records, map points, an officer's figures, a list of
+officers) is recorded as it is handed out, here and nowhere else: see `_audit` and
+dashboard/data/audit.py. If the record cannot be written, the data is withheld.
+
 Returned DataFrames are copies: callers may change them freely.
 """
 
@@ -19,9 +23,10 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import logging
 import math
 from collections.abc import Callable, Hashable, Iterator, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pandas as pd
@@ -29,7 +34,9 @@ import pandas as pd
 from dashboard.analysis import kinds, metrics
 from dashboard.analysis import officers as officer_stats
 from dashboard.data import access
+from dashboard.data import audit as audit_kinds
 from dashboard.data.access import Actor
+from dashboard.data.audit import AuditEvent, AuditSink, AuditUnavailable
 from dashboard.data.cache import VersionedCache
 from dashboard.data.model import (
     DEFAULT_MEASURE,
@@ -86,13 +93,19 @@ _PINNED: contextvars.ContextVar[tuple[Any, ...] | None] = contextvars.ContextVar
     "lg_pinned_version", default=None
 )
 _ACTOR: contextvars.ContextVar[Actor | None] = contextvars.ContextVar("lg_actor", default=None)
+# What this request has already recorded in the audit log (one officer page reads the
+# officer's figures and their peers: one entry, not two).
+_AUDITED: contextvars.ContextVar[set[tuple[str, str | None, str]] | None] = contextvars.ContextVar(
+    "lg_audited", default=None
+)
+log = logging.getLogger(__name__)
 
 
 class DataAccess:
     """Cached, versioned, access-checked reads of the warehouse for pages, analysis and the API."""
 
     def __init__(self, reader: WarehouseReader, maxsize: int = 2048, *,
-                 require_request: bool = False) -> None:
+                 require_request: bool = False, audit_sink: AuditSink | None = None) -> None:
         self.reader = reader
         self.lake = WarehousePaths(reader.link).lake
         self.maxsize = maxsize
@@ -101,6 +114,9 @@ class DataAccess:
         # (a callback or route that forgot to say who is asking) fails loudly instead of
         # quietly answering as the anonymous actor.
         self.require_request = require_request
+        # Where hand-outs of individual-level data are recorded (the app wires the store's
+        # audit log: dashboard/audit.py). None: nothing is recorded (scripts, benchmarks).
+        self.audit_sink = audit_sink
 
     # -- one request: its version and its actor -------------------------------------------
 
@@ -129,10 +145,13 @@ class DataAccess:
         """One request: the version pinned (see `pinned`) and `actor` as the one asking, for
         everything inside. Every page, callback, export and API route runs inside one."""
         token = _ACTOR.set(actor)
+        audited = _AUDITED.set(set()) if _AUDITED.get() is None else None
         try:
             with self.pinned():
                 yield
         finally:
+            if audited is not None:
+                _AUDITED.reset(audited)
             _ACTOR.reset(token)
 
     def actor(self) -> Actor:
@@ -142,6 +161,39 @@ class DataAccess:
         if found is None and self.require_request:
             raise RuntimeError("a read that depends on who is asking ran outside DataAccess.request(actor)")
         return found if found is not None else access.ANONYMOUS
+
+    def _audit(self, what: str, unit_id: str | None, **detail: Any) -> None:
+        """Record that individual-level data is being handed out to the request's actor; raise
+        `AuditUnavailable` (the data is then withheld) if the record cannot be written.
+
+        Called by the methods that hand such data out, after their access check and after
+        the cache answered (a cached result is still a view), before they return. Once per
+        request for the same (what, unit, detail). The sink's own error text goes to the log,
+        never to the user."""
+        if self.audit_sink is None:
+            return
+        actor = self.actor()
+        text = " ".join(f"{k}={v}" for k, v in detail.items())
+        key = (what, unit_id, text)
+        done = _AUDITED.get()
+        if done is not None and key in done:
+            return
+        roles = "; ".join(f"{g.role} ({g.unit_id or 'every force'})" for g in actor.grants)
+        event = AuditEvent(datetime.now(UTC), actor.id, roles, what, unit_id, text)
+        try:
+            self.audit_sink.record(event)
+        except Exception:  # any failure to record withholds the data (fail closed)
+            log.exception("the audit log could not be written: %s for %s withheld from %s",
+                          what, unit_id, actor.id)
+            raise AuditUnavailable() from None
+        if done is not None:
+            done.add(key)
+
+    def _audit_officers(self, units: Sequence[Unit], **detail: Any) -> None:
+        """Record the figures of any officer among `units` (series, values, scorecard)."""
+        for unit in units:
+            if hierarchy.level(unit.level).individual:
+                self._audit(audit_kinds.OFFICER, unit.unit_id, **detail)
 
     def lineage(self, unit: Unit) -> tuple[str, ...]:
         """The unit's ids from its force down to itself: what the access seam places it by."""
@@ -273,6 +325,15 @@ class DataAccess:
         """Whether the request's actor may see what is filed under a unit no longer loaded."""
         return access.may_see_retired_units(self.actor())
 
+    def may_read_audit(self) -> bool:
+        """Whether the request's actor may read the audit log (administrators only)."""
+        return access.may_read_audit(self.actor())
+
+    def check_audit_reader(self) -> None:
+        """PermissionError, logged, unless the request's actor may read the audit log."""
+        if not self.may_read_audit():
+            raise access.refuse(self.actor(), "(audit log)", "audit log")
+
     def may_see_records(self, unit: Unit) -> bool:
         """Whether the request's actor may list this unit's records and map points."""
         return self._sees_records(self.actor(), unit)
@@ -296,7 +357,11 @@ class DataAccess:
         actor = self.actor()
         units = self._unit_map()
         keep = [self._sees(actor, units[u]) for u in frame["unit_id"]]
-        return frame[keep].reset_index(drop=True)
+        out = frame[keep].reset_index(drop=True)
+        officers = int(sum(hierarchy.level(lv).individual for lv in out["level"]))
+        if officers:
+            self._audit(audit_kinds.OFFICER_LIST, None, officers=officers)
+        return out
 
     def record_columns(self) -> tuple[str, ...]:
         """The drill-through columns the actor may see, in display order (also the columns a
@@ -597,7 +662,9 @@ class DataAccess:
             frames = self._series(measure_id, tuple(k[1] for k in missing), start, end, grain)
             return {k: frames[k[1]] for k in missing}
 
-        return dict(zip(unit_ids, self.cached_many("series", keys, compute), strict=True))
+        found = dict(zip(unit_ids, self.cached_many("series", keys, compute), strict=True))
+        self._audit_officers(self._known(unit_ids), measure=measure_id, period=f"{start}..{end}", grain=grain)
+        return found
 
     def _series(
         self, measure_id: str, unit_ids: tuple[str, ...], start: date, end: date, grain: str
@@ -669,11 +736,13 @@ class DataAccess:
         lower, upper, covered (whether the source has every month of the period).
         """
         self._check_visible(unit_ids)
-        return self.cached(
+        found = self.cached(
             "values",
             (measure_id, tuple(unit_ids), start, end),
             lambda: self._values(measure_id, tuple(unit_ids), start, end),
         )
+        self._audit_officers(self._known(unit_ids), measure=measure_id, period=f"{start}..{end}")
+        return found
 
     def _values(self, measure_id: str, unit_ids: tuple[str, ...], start: date, end: date) -> pd.DataFrame:
         measure = MEASURES[measure_id]
@@ -843,6 +912,11 @@ class DataAccess:
             if unit is not None and not self._sees(actor, unit):
                 raise access.refuse(actor, uid, "numbers", unit.level)
 
+    def _known(self, unit_ids: Sequence[str]) -> list[Unit]:
+        """The units of `unit_ids` that exist."""
+        units = self._unit_map()
+        return [units[u] for u in unit_ids if u in units]
+
     def _require_unit(self, unit_id: str) -> Unit:
         unit = self.unit(unit_id)
         if unit is None:
@@ -878,8 +952,10 @@ class DataAccess:
         Columns are listed in `SCORECARD_COLUMNS`; rows in the registry's order.
         """
         self._check_visible((unit_id,))
-        return self.cached("scorecard", (unit_id, start, end, measure_ids),
-                           lambda: self._scorecard(unit_id, start, end, measure_ids))
+        found = self.cached("scorecard", (unit_id, start, end, measure_ids),
+                            lambda: self._scorecard(unit_id, start, end, measure_ids))
+        self._audit_officers(self._known((unit_id,)), measure="scorecard", period=f"{start}..{end}")
+        return found
 
     def _scorecard(self, unit_id: str, start: date, end: date,
                    measure_ids: tuple[str, ...] | None) -> pd.DataFrame:
@@ -1090,6 +1166,8 @@ class DataAccess:
             (measure_id, unit_id, start, end, offset, limit, order_by, descending, columns),
             compute,
         )
+        self._audit(audit_kinds.RECORDS, unit_id, measure=measure_id, period=f"{start}..{end}",
+                    offset=offset, rows=len(frame))
         return self._mask_officers(frame)
 
     def _mask_officers(self, frame: pd.DataFrame) -> pd.DataFrame:
@@ -1138,7 +1216,10 @@ class DataAccess:
                 )
 
         self._check_records(unit_id)
-        return self.cached("map_points", (measure_id, unit_id, start, end, limit), compute)
+        found = self.cached("map_points", (measure_id, unit_id, start, end, limit), compute)
+        self._audit(audit_kinds.MAP_POINTS, unit_id, measure=measure_id, period=f"{start}..{end}",
+                    rows=len(found))
+        return found
 
     # -- the officer level ----------------------------------------------------------------
 
@@ -1197,6 +1278,7 @@ class DataAccess:
             raise ValueError(f"{unit_id!r} is not an officer")
         table = self._officer_table(unit.force_id, start, end)
         row = table[table["unit_id"] == unit_id]
+        self._audit(audit_kinds.OFFICER, unit_id, period=f"{start}..{end}")
         return {k: (v.item() if hasattr(v, "item") else v) for k, v in row.iloc[0].items()}
 
     def officer_peers(self, unit_id: str, start: date, end: date) -> tuple[pd.DataFrame, dict[str, float]]:
@@ -1214,6 +1296,9 @@ class DataAccess:
         units = self._unit_map()
         rows = group[[self._sees(actor, units[u]) for u in group["unit_id"]]].copy()
         rows["self"] = rows["unit_id"] == unit_id
+        # The peers' rows are officers' figures too; the Officer page reads them with the
+        # officer's own, for one entry (the same what, unit and detail as officer_figures).
+        self._audit(audit_kinds.OFFICER, unit_id, period=f"{start}..{end}")
         return rows.reset_index(drop=True), totals
 
     # -- the Data page --------------------------------------------------------------------

@@ -1,21 +1,85 @@
 """The Data page: what is loaded, from where and when, what looks wrong (suspect months,
-quarantined rows), and the load log."""
+quarantined rows), and the load log; for administrators, the audit log of who was handed
+individual-level data (docs/audit.md)."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import html
+from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard.components.common import INTEGER_COLUMN, csv_button, grid, page_header, section
 from dashboard.components.controls import controls
+from dashboard.components.open_actions import store_for
 from dashboard.data.facade import DataAccess
 from dashboard.data.model import SOURCE_LABELS, View
 from dashboard.exports import export
+from dashboard.store import audit as audit_log
+from dashboard.store.errors import StoreError
 
 PATH = "/data"
 TITLE = "Data"
+AUDIT_ROWS = 500
+AUDIT_COLUMNS = ["at", "actor", "roles", "what", "via", "unit_id", "route", "detail"]
+log = logging.getLogger(__name__)
+
+
+def audit_frame(data: DataAccess) -> pd.DataFrame:
+    """The newest audit entries, for an administrator only (the access seam decides: anyone
+    else gets a PermissionError, so neither the grid nor its CSV is ever built for them)."""
+    data.check_audit_reader()
+    entries = audit_log.read(store_for(data), limit=AUDIT_ROWS)
+    return pd.DataFrame(
+        [[f"{e.at:%Y-%m-%d %H:%M:%S}", e.actor, e.roles, e.what, e.via, e.unit_id, e.route, e.detail]
+         for e in entries],
+        columns=AUDIT_COLUMNS,
+    )
+
+
+@export("data-audit", view_in_name=False)
+def export_audit(data: DataAccess, view: View | None) -> tuple[pd.DataFrame, str]:
+    return audit_frame(data), "audit-log"
+
+
+def audit_section(data: DataAccess) -> Any:
+    """The audit log's newest entries in a grid (CSV/XLSX through the exports), or a plain
+    message when the store cannot be read."""
+    try:
+        frame = audit_frame(data)
+    except (StoreError, SQLAlchemyError, OSError):
+        log.exception("reading the audit log failed")
+        body: Any = dbc.Alert("The audit log could not be read; the cause is in the server log.",
+                              color="danger", className="mb-0", id="audit-unavailable")
+    else:
+        body = grid(
+            "audit-grid",
+            frame,
+            [
+                {"field": "at", "headerName": "When (UTC)", "minWidth": 160},
+                {"field": "actor", "headerName": "User"},
+                {"field": "roles", "headerName": "Roles", "minWidth": 200},
+                {"field": "what", "headerName": "What"},
+                {"field": "via", "headerName": "Via"},
+                {"field": "unit_id", "headerName": "Unit", "minWidth": 220},
+                {"field": "route", "headerName": "Route", "minWidth": 280},
+                {"field": "detail", "headerName": "Detail", "minWidth": 240},
+            ],
+            page_size=20,
+            fit=False,
+        ) if not frame.empty else html.P("Nothing has been recorded yet.", className="mb-0")
+    return section(
+        "Audit log",
+        body,
+        action=csv_button("data-audit"),
+        card_id="audit-card",
+        note=f"The {AUDIT_ROWS} newest entries: who was handed records, map points or an officer's "
+        "figures, when, of which unit and through which route (append-only; administrators only; "
+        "older entries: python -m dashboard audit --since DATE).",
+    )
 
 
 @export("data-loaded", view_in_name=False)
@@ -176,4 +240,5 @@ def layout(data: DataAccess, view: View | None) -> list[Any]:
             action=csv_button("data-log"),
             note="The 50 most recent loads, newest first.",
         ),
+        *([audit_section(data)] if data.may_read_audit() else []),
     ]

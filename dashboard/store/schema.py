@@ -118,3 +118,23 @@ login_failures = Table(
     Column("at", DateTime, nullable=False),
     Index("ix_login_failures_key", "key"),
 )
+
+# Who was handed individual-level data (records, map points, an officer's figures), when, of
+# which unit and through which route (dashboard/data/audit.py, dashboard/store/audit.py).
+# Append-only: the store module only inserts and reads, and the database itself refuses UPDATE
+# and DELETE (triggers made by migration 0003, on SQLite and PostgreSQL alike).
+audit_log = Table(
+    "audit_log", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", DateTime, nullable=False),            # naive UTC, as every time here
+    Column("actor", String(100), nullable=False),      # the user's name, or 'anonymous'
+    Column("roles", Text, nullable=False),             # 'role (scope); ...' when it happened
+    Column("what", String(40), nullable=False),        # records | map points | officer figures | officer list
+    Column("via", String(20), nullable=False),         # page | callback | export | api | other
+    Column("unit_id", String(300), nullable=True),     # NULL: a list across units
+    Column("route", Text, nullable=False),             # HTTP path, Dash output, export id, page URL
+    Column("detail", Text, nullable=False),            # measure, period, rows returned
+    Index("ix_audit_log_at", "at"),
+    Index("ix_audit_log_actor", "actor"),
+    Index("ix_audit_log_unit_id", "unit_id"),
+)

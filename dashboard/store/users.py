@@ -74,8 +74,9 @@ class Token:
 
 def actor_for(user: User) -> Actor:
     """The actor the access seam asks about for a signed-in user: their name and every grant
-    they hold (the one place a stored user becomes an actor)."""
-    return Actor(user.name, tuple(access.Grant(g.role, g.unit_id) for g in user.grants))
+    they hold, and whether they are an administrator (the one place a stored user becomes an
+    actor)."""
+    return Actor(user.name, tuple(access.Grant(g.role, g.unit_id) for g in user.grants), admin=user.admin)
 
 
 def token_hash(token: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import os
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
+from dashboard.store import audit as AU
 from dashboard.store import db, schema
 from dashboard.store import users as U
 from tests.integration.test_store_processes import run_workers
@@ -42,6 +44,9 @@ test_unknown_action_and_field = shared.test_unknown_action_and_field
 test_list_filters_by_unit_and_below_owner_meeting_and_status = \
     shared.test_list_filters_by_unit_and_below_owner_meeting_and_status
 test_users_grants_and_disable = shared.test_users_grants_and_disable
+test_the_audit_log_is_written_read_back_and_filtered = \
+    shared.test_the_audit_log_is_written_read_back_and_filtered
+test_the_audit_log_refuses_update_and_delete = shared.test_the_audit_log_refuses_update_and_delete
 
 _NAMES = itertools.count(1)
 
@@ -86,7 +91,7 @@ def test_a_new_database_is_migrated_to_head_and_matches_the_tables(store: db.Sto
     with store.engine.connect() as conn:
         assert sorted(sa.inspect(conn).get_table_names()) == sorted(
             ["alembic_version", "users", "role_grants", "api_tokens", "actions", "action_history",
-             "login_failures"])
+             "login_failures", "audit_log"])
         assert compare_metadata(MigrationContext.configure(conn), schema.metadata) == []
     db.close_all()
     assert db.current_revision(db.open_store(url=store.url).engine) == db.head_revision()
@@ -106,6 +111,14 @@ def test_workers_opening_a_fresh_database_at_once_all_succeed(postgres: Server, 
     assert db.current_revision(store.engine) == db.head_revision()
     with store.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM actions")).scalar_one() == 6
+
+
+def test_the_audit_log_cannot_be_truncated_on_postgres(store: db.Store) -> None:
+    AU.append(store, shared.audit_event("npu", "cheshire/northern", datetime(2026, 12, 1, tzinfo=UTC)),
+              "page", "/")
+    with pytest.raises(sa.exc.DatabaseError, match="append-only"), store.begin() as conn:
+        conn.execute(sa.text("TRUNCATE audit_log"))
+    assert len(AU.read(store)) == 1
 
 
 def test_tokens_on_postgres(store: db.Store) -> None:

@@ -114,6 +114,17 @@ def test_grants_are_checked() -> None:
                                  "police_authority", "officer"}
 
 
+@pytest.mark.parametrize("role", sorted(access.ROLES))
+def test_only_an_administrator_reads_the_audit_log(role: str) -> None:
+    """Whatever the role (a chief officer included), the audit log is an administrator's; the
+    anonymous actor of an open dashboard never reads it."""
+    grant = Grant(role, None if access.ROLES[role].force_wide else "cheshire/northern")
+    assert not access.may_read_audit(Actor("u", (grant,)))
+    assert access.may_read_audit(Actor("u", (grant,), admin=True))
+    assert not access.may_read_audit(ANONYMOUS)
+    assert not access.may_read_audit(Actor(access.ANONYMOUS_ID, (), admin=True))
+
+
 # -- no route or callback forgets to say who is asking ----------------------------------------
 
 

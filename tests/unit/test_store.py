@@ -4,7 +4,7 @@ locking and history, users, roles and API tokens (dashboard/store/)."""
 from __future__ import annotations
 
 import threading
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,7 +13,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from dashboard.data import access
+from dashboard.data.audit import AuditEvent
 from dashboard.store import actions as A
+from dashboard.store import audit as AU
 from dashboard.store import db, schema
 from dashboard.store import users as U
 from dashboard.store.errors import ConflictError, NotFoundError, StoreError, ValidationError
@@ -61,17 +63,17 @@ def test_the_store_sits_beside_the_warehouse_unless_configured(tmp_path: Path,
 def test_a_fresh_file_is_migrated_to_head_and_matches_the_tables(tmp_path: Path) -> None:
     store = db.open_store(url=f"sqlite:///{tmp_path / 's.sqlite'}")
     assert (tmp_path / "s.sqlite").exists()
-    assert db.current_revision(store.engine) == db.head_revision() == "0002"
+    assert db.current_revision(store.engine) == db.head_revision() == "0003"
     with store.engine.connect() as conn:
         assert sa.inspect(conn).get_table_names() == sorted(
             ["alembic_version", "users", "role_grants", "api_tokens", "actions", "action_history",
-             "login_failures"])
+             "login_failures", "audit_log"])
         # The migration creates exactly what schema.py declares (no column or index missing).
         assert compare_metadata(MigrationContext.configure(conn), schema.metadata) == []
     assert db.open_store(url=store.url) is store  # one engine per URL per process
     db.close_all()
     again = db.open_store(url=store.url)  # opening a migrated file again migrates nothing
-    assert again is not store and db.current_revision(again.engine) == "0002"
+    assert again is not store and db.current_revision(again.engine) == "0003"
 
 
 def test_an_in_memory_database_is_refused() -> None:
@@ -264,6 +266,8 @@ def test_users_grants_and_disable(store: db.Store) -> None:
     admin = U.add_user(store, "ada", role="chief_officer", unit_id=None, unit_levels=LEVELS, actor="cli",
                        admin=True)
     assert admin.admin and admin.grants == (U.Grant("chief_officer", None),)
+    # the actor the access seam asks about carries the flag (the audit log is an administrator's)
+    assert U.actor_for(admin).admin and access.may_read_audit(U.actor_for(admin))
     U.add_user(store, "bell", role="bcu_commander", unit_id="cheshire/western", unit_levels=LEVELS,
                actor="ada")
     bell = U.grant(store, "bell", role="npu_inspector", unit_id="cheshire/western/widnes", unit_levels=LEVELS,
@@ -279,6 +283,7 @@ def test_users_grants_and_disable(store: db.Store) -> None:
                                                                             "cheshire/western/widnes"),)
     with pytest.raises(NotFoundError, match="bell does not hold the analyst role"):
         U.revoke(store, "bell", role="analyst")
+    assert not U.actor_for(bell).admin
     assert U.set_disabled(store, "bell").disabled
     assert [u.name for u in U.list_users(store)] == ["ada", "bell"]
     with pytest.raises(ValidationError, match="not a usable user name"):
@@ -302,3 +307,43 @@ def test_tokens_are_stored_only_as_a_hash_and_stop_on_revoke_or_disable(store: d
     assert U.revoke_tokens(store, "ada") == 1
     with pytest.raises(NotFoundError, match="ada has no live token to revoke"):
         U.revoke_tokens(store, "ada")
+
+
+# -- the audit log -----------------------------------------------------------------------------
+
+
+def audit_event(actor: str, unit_id: str | None, at: datetime, what: str = "records") -> AuditEvent:
+    return AuditEvent(at, actor, "npu_inspector (cheshire/northern/widnes)", what, unit_id,
+                      "measure=burglary rows=3")
+
+
+def test_the_audit_log_is_written_read_back_and_filtered(store: db.Store) -> None:
+    t0 = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
+    first = AU.append(store, audit_event("npu", "cheshire/northern/widnes/cid/pc-1", t0), "page",
+                      "/_dash-update-component page.children page=/officer?unit=x")
+    AU.append(store, audit_event("chief", "cheshire/eastern", t0 + timedelta(days=2)), "export", "/x")
+    AU.append(store, audit_event("npu", None, t0 + timedelta(days=3), "officer list"), "api", "/api/v1/units")
+    everything = AU.read(store)
+    assert [e.actor for e in everything] == ["npu", "chief", "npu"]  # newest first
+    assert everything[-1].id == first and everything[-1].at == t0
+    assert everything[-1].route.endswith("page=/officer?unit=x") and everything[-1].via == "page"
+    assert [e.unit_id for e in AU.read(store, since=t0 + timedelta(days=1))] == [None, "cheshire/eastern"]
+    assert [e.via for e in AU.read(store, user="npu")] == ["api", "page"]
+    # a unit covers the units below it, and only those ('cheshire/north' is not a prefix match)
+    assert [e.actor for e in AU.read(store, unit="cheshire/northern")] == ["npu"]
+    assert AU.read(store, unit="cheshire/north") == []
+    assert len(AU.read(store, limit=2)) == 2
+
+
+def test_the_audit_log_refuses_update_and_delete(store: db.Store) -> None:
+    """Append-only in the database itself: whatever code runs, a stored entry cannot be changed
+    or removed (triggers of migration 0003)."""
+    AU.append(store, audit_event("npu", "cheshire/northern", datetime(2026, 12, 1, tzinfo=UTC)), "page", "/")
+    t = schema.audit_log
+    for statement in (sa.update(t).values(actor="someone else"), sa.delete(t)):
+        with pytest.raises(sa.exc.DatabaseError, match="append-only"), store.begin() as conn:
+            conn.execute(statement)
+    with pytest.raises(sa.exc.DatabaseError, match="append-only"), store.begin() as conn:
+        conn.execute(sa.text("DELETE FROM audit_log WHERE id = 1"))
+    assert [(e.actor, e.unit_id) for e in AU.read(store)] == [("npu", "cheshire/northern")]
+    assert not hasattr(AU, "update") and not hasattr(AU, "delete")
