@@ -11,7 +11,11 @@ answers a bare 500 with a traceback in the log, and unknown paths under
   and size of the values of the properties our callbacks read; a bad one is a JSON 400 saying
   which value and why;
 - anything a malformed value still trips inside a callback is a JSON 400 with a reference to
-  the logged traceback, never the exception's text; a warehouse that cannot be read is a 503;
+  the logged traceback, never the exception's text;
+- a warehouse that cannot be read (damaged, or gone) while a callback draws a section is shown
+  in that section, in the page's own words (`section_outputs`): answering a 503 would leave the
+  section empty, since Dash's renderer draws nothing for an error. This is done here, once, for
+  every callback, rather than in each callback;
 - an unknown component-suite path is a 404;
 - the page config no longer publishes the server's Python version (Dash puts `sys.version`
   in it) nor Dash's version-check URL.
@@ -21,15 +25,19 @@ Pages themselves never fail blank: the router (dashboard/app.py) draws a message
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 import dash
+import dash_bootstrap_components as dbc
 import duckdb
 import flask
+from dash import html
 from dash.exceptions import DependencyException
+from plotly.io.json import to_json_plotly
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -62,6 +70,57 @@ NO_WAREHOUSE = (
     "No warehouse has been built or loaded yet: build the demo one with `python -m etl demo`, "
     "or load data with `python -m etl load police-uk PATH`."
 )
+
+
+def unreadable_message(reference: str) -> list[Any]:
+    """What a page or a section says when the warehouse cannot be read: the reference to the
+    logged exception and the two commands that find and repair the damage, never the
+    exception's own text (it can name paths and SQL)."""
+    return [
+        html.P(f"The data could not be read (reference {reference} in the server log)."),
+        html.P(
+            ["Find what is damaged with ", html.Code("python -m etl status --verify"),
+             " and repair it with ", html.Code("python -m etl rebuild"), "."],
+            className="mb-0",
+        ),
+    ]
+
+
+def section_outputs(body: Any, content: Any) -> dict[str, Any] | None:
+    """A Dash callback response putting `content` in every section the request's callback
+    draws (each `children` output), or None when it draws none (a download, a grid's rows, a
+    figure: those keep their error status). The other outputs are left out of the response,
+    which Dash's renderer reads as "unchanged", as it does for `no_update`."""
+    if not isinstance(body, dict):
+        return None
+    outputs = body.get("outputs")
+    items = outputs if isinstance(outputs, list) else [outputs]
+    drawn: dict[str, dict[str, Any]] = {}
+    for item in items:
+        # A list is a pattern-matching ALL output: its length is not known here, so skipped.
+        if not isinstance(item, dict) or not isinstance(item.get("property"), str):
+            continue
+        if item["property"].split("@", 1)[0] != "children":  # "children@<hash>": allow_duplicate
+            continue
+        ident = item.get("id")
+        if isinstance(ident, dict):  # Dash's own key for a pattern id: sorted, compact JSON
+            key = "{" + ",".join(f"{json.dumps(k)}:{json.dumps(ident[k])}" for k in sorted(ident)) + "}"
+        elif isinstance(ident, str):
+            key = ident
+        else:
+            continue
+        drawn[key] = {"children": content}
+    return {"multi": True, "response": drawn} if drawn else None
+
+
+def _in_sections(content: Any) -> flask.Response | None:
+    """`content` drawn in the sections of the failed callback request, if it draws any."""
+    if flask.request.path != CALLBACK_PATH:
+        return None
+    answer = section_outputs(flask.request.get_json(silent=True), content)
+    if answer is None:
+        return None
+    return flask.Response(to_json_plotly(answer), mimetype="application/json")
 
 
 class BadCallback(Exception):
@@ -150,10 +209,12 @@ def _on_error(exc: Exception) -> Any:
     ref = _reference()
     if isinstance(exc, FileNotFoundError):
         log.warning("no warehouse (reference %s): %s", ref, exc)
-        return _json(503, NO_WAREHOUSE)
+        drawn = _in_sections(dbc.Alert(NO_WAREHOUSE, color="warning", className="no-warehouse"))
+        return drawn or _json(503, NO_WAREHOUSE)
     if isinstance(exc, (duckdb.Error, OSError)):
         log.exception("the warehouse could not be read (reference %s)", ref)
-        return _json(
+        drawn = _in_sections(dbc.Alert(unreadable_message(ref), color="danger", className="read-error"))
+        return drawn or _json(
             503,
             f"The warehouse could not be read (reference {ref} in the server log); "
             "`python -m etl status --verify` names what is damaged.",

@@ -168,6 +168,44 @@ def test_a_callback_on_a_missing_warehouse_is_a_503_without_paths(
     assert "python -m etl demo" in resp.get_json()["error"] and "/tmp" not in resp.get_data(as_text=True)
 
 
+def test_a_section_callback_on_a_missing_warehouse_says_so_in_the_section(
+    client: flask.testing.FlaskClient,
+) -> None:
+    """A section drawn by its own callback shows the message instead of staying empty (a 503
+    draws nothing in Dash's renderer)."""
+    body = {
+        "output": "scorecard-exceptions.children",
+        "outputs": {"id": "scorecard-exceptions", "property": "children"},
+        "inputs": [{"id": "scorecard-exceptions-view", "property": "data", "value": "?unit=cheshire"}],
+        "changedPropIds": ["scorecard-exceptions-view.data"],
+        "state": [],
+    }
+    client.get("/")
+    resp = client.post(guard.CALLBACK_PATH, json=body)
+    assert resp.status_code == 200
+    drawn = resp.get_json()["response"]["scorecard-exceptions"]["children"]
+    text = json.dumps(drawn)
+    assert "python -m etl demo" in text and "no-warehouse" in text and "/tmp" not in text
+
+
+def test_section_outputs_names_each_section_as_dash_does() -> None:
+    content = {"drawn": True}
+    single = guard.section_outputs({"outputs": {"id": "compare-body", "property": "children"}}, content)
+    assert single == {"multi": True, "response": {"compare-body": {"children": content}}}
+    many = guard.section_outputs({"outputs": [
+        {"id": "packs-preview", "property": "children"},
+        {"id": "packs-theme", "property": "disabled"},          # not a section: left unchanged
+        {"id": {"type": "t", "index": 2}, "property": "children@a1b2"},  # pattern id, allow_duplicate
+        [{"id": {"type": "row", "index": 1}, "property": "children"}],   # ALL: length unknown, skipped
+    ]}, content)
+    assert many == {"multi": True, "response": {
+        "packs-preview": {"children": content},
+        '{"index":2,"type":"t"}': {"children": content},
+    }}
+    assert guard.section_outputs({"outputs": {"id": "download", "property": "data"}}, content) is None
+    assert guard.section_outputs("not a body", content) is None
+
+
 # -- static paths and what the page publishes ----------------------------------------------------
 
 
