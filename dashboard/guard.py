@@ -17,6 +17,10 @@ answers a bare 500 with a traceback in the log, and unknown paths under
   section empty, since Dash's renderer draws nothing for an error. This is done here, once, for
   every callback, rather than in each callback;
 - an unknown component-suite path is a 404;
+- an address longer than MAX_ADDRESS is refused before anything else reads it
+  (`_refuse_long_address`): a JSON 400 naming the longest parameter on the API, a plain page
+  saying the address is too long elsewhere. The server lets such lines through to us
+  (gunicorn.conf.py) so that the API can answer them in its own words;
 - the page config no longer publishes the server's Python version (Dash puts `sys.version`
   in it) nor Dash's version-check URL.
 
@@ -44,6 +48,11 @@ log = logging.getLogger(__name__)
 
 CALLBACK_PATH = "/_dash-update-component"
 SUITES_PATH = "/_dash-component-suites/"
+# The longest address (path and query string) the app reads: the API's longest accepted address
+# is a few hundred characters (every value is at most 200) and a page's query string is read to
+# 4,096 (dashboard/state.py), so 16 KiB is far above any address the app or a person writes.
+# gunicorn.conf.py lets request lines up to 1 MiB reach the app, so that this answers them.
+MAX_ADDRESS = 16 * 1024
 # The largest callback body the app sends is a records-grid request or a control's value:
 # a few kilobytes. Flask refuses a longer body with a 413 before reading it.
 MAX_BODY = 256 * 1024
@@ -183,6 +192,41 @@ def _json(status: int, message: str) -> flask.Response:
     return response
 
 
+def _refuse_long_address() -> flask.Response | None:
+    """Refuse an address longer than MAX_ADDRESS before any other hook (sign-in, the API's own
+    checks) or route reads it: on the API with its JSON 400 naming the longest parameter, so a
+    client knows which value to shorten; elsewhere with a plain page (414, URI Too Long)."""
+    environ = flask.request.environ
+    # The address as it was sent (gunicorn and werkzeug keep it), else as near as WSGI gives it.
+    raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+    length = len(raw) if raw else len(environ.get("PATH_INFO", "")) + 1 + len(environ.get("QUERY_STRING", ""))
+    if length <= MAX_ADDRESS:
+        return None
+    if flask.request.path.startswith("/api/"):
+        longest = max(flask.request.args.items(multi=True), key=lambda kv: len(kv[0]) + len(kv[1]),
+                      default=None)
+        if longest is None:
+            name, what = None, "its path"
+        else:
+            name = longest[0] if len(longest[0]) <= 40 else longest[0][:40] + "…"
+            what = f"{name} alone is {len(longest[1]):,} characters"
+        response = flask.jsonify({
+            "error": f"the address is {length:,} characters long, over the {MAX_ADDRESS:,} this server "
+                     f"reads ({what}): shorten it",
+            "parameter": name,
+        })
+        response.status_code = 400
+        return response
+    page = (
+        "<!doctype html><html lang=\"en-GB\"><head><meta charset=\"utf-8\">"
+        "<title>This address is too long</title></head><body><h1>This address is too long</h1>"
+        f"<p>The address is {length:,} characters long; this server reads addresses of up to "
+        f"{MAX_ADDRESS:,}. Open the page from its link or the navigation instead.</p>"
+        "<p><a href=\"/\">Go to the Scorecard</a></p></body></html>"
+    )
+    return flask.Response(page, status=414, mimetype="text/html")
+
+
 def _before_request() -> flask.Response | None:
     if flask.request.path != CALLBACK_PATH or flask.request.method != "POST":
         return None
@@ -246,6 +290,9 @@ def install(app: dash.Dash) -> None:
     server = app.server
     server.add_url_rule("/api/<path:rest>", "no_such_api", _no_such_api)
     server.config["MAX_CONTENT_LENGTH"] = MAX_BODY
+    # First of all before_request hooks (sign-in's included): an over-long address is refused
+    # before any of them reads it.
+    server.before_request_funcs.setdefault(None, []).insert(0, _refuse_long_address)
     server.before_request(_before_request)
     server.register_error_handler(Exception, _on_error)
     app._config = _without_versions(app._config)  # type: ignore[method-assign]

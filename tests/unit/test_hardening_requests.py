@@ -229,6 +229,24 @@ def test_the_page_does_not_publish_the_python_version(client: flask.testing.Flas
     assert platform.python_version() not in page
 
 
+def test_an_address_over_the_bound_is_refused_before_anything_reads_it(
+    client: flask.testing.FlaskClient,
+) -> None:
+    """Over 16 KiB: the API's JSON 400 naming the longest parameter, a plain page elsewhere (the
+    same against a real gunicorn: tests/integration/test_hardening_server.py)."""
+    api = client.get(f"/api/v1/series?measure=total_crime&unit={'x' * 20_000}")
+    assert api.status_code == 400
+    assert api.get_json()["parameter"] == "unit" and "20,000 characters" in api.get_json()["error"]
+    page = client.get(f"/drill-down?unit=cheshire&q={'y' * 20_000}")
+    assert page.status_code == 414 and page.mimetype == "text/html"
+    assert "This address is too long" in page.get_data(as_text=True)
+    # under the bound the API's own check answers, and names the parameter too
+    shorter = client.get(f"/api/v1/series?measure=total_crime&unit={'x' * 16_000}")
+    assert shorter.status_code == 400 and shorter.get_json()["parameter"] == "unit"
+    assert "the most is 200" in shorter.get_json()["error"]
+    assert len(f"/api/v1/series?measure=total_crime&unit={'x' * 16_000}") <= guard.MAX_ADDRESS
+
+
 # -- the API's parameters (checked before any data is read) ---------------------------------------
 
 
