@@ -2,7 +2,7 @@
 #
 #   make venv              create .venv and install the project with its test tools
 #   make demo              build the demo warehouse at $(WAREHOUSE) (only if there is none) and its sample users
-#   make run               serve the dashboard with gunicorn on http://127.0.0.1:8050
+#   make run               serve the dashboard with gunicorn on http://127.0.0.1:8050 (limits: gunicorn.conf.py)
 #   make run WAREHOUSE=P   serve the warehouse at P instead (the demo is built only for the default)
 #   make test              every test tier; installs chromium + chromium-driver and postgresql first if missing
 #   make test-fast         the unit tier only: pure tests, well under a minute
@@ -44,7 +44,7 @@ demo: venv
 run: venv browser-deps $(if $(filter $(DEFAULT_WAREHOUSE),$(WAREHOUSE)),demo)
 	@test -e '$(WAREHOUSE)' || { echo "make run: no warehouse at $(WAREHOUSE)" \
 		"(build one with: $(BIN)/python -m etl demo --warehouse $(WAREHOUSE), or load into it)" >&2; exit 1; }
-	LG_WAREHOUSE='$(WAREHOUSE)' $(BIN)/gunicorn -w 2 -b 127.0.0.1:8050 --limit-request-line 8190 app:server
+	LG_WAREHOUSE='$(WAREHOUSE)' $(BIN)/gunicorn -c gunicorn.conf.py -w 2 -b 127.0.0.1:8050 app:server
 
 test: venv browser-deps postgres-deps
 	$(BIN)/pytest $(PYTEST_PARALLEL) $(PYTEST_ARGS)

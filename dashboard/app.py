@@ -282,21 +282,11 @@ def no_warehouse(link: Path) -> Any:
 
 def read_error(reference: str) -> Any:
     """The warehouse file could not be read (damaged, or removed under us). The exception's
-    text stays in the server log, under `reference`: it can name paths and SQL."""
+    text stays in the server log, under `reference`: it can name paths and SQL. A section drawn
+    by its own callback says the same (dashboard/guard.py)."""
     return [
         html.H1("The warehouse could not be read", className="h3"),
-        dbc.Alert(
-            [
-                html.P(f"The data could not be read (reference {reference} in the server log)."),
-                html.P(
-                    ["Find what is damaged with ", html.Code("python -m etl status --verify"),
-                     " and repair it with ", html.Code("python -m etl rebuild"), "."],
-                    className="mb-0",
-                ),
-            ],
-            color="danger",
-            id="read-error",
-        ),
+        dbc.Alert(guard.unreadable_message(reference), color="danger", id="read-error"),
     ]
 
 

@@ -11,8 +11,16 @@ answers a bare 500 with a traceback in the log, and unknown paths under
   and size of the values of the properties our callbacks read; a bad one is a JSON 400 saying
   which value and why;
 - anything a malformed value still trips inside a callback is a JSON 400 with a reference to
-  the logged traceback, never the exception's text; a warehouse that cannot be read is a 503;
+  the logged traceback, never the exception's text;
+- a warehouse that cannot be read (damaged, or gone) while a callback draws a section is shown
+  in that section, in the page's own words (`section_outputs`): answering a 503 would leave the
+  section empty, since Dash's renderer draws nothing for an error. This is done here, once, for
+  every callback, rather than in each callback;
 - an unknown component-suite path is a 404;
+- an address longer than MAX_ADDRESS is refused before anything else reads it
+  (`_refuse_long_address`): a JSON 400 naming the longest parameter on the API, a plain page
+  saying the address is too long elsewhere. The server lets such lines through to us
+  (gunicorn.conf.py) so that the API can answer them in its own words;
 - the page config no longer publishes the server's Python version (Dash puts `sys.version`
   in it) nor Dash's version-check URL.
 
@@ -21,21 +29,30 @@ Pages themselves never fail blank: the router (dashboard/app.py) draws a message
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 import dash
+import dash_bootstrap_components as dbc
 import duckdb
 import flask
+from dash import html
 from dash.exceptions import DependencyException
+from plotly.io.json import to_json_plotly
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
 
 CALLBACK_PATH = "/_dash-update-component"
 SUITES_PATH = "/_dash-component-suites/"
+# The longest address (path and query string) the app reads: the API's longest accepted address
+# is a few hundred characters (every value is at most 200) and a page's query string is read to
+# 4,096 (dashboard/state.py), so 16 KiB is far above any address the app or a person writes.
+# gunicorn.conf.py lets request lines up to 1 MiB reach the app, so that this answers them.
+MAX_ADDRESS = 16 * 1024
 # The largest callback body the app sends is a records-grid request or a control's value:
 # a few kilobytes. Flask refuses a longer body with a 413 before reading it.
 MAX_BODY = 256 * 1024
@@ -62,6 +79,57 @@ NO_WAREHOUSE = (
     "No warehouse has been built or loaded yet: build the demo one with `python -m etl demo`, "
     "or load data with `python -m etl load police-uk PATH`."
 )
+
+
+def unreadable_message(reference: str) -> list[Any]:
+    """What a page or a section says when the warehouse cannot be read: the reference to the
+    logged exception and the two commands that find and repair the damage, never the
+    exception's own text (it can name paths and SQL)."""
+    return [
+        html.P(f"The data could not be read (reference {reference} in the server log)."),
+        html.P(
+            ["Find what is damaged with ", html.Code("python -m etl status --verify"),
+             " and repair it with ", html.Code("python -m etl rebuild"), "."],
+            className="mb-0",
+        ),
+    ]
+
+
+def section_outputs(body: Any, content: Any) -> dict[str, Any] | None:
+    """A Dash callback response putting `content` in every section the request's callback
+    draws (each `children` output), or None when it draws none (a download, a grid's rows, a
+    figure: those keep their error status). The other outputs are left out of the response,
+    which Dash's renderer reads as "unchanged", as it does for `no_update`."""
+    if not isinstance(body, dict):
+        return None
+    outputs = body.get("outputs")
+    items = outputs if isinstance(outputs, list) else [outputs]
+    drawn: dict[str, dict[str, Any]] = {}
+    for item in items:
+        # A list is a pattern-matching ALL output: its length is not known here, so skipped.
+        if not isinstance(item, dict) or not isinstance(item.get("property"), str):
+            continue
+        if item["property"].split("@", 1)[0] != "children":  # "children@<hash>": allow_duplicate
+            continue
+        ident = item.get("id")
+        if isinstance(ident, dict):  # Dash's own key for a pattern id: sorted, compact JSON
+            key = "{" + ",".join(f"{json.dumps(k)}:{json.dumps(ident[k])}" for k in sorted(ident)) + "}"
+        elif isinstance(ident, str):
+            key = ident
+        else:
+            continue
+        drawn[key] = {"children": content}
+    return {"multi": True, "response": drawn} if drawn else None
+
+
+def _in_sections(content: Any) -> flask.Response | None:
+    """`content` drawn in the sections of the failed callback request, if it draws any."""
+    if flask.request.path != CALLBACK_PATH:
+        return None
+    answer = section_outputs(flask.request.get_json(silent=True), content)
+    if answer is None:
+        return None
+    return flask.Response(to_json_plotly(answer), mimetype="application/json")
 
 
 class BadCallback(Exception):
@@ -124,6 +192,41 @@ def _json(status: int, message: str) -> flask.Response:
     return response
 
 
+def _refuse_long_address() -> flask.Response | None:
+    """Refuse an address longer than MAX_ADDRESS before any other hook (sign-in, the API's own
+    checks) or route reads it: on the API with its JSON 400 naming the longest parameter, so a
+    client knows which value to shorten; elsewhere with a plain page (414, URI Too Long)."""
+    environ = flask.request.environ
+    # The address as it was sent (gunicorn and werkzeug keep it), else as near as WSGI gives it.
+    raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+    length = len(raw) if raw else len(environ.get("PATH_INFO", "")) + 1 + len(environ.get("QUERY_STRING", ""))
+    if length <= MAX_ADDRESS:
+        return None
+    if flask.request.path.startswith("/api/"):
+        longest = max(flask.request.args.items(multi=True), key=lambda kv: len(kv[0]) + len(kv[1]),
+                      default=None)
+        if longest is None:
+            name, what = None, "its path"
+        else:
+            name = longest[0] if len(longest[0]) <= 40 else longest[0][:40] + "…"
+            what = f"{name} alone is {len(longest[1]):,} characters"
+        response = flask.jsonify({
+            "error": f"the address is {length:,} characters long, over the {MAX_ADDRESS:,} this server "
+                     f"reads ({what}): shorten it",
+            "parameter": name,
+        })
+        response.status_code = 400
+        return response
+    page = (
+        "<!doctype html><html lang=\"en-GB\"><head><meta charset=\"utf-8\">"
+        "<title>This address is too long</title></head><body><h1>This address is too long</h1>"
+        f"<p>The address is {length:,} characters long; this server reads addresses of up to "
+        f"{MAX_ADDRESS:,}. Open the page from its link or the navigation instead.</p>"
+        "<p><a href=\"/\">Go to the Scorecard</a></p></body></html>"
+    )
+    return flask.Response(page, status=414, mimetype="text/html")
+
+
 def _before_request() -> flask.Response | None:
     if flask.request.path != CALLBACK_PATH or flask.request.method != "POST":
         return None
@@ -152,10 +255,12 @@ def _on_error(exc: Exception) -> Any:
     ref = _reference()
     if isinstance(exc, FileNotFoundError):
         log.warning("no warehouse (reference %s): %s", ref, exc)
-        return _json(503, NO_WAREHOUSE)
+        drawn = _in_sections(dbc.Alert(NO_WAREHOUSE, color="warning", className="no-warehouse"))
+        return drawn or _json(503, NO_WAREHOUSE)
     if isinstance(exc, (duckdb.Error, OSError)):
         log.exception("the warehouse could not be read (reference %s)", ref)
-        return _json(
+        drawn = _in_sections(dbc.Alert(unreadable_message(ref), color="danger", className="read-error"))
+        return drawn or _json(
             503,
             f"The warehouse could not be read (reference {ref} in the server log); "
             "`python -m etl status --verify` names what is damaged.",
@@ -187,6 +292,9 @@ def install(app: dash.Dash) -> None:
     server = app.server
     server.add_url_rule("/api/<path:rest>", "no_such_api", _no_such_api)
     server.config["MAX_CONTENT_LENGTH"] = MAX_BODY
+    # First of all before_request hooks (sign-in's included): an over-long address is refused
+    # before any of them reads it.
+    server.before_request_funcs.setdefault(None, []).insert(0, _refuse_long_address)
     server.before_request(_before_request)
     server.register_error_handler(Exception, _on_error)
     app._config = _without_versions(app._config)  # type: ignore[method-assign]

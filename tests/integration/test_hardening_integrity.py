@@ -151,6 +151,36 @@ def test_the_dashboard_and_api_say_the_data_cannot_be_read(damaged: tuple[Path, 
     assert "checksum" not in api.get_data(as_text=True)
 
 
+def test_sections_drawn_by_their_own_callbacks_say_the_data_cannot_be_read(
+        damaged: tuple[Path, Path]) -> None:
+    """The scorecard's exceptions and the Compare body are drawn by callbacks of their own: on a
+    damaged warehouse each shows the page's message (once: a 503, and an empty section)."""
+    link, _ = damaged
+    app = create_app(link)
+    client = app.server.test_client()
+    client.get("/")
+    search = "?unit=cheshire&measure=total_crime"
+    bodies = {
+        "scorecard-exceptions": {
+            "output": "scorecard-exceptions.children",
+            "outputs": {"id": "scorecard-exceptions", "property": "children"},
+            "inputs": [{"id": "scorecard-exceptions-view", "property": "data", "value": search}],
+            "changedPropIds": ["scorecard-exceptions-view.data"], "state": []},
+        "compare-body": {
+            "output": "compare-body.children", "outputs": {"id": "compare-body", "property": "children"},
+            "inputs": [{"id": "compare-scope", "property": "value", "value": "msf"},
+                       {"id": "compare-adjust", "property": "value", "value": False}],
+            "state": [{"id": "url", "property": "search", "value": search}],
+            "changedPropIds": ["compare-adjust.value"]},
+    }
+    for section, body in bodies.items():
+        resp = client.post("/_dash-update-component", json=body)
+        assert resp.status_code == 200, resp.get_data(as_text=True)[:300]
+        drawn = json.dumps(resp.get_json()["response"][section]["children"])
+        assert "The data could not be read (reference " in drawn and "status --verify" in drawn
+        assert "read-error" in drawn and "checksum" not in drawn and not INTERNAL.search(drawn)
+
+
 def test_records_and_their_csv_on_a_damaged_lake_file_say_so(tmp_path: Path) -> None:
     link = tmp_path / "w.duckdb"
     load(link, "2019-01", 4)

@@ -168,6 +168,44 @@ def test_a_callback_on_a_missing_warehouse_is_a_503_without_paths(
     assert "python -m etl demo" in resp.get_json()["error"] and "/tmp" not in resp.get_data(as_text=True)
 
 
+def test_a_section_callback_on_a_missing_warehouse_says_so_in_the_section(
+    client: flask.testing.FlaskClient,
+) -> None:
+    """A section drawn by its own callback shows the message instead of staying empty (a 503
+    draws nothing in Dash's renderer)."""
+    body = {
+        "output": "scorecard-exceptions.children",
+        "outputs": {"id": "scorecard-exceptions", "property": "children"},
+        "inputs": [{"id": "scorecard-exceptions-view", "property": "data", "value": "?unit=cheshire"}],
+        "changedPropIds": ["scorecard-exceptions-view.data"],
+        "state": [],
+    }
+    client.get("/")
+    resp = client.post(guard.CALLBACK_PATH, json=body)
+    assert resp.status_code == 200
+    drawn = resp.get_json()["response"]["scorecard-exceptions"]["children"]
+    text = json.dumps(drawn)
+    assert "python -m etl demo" in text and "no-warehouse" in text and "/tmp" not in text
+
+
+def test_section_outputs_names_each_section_as_dash_does() -> None:
+    content = {"drawn": True}
+    single = guard.section_outputs({"outputs": {"id": "compare-body", "property": "children"}}, content)
+    assert single == {"multi": True, "response": {"compare-body": {"children": content}}}
+    many = guard.section_outputs({"outputs": [
+        {"id": "packs-preview", "property": "children"},
+        {"id": "packs-theme", "property": "disabled"},          # not a section: left unchanged
+        {"id": {"type": "t", "index": 2}, "property": "children@a1b2"},  # pattern id, allow_duplicate
+        [{"id": {"type": "row", "index": 1}, "property": "children"}],   # ALL: length unknown, skipped
+    ]}, content)
+    assert many == {"multi": True, "response": {
+        "packs-preview": {"children": content},
+        '{"index":2,"type":"t"}': {"children": content},
+    }}
+    assert guard.section_outputs({"outputs": {"id": "download", "property": "data"}}, content) is None
+    assert guard.section_outputs("not a body", content) is None
+
+
 # -- static paths and what the page publishes ----------------------------------------------------
 
 
@@ -189,6 +227,24 @@ def test_the_page_does_not_publish_the_python_version(client: flask.testing.Flas
     config = json.loads(re.search(r'<script id="_dash-config"[^>]*>(.*?)</script>', page, re.S).group(1))
     assert "python_version" not in config and "dash_version_url" not in config
     assert platform.python_version() not in page
+
+
+def test_an_address_over_the_bound_is_refused_before_anything_reads_it(
+    client: flask.testing.FlaskClient,
+) -> None:
+    """Over 16 KiB: the API's JSON 400 naming the longest parameter, a plain page elsewhere (the
+    same against a real gunicorn: tests/integration/test_hardening_server.py)."""
+    api = client.get(f"/api/v1/series?measure=total_crime&unit={'x' * 20_000}")
+    assert api.status_code == 400
+    assert api.get_json()["parameter"] == "unit" and "20,000 characters" in api.get_json()["error"]
+    page = client.get(f"/drill-down?unit=cheshire&q={'y' * 20_000}")
+    assert page.status_code == 414 and page.mimetype == "text/html"
+    assert "This address is too long" in page.get_data(as_text=True)
+    # under the bound the API's own check answers, and names the parameter too
+    shorter = client.get(f"/api/v1/series?measure=total_crime&unit={'x' * 16_000}")
+    assert shorter.status_code == 400 and shorter.get_json()["parameter"] == "unit"
+    assert "the most is 200" in shorter.get_json()["error"]
+    assert len(f"/api/v1/series?measure=total_crime&unit={'x' * 16_000}") <= guard.MAX_ADDRESS
 
 
 # -- the API's parameters (checked before any data is read) ---------------------------------------
