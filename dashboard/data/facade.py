@@ -28,7 +28,7 @@ import pandas as pd
 
 from dashboard.analysis import kinds, metrics
 from dashboard.analysis import officers as officer_stats
-from dashboard.data import access
+from dashboard.data import access, limits
 from dashboard.data.access import Actor
 from dashboard.data.cache import VersionedCache
 from dashboard.data.model import (
@@ -91,12 +91,12 @@ _ACTOR: contextvars.ContextVar[Actor | None] = contextvars.ContextVar("lg_actor"
 class DataAccess:
     """Cached, versioned, access-checked reads of the warehouse for pages, analysis and the API."""
 
-    def __init__(self, reader: WarehouseReader, maxsize: int = 2048, *,
+    def __init__(self, reader: WarehouseReader, cache_bytes: int | None = None, *,
                  require_request: bool = False) -> None:
         self.reader = reader
         self.lake = WarehousePaths(reader.link).lake
-        self.maxsize = maxsize
-        self._cache = VersionedCache(maxsize)
+        # bounded by bytes: $LG_CACHE_MB unless given (dashboard/data/limits.py)
+        self._cache = VersionedCache(limits.cache_bytes() if cache_bytes is None else cache_bytes)
         # The running app sets this: a check of what may be seen made outside `request(actor)`
         # (a callback or route that forgot to say who is asking) fails loudly instead of
         # quietly answering as the anonymous actor.
