@@ -9,6 +9,7 @@ import json
 import os
 import sys
 import tempfile
+import time
 import traceback
 from pathlib import Path
 from typing import Annotated
@@ -48,7 +49,8 @@ WarehouseOpt = Annotated[
 
 
 class _Bars:
-    """Rich progress bars keyed by stage name; shown only on a terminal."""
+    """Rich progress bars keyed by stage name on a terminal; elsewhere (a log, CI) one line per
+    stage as it finishes, with its time, so a long build still says what it did."""
 
     def __init__(self) -> None:
         self.progress = Progress(
@@ -57,6 +59,7 @@ class _Bars:
             disable=not console.is_terminal,
         )
         self.tasks: dict[str, int] = {}
+        self.started: dict[str, float] = {}
 
     def __enter__(self) -> _Bars:
         self.progress.__enter__()
@@ -68,7 +71,11 @@ class _Bars:
     def __call__(self, stage: str, done: int, total: int) -> None:
         if stage not in self.tasks:
             self.tasks[stage] = self.progress.add_task(stage, total=max(total, 1))
+            self.started[stage] = time.perf_counter()
         self.progress.update(self.tasks[stage], completed=done, total=max(total, 1))
+        if self.progress.disable and done >= total and stage in self.started:
+            took = time.perf_counter() - self.started.pop(stage)
+            console.print(f"{stage}: done in {took:.1f} s", highlight=False, markup=False)
 
 
 def _report(report: LoadReport) -> None:

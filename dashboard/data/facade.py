@@ -33,7 +33,7 @@ import pandas as pd
 
 from dashboard.analysis import kinds, metrics
 from dashboard.analysis import officers as officer_stats
-from dashboard.data import access
+from dashboard.data import access, limits
 from dashboard.data import audit as audit_kinds
 from dashboard.data.access import Actor
 from dashboard.data.audit import AuditEvent, AuditSink, AuditUnavailable
@@ -104,12 +104,12 @@ log = logging.getLogger(__name__)
 class DataAccess:
     """Cached, versioned, access-checked reads of the warehouse for pages, analysis and the API."""
 
-    def __init__(self, reader: WarehouseReader, maxsize: int = 2048, *,
+    def __init__(self, reader: WarehouseReader, cache_bytes: int | None = None, *,
                  require_request: bool = False, audit_sink: AuditSink | None = None) -> None:
         self.reader = reader
         self.lake = WarehousePaths(reader.link).lake
-        self.maxsize = maxsize
-        self._cache = VersionedCache(maxsize)
+        # bounded by bytes: $LG_CACHE_MB unless given (dashboard/data/limits.py)
+        self._cache = VersionedCache(limits.cache_bytes() if cache_bytes is None else cache_bytes)
         # The running app sets this: a check of what may be seen made outside `request(actor)`
         # (a callback or route that forgot to say who is asking) fails loudly instead of
         # quietly answering as the anonymous actor.
@@ -966,21 +966,27 @@ class DataAccess:
         rows = []
         wanted = metrics.headline_measures() if measure_ids is None else [MEASURES[i] for i in measure_ids]
         order = {m.id: i for i, m in enumerate(wanted)}
+        # One list of sparkline months for every row, loaded or not, whatever its source's grain:
+        # a table (and its export's columns) of rows with different months would be ragged.
+        spark_end = last_complete_month(end)
+        spark_months = Period(month_start(_add(spark_end, -12)), month_end(spark_end)).months()
         for measure in wanted:
             source = self.source_for(unit.force_id, measure.dataset)
             if source is None:
-                rows.append(_score_row(measure, None, None, Period(start, end), [], [], "not loaded"))
+                rows.append(_score_row(measure, None, None, Period(start, end), spark_months,
+                                       [math.nan] * len(spark_months), "not loaded"))
                 continue
             groups.setdefault((source.source, source.has_days), (source, []))[1].append(measure)
         for source, measures in groups.values():
-            for row in self._score_group(unit, source, measures, Period(start, end)):
+            for row in self._score_group(unit, source, measures, Period(start, end), spark_months):
                 row["_order"] = order[row["measure_id"]]
                 rows.append(row)
         frame = pd.DataFrame(rows, columns=SCORECARD_COLUMNS + ["_order"])
         frame = frame.sort_values(["_order"], kind="stable").drop(columns=["_order"])
         return frame.reset_index(drop=True)
 
-    def _score_group(self, unit: Unit, source: Source, measures: list[Measure], period: Period) -> list[dict]:
+    def _score_group(self, unit: Unit, source: Source, measures: list[Measure], period: Period,
+                     spark_months: list[date]) -> list[dict]:
         """Scorecard rows of headline measures answered by one source, from one query: the
         period, the same period last year and the 13 months of the sparkline, split in Python.
         Coverage (months loaded) is each measure's own family's."""
@@ -988,8 +994,6 @@ class DataAccess:
         if time == "month":
             period = period.to_whole_months()
         last = period.last_year()
-        spark_end = last_complete_month(period.end)
-        spark_months = Period(month_start(_add(spark_end, -12)), month_end(spark_end)).months()
         first = min(last.start, spark_months[0])
         base: dict[str, list[tuple[date, float, float, float, float]]] = {m.id: [] for m in measures}
         with self.cursor() as cur:
@@ -1399,8 +1403,8 @@ def _score_row(
             "verdict": "not loaded",
             "arrow": "",
             "change_text": f"no {measure.domain.lower()} data loaded for this force",
-            "spark_months": [],
-            "spark": [],
+            "spark_months": spark_months,
+            "spark": spark,
             "_order": 0,
         }
     num, den, sq, d2 = now

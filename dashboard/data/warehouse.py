@@ -31,6 +31,7 @@ from pathlib import Path
 
 import duckdb
 
+from dashboard.data import limits
 from etl.lake.warehouse import GRACE_SECONDS, WarehousePaths
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,7 @@ class WarehouseReader:
         self._current: _OpenVersion | None = None
         self._retired: list[_OpenVersion] = []
         self._pid = os.getpid()
+        self._settings = limits.duckdb_settings()  # read now: a wrong value stops the app at start
 
     # -- public -----------------------------------------------------------------------
 
@@ -142,6 +144,12 @@ class WarehouseReader:
             self._retired.remove(opened)
         self._reap()
         con = duckdb.connect(str(path), read_only=True)
+        # Bounded per worker (dashboard/data/limits.py): DuckDB would otherwise let each
+        # worker's buffer pool grow to 80% of the machine's memory. SET, not connect(config=):
+        # a later plain connect to the same file in this process (the ETL's status, a test)
+        # would be refused for a configuration that differs; after SET it shares the limit.
+        for name, value in self._settings.items():  # names are ours, values are bound
+            con.execute(f"SET {name} = ?", [value])
         self._current = _OpenVersion(path=path, identity=identity, con=con)
         log.info("warehouse reader opened %s", path)
         return self._current

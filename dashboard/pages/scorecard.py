@@ -213,13 +213,12 @@ def create_table(df: pd.DataFrame, view: View) -> Any:
 @export("scorecard")
 def export_scorecard(data: DataAccess, view: View) -> tuple[pd.DataFrame, str]:
     """Exactly the table: one row per measure (the assessment's fields), the sparkline's 13
-    values as columns."""
+    values as columns (every row has the same 13 months: blank for a measure not loaded)."""
     df = process_data(data, view)
     flat = df.drop(columns=assessment.SPARK_COLUMNS).copy()
     if not df.empty:
-        months = next((m for m in df["spark_months"] if len(m)), [])
-        for j, month in enumerate(months):
-            flat[f"spark_{month:%Y-%m}"] = [s[j] if len(s) > j else math.nan for s in df["spark"]]
+        for j, month in enumerate(df["spark_months"].iloc[0]):
+            flat[f"spark_{month:%Y-%m}"] = [s[j] for s in df["spark"]]
     return flat, "scorecard"
 
 

@@ -11,44 +11,59 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 
 from etl.calendar import add_months
 from etl.demo.common import DemoContext
-from etl.demo.force import DEMO_NOTE, generate
+from etl.demo.force import DEMO_NOTE, DemoData, generate
 from etl.lake.commit import LoadReport, Progress, Staged, commit, new_load_id
 from etl.lake.warehouse import WarehousePaths, writer_lock
 from etl.sources.registry import DATASETS, SOURCES
 from etl.sources.shapes import UNIT_COLUMNS, select_list
 
 
-def build_demo(link: Path, seed: int = 2007, years: int = 5,
-               progress: Progress | None = None) -> LoadReport:
-    report = LoadReport(new_load_id())
+def demo_frames(seed: int = 2007, years: int = 5, progress: Progress | None = None
+                ) -> tuple[DemoData, dict[str, pd.DataFrame]]:
+    """The demo force's data and every source's demo frames, by dataset: what the build
+    stages (benchmarks/demo.py writes the same frames as its baseline)."""
+    generators = [s for s in SOURCES if s.demo is not None]
+    step = "Generating synthetic data"
     if progress:
-        progress("Generating synthetic data", 0, 1)
+        progress(step, 0, len(generators) + 1)
     data = generate(seed=seed, years=years)
     end = data.crimes["month"].max().date()
     ctx = DemoContext(seed=seed, start=add_months(end, -(12 * years - 1)), end=end,
                       units=data.units, crimes=data.crimes, force_month=data.force_month)
-    frames = {}
-    for source in SOURCES:
-        if source.demo is not None:
-            for dataset, frame in source.demo(ctx).items():
-                if dataset in frames:
-                    raise ValueError(f"two demo generators produce dataset {dataset!r}")
-                frames[dataset] = frame
+    frames: dict[str, pd.DataFrame] = {}
+    for i, source in enumerate(generators, start=1):
+        if progress:
+            progress(step, i, len(generators) + 1)
+        for dataset, frame in source.demo(ctx).items():
+            if dataset in frames:
+                raise ValueError(f"two demo generators produce dataset {dataset!r}")
+            frames[dataset] = frame
     if progress:
-        progress("Generating synthetic data", 1, 1)
+        progress(step, len(generators) + 1, len(generators) + 1)
+    return data, frames
+
+
+def build_demo(link: Path, seed: int = 2007, years: int = 5,
+               progress: Progress | None = None) -> LoadReport:
+    report = LoadReport(new_load_id())
+    data, frames = demo_frames(seed, years, progress)
     con = duckdb.connect()
-    for name, frame, columns in (
-        ("units", data.units, UNIT_COLUMNS),
-        *((dataset, frame, DATASETS[dataset].columns) for dataset, frame in frames.items()),
-    ):
+    staging = [("units", data.units, UNIT_COLUMNS),
+               *((dataset, frame, DATASETS[dataset].columns) for dataset, frame in frames.items())]
+    for i, (name, frame, columns) in enumerate(staging):
+        if progress:
+            progress("Staging", i, len(staging))
         optional = DATASETS[name].optional if name in DATASETS else {}
         con.register("_demo_frame", frame)
         con.execute(f"CREATE TEMP TABLE demo_{name} AS SELECT "
                     f"{select_list(columns, optional, set(frame.columns))} FROM _demo_frame")
         con.unregister("_demo_frame")
+    if progress:
+        progress("Staging", len(staging), len(staging))
     staged = Staged(
         con=con, source="demo", crime_table="demo_crime" if "crime" in frames else None,
         unit_table="demo_units", tables={name: f"demo_{name}" for name in frames},

@@ -130,6 +130,16 @@ def test_scorecard_numbers_against_the_facts(data: DataAccess, crimes: pd.DataFr
     assert list(sc.index) == list(metrics.headline_ids())
 
 
+def test_scorecard_sparklines_share_their_months(data: DataAccess) -> None:
+    """A period ending mid-month: sources with days and sources with months only (satisfaction,
+    workforce) must still draw the same 13 months, the last whole month before the end; the
+    export writes them as one set of columns (issue 11)."""
+    sc = data.scorecard("cheshire", date(2007, 4, 1), date(2008, 2, 15))
+    want = [date(2007, m, 1) for m in range(1, 13)] + [date(2008, 1, 1)]
+    assert all(list(months) == want for months in sc["spark_months"]), sc["spark_months"].tolist()
+    assert all(len(s) == 13 for s in sc["spark"])
+
+
 def test_records_and_map_are_the_raw_facts_of_the_cell(data: DataAccess, crimes: pd.DataFrame) -> None:
     start, end = date(2007, 6, 10), date(2007, 8, 20)
     c = _between(crimes[(crimes["npu_id"] == WIDNES) & (crimes["category"] == "vehicle-crime")], start, end)

@@ -1,0 +1,341 @@
+"""National-scale load benchmark (issue 11 item 2, first part): every force for N years of
+data.police.uk street files, loaded by our loader, against DuckDB's bare read_csv of the same
+files.
+
+    .venv/bin/python benchmarks/national.py [--years 1] [--forces 43] [--scale 1.0] [--seed 11]
+                                            [--data ../shared/data] [--tmpdir DIR] [--keep DIR]
+                                            [--json PATH]
+
+1. Generates `--forces` forces (all 43 by default; the forces with real files first) x
+   `--years` years of street files (the months up to February 2019, the last real month),
+   data.police.uk's columns and naming (`<month>/<month>-<force>-street.csv`), reproducible
+   by `--seed`. What is real, taken from the real files in ../shared/data:
+   - the crime type mix, and the mix of last outcomes within each crime type;
+   - the volume: crimes (and ASB) per resident per month, the median over the real forces'
+     months, times the force's 2011 population (etl/reference/forces.py), times `--scale`,
+     Poisson-drawn per force and month;
+   - where: for a force with real files, the LSOA codes and names its files name, in the
+     proportions they occur; for the others, the force's own 2011 LSOAs (data/reference,
+     ONS, the default hierarchy's areas) in proportion to their population, named
+     "<MSOA name><letter>" like data.police.uk's; the share of rows with no location is the
+     real one; locations are real "On or near ..." strings; coordinates are the LSOA's MSOA
+     centre with a small jitter.
+   - Crime IDs are 64 random hex digits (blank for ASB, as data.police.uk's).
+2. Loads them with `python -m etl load police-uk` (a child process, as a user runs it), and
+   then the bare floor, `CREATE TABLE t AS SELECT * FROM read_csv(files)` into an on-disk
+   DuckDB file + CHECKPOINT (another child process), and prints rows/s of each, their ratio
+   (goal: ours within 2x), each one's peak RSS (os.wait4 of the child; goal: ours under
+   2 GB), the lake's and the live warehouse version's size.
+
+The machine these run on may be shared: the load average before and after is printed. The
+default (43 forces x 1 year, about 6 million rows) needs a few minutes and, today, several GB
+of memory for our load (issue 11 item 1); try `--forces 4` first. It is a measurement, not a
+test: it exits 0 whether goals are met or missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+import duckdb  # noqa: E402
+import numpy as np  # noqa: E402
+
+from etl.measures.crime import CRIME_CATEGORIES  # noqa: E402
+from etl.reference import areas  # noqa: E402
+from etl.reference.forces import FORCE_BY_SLUG, FORCES, Force  # noqa: E402
+
+COLUMNS = ["Crime ID", "Month", "Reported by", "Falls within", "Longitude", "Latitude", "Location",
+           "LSOA code", "LSOA name", "Crime type", "Last outcome category", "Context"]
+ASB = "Anti-social behaviour"
+LAST_MONTH = (2019, 2)  # the real files' last month
+GOAL_RATIO = 2.0
+GOAL_RSS_GB = 2.0
+
+
+# --------------------------------------------------------------------------- the real files
+
+@dataclass
+class Profile:
+    """What the synthetic files take from the real ones."""
+
+    types: list[str]
+    type_p: np.ndarray
+    outcomes: dict[str, tuple[list[str], np.ndarray]]  # crime type -> outcomes, probabilities
+    per_resident_month: float
+    no_location: float
+    locations: list[str]
+    lsoas: dict[str, tuple[list[str], list[str], np.ndarray]]  # force -> codes, names, p
+
+
+def real_files(data: Path) -> list[Path]:
+    root = data / "police_uk_street"
+    return sorted(root.glob("geoinformation_in_society/*/*-street.csv")) + sorted(
+        root.glob("city_of_london_24m/*-street.csv"))
+
+
+def profile(data: Path) -> Profile:
+    files = real_files(data)
+    if not files:
+        raise SystemExit(f"no street files under {data / 'police_uk_street'}")
+    con = duckdb.connect()
+    # A quick read of every file at once (not the loader's careful one): the few rows it
+    # splits wrongly are dropped by keeping the known crime types and well-formed LSOA codes.
+    con.execute("CREATE TEMP TABLE r AS SELECT * FROM read_csv(?, header = true, all_varchar = true, "
+                "filename = true) WHERE \"Crime type\" IN (SELECT unnest(?::VARCHAR[])) "
+                "AND (\"LSOA code\" IS NULL OR regexp_full_match(\"LSOA code\", '[EW]0[0-9]{7}'))",
+                [[str(f) for f in files], list(CRIME_CATEGORIES)])
+    types = con.execute('SELECT "Crime type", count(*) FROM r GROUP BY 1 ORDER BY 1').fetchall()
+    n = sum(c for _, c in types)
+    mix: dict[str, dict[str, int]] = {}
+    for t, o, c in con.execute(
+            """SELECT "Crime type", coalesce("Last outcome category", ''), count(*) FROM r
+               GROUP BY ALL ORDER BY ALL""").fetchall():
+        mix.setdefault(t, {})[o] = c
+    outcomes = {t: (list(m), np.array(list(m.values()), dtype=float) / sum(m.values()))
+                for t, m in mix.items()}
+    # rows per force-month, per resident: the force is in the file name
+    rates = []
+    for fname, rows in con.execute("SELECT filename, count(*) FROM r GROUP BY 1").fetchall():
+        slug = Path(fname).name[len("2018-10-"):-len("-street.csv")]
+        if slug in FORCE_BY_SLUG:
+            rates.append(rows / FORCE_BY_SLUG[slug].population)
+    no_location = con.execute('SELECT avg(("LSOA code" IS NULL)::INT) FROM r').fetchone()[0]
+    locations = [r[0] for r in con.execute(
+        'SELECT DISTINCT "Location" FROM r WHERE "Location" IS NOT NULL ORDER BY 1 LIMIT 20000').fetchall()]
+    lsoas: dict[str, tuple[list[str], list[str], np.ndarray]] = {}
+    for fname_slug, codes, names, counts in con.execute(
+            """SELECT slug, list(code ORDER BY code), list(name ORDER BY code), list(n ORDER BY code)
+               FROM (SELECT regexp_extract(filename, '\\d{4}-\\d{2}-(.+)-street\\.csv$', 1) AS slug,
+                            "LSOA code" AS code, any_value("LSOA name") AS name, count(*) AS n
+                     FROM r WHERE "LSOA code" IS NOT NULL GROUP BY 1, 2) GROUP BY slug""").fetchall():
+        p = np.array(counts, dtype=float)
+        lsoas[fname_slug] = (list(codes), list(names), p / p.sum())
+    con.close()
+    return Profile([t for t, _ in types], np.array([c / n for _, c in types]), outcomes,
+                   float(np.median(rates)), float(no_location), locations, lsoas)
+
+
+def reference_lsoas(force: Force) -> tuple[list[str], list[str], np.ndarray]:
+    """The force's 2011 LSOAs (its default hierarchy's), by population, named like
+    data.police.uk's ("Cheshire East 001A": the MSOA's name and a letter by code order)."""
+    h = areas.hierarchy(force.slug)
+    if h is None:
+        raise SystemExit(f"no areas for {force.slug}")
+    lsoas, msoas = areas.lsoas(), areas.msoas()
+    codes = sorted(h.lsoa_npu)
+    letters: dict[str, int] = {}
+    names = []
+    for code in codes:
+        msoa = lsoas[code].msoa
+        letters[msoa] = letters.get(msoa, 0) + 1
+        names.append(f"{msoas[msoa].name}{chr(64 + min(letters[msoa], 26))}")
+    p = np.array([max(lsoas[c].population, 1) for c in codes], dtype=float)
+    return codes, names, p / p.sum()
+
+
+# --------------------------------------------------------------------------- generation
+
+def months(years: int) -> list[str]:
+    y, m = LAST_MONTH
+    out = []
+    for _ in range(12 * years):
+        out.append(f"{y:04d}-{m:02d}")
+        y, m = (y, m - 1) if m > 1 else (y - 1, 12)
+    return sorted(out)
+
+
+def choose_forces(prof: Profile, k: int) -> list[Force]:
+    real = [f for f in FORCES if f.slug in prof.lsoas]
+    rest = [f for f in FORCES if f.slug not in prof.lsoas]
+    return (real + rest)[:k]
+
+
+def write_force_month(path: Path, force: Force, month: str, prof: Profile,
+                      where: tuple[list[str], list[str], np.ndarray], scale: float,
+                      rng: np.random.Generator) -> int:
+    n = int(rng.poisson(prof.per_resident_month * force.population * scale))
+    kinds = rng.choice(len(prof.types), size=n, p=prof.type_p)
+    outcome = np.empty(n, dtype=object)
+    for i, t in enumerate(prof.types):
+        sel = np.flatnonzero(kinds == i)
+        names, p = prof.outcomes[t]
+        outcome[sel] = np.array(names, dtype=object)[rng.choice(len(names), size=len(sel), p=p)]
+    codes, names, p = where
+    place = rng.choice(len(codes), size=n, p=p)
+    blank = rng.random(n) < prof.no_location
+    loc = rng.integers(0, len(prof.locations), size=n)
+    jitter = rng.normal(0, 0.01, size=(n, 2))
+    msoa = areas.msoas()
+    lsoa = areas.lsoas()
+    ids = rng.bytes(32 * n).hex()
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(COLUMNS)
+        for j in range(n):
+            kind = prof.types[kinds[j]]
+            crime_id = "" if kind == ASB else ids[64 * j:64 * j + 64]
+            if blank[j]:
+                lon = lat = code = name = ""
+                where_text = "No location"
+            else:
+                code, name = codes[place[j]], names[place[j]]
+                m = msoa.get(lsoa[code].msoa) if code in lsoa else None
+                lon = f"{(m.lon if m else -2.0) + jitter[j, 0]:.6f}"
+                lat = f"{(m.lat if m else 53.0) + jitter[j, 1]:.6f}"
+                where_text = prof.locations[loc[j]]
+            w.writerow([crime_id, month, force.name, force.name, lon, lat, where_text, code, name, kind,
+                        outcome[j], ""])
+    return n
+
+
+def generate(out: Path, prof: Profile, forces: list[Force], years: int, scale: float, seed: int) -> int:
+    rows = 0
+    for fi, force in enumerate(forces):
+        where = prof.lsoas.get(force.slug) or reference_lsoas(force)
+        for month in months(years):
+            folder = out / month
+            folder.mkdir(parents=True, exist_ok=True)
+            # one stream per (force, month): the same files whatever --forces/--years select
+            rng = np.random.default_rng([seed, FORCES.index(force), int(month[:4]) * 12 + int(month[5:])])
+            rows += write_force_month(folder / f"{month}-{force.slug}-street.csv", force, month, prof,
+                                      where, scale, rng)
+        print(f"  generated {force.slug} ({fi + 1}/{len(forces)}), {rows:,} rows so far", file=sys.stderr)
+    return rows
+
+
+# --------------------------------------------------------------------------- contenders
+
+def _hwm(pid: int) -> int:
+    """The process's peak resident set (VmHWM) in bytes, 0 once it is gone."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def run_child(args: list[str], env: dict[str, str] | None = None) -> tuple[float, int, int]:
+    """(wall seconds, peak RSS in bytes, exit status) of a child process. The peak is the
+    child's own VmHWM, polled every 50 ms (a high-water mark, so only the last 50 ms before it
+    exits can be missed): getrusage's ru_maxrss of a child would count this benchmark's own
+    memory, which Linux carries into a child through fork and exec."""
+    t = time.perf_counter()
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(args, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=err)
+        peak = 0
+        while proc.poll() is None:
+            peak = max(peak, _hwm(proc.pid))
+            time.sleep(0.05)
+        seconds = time.perf_counter() - t
+        if proc.returncode != 0:
+            err.seek(0)
+            print(err.read().decode(errors="replace")[-2000:], file=sys.stderr)
+    return seconds, peak, proc.returncode
+
+
+BARE = """
+import sys, duckdb
+con = duckdb.connect(sys.argv[1])
+con.execute("CREATE TABLE t AS SELECT * FROM read_csv(?, header = true)", [sys.argv[2:]])
+con.execute("CHECKPOINT")
+con.close()
+"""
+
+
+def size(path: Path) -> int:
+    if path.is_file():
+        return path.stat().st_size
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--years", type=int, default=1)
+    ap.add_argument("--forces", type=int, default=43, help="how many forces (1 to 43)")
+    ap.add_argument("--scale", type=float, default=1.0, help="volume as a multiple of the real rate")
+    ap.add_argument("--seed", type=int, default=11)
+    ap.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
+    ap.add_argument("--tmpdir", type=Path)
+    ap.add_argument("--keep", type=Path, help="write the files and warehouses here and keep them")
+    ap.add_argument("--json", type=Path)
+    args = ap.parse_args(argv)
+    if not 1 <= args.forces <= len(FORCES) or args.years < 1 or args.scale <= 0:
+        ap.error("--forces must be 1 to 43, --years at least 1, --scale above 0")
+
+    load_before = os.getloadavg()
+    prof = profile(args.data)
+    forces = choose_forces(prof, args.forces)
+    with tempfile.TemporaryDirectory(prefix="lg-bench-national-", dir=args.tmpdir) as tmp:
+        root = args.keep or Path(tmp)
+        files_dir, ours_dir, bare_dir = root / "street", root / "ours", root / "bare"
+        for d in (files_dir, ours_dir, bare_dir):
+            shutil.rmtree(d, ignore_errors=True)
+            d.mkdir(parents=True)
+        t = time.perf_counter()
+        rows = generate(files_dir, prof, forces, args.years, args.scale, args.seed)
+        gen_seconds = time.perf_counter() - t
+        files = sorted(str(p) for p in files_dir.glob("*/*-street.csv"))
+        input_bytes = size(files_dir)
+        # warm the OS cache so neither contender pays for cold reads
+        duckdb.connect().execute("SELECT count(*) FROM read_csv(?, header = true)", [files]).fetchone()
+
+        print(f"loading {len(files):,} files ({rows:,} rows) ...", file=sys.stderr)
+        env = {**os.environ, "COLUMNS": "200"}
+        link = ours_dir / "warehouse.duckdb"
+        ours_s, ours_rss, ours_rc = run_child(
+            [sys.executable, "-m", "etl", "load", "police-uk", str(files_dir), "--warehouse", str(link)], env)
+        bare_s, bare_rss, bare_rc = run_child(
+            [sys.executable, "-c", BARE, str(bare_dir / "bare.duckdb"), *files])
+        lake_bytes = size(ours_dir / "warehouse.lake")
+        live = link.resolve()
+        warehouse_bytes = live.stat().st_size if live.exists() else 0
+    load_after = os.getloadavg()
+
+    ratio = ours_s / bare_s
+    result = {
+        "forces": len(forces), "years": args.years, "scale": args.scale, "seed": args.seed,
+        "files": len(files), "rows": rows, "input_bytes": input_bytes, "generate_seconds": gen_seconds,
+        "ours_seconds": ours_s, "ours_rows_per_second": rows / ours_s, "ours_peak_rss_bytes": ours_rss,
+        "ours_exit": ours_rc, "bare_seconds": bare_s, "bare_rows_per_second": rows / bare_s,
+        "bare_peak_rss_bytes": bare_rss, "bare_exit": bare_rc, "ours_vs_bare": ratio,
+        "lake_bytes": lake_bytes, "warehouse_bytes": warehouse_bytes,
+        "load_average_before": load_before, "load_average_after": load_after, "cpus": os.cpu_count(),
+    }
+    gb = 1024 ** 3
+    print(f"National load: {len(forces)} forces x {args.years} year(s), scale {args.scale}, "
+          f"seed {args.seed}: "
+          f"{len(files):,} files, {rows:,} rows, {input_bytes / 1e6:,.0f} MB "
+          f"(generated in {gen_seconds:.0f} s)")
+    print(f"  {os.cpu_count()} CPUs; load average {load_before[0]:.1f} before, {load_after[0]:.1f} after")
+    print(f"  ours: etl load police-uk   {ours_s:8.1f} s  {rows / ours_s:12,.0f} rows/s  "
+          f"peak RSS {ours_rss / gb:5.2f} GB (goal < {GOAL_RSS_GB:.0f}: "
+          f"{'met' if ours_rss < GOAL_RSS_GB * gb else 'MISSED'})"
+          f"{'' if ours_rc == 0 else f'  EXIT {ours_rc}'}")
+    print(f"  bare: DuckDB read_csv      {bare_s:8.1f} s  {rows / bare_s:12,.0f} rows/s  "
+          f"peak RSS {bare_rss / gb:5.2f} GB")
+    print(f"  ours / bare (time)         {ratio:8.2f} x  (goal <= {GOAL_RATIO:.0f}: "
+          f"{'met' if ratio <= GOAL_RATIO else 'MISSED'})")
+    print(f"  lake {lake_bytes / 1e6:,.1f} MB; warehouse version {warehouse_bytes / 1e6:,.1f} MB")
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
