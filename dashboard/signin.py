@@ -230,7 +230,9 @@ def _session_actor() -> tuple[access.Actor | None, str | None]:
         if user is not None and user.disabled:
             return None, "disabled"
         grants = tuple(access.Grant(role, unit) for role, unit in flask.session.get("grants", []))
-        actor = access.Actor(name, grants)
+        # an SSO user is an administrator only when a local user of that name is one
+        # (`users add NAME --admin`): the identity provider's groups grant roles, not admin
+        actor = access.Actor(name, grants, admin=bool(user is not None and user.admin))
     else:
         if user is None:
             return None, "disabled"
