@@ -180,3 +180,27 @@ def test_a_wrong_config_says_which_entry(tmp_path: Path, monkeypatch: pytest.Mon
     path.write_text('issuer = "http://idp.example"\nclient_id = "lg"\n', encoding="utf-8")
     with pytest.raises(oidc.ConfigError, match="must be an https:// URL"):
         oidc.load_config(path)
+
+
+def test_an_sso_user_is_an_administrator_only_as_a_local_administrator(
+        provider: Provider, server: flask.Flask, setup: Path) -> None:
+    """Groups grant roles, never the right to read the audit log: that comes from a local user
+    of the same name made with --admin."""
+    def data_page(client: flask.testing.FlaskClient) -> str:
+        key = next(d["output"] for d in client.get("/_dash-dependencies").get_json()
+                   if d["output"].startswith("..page.children"))
+        outputs = [dict(zip(("id", "property"), part.rsplit(".", 1), strict=True))
+                   for part in key.strip(".").split("...")]
+        return json.dumps(client.post("/_dash-update-component", json={
+            "output": key, "outputs": outputs,
+            "inputs": [{"id": "url", "property": "pathname", "value": "/data"},
+                       {"id": "url", "property": "search", "value": ""}],
+            "state": [], "changedPropIds": ["url.pathname"]}).get_json())
+
+    provider.user = {"sub": "u-9", "preferred_username": "lena", "groups": ["LG-Chiefs"]}
+    client = server.test_client()
+    assert sign_in(client).status_code == 302
+    assert "audit-card" not in data_page(client)
+    U.add_user(db.open_store(setup), "lena", role="analyst", unit_id=None, unit_levels=unit_levels(setup),
+               actor="test", admin=True)
+    assert "audit-card" in data_page(client)
