@@ -154,3 +154,55 @@ def repeats(counts: Sequence[int] | np.ndarray, at_least: int = 2) -> Repeats:
         raise ValueError("a location is listed only if it has at least one crime")
     rep = c >= at_least
     return Repeats(int(c.size), int(rep.sum()), int(c.sum()), int(c[rep].sum()))
+
+
+RANKED_COLUMNS = ["rank", "lsoa_code", "lsoa_name", "npu", "crimes", "crime_share", "cumulative_share",
+                  "harm", "harm_share", "in_top_5", "in_top_10"]
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Everything the concentration section says about one unit and period."""
+
+    lsoas: int
+    crimes: int
+    harm: float
+    crime_top: tuple[TopShare, ...]      # one per FRACTIONS
+    harm_top: tuple[TopShare, ...]
+    crime_gini: float
+    harm_gini: float
+    with_crime: int                      # LSOAs with at least one crime
+
+
+def summarise(crimes: Sequence[float] | np.ndarray, harm: Sequence[float] | np.ndarray) -> Summary:
+    c, h = _values(crimes), _values(harm)
+    return Summary(int(c.size), int(c.sum()), float(h.sum()),
+                   tuple(top_share(c, f) for f in FRACTIONS), tuple(top_share(h, f) for f in FRACTIONS),
+                   gini(c), gini(h), int((c > 0).sum()))
+
+
+Values = Sequence[float] | np.ndarray
+
+
+def ranked(codes: Sequence[str], names: Sequence[object], npus: Sequence[object],
+           crimes: Values, harm: Values) -> list[dict[str, object]]:
+    """Every LSOA from most to least crime (ties by code), with its share of the unit's crime
+    and the running total, its harm and share of harm, and whether it is in the top 5% / 10%
+    by crime (the first k listed: see the module's note on ties). Shares in % (0-100)."""
+    c, h = _values(crimes), _values(harm)
+    order = top_order(list(codes), c)
+    total_c, total_h = float(c.sum()), float(h.sum())
+    k5, k10 = top_k(c.size, FRACTIONS[0]), top_k(c.size, FRACTIONS[1])
+    rows: list[dict[str, object]] = []
+    running = 0.0
+    for rank, i in enumerate(order, start=1):
+        running += c[i]
+        rows.append({
+            "rank": rank, "lsoa_code": codes[i], "lsoa_name": names[i], "npu": npus[i],
+            "crimes": int(c[i]),
+            "crime_share": c[i] / total_c * 100 if total_c else math.nan,
+            "cumulative_share": running / total_c * 100 if total_c else math.nan,
+            "harm": float(h[i]), "harm_share": h[i] / total_h * 100 if total_h else math.nan,
+            "in_top_5": rank <= k5, "in_top_10": rank <= k10,
+        })
+    return rows

@@ -1295,9 +1295,12 @@ class DataAccess:
             crime, _ = self._cell_files(unit, source, period)
             cats = MEASURES[measure_id].categories
             with self.cursor() as cur:
+                mappings = place_queries.lsoa_mappings(cur, unit.force_id)
+                if not mappings:   # records with no LSOA (the demo force): nothing to read
+                    return PlaceFigures(unit_id, source.source, period.start, period.end, empty,
+                                        "not available: the records of this force carry no LSOA")
                 frame = place_queries.lsoa_figures(cur, crime, unit.force_id, unit.level, unit.unit_id,
                                                    cats, lo, hi, time)
-                mappings = place_queries.lsoa_mappings(cur, unit.force_id)
             inside = frame[frame["in_area"].astype(bool)].drop(columns=["in_area"])
             outside = frame[~frame["in_area"].astype(bool)]
             blank = int(outside.loc[outside["lsoa_code"].isna(), "crimes"].sum())
@@ -1313,8 +1316,7 @@ class DataAccess:
             inside = inside.reset_index(drop=True)
             why = None
             if inside.empty:
-                why = ("not available: the records of this force carry no LSOA" if not mappings
-                       else f"not available: no LSOA is placed in {unit.title}")
+                why = f"not available: no LSOA is placed in {unit.title}"
             return PlaceFigures(unit_id, source.source, period.start, period.end, inside, why,
                                 len(added), blank, elsewhere)
 

@@ -58,7 +58,7 @@ def write_street_files(repo: Path, folder: Path, seed: int = 12) -> list[Path]:
                 w.writerow([f"c{month}-{i}", month, "Cheshire Constabulary", "Cheshire Constabulary",
                             lon, lat, f"On or near Street {k}-{point}", lsoa, "", rng.choice(CATEGORIES),
                             "Under investigation", ""])
-            for i in range(40):   # ASB: incidents, never crime
+            for _ in range(40):   # ASB: incidents, never crime
                 lsoa = rng.choice(places)
                 w.writerow(["", month, "Cheshire Constabulary", "Cheshire Constabulary", "-2.5", "53.2",
                             "On or near ASB Road", lsoa, "", "Anti-social behaviour", "", ""])
