@@ -114,8 +114,10 @@ def lorenz_figure(c: Concentration, view: View) -> dict[str, Any]:
             x = t.k / t.n * 100 if t.n else 0
             shapes.append({"type": "line", "x0": x, "x1": x, "y0": 0, "y1": 100,
                            "line": {"color": "#999999", "width": 1}})
-            notes.append({"x": x, "y": 3, "text": f"top {t.percent_text}", "showarrow": False,
-                          "xanchor": "left", "font": {"size": 11, "color": "#444444"}})
+            first = t.fraction == concentration.FRACTIONS[0]   # labels either side of the two lines
+            label = f"top {t.percent_text} " if first else f" top {t.percent_text}"
+            notes.append({"x": x, "y": 96, "text": label, "showarrow": False,
+                          "xanchor": "right" if first else "left", "font": {"size": 11, "color": "#444444"}})
     title = (f"{_pct(s.crime_top[0].share)} of the crime in 5% of LSOAs" if s is not None and s.crimes
              else "No crime placed in an LSOA")
     sub = (f"{view.unit.title}, {c.period.label}, {view.as_of_text}; {view.measure.label}, "
@@ -171,22 +173,36 @@ def _notes(c: Concentration, view: View) -> list[Any]:
     return out
 
 
+_HEAD = {"wrapHeaderText": True, "autoHeaderHeight": True, "filter": False}
+_WRAP = {"wrapText": True, "autoHeight": True, "cellStyle": {"lineHeight": "1.3", "paddingTop": "4px",
+                                                             "paddingBottom": "4px"}}
+# narrow enough for an A4 page (about 736 px of grid): the LSOA's name (its code in the tooltip
+# and the CSV), numbers in 70 px columns with wrapped headings
 LSOA_COLUMNS = [
-    {"field": "rank", "headerName": "Rank", "maxWidth": 80, "type": "numericColumn"},
-    {"field": "lsoa_code", "headerName": "LSOA", "minWidth": 110},
-    {"field": "lsoa_name", "headerName": "LSOA name", "minWidth": 140},
-    {"field": "npu", "headerName": "NPU", "minWidth": 150},
-    {"field": "crimes", "headerName": "Crimes", "type": "numericColumn"},
-    {"field": "crime_share", "headerName": "% of crime", **decimal_column(1)},
-    {"field": "cumulative_share", "headerName": "Cumulative %", **decimal_column(1)},
-    {"field": "harm", "headerName": "Harm (CSS)", **decimal_column(0)},
-    {"field": "harm_share", "headerName": "% of harm", **decimal_column(1)},
+    {"field": "rank", "headerName": "Rank", "maxWidth": 80, "minWidth": 68, "type": "numericColumn", **_HEAD},
+    {"field": "lsoa", "headerName": "LSOA", "minWidth": 170, "tooltipField": "lsoa_code", **_HEAD, **_WRAP},
+    {"field": "npu_short", "headerName": "NPU", "minWidth": 84, "tooltipField": "npu", **_HEAD, **_WRAP},
+    {"field": "crimes", "headerName": "Crimes", "minWidth": 76, "type": "numericColumn", **_HEAD},
+    {"field": "crime_share", "headerName": "% of crime", "minWidth": 70, **decimal_column(1), **_HEAD},
+    {"field": "cumulative_share", "headerName": "Cumulative % of crime", "minWidth": 70, **decimal_column(1),
+     **_HEAD},
+    {"field": "harm", "headerName": "Harm (CSS)", "minWidth": 86, **decimal_column(0), **_HEAD},
+    {"field": "harm_share", "headerName": "% of harm", "minWidth": 70, **decimal_column(1), **_HEAD},
 ]
 LOCATION_COLUMNS = [
     {"field": "location", "headerName": "Map point (snapped)", "minWidth": 200},
     {"field": "lsoa_code", "headerName": "LSOA", "minWidth": 110},
     {"field": "crimes", "headerName": "Crimes", "type": "numericColumn"},
 ]
+
+
+def _shown(ranked: pd.DataFrame) -> pd.DataFrame:
+    """The table's LSOA column: its name ("Cheshire West and Chester 012A"), else its code; its
+    NPU without the authority the LSOA's name already says ("West" for "Cheshire West and
+    Chester: West"; the full name in the tooltip and the CSV)."""
+    npu = [n.split(": ", 1)[-1] if isinstance(n, str) else n for n in ranked["npu"]]
+    return ranked.assign(lsoa=ranked["lsoa_name"].where(ranked["lsoa_name"].notna(), ranked["lsoa_code"]),
+                         npu_short=npu)
 
 
 def concentration_card(data: DataAccess, view: View) -> Any:
@@ -204,7 +220,7 @@ def concentration_card(data: DataAccess, view: View) -> Any:
                                                id="concentration-repeats")], lg=5),
         ]),
         html.H3(f"The {min(TOP_ROWS, len(c.ranked))} LSOAs with most crime", className="h6 mt-2"),
-        grid("concentration-grid", c.ranked.head(TOP_ROWS), LSOA_COLUMNS, row_id="lsoa_code"),
+        grid("concentration-grid", _shown(c.ranked.head(TOP_ROWS)), LSOA_COLUMNS, row_id="lsoa_code"),
     ]
     if not c.locations.empty:
         body += [html.H3("Repeat locations with most crime", className="h6 mt-3"),
