@@ -11,8 +11,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from dashboard import state as url_state
 from dashboard.analysis import concentration
 from dashboard.app import create_app
+from dashboard.components import concentration as concentration_component
 from dashboard.data.access import Actor, Grant
 from dashboard.data.facade import DataAccess
 from dashboard.data.warehouse import WarehouseReader
@@ -117,10 +119,20 @@ def test_only_roles_that_see_records_get_the_locations(data: DataAccess) -> None
         aggregate = data.repeat_locations("cheshire", FIRST, LAST)
         assert list(aggregate.columns) == ["crimes"]
         assert data.concentration("cheshire", FIRST, LAST).not_available is None
+        # the section: counts, but no point listed
+        view = data.resolve(url_state.parse("?unit=cheshire&from=2019-01-01&to=2019-02-28"))
+        assert view is not None
+        section = concentration_component.process(data, view)
+        assert section.repeats is not None and section.repeats.repeat_locations > 0
+        assert section.locations.empty
+        assert "repeat-locations-grid" not in str(concentration_component.concentration_card(data, view))
     chief = Actor("chief", (Grant("chief_officer", "cheshire"),))
     with data.request(chief):
         listed = data.repeat_locations("cheshire", FIRST, LAST)
         assert {"location", "longitude", "latitude"} <= set(listed.columns)
+        view = data.resolve(url_state.parse("?unit=cheshire&from=2019-01-01&to=2019-02-28"))
+        assert view is not None
+        assert "repeat-locations-grid" in str(concentration_component.concentration_card(data, view))
 
 
 def test_the_npus_lsoas_partition_their_bcus(data: DataAccess) -> None:
