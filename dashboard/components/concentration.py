@@ -34,6 +34,7 @@ from dashboard.data.facade import DataAccess
 from dashboard.data.model import PlaceFigures, View
 from dashboard.exports import chart, export
 from dashboard.periods import Period
+from etl.measures.crime import ALL_CRIME, CATEGORY_LABELS
 
 TOP_ROWS = 25          # LSOAs listed on screen (the CSV has every one)
 TOP_LOCATIONS = 10     # repeat locations listed, for roles that may see records
@@ -78,6 +79,16 @@ def _pct(x: float) -> str:
     return "–" if not math.isfinite(x) else f"{x * 100:.0f}%"
 
 
+def crimes_word(view: View) -> str:
+    """What is counted: the crimes of the measure's categories ('crime' for all of them, as for
+    total crime, crime harm or sanction detections; 'burglary' for burglary). The section
+    counts crimes, never the measure's own numerator (a detection, a rate)."""
+    cats = view.measure.categories
+    if set(cats) == set(ALL_CRIME):
+        return "crime"
+    return ", ".join(CATEGORY_LABELS.get(c, c) for c in cats).lower()
+
+
 def headline(c: Concentration, view: View) -> str:
     """'In Q4 2007/08, the 5% of Northern BCU's LSOAs with most crime (12 of 231) held 31% of
     its crime; the 5% with most harm held 38% of its harm.'"""
@@ -86,7 +97,7 @@ def headline(c: Concentration, view: View) -> str:
         return f"No crime placed in an LSOA of {view.unit.title} in {c.period.label}."
     five, harm5 = s.crime_top[0], s.harm_top[0]
     return (f"In {c.period.label}, the 5% of {view.unit.title}'s LSOAs with most crime ({five.k:,} of "
-            f"{five.n:,}) held {_pct(five.share)} of its {view.measure.label.lower()}; the 5% with most "
+            f"{five.n:,}) held {_pct(five.share)} of its {crimes_word(view)}; the 5% with most "
             f"harm held {_pct(harm5.share)} of its harm.")
 
 
@@ -120,7 +131,7 @@ def lorenz_figure(c: Concentration, view: View) -> dict[str, Any]:
                           "xanchor": "right" if first else "left", "font": {"size": 11, "color": "#444444"}})
     title = (f"{_pct(s.crime_top[0].share)} of the crime in 5% of LSOAs" if s is not None and s.crimes
              else "No crime placed in an LSOA")
-    sub = (f"{view.unit.title}, {c.period.label}, {view.as_of_text}; {view.measure.label}, "
+    sub = (f"{view.unit.title}, {c.period.label}, {view.as_of_text}; {crimes_word(view)}, "
            f"{c.figures.lsoas.shape[0]:,} LSOAs, most crime first")
     return figure(traces, title, sub, height=400,
                   xaxis={"title": {"text": "LSOAs, most crime first (% of the unit's LSOAs)"},

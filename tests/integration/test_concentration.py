@@ -172,3 +172,14 @@ def test_api_concentration_json_csv_and_bad_parameters(built: tuple[Path, list[P
         bad = client.get(f"/api/v1/concentration?{query}")
         assert bad.status_code == status, query
         assert bad.get_json()["parameter"] == parameter
+
+
+def test_the_headline_says_what_is_counted(data: DataAccess) -> None:
+    for measure, word in (("total_crime", "of its crime;"), ("crime_harm", "of its crime;"),
+                          ("crime_burglary", "of its burglary;")):
+        view = data.resolve(url_state.parse(f"?unit=cheshire/northern&measure={measure}"
+                                            "&from=2019-01-01&to=2019-02-28"))
+        assert view is not None
+        text = concentration_component.headline(concentration_component.process(data, view), view)
+        assert text.startswith("In Jan 2019 – Feb 2019, the 5% of Northern BCU's LSOAs with most crime")
+        assert word in text and "of its harm." in text
