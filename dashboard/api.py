@@ -8,6 +8,9 @@
                                           the scorecard's rows: one assessment per measure
     GET /api/v1/exceptions?unit=UNIT_ID[&month=YYYY-MM | &from=..&to=..][&all=1][&format=csv]
                                           the exceptions list, one item per measure, with where
+    GET /api/v1/concentration?unit=UNIT_ID[&from=YYYY-MM-DD&to=YYYY-MM-DD][&measure=ID][&format=csv]
+                                          the share of crime and harm in the unit's top 5% / 10%
+                                          of LSOAs, Gini, repeat locations; CSV: every LSOA
 
 `series` answers through `DataAccess.series`, the function the trend charts use, so the API
 and the charts cannot disagree. A bad parameter gets a 400 whose JSON body names the
@@ -28,7 +31,7 @@ import duckdb
 import flask
 import pandas as pd
 
-from dashboard.analysis import assessment, harm, kinds, metrics, peer_comparison
+from dashboard.analysis import assessment, concentration, harm, kinds, metrics, peer_comparison
 from dashboard.auth import current_actor
 from dashboard.data.access import NOT_AVAILABLE, describe
 from dashboard.data.audit import UNAVAILABLE, AuditUnavailable
@@ -75,6 +78,7 @@ ROUTE_PARAMS = {
     "series": SERIES_PARAMS,
     "assessments": ASSESSMENT_PARAMS,
     "exceptions": EXCEPTION_PARAMS,
+    "concentration_route": ("unit", "from", "to", "measure", "format"),
 }
 MAX_VALUE = 200
 
@@ -464,3 +468,59 @@ def exceptions() -> flask.Response:
                "count": len(frame), "exceptions": _rows(frame)}
     stem = f"looking-glass-exceptions-{unit.unit_id.replace('/', '_')}-{period.start}-{period.end}"
     return _respond(payload, frame, stem)
+
+
+@blueprint.get("/concentration")
+@_one_version
+def concentration_route() -> flask.Response:
+    """The concentration section's numbers (dashboard/components/concentration.py reads the
+    same DataAccess.concentration): for a force, BCU or NPU and a period, the share of crime and
+    of harm held by its top 5% and 10% of LSOAs (all LSOAs of its area are the denominator), the
+    Gini coefficients and the repeat-location counts. Aggregates only: no location is listed."""
+    _format()
+    data = _data()
+    unit = _unit_param(data)
+    period = _period_params(data, unit)
+    measure_id = (flask.request.args.get("measure") or "total_crime").strip()
+    if measure_id not in MEASURES:
+        raise BadParameter("measure", f"unknown measure {measure_id!r}; see /api/v1/measures for the ids")
+    if not MEASURES[measure_id].categories:
+        raise BadParameter("measure", f"{measure_id!r} is not a crime measure; concentration is of crimes")
+    figures = data.concentration(unit.unit_id, period.start, period.end, measure_id)
+    if figures.not_available is not None:
+        raise BadParameter("unit", f"concentration for {unit.unit_id!r} is {figures.not_available}")
+    lsoas = figures.lsoas
+    summary = concentration.summarise(lsoas["crimes"], lsoas["harm"])
+    points = data.repeat_locations(unit.unit_id, period.start, period.end, measure_id)
+    rep = concentration.repeats(points["crimes"])
+    basis = harm.Basis(int(lsoas["crimes"].sum()), int(lsoas["harm_approx"].sum()))
+    names = {u: (data.unit(u).name if data.unit(u) else u) for u in lsoas["npu_id"].dropna().unique()}
+    ranked = pd.DataFrame(concentration.ranked(
+        list(lsoas["lsoa_code"]), list(lsoas["lsoa_name"]), [names.get(n, n) for n in lsoas["npu_id"]],
+        lsoas["crimes"], lsoas["harm"]), columns=concentration.RANKED_COLUMNS)
+    source = data.source_for(unit.force_id)
+    payload = {
+        "unit": unit.unit_id, "unit_name": unit.name, "level": unit.level, "measure": measure_id,
+        "from": figures.first.isoformat(), "to": figures.last.isoformat(),
+        "period": Period(figures.first, figures.last).label,
+        "source": figures.source, "source_label": source.label if source else None,
+        "synthetic": unit.synthetic,
+        "lsoas": summary.lsoas, "lsoas_with_crime": summary.with_crime,
+        "lsoas_from_default_hierarchy": figures.from_default,
+        "crimes": summary.crimes, "harm": summary.harm,
+        "crimes_without_lsoa": figures.blank, "crimes_outside_area": figures.outside,
+        "top": [{"percent": round(ct.fraction * 100), "lsoas": ct.k, "of": ct.n,
+                 "crime_share": _clean(ct.share), "harm_lsoas": ht.k, "harm_share": _clean(ht.share),
+                 "ties_at_boundary_crime": ct.ties_at_boundary, "ties_at_boundary_harm": ht.ties_at_boundary}
+                for ct, ht in zip(summary.crime_top, summary.harm_top, strict=True)],
+        "gini_crime": _clean(summary.crime_gini), "gini_harm": _clean(summary.harm_gini),
+        "repeat_locations": {"map_points": rep.locations, "repeat_points": rep.repeat_locations,
+                             "crimes_with_a_point": rep.crimes,
+                             "crimes_at_repeat_points": rep.crimes_at_repeats,
+                             "share": _clean(rep.share),
+                             "note": "data.police.uk snaps crimes to anonymous map points; a repeat "
+                                     "point has 2 or more crimes in the period"},
+        "harm_weights": basis.as_dict(),
+    }
+    stem = f"looking-glass-concentration-{unit.unit_id.replace('/', '_')}-{figures.first}-{figures.last}"
+    return _respond(payload, ranked, stem)

@@ -79,6 +79,8 @@ class Basis:
     unit_text: str     # what the displayed value is in
     per_head: bool     # exposure is population / 1,000 (person-thousands per month)
     note: str
+    # a weighted sum (crime harm): intervals and funnel from the compound Poisson variance
+    weighted: bool = False
 
 
 def basis(measure: Measure) -> Basis:
@@ -99,15 +101,18 @@ def basis(measure: Measure) -> Basis:
             "counts are compared per 1,000 residents, so units of different size can be set side by side",
         )
     if model == "weighted":
-        # crime harm per 1,000 residents; a harm total is not a count, so the Poisson funnel
-        # limits and tests (which need whole counts) are not drawn for it
+        # crime harm per 1,000 residents: a weighted sum, not a count. Its variance is the sum
+        # of squared weights (compound Poisson): intervals from stats.weighted_count_interval,
+        # funnel limits from the Poisson limits of S / kappa "effective crimes" (see `kappa`)
         return Basis(
             "rate",
             1.0,
             kinds.PER_HEAD_TEXT,
             True,
-            "crime harm is compared per 1,000 residents; it is a weighted sum, not a count, so "
-            "no Poisson funnel limits are drawn for it",
+            "crime harm is compared per 1,000 residents; a weighted sum, not a count, so its "
+            "intervals and funnel limits use the compound Poisson variance (the sum of squared "
+            "weights)",
+            weighted=True,
         )
     return Basis("value", 1.0, measure.unit, False,
                  "a mean or a census: values are shown, but there is no funnel for it")
@@ -120,7 +125,8 @@ def better_side(measure: Measure) -> str | None:
 
 # -- member months ---------------------------------------------------------------------------------
 
-MONTH_COLUMNS = ["unit_id", "month", "k", "n", "status", "reason"]
+# v: the sum of squared weights of a weighted measure (crime harm), NaN otherwise
+MONTH_COLUMNS = ["unit_id", "month", "k", "n", "status", "reason", "v"]
 
 
 def member_months(data: DataAccess, unit_ids: tuple[str, ...], measure_id: str, first: date,
@@ -163,6 +169,11 @@ def _member_months(data: DataAccess, unit_ids: tuple[str, ...], measure_id: str,
     keyed = {(src_, uid_, _d(month_)): (float(k_), float(n_) if n_ is not None else math.nan)
              for src_, uid_, month_, k_, n_ in zip(raw["source"], raw["unit_id"], raw["month"], raw["k"],
                                                    raw["n"], strict=True)}
+    squares: dict[tuple[Any, Any, date], float] = {}
+    if b.weighted and "num2" in raw.columns:
+        squares = {(src_, uid_, _d(month_)): float(v_) if v_ is not None else math.nan
+                   for src_, uid_, month_, v_ in zip(raw["source"], raw["unit_id"], raw["month"], raw["num2"],
+                                                     strict=True)}
     has_rows = {(src_, uid_) for src_, uid_, _m in keyed}
     rows = []
     for uid in unit_ids:
@@ -194,7 +205,9 @@ def _member_months(data: DataAccess, unit_ids: tuple[str, ...], measure_id: str,
                         math.nan,
                         math.nan,
                     )
-            rows.append({"unit_id": uid, "month": m, "k": k, "n": n, "status": status, "reason": reason})
+            v = squares.get((src.source, uid, m), 0.0) if status == "ok" and b.weighted and src else math.nan
+            rows.append({"unit_id": uid, "month": m, "k": k, "n": n, "status": status, "reason": reason,
+                         "v": v})
     return pd.DataFrame(rows, columns=MONTH_COLUMNS)
 
 
@@ -295,6 +308,7 @@ class Comparison:
     exclusions: tuple[str, ...]  # every member-month left out of an average, in words
     dispersion: stats.Overdispersion | None = None  # None: no funnel, or too few units
     adjusted: bool = False     # the limits and positions are widened by dispersion.tau2
+    kappa: float = 1.0         # a weighted measure's group weight scale (see `kappa`); 1 for counts
 
     @property
     def focus(self) -> pd.Series:
@@ -344,9 +358,28 @@ def _value(k: float, n: float, b: Basis, months: int) -> float:
     return k / n * factor(b, months)
 
 
-def _interval(k: float, n: float, b: Basis, months: int) -> tuple[float, float]:
+def kappa(k: Sequence[float], v: Sequence[float]) -> float:
+    """The group's weight scale for a weighted measure: sum of squared weights over sum of
+    weights (kappa = V / S, a crime's mean-square weight over its mean weight). A weighted sum
+    S with compound Poisson variance V behaves as kappa times a Poisson count of S / kappa
+    "effective crimes" (the scaled Poisson of Fay and Feuer 1997, as in
+    stats.weighted_count_interval), so the funnel is the Poisson funnel of S / kappa over an
+    exposure of n / kappa: the rate S / n and its target are unchanged, the limits widen by
+    sqrt(kappa). Taken from the group (the null hypothesis: the unit is like its group, its mix of
+    offences included), so one curve serves every member. NaN when the group has no harm."""
+    pairs = [(a, b) for a, b in zip(k, v, strict=True) if math.isfinite(a) and math.isfinite(b)]
+    total = math.fsum(a for a, _ in pairs)
+    return math.fsum(b for _, b in pairs) / total if pairs and total > 0 else math.nan
+
+
+def _interval(k: float, n: float, b: Basis, months: int, v: float = math.nan) -> tuple[float, float]:
     if not (math.isfinite(k) and math.isfinite(n)) or n <= 0 or b.kind == "value":
         return (math.nan, math.nan)
+    if b.weighted:   # compound Poisson: the unit's own sum of squared weights
+        if not math.isfinite(v) or k <= 0 or v <= 0:
+            return (math.nan, math.nan)
+        lo, hi = stats.weighted_count_interval(k, v)
+        return (lo / n * factor(b, months), hi / n * factor(b, months))
     if k != math.floor(k) or k < 0:
         return (math.nan, math.nan)
     if b.kind == "proportion":
@@ -358,10 +391,16 @@ def _interval(k: float, n: float, b: Basis, months: int) -> tuple[float, float]:
     return (lo * factor(b, months), hi * factor(b, months))
 
 
-def _position(k: float, n: float, p0: float, b: Basis, tau2: float | None = None) -> str | None:
-    """The unit's funnel position; with `tau2`, against the over-dispersed limits."""
+def _position(k: float, n: float, p0: float, b: Basis, tau2: float | None = None,
+              kap: float = 1.0) -> str | None:
+    """The unit's funnel position; with `tau2`, against the over-dispersed limits. A weighted
+    measure is placed as S / kappa effective crimes over n / kappa (see `kappa`)."""
     if b.kind == "value" or not all(math.isfinite(x) for x in (k, n, p0)) or n <= 0:
         return None
+    if b.weighted:
+        if not (math.isfinite(kap) and kap > 0) or (tau2 is not None and p0 <= 0):
+            return None
+        return stats.funnel_position(k / kap, n / kap, p0, "rate", tau2=tau2)
     if k != math.floor(k):
         return None
     if b.kind == "proportion":
@@ -373,12 +412,15 @@ def _position(k: float, n: float, p0: float, b: Basis, tau2: float | None = None
     return stats.funnel_position(k, n, p0, "rate", tau2=tau2)
 
 
-def dispersion(rows: Sequence[dict[str, Any]], p0: float, b: Basis) -> stats.Overdispersion | None:
+def dispersion(rows: Sequence[dict[str, Any]], p0: float, b: Basis,
+               kap: float = 1.0) -> stats.Overdispersion | None:
     """Spiegelhalter's (2005) over-dispersion of the units on the funnel: every unit with the
     whole period (the focus too: it is on the plot), z-scores against the centre line p0.
     None when the measure has no funnel or fewer than MIN_UNITS_FOR_DISPERSION units count.
     `rows` are `_compare`'s plain member dicts (no pandas: it runs for every assessment)."""
     if b.kind == "value" or not math.isfinite(p0) or p0 <= 0 or (b.kind == "proportion" and p0 > 1):
+        return None
+    if b.weighted and not (math.isfinite(kap) and kap > 0):
         return None
     usable = [(r["k"], r["n"]) for r in rows
               if r["months_used"] == r["months"] and math.isfinite(r["k"]) and math.isfinite(r["n"])
@@ -386,7 +428,8 @@ def dispersion(rows: Sequence[dict[str, Any]], p0: float, b: Basis) -> stats.Ove
     if len(usable) < MIN_UNITS_FOR_DISPERSION:
         return None
     kind = "proportion" if b.kind == "proportion" else "rate"
-    z, s = stats.funnel_z_scores([k for k, _ in usable], [n for _, n in usable], p0, kind)
+    scale = kap if b.weighted else 1.0   # a weighted measure: effective crimes (see `kappa`)
+    z, s = stats.funnel_z_scores([k / scale for k, _ in usable], [n / scale for _, n in usable], p0, kind)
     return stats.overdispersion(z, s, trim=WINSORISE)
 
 
@@ -468,30 +511,32 @@ def _compare(data: DataAccess, unit_id: str, measure_id: str, period: Period, sc
     latest = measure.aggregate == "latest"
     # One pass over the member-months (plain lists, not a pandas mask per member: with 14
     # measures x every unit of a force, the masks were most of the assessments' time).
-    per_unit: dict[str, tuple[list[date], list[float], list[float], list[str]]] = {}
+    per_unit: dict[str, tuple[list[date], list[float], list[float], list[float]]] = {}
     bad_reasons: dict[str, list[str]] = {}
-    for uid_, month_, k_, n_, status_, reason_ in zip(
-            mm["unit_id"], mm["month"], mm["k"], mm["n"], mm["status"], mm["reason"], strict=True):
+    for uid_, month_, k_, n_, status_, reason_, v_ in zip(
+            mm["unit_id"], mm["month"], mm["k"], mm["n"], mm["status"], mm["reason"], mm["v"], strict=True):
         if status_ == "ok":
             got = per_unit.setdefault(uid_, ([], [], [], []))
             got[0].append(month_)
             got[1].append(float(k_))
             got[2].append(float(n_) if n_ is not None else math.nan)
+            got[3].append(float(v_) if v_ is not None else math.nan)
         else:
             bad_reasons.setdefault(uid_, []).append(str(reason_))
     for uid in ids:
-        ok_months, ok_k, ok_n, _unused = per_unit.get(uid, ([], [], [], []))
+        ok_months, ok_k, ok_n, ok_v = per_unit.get(uid, ([], [], [], []))
         bad = bad_reasons.get(uid, [])
         used = len(ok_months)
         if latest and used:
             last_i = max(range(used), key=lambda i: ok_months[i])
-            ok_k, ok_n = [ok_k[last_i]], [ok_n[last_i]]
+            ok_k, ok_n, ok_v = [ok_k[last_i]], [ok_n[last_i]], [ok_v[last_i]]
         k = float(math.fsum(ok_k)) if used else math.nan
         n = float(sum(ok_n)) if used else math.nan
+        v = float(math.fsum(ok_v)) if used and b.weighted else math.nan
         complete = used == n_months
         span = 1 if latest else n_months
         value = _value(k, n, b, span)
-        lo, hi = _interval(k, n, b, span)
+        lo, hi = _interval(k, n, b, span, v)
         if complete:
             status = "complete"
         elif used == 0:
@@ -502,7 +547,7 @@ def _compare(data: DataAccess, unit_id: str, measure_id: str, period: Period, sc
         in_average = uid != unit_id and complete
         if uid != unit_id and not complete:
             exclusions.append(f"{names[uid]} left out of the average: {status}")
-        rows.append({"unit_id": uid, "name": names[uid], "is_focus": uid == unit_id, "k": k, "n": n,
+        rows.append({"unit_id": uid, "name": names[uid], "is_focus": uid == unit_id, "k": k, "n": n, "v": v,
                      "months_used": used, "months": n_months, "value": value, "lower": lo, "upper": hi,
                      "in_average": in_average, "status_text": status, "synthetic": synthetic[uid]})
     # plain lists from here on: this runs for every unit x measure of an exceptions list, and
@@ -516,7 +561,8 @@ def _compare(data: DataAccess, unit_id: str, measure_id: str, period: Period, sc
     else:
         average = pooled * factor(b, 1 if latest else n_months)
     word = group_word(group)
-    od = dispersion(rows, pooled, b)
+    kap = kappa([r["k"] for r in avg_rows], [r["v"] for r in avg_rows]) if b.weighted else 1.0
+    od = dispersion(rows, pooled, b, kap)
     adjusted = bool(adjust and od is not None and od.overdispersed)
     tau2 = od.tau2 if adjusted and od is not None else None
     positions, texts = [], []
@@ -524,7 +570,7 @@ def _compare(data: DataAccess, unit_id: str, measure_id: str, period: Period, sc
         pos = None
         if b.kind != "value" and math.isfinite(pooled) and r["months_used"] \
                 and (r["is_focus"] or not focus_only):
-            pos = _position(r["k"], r["n"], pooled, b, tau2)
+            pos = _position(r["k"], r["n"], pooled, b, tau2, kap)
         positions.append(pos)
         texts.append(position_words(pos, measure, word) if r["months_used"] else "no data")
     valued = [r for r in rows if r["value"] is not None and not (isinstance(r["value"], float)
@@ -540,7 +586,7 @@ def _compare(data: DataAccess, unit_id: str, measure_id: str, period: Period, sc
     trend = (_EMPTY_TREND.copy() if focus_only
              else _trend(mm, unit_id, group, b, measure, names, exclusions))
     return Comparison(unit_id, measure_id, period, group, b, members, average, trend,
-                      tuple(exclusions), od, adjusted)
+                      tuple(exclusions), od, adjusted, kap)
 
 
 _EMPTY_TREND = pd.DataFrame(columns=TREND_COLUMNS)
@@ -597,10 +643,10 @@ def _trend(mm: pd.DataFrame, unit_id: str, group: PeerGroup, b: Basis, measure: 
     """Month by month: the unit, the group's pooled average over members whose month is usable,
     and the test of one against the other."""
     months = sorted(set(mm["month"]))
-    by_month: dict[date, list[tuple[str, float, float, str, str]]] = {m: [] for m in months}
-    for uid, m, k, n, status, reason in zip(mm["unit_id"], mm["month"], mm["k"], mm["n"], mm["status"],
-                                            mm["reason"], strict=True):
-        by_month[m].append((uid, k, n, status, reason))
+    by_month: dict[date, list[tuple[str, float, float, str, str, float]]] = {m: [] for m in months}
+    for uid, m, k, n, status, reason, v in zip(mm["unit_id"], mm["month"], mm["k"], mm["n"], mm["status"],
+                                               mm["reason"], mm["v"], strict=True):
+        by_month[m].append((uid, k, n, status, reason, v))
     good = better_side(measure)
     rows = []
     for m in months:
@@ -618,7 +664,9 @@ def _trend(mm: pd.DataFrame, unit_id: str, group: PeerGroup, b: Basis, measure: 
             gv = stats.weighted_average([e[1] / e[2] for e in ok], [e[2] for e in ok])
         p, sig, side, verdict = math.nan, False, "", ""
         if focus[3] == "ok" and ok and b.kind != "value":
-            change = _test(focus[1], focus[2], kg, ng, b)
+            change = (_test_weighted(focus[1], focus[5], focus[2], sum(e[1] for e in ok),
+                                     sum(e[5] for e in ok), ng) if b.weighted
+                      else _test(focus[1], focus[2], kg, ng, b))
             if change is not None:
                 p, sig = change.p_value, change.significant
                 side = "above" if change.abs_change > 0 else "below" if change.abs_change < 0 else ""
@@ -631,6 +679,14 @@ def _trend(mm: pd.DataFrame, unit_id: str, group: PeerGroup, b: Basis, measure: 
             "p_value": p, "significant": sig, "side": side, "verdict": verdict,
         })
     return pd.DataFrame(rows, columns=TREND_COLUMNS)
+
+
+def _test_weighted(s1: float, v1: float, n1: float, s0: float, v0: float, n0: float) -> stats.Change | None:
+    """A weighted measure's month against its group: the compound Poisson z test on the two
+    rates (stats.compare_weighted)."""
+    if not all(math.isfinite(x) for x in (s1, v1, n1, s0, v0, n0)) or n1 <= 0 or n0 <= 0:
+        return None
+    return stats.compare_weighted(s1, v1, s0, v0, n1, n0)
 
 
 def _test(k1: float, n1: float, k0: float, n0: float, b: Basis) -> stats.Change | None:
@@ -679,13 +735,17 @@ def funnel_curves(c: Comparison, points: int = 80) -> pd.DataFrame:
     if b.kind == "proportion":
         grid = np.unique(np.maximum(np.round(grid), 1.0))
     p0 = min(max(c.average / f, 0.0), 1.0) if kind == "proportion" else c.average / f
+    if b.weighted and not (math.isfinite(c.kappa) and c.kappa > 0):
+        return pd.DataFrame(columns=cols)
+    # a weighted measure's limits are those of S / kappa over n / kappa (see `kappa`)
+    exposure = grid / c.kappa if b.weighted else grid
     if c.adjusted:
         # the same limits `_position` judged each member by (the curve and verdicts agree)
-        lim = stats.funnel_limits_overdispersed(p0, grid, c.tau2, kind)
+        lim = stats.funnel_limits_overdispersed(p0, exposure, c.tau2, kind)
     elif kind == "proportion":
-        lim = stats.funnel_limits_proportion(p0, grid)
+        lim = stats.funnel_limits_proportion(p0, exposure)
     else:
-        lim = stats.funnel_limits_rate(p0, grid)
+        lim = stats.funnel_limits_rate(p0, exposure)
     return pd.DataFrame({"n": grid, "lo95": lim[0.95][0] * f, "hi95": lim[0.95][1] * f,
                          "lo998": lim[0.998][0] * f, "hi998": lim[0.998][1] * f})
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import dataclasses
 import logging
 import math
 from collections.abc import Callable, Hashable, Iterator, Sequence
@@ -45,6 +46,7 @@ from dashboard.data.model import (
     SOURCE_PREFERENCE,
     VALUES_COLUMNS,
     GrainUnavailable,
+    PlaceFigures,
     ReferenceData,
     Source,
     Unit,
@@ -55,6 +57,7 @@ from dashboard.data.model import (
 from dashboard.data.queries import Cursor, cubes, facts, reference, status
 from dashboard.data.queries import calls as call_queries
 from dashboard.data.queries import officers as officer_queries
+from dashboard.data.queries import place as place_queries
 from dashboard.data.queries import tables as table_names
 from dashboard.data.queries import units as unit_queries
 from dashboard.data.warehouse import WarehouseReader
@@ -82,6 +85,7 @@ from etl import hierarchy
 from etl.lake.warehouse import WarehousePaths
 from etl.measures.model import Measure
 from etl.measures.registry import MEASURES
+from etl.reference import areas, lsoa_mapping
 
 RECORDS_CSV_LIMIT = 100_000
 # month_status, and so the suspect-month check, covers the crime loads (a month far below its
@@ -1340,6 +1344,117 @@ class DataAccess:
                 return call_queries.demand_by_hour(cur, files, unit.level, unit.unit_id, start, end)
 
         return self.cached("call_demand", (unit_id, start, end), compute).copy()
+
+    # -- concentration by place (docs/concentration.md) -----------------------------------
+
+    def _place_cell(self, unit_id: str, measure_id: str, start: date, end: date
+                    ) -> tuple[Unit, Source | None, Period, str, date, date]:
+        """The unit (checked visible), its crime source, and the period as the source holds
+        it: whole months for a monthly source (as the drill-through reads it)."""
+        measure = MEASURES[measure_id]
+        if not measure.categories:
+            raise ValueError(f"concentration is of crime measures only, not {measure_id!r}")
+        unit = self._require_unit(unit_id)
+        self._check_visible([unit_id])
+        source = self.source_for(unit.force_id)
+        period = Period(start, end)
+        if source is None or source.has_days:
+            return unit, source, period, "date", period.start, period.end
+        period = period.to_whole_months()
+        return unit, source, period, "month", month_start(period.start), month_start(period.end)
+
+    def concentration(self, unit_id: str, start: date, end: date,
+                      measure_id: str = DEFAULT_MEASURE) -> PlaceFigures:
+        """Crimes and harm per LSOA of a force, BCU or NPU (the measure's categories): every
+        LSOA of its area, zero where none, so "the top 5% of LSOAs" counts all of them.
+        Aggregates that data.police.uk itself publishes: open to whoever may see the unit.
+        Teams and officers have no area of their own: not available there."""
+        unit, source, period, time, lo, hi = self._place_cell(unit_id, measure_id, start, end)
+
+        def compute() -> PlaceFigures:
+            empty = pd.DataFrame(columns=["lsoa_code", "lsoa_name", "npu_id", "crimes", "harm",
+                                          "harm_approx"])
+            if unit.level not in place_queries.AREA_COLUMN:
+                level = hierarchy.level(unit.level).plural
+                return PlaceFigures(unit_id, None, period.start, period.end, empty,
+                                    f"not available for {level}: they have no area of LSOAs of their own")
+            if source is None:
+                return PlaceFigures(unit_id, None, period.start, period.end, empty,
+                                    f"not available: no crime data is loaded for {unit.force_id!r}")
+            crime, _ = self._cell_files(unit, source, period)
+            cats = MEASURES[measure_id].categories
+            with self.cursor() as cur:
+                mappings = place_queries.lsoa_mappings(cur, unit.force_id)
+                if not mappings:   # records with no LSOA (the demo force): nothing to read
+                    return PlaceFigures(unit_id, source.source, period.start, period.end, empty,
+                                        "not available: the records of this force carry no LSOA")
+                frame = place_queries.lsoa_figures(cur, crime, unit.force_id, unit.level, unit.unit_id,
+                                                   cats, lo, hi, time)
+            inside = frame[frame["in_area"].astype(bool)].drop(columns=["in_area"])
+            outside = frame[~frame["in_area"].astype(bool)]
+            blank = int(outside.loc[outside["lsoa_code"].isna(), "crimes"].sum())
+            elsewhere = int(outside.loc[outside["lsoa_code"].notna(), "crimes"].sum())
+            added = []
+            if "default" in mappings and "file" not in mappings:
+                added = self._default_area_lsoas(unit)
+            if added:
+                extra = pd.DataFrame({"lsoa_code": [c for c, _ in added], "lsoa_name": None,
+                                      "npu_id": [n for _, n in added], "crimes": 0, "harm": 0.0,
+                                      "harm_approx": 0})
+                inside = pd.concat([inside, extra], ignore_index=True)
+            inside = inside.reset_index(drop=True)
+            why = None
+            if inside.empty:
+                why = f"not available: no LSOA is placed in {unit.title}"
+            return PlaceFigures(unit_id, source.source, period.start, period.end, inside, why,
+                                len(added), blank, elsewhere)
+
+        found = self.cached("concentration", (unit_id, period.start, period.end, measure_id), compute)
+        return dataclasses.replace(found, lsoas=found.lsoas.copy())
+
+    def _default_area_lsoas(self, unit: Unit) -> list[tuple[str, str]]:
+        """(LSOA, NPU) of the unit's area in the default hierarchy that dim_lsoa lacks (no
+        record named them yet): dim_lsoa holds the LSOAs records named, and an LSOA with no
+        crime or ASB in any loaded month is still part of the area (of the force; of a BCU or
+        NPU by the default hierarchy's ids, which are those the loader gave the LSOAs seen)."""
+        def compute() -> tuple[tuple[str, str, str], ...]:
+            h = areas.hierarchy(unit.force_id)
+            if h is None:
+                return ()
+            known = set(self.lsoa_npus(unit.force_id)["lsoa_code"])
+            out = []
+            for code in sorted(h.lsoa_npu):
+                a = lsoa_mapping.default_assignment(unit.force_id, code)
+                if code not in known and a is not None:
+                    out.append((code, a.npu_id, a.bcu_id))
+            return tuple(out)
+
+        missing = self.cached("default_area_lsoas", (unit.force_id,), compute)
+        pick_unit = {"force": lambda r: unit.force_id, "bcu": lambda r: r[2], "npu": lambda r: r[1]}
+        return [(code, npu) for code, npu, bcu in missing
+                if pick_unit[unit.level]((code, npu, bcu)) == unit.unit_id]
+
+    def repeat_locations(self, unit_id: str, start: date, end: date,
+                         measure_id: str = DEFAULT_MEASURE) -> pd.DataFrame:
+        """Crimes per snapped map point of a force, BCU or NPU, most first: [crimes] for every
+        actor who may see the unit (counts of anonymous points), plus [location, longitude,
+        latitude, lsoa_code] only for an actor who may see its records (a point's "On or near
+        ..." text is as near an address as data.police.uk gives)."""
+        unit, source, period, time, lo, hi = self._place_cell(unit_id, measure_id, start, end)
+
+        def compute() -> pd.DataFrame:
+            if source is None or unit.level not in place_queries.FACT_COLUMN:
+                return pd.DataFrame(columns=place_queries.LOCATION_COLUMNS)
+            crime, _ = self._cell_files(unit, source, period)
+            with self.cursor() as cur:
+                return place_queries.location_counts(cur, crime, unit.level, unit.unit_id,
+                                                     MEASURES[measure_id].categories, lo, hi, time)
+
+        key = (unit_id, period.start, period.end, measure_id)
+        frame = self.cached("repeat_locations", key, compute).copy()
+        if not self._sees_records(self.actor(), unit):
+            frame = frame[["crimes"]]
+        return frame
 
 
 def _day(v: Any) -> date | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from dashboard.periods import Period, month_end
 from dashboard.state import ViewState
@@ -202,3 +203,20 @@ def family_of_dataset(dataset: str) -> str:
 def service_families() -> tuple[str, ...]:
     found = {m.dataset for m in MEASURES.values()} - {"crime"}
     return tuple(sorted(found | set(SERVICE_FAMILIES)))
+
+
+@dataclass(frozen=True)
+class PlaceFigures:
+    """Crime and harm per LSOA of one unit over a period (DataAccess.concentration): every
+    LSOA of the unit's area, those with no crime included (the denominator of "the top 5% of
+    LSOAs"), and what could not be placed in one. docs/concentration.md."""
+
+    unit_id: str
+    source: str | None             # the crime source read ('police_uk', 'force', 'demo')
+    first: date                    # the period read (whole months for a monthly source)
+    last: date
+    lsoas: Any                     # DataFrame [lsoa_code, lsoa_name, npu_id, crimes, harm, harm_approx]
+    not_available: str | None      # why there are no LSOA figures (None: there are)
+    from_default: int = 0          # area LSOAs added from the default hierarchy (no record named them)
+    blank: int = 0                 # the unit's crimes with no LSOA
+    outside: int = 0               # the unit's crimes in an LSOA outside its area

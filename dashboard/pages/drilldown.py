@@ -47,6 +47,7 @@ from dashboard.components.common import (
     values,
     wrap_titles,
 )
+from dashboard.components.concentration import concentration_card
 from dashboard.components.controls import controls
 from dashboard.components.coverage import unassigned_note
 from dashboard.components.harm import harm_card
@@ -813,6 +814,8 @@ def layout(data: DataAccess, view: View) -> list[Any]:
         cards.append(gap)
     if kinds.is_weighted(m):  # crime harm: where it comes from, and how it was weighted
         cards.append(harm_card(data, view))
+    if m.categories and view.unit.level in ("force", "bcu", "npu"):  # where in its LSOAs the crime is
+        cards.append(concentration_card(data, view))
     if not m.categories:  # records are listed by crime category
         cards.append(
             dbc.Alert(

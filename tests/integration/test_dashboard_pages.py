@@ -230,7 +230,11 @@ def test_every_export_is_the_drawn_data_as_excel_safe_csv(data: DataAccess) -> N
         payload = exports.build(data, name, search)
         assert payload is not None, name
         rows = list(csv.reader(io.StringIO(payload["content"])))
-        assert len(rows) >= 2, name
+        if name == "drill-concentration":  # the demo's records carry no LSOA: no table is drawn
+            p = view_of(data, search).period
+            assert data.concentration(NPU, p.start, p.end).not_available and len(rows) == 1
+        else:
+            assert len(rows) >= 2, name
         assert re.fullmatch(r"looking-glass-[A-Za-z0-9._-]+\.csv", payload["filename"]), payload["filename"]
     payload = exports.build(data, "drill-trend", search)
     assert (

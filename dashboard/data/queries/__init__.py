@@ -4,6 +4,7 @@
     status.py     meta, load_log, month_status, quarantine, lake_manifest: what is loaded
     cubes.py      cube_crime_month/day and cube_service_month/day: every chart and table
     facts.py      the Parquet lake (raw facts): drill-through records and maps only
+    place.py      the Parquet lake by place: crime and harm per LSOA, crimes per map point
     reference.py  ref_msf_groups, ref_force_characteristics, ref_targets: reference data
 
 Only `dashboard.data` calls these, with a per-request cursor from `WarehouseReader.cursor()`,

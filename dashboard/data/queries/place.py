@@ -1,0 +1,125 @@
+"""Reads of the lake by place: crime and harm per LSOA of a unit, and crimes per snapped map
+point (repeat locations), for the concentration section (docs/concentration.md).
+
+A unit's LSOAs are the rows of dim_lsoa that place an LSOA in it (an LSOA -> NPU mapping from
+a hierarchy file, or the default hierarchy of every LSOA a loaded record named); the data
+layer adds the default hierarchy's LSOAs no record named yet. Harm uses the weights the cubes
+use (ref_crime_severity per Home Office offence code, else ref_crime_severity_category: see
+etl/cubes/crime.py), so a unit's LSOAs add up to its harm on the scorecard.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+import pandas as pd
+
+from dashboard.data.queries import Cursor, pick
+
+# Levels whose LSOAs are known (the area of an NPU, of the BCU its NPUs are in, of the force):
+# level -> the column of dim_lsoa + dim_unit that places an LSOA in a unit of that level.
+AREA_COLUMN: dict[str, str] = {"force": "l.force_id", "bcu": "u.parent_id", "npu": "l.npu_id"}
+# level -> the column of the facts below that holds the record's unit of that level
+FACT_COLUMN: dict[str, str] = {"force": "force_id", "bcu": "bcu_id", "npu": "npu_id"}
+LSOA_COLUMNS = ["lsoa_code", "lsoa_name", "npu_id", "in_area", "crimes", "harm", "harm_approx"]
+LOCATION_COLUMNS = ["longitude", "latitude", "location", "lsoa_code", "crimes"]
+
+
+def _has_column(cur: Cursor, files: list[str], column: str) -> bool:
+    described = cur.execute(
+        "SELECT * FROM read_parquet(?, hive_partitioning = false, union_by_name = true) LIMIT 0",
+        [files]).description or []
+    return any(d[0] == column for d in described)
+
+
+def _has_table(cur: Cursor, name: str) -> bool:
+    found = cur.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [name]).fetchone()
+    return bool(found and found[0])
+
+
+def _facts_sql(cur: Cursor, files: list[str], time: str) -> str:
+    """The crimes (never ASB) of the files, with their NPU and BCU, and their harm weight as
+    the cubes give it. Parameters, in order: files, categories, start, end."""
+    if time not in ("date", "month"):
+        raise ValueError(f"time must be 'date' or 'month', got {time!r}")
+    code = "f.offence_code" if _has_column(cur, files, "offence_code") else "NULL::VARCHAR"
+    off = ("SELECT upper(trim(code)) AS key, TRY_CAST(weight AS DOUBLE) AS weight FROM ref_crime_severity"
+           if _has_table(cur, "ref_crime_severity") else
+           "SELECT NULL::VARCHAR AS key, NULL::DOUBLE AS weight WHERE FALSE")
+    cat = ("SELECT category AS key, TRY_CAST(weight AS DOUBLE) AS weight FROM ref_crime_severity_category"
+           if _has_table(cur, "ref_crime_severity_category") else
+           "SELECT NULL::VARCHAR AS key, NULL::DOUBLE AS weight WHERE FALSE")
+    return f"""
+        WITH f AS (SELECT * FROM read_parquet(?, hive_partitioning = false, union_by_name = true)),
+        w_off AS ({off}), w_cat AS ({cat}),
+        facts AS (
+            SELECT f.force_id, coalesce(f.npu_id, l.npu_id) AS npu_id, u.parent_id AS bcu_id,
+                   f.lsoa_code, f.location, f.longitude, f.latitude,
+                   coalesce(wo.weight, wc.weight, 0) AS w, (wo.weight IS NULL)::INT AS w_approx
+            FROM f
+            LEFT JOIN dim_lsoa l ON l.force_id = f.force_id AND l.lsoa_code = f.lsoa_code
+            LEFT JOIN dim_unit u ON u.unit_id = coalesce(f.npu_id, l.npu_id)
+            LEFT JOIN w_off wo ON wo.key = upper(trim({code}))
+            LEFT JOIN w_cat wc ON wc.key = f.category
+            WHERE NOT f.is_asb AND list_contains(?::VARCHAR[], f.category) AND f.{time} BETWEEN ? AND ?)
+    """
+
+
+def lsoa_figures(
+    cur: Cursor, crime_files: list[str], force_id: str, level: str, unit_id: str,
+    categories: Sequence[str], start: date, end: date, time: str,
+) -> pd.DataFrame:
+    """Crimes, harm (sum of weights) and crimes weighted by category (harm_approx) per LSOA of
+    the unit: every LSOA of its area (in_area, zero when no crime), and any other LSOA its
+    crimes name (in_area false; a blank LSOA is one row with a NULL code). [LSOA_COLUMNS]"""
+    area_col = pick("level", level, AREA_COLUMN)
+    fact_col = pick("level", level, FACT_COLUMN)
+    area = f"""
+        area AS (SELECT l.lsoa_code, l.lsoa_name, l.npu_id FROM dim_lsoa l
+                 LEFT JOIN dim_unit u ON u.unit_id = l.npu_id
+                 WHERE l.force_id = ? AND l.npu_id IS NOT NULL AND {area_col} = ?)"""
+    if not crime_files:
+        return cur.execute(
+            f"WITH {area} SELECT lsoa_code, lsoa_name, npu_id, TRUE AS in_area, 0::BIGINT AS crimes, "
+            "0.0::DOUBLE AS harm, 0::BIGINT AS harm_approx FROM area ORDER BY lsoa_code",
+            [force_id, unit_id]).df()
+    sql = _facts_sql(cur, crime_files, time) + f""",
+        agg AS (SELECT lsoa_code, count(*) AS crimes, sum(w) AS harm, sum(w_approx) AS harm_approx
+                FROM facts WHERE {fact_col} = ? GROUP BY lsoa_code),
+        {area}
+        SELECT coalesce(a.lsoa_code, g.lsoa_code) AS lsoa_code, a.lsoa_name, a.npu_id,
+               a.lsoa_code IS NOT NULL AS in_area, coalesce(g.crimes, 0)::BIGINT AS crimes,
+               coalesce(g.harm, 0)::DOUBLE AS harm, coalesce(g.harm_approx, 0)::BIGINT AS harm_approx
+        FROM area a FULL OUTER JOIN agg g ON g.lsoa_code = a.lsoa_code
+        ORDER BY crimes DESC, lsoa_code NULLS LAST
+    """
+    params = [crime_files, list(categories), start, end, unit_id, force_id, unit_id]
+    return cur.execute(sql, params).df()
+
+
+def lsoa_mappings(cur: Cursor, force_id: str) -> dict[str, int]:
+    """How the force's LSOAs were placed: mapping ('file' | 'default' | 'none') -> LSOAs."""
+    return dict(cur.execute(
+        "SELECT mapping, count(*) FROM dim_lsoa WHERE force_id = ? GROUP BY mapping", [force_id]).fetchall())
+
+
+def location_counts(
+    cur: Cursor, crime_files: list[str], level: str, unit_id: str,
+    categories: Sequence[str], start: date, end: date, time: str,
+) -> pd.DataFrame:
+    """Crimes per snapped map point of the unit, most first: a point is a (longitude, latitude)
+    pair of a record that carries a location text (data.police.uk's "On or near ..."; each
+    such point has one text). Records with no location are not counted. [LOCATION_COLUMNS]"""
+    fact_col = pick("level", level, FACT_COLUMN)
+    if not crime_files:
+        return pd.DataFrame(columns=LOCATION_COLUMNS)
+    sql = _facts_sql(cur, crime_files, time) + f"""
+        SELECT longitude, latitude, min(location) AS location, min(lsoa_code) AS lsoa_code,
+               count(*)::BIGINT AS crimes
+        FROM facts
+        WHERE {fact_col} = ? AND location IS NOT NULL AND longitude IS NOT NULL AND latitude IS NOT NULL
+        GROUP BY longitude, latitude
+        ORDER BY crimes DESC, location, longitude, latitude
+    """
+    return cur.execute(sql, [crime_files, list(categories), start, end, unit_id]).df()
