@@ -16,9 +16,8 @@ from selenium.webdriver.common.keys import Keys
 from dashboard.app import create_app
 from dashboard.store import actions as service
 from dashboard.store import db
-from etl.lake.rebuild import rebuild_warehouse
 from tests.support.browser import assert_local_only, free_port, settled, wait
-from tests.support.warehouses import copy_warehouse
+from tests.support.warehouses import copy_warehouse, publish_new_version
 
 UNIT = "cheshire/northern"
 DESCRIPTION = "Targeted burglary patrols around Widnes town centre"
@@ -96,13 +95,12 @@ def test_raise_restart_change_history_and_conflict(dash_duo, demo_link: Path,  #
     assert dash_duo.find_element("#actions-new-owner-error").text == ""
     dash_duo.wait_for_contains_text("#actions-grid", DESCRIPTION, timeout=10)
 
-    # A restart and a warehouse reload: the server stopped, every store forgotten, the warehouse
-    # rebuilt into a new version (as a load does), a new app on the same files.
+    # A restart and a warehouse reload: the server stopped, every store forgotten, a new
+    # warehouse version published (as a load publishes one), a new app on the same files.
     dash_duo.server.stop()
     db.close_all()
     before = link.resolve()
-    rebuild_warehouse(link)
-    assert link.resolve() != before  # a new warehouse version is live
+    assert publish_new_version(link) == link.resolve() != before  # a new warehouse version is live
     dash_duo.start_server(create_app(link), port=free_port())
     dash_duo.wait_for_page(url=f"{dash_duo.server_url}/actions?unit=cheshire")
     dash_duo.wait_for_contains_text("#actions-grid", DESCRIPTION, timeout=20)
