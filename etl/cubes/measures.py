@@ -352,14 +352,22 @@ def rebuild_crime_measures(con: duckdb.DuckDBPyConnection, partitions: list[Part
                      AND p.force_id = c.force_id AND p.month = {month_of}
                 LEFT JOIN dim_unit u ON u.unit_id = c.unit_id
                 GROUP BY c.source, c.force_id, c.unit_id, c.level, c.{period}""", params)
-        selects = []
-        ids: list = []
-        for i, m in enumerate(measures):
-            num2 = f"coalesce(s{i}, 0)" if m.column == "harm" else "NULL"
-            selects.append(f"SELECT 'crime', source, force_id, unit_id, level, _period, ?, "
-                           f"coalesce(n{i}, 0), d{i}, {num2}, NULL FROM _crime_agg")
-            ids.append(m.id)
-        con.execute(f"INSERT INTO {table} {' UNION ALL '.join(selects)} ORDER BY ALL", ids)
+        # One row per measure for every group, in the order ORDER BY ALL over every row gave
+        # (the key, then measure_id; the key and measure_id are unique): the groups sorted and
+        # each one's measures unnested in id order. Sorting the groups, not the rows, is
+        # measures-times less work (5 s of a demo build's 9 s day insert was the sort).
+        order = sorted(range(len(measures)), key=lambda i: measures[i].id)
+        nums = ", ".join(f"coalesce(n{i}, 0)" for i in order)
+        dens = ", ".join(f"d{i}" for i in order)
+        num2s = ", ".join(f"coalesce(s{i}, 0)" if measures[i].column == "harm" else "NULL"
+                          for i in order)
+        con.execute(
+            f"""INSERT INTO {table}
+                SELECT 'crime', source, force_id, unit_id, level, _period,
+                       unnest(?::VARCHAR[]), unnest([{nums}]::DOUBLE[]), unnest([{dens}]::DOUBLE[]),
+                       unnest([{num2s}]::DOUBLE[]), NULL
+                FROM (SELECT * FROM _crime_agg ORDER BY source, force_id, unit_id, level, _period)""",
+            [[measures[i].id for i in order]])
     con.execute("DROP TABLE IF EXISTS _crime_agg")
 
 

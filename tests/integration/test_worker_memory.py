@@ -48,3 +48,28 @@ def test_the_limits_come_from_the_environment(demo_link: Path, monkeypatch: pyte
     monkeypatch.setenv(limits.DUCKDB_MEMORY_ENV, "a lot")
     with pytest.raises(ValueError, match="LG_DUCKDB_MEMORY_MB must be a whole number"):
         WarehouseReader(demo_link)  # at start-up, not at the first request
+
+
+def test_a_small_cache_stays_within_its_bytes_and_answers_the_same(demo_link: Path) -> None:
+    """Views enough to overflow a 1 MiB cache: it evicts, never holds more than its bound, and
+    every answer equals the one an unbounded cache gives."""
+    from datetime import date
+
+    small = DataAccess(WarehouseReader(demo_link), cache_bytes=1024 * 1024)
+    big = DataAccess(WarehouseReader(demo_link), cache_bytes=1024 ** 3)
+    try:
+        with small.request(small.actor()), big.request(big.actor()):
+            units = ["cheshire", *[u.unit_id for u in small.children("cheshire")]]
+            for unit in units:
+                for year in (2006, 2007):
+                    start, end = date(year, 4, 1), date(year + 1, 3, 31)
+                    got = small.scorecard(unit, start, end)
+                    want = big.scorecard(unit, start, end)
+                    assert got.drop(columns=["spark", "spark_months"]).equals(
+                        want.drop(columns=["spark", "spark_months"])), unit
+                    assert small._cache.bytes <= 1024 * 1024
+            assert small._cache.evictions > 0 and big._cache.evictions == 0
+            assert big._cache.bytes > small._cache.bytes
+    finally:
+        small.reader.close()
+        big.reader.close()
