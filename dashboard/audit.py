@@ -74,7 +74,7 @@ def request_route() -> tuple[str, str]:
         output = _first_output(str(body.get("output", "")))
         items = [*(body.get("inputs") or []), *(body.get("state") or [])]
         items = [i for i in items if isinstance(i, dict)]
-        route = f"{path} {output}"
+        route = f"{path} {output}".rstrip()
         via = "page" if output == PAGE_OUTPUT else "callback"
         if output in DOWNLOAD_OUTPUTS:
             via = "export"

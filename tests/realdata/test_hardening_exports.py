@@ -18,7 +18,8 @@ def test_every_export_on_the_real_warehouse(real_link: Path) -> None:
     data = DataAccess(WarehouseReader(real_link))
     try:
         for search in ("?unit=cheshire", "?unit=cheshire&preset=month", "?unit=merseyside&preset=12m"):
-            for name in sorted(exports.EXPORTS):
+            # (the audit log's export is an administrator's: refused here, tested in test_audit.py)
+            for name in sorted(set(exports.EXPORTS) - {"data-audit"}):
                 with data.request(current_actor()):
                     payload = exports.build(data, name, search)
                 if payload is None:
