@@ -5,7 +5,6 @@ session's CSRF token, from the Dash layout) signs out."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -23,9 +22,11 @@ from tests.support.warehouses import copy_warehouse
 PASSWORD = "correct horse battery staple"
 
 
-def test_sign_in_through_the_form_and_out_again(dash_duo, demo_link: Path, tmp_path: Path) -> None:  # noqa: ANN001
+def test_sign_in_through_the_form_and_out_again(dash_duo, demo_link: Path, tmp_path: Path,  # noqa: ANN001
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    # monkeypatch restores them: LG_AUTH=open must survive for the tests after this one
     for name in (signin.SECRET_ENV, signin.AUTH_ENV, db.STORE_URL_ENV, "LG_OIDC_CONFIG"):
-        os.environ.pop(name, None)
+        monkeypatch.delenv(name, raising=False)
     link = copy_warehouse(demo_link, tmp_path / "wh")
     store = db.open_store(link)
     U.add_user(store, "bell", role="bcu_commander", unit_id="cheshire/northern",
