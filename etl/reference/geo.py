@@ -2,7 +2,7 @@
 
 The GeoJSON (data/reference/msoa_2011_ew_bsc_wgs84.geojson.gz, built once by
 scripts/build_msoa_geojson.py from the ONS boundaries) is read on first use and kept for the
-life of the process (about 4 MB of JSON, 0.2 s). An NPU is drawn as its MSOAs:
+life of the process (about 4 MB of JSON, 0.3 s; kept as text: see `Boundaries`). An NPU is drawn as its MSOAs:
 
 - a real force's NPUs from its LSOA mapping (dim_lsoa: LSOA -> NPU), each MSOA going to the
   NPU most of its LSOAs are in (the default hierarchy's NPUs are whole MSOAs, so exactly);
@@ -17,7 +17,7 @@ import gzip
 import json
 import math
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -30,12 +30,57 @@ ATTRIBUTION = ("Boundaries: ONS MSOA (Dec 2011) super-generalised. Contains ONS 
                "copyright and database right 2011, Open Government Licence v3.0.")
 
 
+class Boundaries(Mapping[str, dict[str, Any]]):
+    """MSOA code -> GeoJSON feature (WGS84), read-only.
+
+    Each feature is kept as its compact JSON text and parsed when asked for: the 7,201 MSOAs
+    of England and Wales as Python lists of floats cost a web worker about 70 MB for good
+    (measured: 35 MB for the features and as much again left behind by the allocator), as
+    text about 4 MB; a map parses the few hundred it draws in a millisecond or two. A caller
+    gets a fresh dict each time, so it may change it."""
+
+    def __init__(self, texts: dict[str, str], centres: dict[str, tuple[float, float]]) -> None:
+        self._texts = texts
+        self.centres = centres
+
+    def __getitem__(self, code: str) -> dict[str, Any]:
+        return json.loads(self._texts[code])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._texts)
+
+    def __len__(self) -> int:
+        return len(self._texts)
+
+    def __contains__(self, code: object) -> bool:
+        return code in self._texts
+
+
+def _stream_features(text: str) -> Iterator[dict[str, Any]]:
+    """The FeatureCollection's features one at a time (raw_decode from each one's start), so
+    the whole collection is never held parsed at once."""
+    decoder = json.JSONDecoder()
+    i = text.index("[", text.index('"features"')) + 1
+    while True:
+        while text[i] in " \n\r\t,":
+            i += 1
+        if text[i] == "]":
+            return
+        feature, i = decoder.raw_decode(text, i)
+        yield feature
+
+
 @cache
-def boundaries(directory: Path | None = None) -> dict[str, dict[str, Any]]:
-    """MSOA code -> GeoJSON feature (WGS84)."""
+def boundaries(directory: Path | None = None) -> Boundaries:
+    """MSOA code -> GeoJSON feature (WGS84), with each MSOA's centre (see `Boundaries`)."""
     with gzip.open((directory or data_dir()) / BOUNDARY_FILE, "rt", encoding="utf-8") as fh:
-        doc = json.load(fh)
-    return {f["id"]: f for f in doc["features"]}
+        text = fh.read()
+    texts: dict[str, str] = {}
+    centres: dict[str, tuple[float, float]] = {}
+    for f in _stream_features(text):
+        texts[f["id"]] = json.dumps(f, separators=(",", ":"))
+        centres[f["id"]] = _centroid(f)
+    return Boundaries(texts, centres)
 
 
 def _outer_rings(feature: dict[str, Any]) -> list[list[list[float]]]:
@@ -43,24 +88,24 @@ def _outer_rings(feature: dict[str, Any]) -> list[list[list[float]]]:
     return [g["coordinates"][0]] if g["type"] == "Polygon" else [p[0] for p in g["coordinates"]]
 
 
-@cache
+def _centroid(f: dict[str, Any]) -> tuple[float, float]:
+    """The area-weighted centre of the feature's outer rings (shoelace), (lon, lat)."""
+    a_sum = x_sum = y_sum = 0.0
+    for ring in _outer_rings(f):
+        for (x0, y0), (x1, y1) in zip(ring, ring[1:], strict=False):
+            cross = x0 * y1 - x1 * y0
+            a_sum += cross
+            x_sum += (x0 + x1) * cross
+            y_sum += (y0 + y1) * cross
+    if a_sum:
+        return (x_sum / (3 * a_sum), y_sum / (3 * a_sum))
+    ring = _outer_rings(f)[0]
+    return (sum(p[0] for p in ring) / len(ring), sum(p[1] for p in ring) / len(ring))
+
+
 def centroids(directory: Path | None = None) -> dict[str, tuple[float, float]]:
-    """MSOA code -> (lon, lat): the area-weighted centre of its outer rings (shoelace)."""
-    out: dict[str, tuple[float, float]] = {}
-    for code, f in boundaries(directory).items():
-        a_sum = x_sum = y_sum = 0.0
-        for ring in _outer_rings(f):
-            for (x0, y0), (x1, y1) in zip(ring, ring[1:], strict=False):
-                cross = x0 * y1 - x1 * y0
-                a_sum += cross
-                x_sum += (x0 + x1) * cross
-                y_sum += (y0 + y1) * cross
-        if a_sum:
-            out[code] = (x_sum / (3 * a_sum), y_sum / (3 * a_sum))
-        else:
-            ring = _outer_rings(f)[0]
-            out[code] = (sum(p[0] for p in ring) / len(ring), sum(p[1] for p in ring) / len(ring))
-    return out
+    """MSOA code -> (lon, lat): the area-weighted centre of its outer rings."""
+    return boundaries(directory).centres
 
 
 def msoa_npus_from_lsoas(pairs: Iterable[tuple[str, str | None]]) -> dict[str, str]:

@@ -69,3 +69,22 @@ def test_hilbert_order_and_compass_names_by_hand() -> None:
     # two parts both north-east are told apart on 16 points
     names = areas.compass_names("X", (0.0, 0.0), [(1.0, 1.0), (0.5, 1.2), (-1.0, -1.0)])
     assert names == ["X: North East", "X: North North East", "X: South West"]
+
+
+def test_the_boundaries_read_one_feature_at_a_time_equal_the_whole_file_read_at_once() -> None:
+    """`boundaries()` keeps each feature as text (a worker's memory): what it hands out must be
+    exactly the file's features, read here with one json.load, and a caller's change to a
+    feature must not reach the next caller."""
+    import gzip
+    import json
+
+    from etl.reference.tables import data_dir
+
+    with gzip.open(data_dir() / geo.BOUNDARY_FILE, "rt", encoding="utf-8") as fh:
+        whole = {f["id"]: f for f in json.load(fh)["features"]}
+    shapes = geo.boundaries()
+    assert list(shapes) == list(whole)
+    for code in ("E02000001", "E02001399", next(iter(cheshire_msoas()))):
+        assert shapes[code] == whole[code]
+    shapes["E02000001"]["properties"]["name"] = "changed"
+    assert shapes["E02000001"]["properties"]["name"] == whole["E02000001"]["properties"]["name"]
