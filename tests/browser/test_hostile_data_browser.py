@@ -2,10 +2,11 @@
 
 A force extract whose BCU, NPU, team and officer names and crime references are markup
 (`<img onerror>`, `<script>`, `<svg onload>`, an event handler in a tag) is loaded with the real
-loader into a fresh warehouse; Chromium then opens every page on the force and on the hostile
-BCU. Each payload would set `window.__xss`; it must stay unset, the names must show as text,
-and the console must hold no error. Separately, an inline script put into a page (as a
-rendering bug would) is refused by the browser under the policy dashboard/headers.py sends.
+loader into a fresh warehouse; Chromium then opens every page on the hostile BCU and the force's
+pages that list its BCUs. Each payload would set `window.__xss`; it must stay unset, the
+names must show as text, and the console must hold no error. Separately, an inline script
+put into a page (as a rendering bug would) is refused by the browser under the policy
+dashboard/headers.py sends.
 """
 
 from __future__ import annotations
@@ -59,13 +60,16 @@ def test_markup_in_names_and_references_never_runs_on_any_page(serve_dashboard, 
         units = json.load(resp)["units"]
     hostile_bcu = next(u for u in units if u["level"] == "bcu" and u["name"] == HOSTILE["bcu"])
     seen_as_text = False
-    for unit in ("cheshire", hostile_bcu["unit_id"]):
-        for _, path, _ in NAV:
-            duo.driver.get(f"{base}{path}?unit={unit}&preset=all")
-            wait(lambda: duo.driver.find_elements("css selector", "#page *"), timeout=30, what=path)
-            settled(duo, timeout=30)
-            assert _xss(duo.driver) is None, (path, unit)
-            seen_as_text = seen_as_text or HOSTILE["bcu"] in duo.find_element("#page").text
+    # every page on the hostile BCU (its name, its NPU's and team's in headings, lists, charts
+    # and grids); the force's scorecard and drill-down list the BCU by name among its peers
+    visits = [(path, hostile_bcu["unit_id"]) for _, path, _ in NAV] + [
+        ("/scorecard", "cheshire"), ("/drill-down", "cheshire"), ("/compare", "cheshire")]
+    for path, unit in visits:
+        duo.driver.get(f"{base}{path}?unit={unit}&preset=all")
+        wait(lambda: duo.driver.find_elements("css selector", "#page *"), timeout=30, what=path)
+        settled(duo, timeout=30)
+        assert _xss(duo.driver) is None, (path, unit)
+        seen_as_text = seen_as_text or HOSTILE["bcu"] in duo.find_element("#page").text
     assert seen_as_text, "the hostile BCU's name was shown as text on at least one page"
     assert duo.driver.find_elements("css selector", "img[src='x'], img[src='y']") == []
     assert duo.get_logs() == []
