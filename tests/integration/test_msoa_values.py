@@ -124,6 +124,10 @@ def test_the_npu_map_colours_its_msoas_by_their_own_values(data: DataAccess) -> 
         assert values["locations"] == list(got.msoas["msoa_code"])
         assert values["z"] == [float(v) for v in got.msoas["num"]]
         assert len(set(values["z"])) > 1
+        # hover: the MSOA's own name and its own count
+        first = got.msoas.iloc[0]
+        assert values["text"][0].startswith(f"{first['msoa_name']} (")
+        assert f": {int(first['num']):,} crimes" in values["text"][0]
         assert "crimes" in values["colorbar"]["title"]["text"]
         assert "Jan 2019" in fig["layout"]["title"]["text"] or "Jan 2019" in str(fig["layout"])
         assert "Crown copyright" in str(fig["layout"]["annotations"])
