@@ -17,6 +17,7 @@ from dashboard.components.maps import map_figure
 from dashboard.data.access import Actor, Grant
 from dashboard.data.facade import DataAccess
 from dashboard.data.warehouse import WarehouseReader
+from dashboard.pages import drilldown
 from tests.conftest import build_once
 from tests.support import place
 
@@ -139,3 +140,21 @@ def test_the_npu_map_colours_its_msoas_by_their_own_values(data: DataAccess) -> 
         fig = map_figure(data, view)
         assert fig is not None
         assert "MSOA values are not available for this measure" in str(fig["layout"]["annotations"])
+
+
+def test_an_actor_who_may_not_see_records_still_gets_the_msoa_values(data: DataAccess) -> None:
+    npu = busiest_npu(data)
+    query = f"?unit={npu}&measure=total_crime&from=2019-01-01&to=2019-02-28"
+    member = Actor("member", (Grant("police_authority"),))
+    with data.request(member):
+        view = data.resolve(url_state.parse(query))
+        assert view is not None and not data.may_see_records(view.unit)
+        page = str(drilldown.layout(data, view))
+        assert "drill-npu-map" in page and "'drill-map'" not in page   # the values, no records
+        assert "records-not-available" in page
+    chief = Actor("chief", (Grant("chief_officer", "cheshire"),))
+    with data.request(chief):
+        view = data.resolve(url_state.parse(query))
+        assert view is not None
+        page = str(drilldown.layout(data, view))
+        assert "'drill-map'" in page and "drill-npu-map" not in page   # one map, with the records
