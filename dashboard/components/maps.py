@@ -105,7 +105,7 @@ def map_figure(data: DataAccess, view: View, points: pd.DataFrame | None = None)
     notes = [geo.ATTRIBUTION]
     if view.unit.level == "npu":
         why = ("this measure" if msoa_stats.numerator_column(m) is None
-               else "this force (its records carry no LSOA)")
+               else "this NPU (its records name no LSOA)")
         notes.insert(0, f"MSOA values are not available for {why}; each MSOA shows its NPU's value.")
     return _layout(traces, title, f"{units}, {p.label}; NPUs drawn as their 2011 MSOAs; darker = higher",
                    notes, {"fitbounds": "locations"})
