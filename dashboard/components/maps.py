@@ -91,7 +91,7 @@ def map_figure(data: DataAccess, view: View, points: pd.DataFrame | None = None)
     units = kinds.unit_text(m)
     text = [plot_text(f"{names[by_msoa[c]]} ({shapes[c]['properties']['name']}): "
                       f"{metrics.fmt(m, value.get(by_msoa[c]))} {units}") for c in codes]
-    traces: list[dict[str, Any]] = [_values_trace(codes, z, text, units, m.label)]
+    traces: list[dict[str, Any]] = [_values_trace(codes, z, text, units, p.label, m.label)]
     traces[0]["customdata"] = [by_msoa[c] for c in codes]
     focus = [c for c in codes if by_msoa[c] == view.unit.unit_id]
     if focus:  # the NPU itself, outlined
@@ -135,14 +135,14 @@ def msoa_figure(view: View, own: MsoaFigures, by_msoa: dict[str, str], names: di
             "text": [plot_text(f"{names[by_msoa[c]]} ({shapes[c]['properties']['name']})") for c in others],
             "hovertemplate": "%{text}<extra></extra>", "name": "other NPUs",
         })
-    traces.append(_values_trace(codes, z, text, units, m.label))
+    period = Period(own.first, own.last).label
+    traces.append(_values_trace(codes, z, text, units, period, m.label))
     traces.append(_outline(codes, view.unit.name))
     traces += _points(points)
     ranked = sorted(((v, n) for v, n in zip(z, frame["msoa_name"], strict=True) if math.isfinite(v)),
                     key=lambda t: -t[0])
     title = (f"{ranked[0][1]} has the highest {m.label.lower()} of {view.unit.name}'s {len(codes)} MSOAs"
              if ranked else f"{m.label}: no values for {view.unit.name}'s MSOAs")
-    period = Period(own.first, own.last).label
     sub = f"{units}, {period}; each MSOA from its LSOAs' records; other NPUs grey; darker = higher"
     return _layout(traces, title, sub, [geo.ATTRIBUTION], _zoom(codes))
 
@@ -152,13 +152,16 @@ def _features(codes: list[str]) -> dict[str, Any]:
     return {"type": "FeatureCollection", "features": [shapes[c] for c in codes]}
 
 
-def _values_trace(codes: list[str], z: list[float], text: list[str], units: str, name: str) -> dict[str, Any]:
+def _values_trace(codes: list[str], z: list[float], text: list[str], units: str, period: str,
+                  name: str) -> dict[str, Any]:
+    """The filled shapes; the colour bar states the units and the period."""
     return {
         "type": "choropleth", "geojson": _features(codes), "featureidkey": "id", "locations": codes,
         "z": [None if not math.isfinite(v) else v for v in z],
         "colorscale": COLOURS,
         "marker": {"line": {"color": "#ffffff", "width": 0.4}},
-        "colorbar": {"title": {"text": _wrap(units), "side": "right"}, "thickness": 14, "len": 0.8},
+        "colorbar": {"title": {"text": f"{_wrap(units)}<br>{_wrap(period)}", "side": "right"},
+                     "thickness": 14, "len": 0.8},
         "text": text, "hovertemplate": "%{text}<extra></extra>", "name": name,
     }
 

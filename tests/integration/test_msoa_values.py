@@ -130,7 +130,7 @@ def test_the_npu_map_colours_its_msoas_by_their_own_values(data: DataAccess) -> 
         assert values["text"][0].startswith(f"{first['msoa_name']} (")
         assert f": {int(first['num']):,} crimes" in values["text"][0]
         assert "crimes" in values["colorbar"]["title"]["text"]
-        assert "Jan 2019" in fig["layout"]["title"]["text"] or "Jan 2019" in str(fig["layout"])
+        assert "Jan 2019 – Feb 2019" in values["colorbar"]["title"]["text"].replace("<br>", " ")
         assert "Crown copyright" in str(fig["layout"]["annotations"])
         assert "not available" not in str(fig["layout"]["annotations"])
         # a proportion: the NPU-coloured map, and a line saying so

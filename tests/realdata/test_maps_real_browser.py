@@ -38,7 +38,8 @@ def test_a_real_npu_map_colours_its_own_msoas(serve_dashboard, real_link: Path) 
     _settled(dash_duo, timeout=30)
     title = dash_duo.find_element("#drill-map .gtitle").text
     assert "MSOAs" in title and "has the highest" in title
-    assert "crimes" in dash_duo.find_element("#drill-map .cbtitle").text
+    legend = dash_duo.find_element("#drill-map .cbtitle").text
+    assert "crimes" in legend and "Oct 2018" in legend and "2019" in legend   # lines join with no space
     fills = _fills(driver)
     grey = "rgb(228, 228, 228)"                       # the BCU's other NPUs (maps.CONTEXT)
     assert grey in fills
