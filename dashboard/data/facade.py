@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import dataclasses
+import functools
 import logging
 import math
 from collections.abc import Callable, Hashable, Iterator, Sequence
@@ -1428,9 +1429,7 @@ class DataAccess:
         figures = self.concentration(unit_id, start, end, measure_id)   # checks the unit is visible
         if figures.not_available is not None or figures.lsoas.empty:
             return None
-        table = areas.lsoas()
-        frame = msoa_stats.by_msoa(figures.lsoas, column, {c: r.msoa for c, r in table.items()},
-                                   {c: r.population for c, r in table.items()})
+        frame = msoa_stats.by_msoa(figures.lsoas, column, *_lsoa_msoa_lookup())
         if frame.empty:
             return None
         names = areas.msoas()
@@ -1482,6 +1481,13 @@ class DataAccess:
         if not self._sees_records(self.actor(), unit):
             frame = frame[["crimes"]]
         return frame
+
+
+@functools.cache
+def _lsoa_msoa_lookup() -> tuple[dict[str, str], dict[str, int]]:
+    """LSOA -> 2011 MSOA and LSOA -> 2011 residents, from the shipped table (once a process)."""
+    table = areas.lsoas()
+    return {c: r.msoa for c, r in table.items()}, {c: r.population for c, r in table.items()}
 
 
 def _day(v: Any) -> date | None:
