@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import dataclasses
+import functools
 import logging
 import math
 from collections.abc import Callable, Hashable, Iterator, Sequence
@@ -33,6 +34,7 @@ from typing import Any
 import pandas as pd
 
 from dashboard.analysis import kinds, metrics
+from dashboard.analysis import msoa as msoa_stats
 from dashboard.analysis import officers as officer_stats
 from dashboard.data import access, limits
 from dashboard.data import audit as audit_kinds
@@ -46,6 +48,7 @@ from dashboard.data.model import (
     SOURCE_PREFERENCE,
     VALUES_COLUMNS,
     GrainUnavailable,
+    MsoaFigures,
     PlaceFigures,
     ReferenceData,
     Source,
@@ -1412,6 +1415,29 @@ class DataAccess:
         found = self.cached("concentration", (unit_id, period.start, period.end, measure_id), compute)
         return dataclasses.replace(found, lsoas=found.lsoas.copy())
 
+    def msoa_values(self, unit_id: str, measure_id: str, start: date, end: date) -> MsoaFigures | None:
+        """The measure's value per MSOA of an NPU, from its LSOAs' crimes or harm (the per-LSOA
+        figures of `concentration`) and the shipped 2011 LSOA -> MSOA lookup and populations.
+        None where there is no such figure: a unit that is not an NPU, a measure that is not a
+        count, rate per 1,000 or harm of crimes, or a force whose records carry no LSOA (the
+        demo). Aggregates, like concentration: open to whoever may see the NPU."""
+        measure = MEASURES[measure_id]
+        column = msoa_stats.numerator_column(measure)
+        unit = self._require_unit(unit_id)
+        if column is None or unit.level != "npu":
+            return None
+        figures = self.concentration(unit_id, start, end, measure_id)   # checks the unit is visible
+        if figures.not_available is not None or figures.lsoas.empty:
+            return None
+        frame = msoa_stats.by_msoa(figures.lsoas, column, *_lsoa_msoa_lookup())
+        if frame.empty:
+            return None
+        names = areas.msoas()
+        frame.insert(1, "msoa_name", [names[c].name if c in names else c for c in frame["msoa_code"]])
+        frame["value"] = [metrics.value(measure, n, p) for n, p in zip(frame["num"], frame["population"],
+                                                                     strict=True)]
+        return MsoaFigures(unit_id, figures.first, figures.last, frame)
+
     def _default_area_lsoas(self, unit: Unit) -> list[tuple[str, str]]:
         """(LSOA, NPU) of the unit's area in the default hierarchy that dim_lsoa lacks (no
         record named them yet): dim_lsoa holds the LSOAs records named, and an LSOA with no
@@ -1455,6 +1481,13 @@ class DataAccess:
         if not self._sees_records(self.actor(), unit):
             frame = frame[["crimes"]]
         return frame
+
+
+@functools.cache
+def _lsoa_msoa_lookup() -> tuple[dict[str, str], dict[str, int]]:
+    """LSOA -> 2011 MSOA and LSOA -> 2011 residents, from the shipped table (once a process)."""
+    table = areas.lsoas()
+    return {c: r.msoa for c, r in table.items()}, {c: r.population for c, r in table.items()}
 
 
 def _day(v: Any) -> date | None:

@@ -220,3 +220,14 @@ class PlaceFigures:
     from_default: int = 0          # area LSOAs added from the default hierarchy (no record named them)
     blank: int = 0                 # the unit's crimes with no LSOA
     outside: int = 0               # the unit's crimes in an LSOA outside its area
+
+
+@dataclass(frozen=True)
+class MsoaFigures:
+    """A measure's value per MSOA of one NPU over a period (DataAccess.msoa_values), added
+    up from the NPU's LSOAs: the NPU's map colours each MSOA by its own value."""
+
+    unit_id: str
+    first: date                    # the period read (whole months for a monthly source)
+    last: date
+    msoas: Any                     # DataFrame [msoa_code, msoa_name, lsoas, num, population, value]

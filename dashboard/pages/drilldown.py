@@ -804,11 +804,16 @@ def layout(data: DataAccess, view: View) -> list[Any]:
             card_id="children-card",
         ),
     ]
-    if view.unit.level in ("force", "bcu"):  # NPUs on real boundaries (components/maps.py)
+    # NPUs on real boundaries (components/maps.py). An NPU's own map, its MSOAs' values, is
+    # drawn below with its records; an actor who may not see the records still gets the
+    # values (aggregates, like concentration), here, with no points.
+    npu_without_records = (view.unit.level == "npu" and bool(m.categories)
+                           and not data.may_see_records(view.unit))
+    if view.unit.level in ("force", "bcu") or npu_without_records:
         npus_map = map_figure(data, view)
         if npus_map is not None:
-            cards.append(section(f"Map: NPUs of {view.unit.title}", graph("drill-npu-map", npus_map),
-                                 card_id="npu-map-card"))
+            title = f"Map: {view.unit.title}" if npu_without_records else f"Map: NPUs of {view.unit.title}"
+            cards.append(section(title, graph("drill-npu-map", npus_map), card_id="npu-map-card"))
     gap = unassigned_note(data, view) if m.categories else None
     if gap is not None:  # records counted for the force but no BCU or NPU
         cards.append(gap)

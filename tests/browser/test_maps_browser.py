@@ -43,5 +43,8 @@ def test_the_npu_map_draws_offline_and_harm_says_how_it_was_weighted(demo_duo) -
     dash_duo.wait_for_element("#drill-map .choroplethlayer", timeout=30)
     _settled(dash_duo, timeout=30)
     assert len(driver.find_elements("css selector", "#drill-map .scattergeo .point")) > 100
+    # the demo's records carry no LSOA: each MSOA shows its NPU's value, and the map says so
+    text = driver.find_element("css selector", "#drill-map .js-plotly-plot").get_attribute("textContent")
+    assert "MSOA values are not available for this NPU (its records name no LSOA)" in text
     assert [u for u in _requests(driver) if not u.startswith(LOCAL)] == []
     assert dash_duo.get_logs() == []
