@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import Protocol
 
 import duckdb
 import pandas as pd
@@ -41,7 +42,13 @@ from etl.sources.registry import DATASETS
 from etl.sources.shapes import UNIT_COLUMNS, select_list
 from etl.sqlutil import insert_rows
 
-Progress = Callable[[str, int, int], None]
+
+class Progress(Protocol):
+    """A load's progress: `done` of `total` steps (files, partitions) of a stage, and for
+    stages that read rows, `rows` = (rows done, rows in all) so a bar can show rows/s."""
+
+    def __call__(self, stage: str, done: int, total: int,
+                 rows: tuple[int, int] | None = None) -> None: ...
 
 
 @dataclass
