@@ -321,7 +321,7 @@ def _stage_and_commit_police_uk(link: Path, con: duckdb.DuckDBPyConnection, item
     origins = {str(i.path): i.origin for i in [*items, *searches]}
     staged = Staged(con=con, source="police_uk", crime_table="stg_crime",
                     outcome_table="stg_outcome", origins=origins,
-                    duplicates=result.duplicates)
+                    duplicates=result.duplicates, memory_after_write="256MB")
     if search_table:
         staged.tables[stop_search.DATASET] = search_table
         rows = dict(con.execute(f"SELECT _file, count(*) FROM {search_table} GROUP BY 1").fetchall())

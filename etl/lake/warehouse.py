@@ -151,7 +151,7 @@ def new_version(paths: WarehousePaths, base: Path | None = None) -> Iterator[duc
     if live is not None:
         shutil.copyfile(live, tmp)
     # A bound whatever the history's size: the cube rebuild over a big lake spills, not grows.
-    con = duckdb.connect(str(tmp), config={"memory_limit": f"{load_memory_bytes() >> 20}MB"})
+    con = duckdb.connect(str(tmp), config={"memory_limit": f"{load_memory_bytes() // 2 >> 20}MB"})
     try:
         apply_schema(con)
         yield con
