@@ -50,16 +50,20 @@ WarehouseOpt = Annotated[
 
 class _Bars:
     """Rich progress bars keyed by stage name on a terminal; elsewhere (a log, CI) one line per
-    stage as it finishes, with its time, so a long build still says what it did."""
+    stage as it finishes, with its time, so a long build still says what it did. A stage that
+    reads rows (a load's CSV files) shows files, rows, rows/s and the time left, its bar
+    measured in rows: files vary in size, rows are the work."""
 
     def __init__(self) -> None:
         self.progress = Progress(
             TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
-            TimeElapsedColumn(), console=console, transient=False,
-            disable=not console.is_terminal,
+            TextColumn("{task.fields[counts]}"), TimeElapsedColumn(),
+            TextColumn("{task.fields[eta]}"),
+            console=console, transient=False, disable=not console.is_terminal,
         )
         self.tasks: dict[str, int] = {}
         self.started: dict[str, float] = {}
+        self.rows: dict[str, int] = {}
 
     def __enter__(self) -> _Bars:
         self.progress.__enter__()
@@ -68,14 +72,39 @@ class _Bars:
     def __exit__(self, *exc: object) -> None:
         self.progress.__exit__(*exc)
 
-    def __call__(self, stage: str, done: int, total: int) -> None:
+    def __call__(self, stage: str, done: int, total: int,
+                 rows: tuple[int, int] | None = None) -> None:
         if stage not in self.tasks:
-            self.tasks[stage] = self.progress.add_task(stage, total=max(total, 1))
+            self.tasks[stage] = self.progress.add_task(stage, total=max(total, 1), counts="",
+                                                       eta="")
             self.started[stage] = time.perf_counter()
-        self.progress.update(self.tasks[stage], completed=done, total=max(total, 1))
+        if rows is None:
+            self.progress.update(self.tasks[stage], completed=done, total=max(total, 1))
+        else:
+            self.rows[stage] = rows[0]
+            took = time.perf_counter() - self.started.get(stage, time.perf_counter())
+            self.progress.update(self.tasks[stage], completed=rows[0], total=max(rows[1], 1),
+                                 counts=rows_text(done, total, rows[0], took),
+                                 eta=eta_text(rows[0], rows[1], took))
         if self.progress.disable and done >= total and stage in self.started:
             took = time.perf_counter() - self.started.pop(stage)
-            console.print(f"{stage}: done in {took:.1f} s", highlight=False, markup=False)
+            extra = (f", {self.rows[stage]:,} rows, {self.rows[stage] / max(took, 1e-9):,.0f} rows/s"
+                     if stage in self.rows else "")
+            console.print(f"{stage}: done in {took:.1f} s{extra}", highlight=False, markup=False)
+
+
+def rows_text(files: int, total_files: int, rows: int, seconds: float) -> str:
+    """'12/516 files  2,345,678 rows  123,456 rows/s'."""
+    rate = f"{rows / seconds:,.0f} rows/s" if seconds > 0 and rows else "- rows/s"
+    return f"{files:,}/{total_files:,} files  {rows:,} rows  {rate}"
+
+
+def eta_text(rows: int, total_rows: int, seconds: float) -> str:
+    """The time left at the rate so far: 'ETA 0:01:05', or 'ETA -' before any row is read."""
+    if rows <= 0 or seconds <= 0:
+        return "ETA -"
+    left = max(total_rows - rows, 0) * seconds / rows
+    return f"ETA {int(left) // 3600}:{int(left) // 60 % 60:02d}:{int(left) % 60:02d}"
 
 
 def _report(report: LoadReport) -> None:

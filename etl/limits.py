@@ -46,9 +46,23 @@ def size(n: int) -> str:
     return f"{n:,} bytes"
 
 
+def load_memory_bytes() -> int:
+    """The memory a load's DuckDB connections may use before they spill to disk
+    (LG_LOAD_MEMORY_MB, default 1,024 MiB): a fixed bound, whatever the input's size, so
+    that ten years of every force load in the same memory as one month of one force."""
+    return _int_env("LG_LOAD_MEMORY_MB", 1024) << 20
+
+
+def batch_rows() -> int:
+    """The most CSV rows a load reads, checks and stages at once (LG_LOAD_BATCH_ROWS, default
+    1,000,000, about 250 MB of data.police.uk street files): a batch is parsed as one DuckDB
+    scan, so its size bounds the load's working set; what is staged spills to disk."""
+    return _int_env("LG_LOAD_BATCH_ROWS", 1_000_000)
+
+
 def staging_config(input_bytes: int, spill: str) -> dict[str, str]:
     """DuckDB settings for the connection a load parses and stages its input in: memory
-    capped at twice the input plus 256 MiB (what is beyond spills to `spill`), so that a
-    load's peak stays within twice its input plus 500 MB with the interpreter's own ~200 MB."""
-    limit = 2 * max(input_bytes, 0) + (256 << 20)
+    capped at twice the input plus 256 MiB, and never above load_memory_bytes(); what is
+    beyond spills to `spill`. Insertion order is kept (line numbers come from rowids)."""
+    limit = min(2 * max(input_bytes, 0) + (256 << 20), load_memory_bytes())
     return {"memory_limit": f"{limit >> 20}MB", "temp_directory": spill}

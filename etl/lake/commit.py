@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import Protocol
 
 import duckdb
 import pandas as pd
@@ -41,7 +42,13 @@ from etl.sources.registry import DATASETS
 from etl.sources.shapes import UNIT_COLUMNS, select_list
 from etl.sqlutil import insert_rows
 
-Progress = Callable[[str, int, int], None]
+
+class Progress(Protocol):
+    """A load's progress: `done` of `total` steps (files, partitions) of a stage, and for
+    stages that read rows, `rows` = (rows done, rows in all) so a bar can show rows/s."""
+
+    def __call__(self, stage: str, done: int, total: int,
+                 rows: tuple[int, int] | None = None) -> None: ...
 
 
 @dataclass
@@ -78,6 +85,10 @@ class Staged:
     duplicates: list[tuple[str, str, date, int, str]] = field(default_factory=list)
     assignments: list[Assignment] = field(default_factory=list)
     replace_force_months: bool = False      # drop every partition of the source's forces first
+    # Memory `con` may keep once the lake files are written (a DuckDB size, e.g. '256MB'): the
+    # build only asks it for small aggregates, and what it frees is what the version's
+    # connection needs, so a big load's two connections never hold their full bound together.
+    memory_after_write: str | None = None
 
     def __post_init__(self) -> None:
         for dataset, table in (("crime", self.crime_table), ("outcome", self.outcome_table),
@@ -197,6 +208,8 @@ def commit(link: Path, staged: Staged, report: LoadReport, command: str,
             report.partitions.append((dataset, staged.source, force_id, month, rows))
         if progress:
             progress(f"Writing {dataset} partitions", 1, 1)
+    if staged.memory_after_write:
+        con.execute("SET memory_limit = ?", [staged.memory_after_write])  # spills what it holds
     if progress:
         progress("Syncing lake files", 0, 1)
     _fsync_files(moved)

@@ -43,7 +43,7 @@ from etl.cubes.measures import (
 from etl.errors import InputRefused, UsageError
 from etl.lake.commit import LoadReport, Progress, Staged, commit, new_load_id
 from etl.lake.warehouse import WarehousePaths, connect_readonly, writer_lock
-from etl.limits import staging_config
+from etl.limits import batch_rows, staging_config
 from etl.reference.lsoa_mapping import read_hierarchy_file
 from etl.sources import crimes
 from etl.sources.base import TabularSource
@@ -56,6 +56,8 @@ from etl.units import slugify
 
 SOURCE = "force"  # the lake source of a force's own data (crime extract and service data)
 CRIMES_STAGE = "Reading crime extract"
+CHECK_STAGE = "Checking CSV files"
+READ_STAGE = "Reading CSV files"
 
 
 def load_service(link: Path, source_name: str, source: str, query: str | None = None,
@@ -301,19 +303,25 @@ def _stage_and_commit_police_uk(link: Path, con: duckdb.DuckDBPyConnection, item
                                 hierarchy: Path | None, report: LoadReport,
                                 progress: Progress | None) -> LoadReport:
     result = police_uk.ParseResult()
-    if progress:
-        progress("Reading CSV files", 0, len(items))
     searches, items = _split_stop_search(items, report)
-    police_uk.parse(con, items, result)
+    checked = read = None
+    if progress:
+        progress(CHECK_STAGE, 0, len(items))
+
+        def checked(done: int, total: int, _rows: int, _total_rows: int) -> None:
+            progress(CHECK_STAGE, done, total)
+
+        def read(done: int, total: int, rows: int, total_rows: int) -> None:
+            progress(READ_STAGE, done, total, rows=(rows, total_rows))
+
+    police_uk.parse(con, items, result, batch_rows(), checked, read)
     search_table, refused = stop_search.parse(
         con, [(i.path, i.origin, i.name_force, i.name_month) for i in searches])
-    if progress:
-        progress("Reading CSV files", len(items) + len(searches), len(items) + len(searches))
     report.refused.extend(result.refused + refused)
     origins = {str(i.path): i.origin for i in [*items, *searches]}
     staged = Staged(con=con, source="police_uk", crime_table="stg_crime",
                     outcome_table="stg_outcome", origins=origins,
-                    duplicates=result.duplicates)
+                    duplicates=result.duplicates, memory_after_write="256MB")
     if search_table:
         staged.tables[stop_search.DATASET] = search_table
         rows = dict(con.execute(f"SELECT _file, count(*) FROM {search_table} GROUP BY 1").fetchall())

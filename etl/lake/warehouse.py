@@ -23,6 +23,8 @@ from pathlib import Path
 
 import duckdb
 
+from etl.limits import load_memory_bytes
+
 SCHEMA_SQL = (Path(__file__).with_name("schema.sql")).read_text()
 SCHEMA_VERSION = "3"  # 2: cube_measure_month/day for every measure; ref_* tables; 3: crime harm columns
 # Old versions and orphaned lake files are kept this long so that a request that opened
@@ -148,7 +150,8 @@ def new_version(paths: WarehousePaths, base: Path | None = None) -> Iterator[duc
     live = base if base is not None else paths.live()
     if live is not None:
         shutil.copyfile(live, tmp)
-    con = duckdb.connect(str(tmp))
+    # A bound whatever the history's size: the cube rebuild over a big lake spills, not grows.
+    con = duckdb.connect(str(tmp), config={"memory_limit": f"{load_memory_bytes() // 2 >> 20}MB"})
     try:
         apply_schema(con)
         yield con

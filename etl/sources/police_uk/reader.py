@@ -1,8 +1,9 @@
 """data.police.uk street-level and outcomes CSVs, exactly as downloaded (files, folders, zips).
 
-Files are read in one DuckDB `read_csv` over the whole batch (per-file reads cost ~70 ms
-each in set-up); cheap checks that need no parsing (size, UTF-8, header, file name) run in
-Python first. A file that fails any check is refused whole and the rest of the batch goes on.
+Files are read in batches of bounded rows (etl.limits.batch_rows), each in one DuckDB
+`read_csv` (per-file reads cost ~70 ms each in set-up); cheap checks that need no parsing
+(size, UTF-8, header, file name) run in Python first. A file that fails any check is
+refused whole and the rest of the batch goes on.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import re
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -57,6 +58,7 @@ class InputFile:
     kind: str = ""                 # street | outcomes
     name_month: date | None = None
     name_force: str | None = None
+    rows: int = 0                  # data rows, from precheck's line count (for progress)
 
 
 @dataclass
@@ -164,6 +166,7 @@ def precheck(item: InputFile) -> InputFile:
         raise InputRefused(item.origin, _header_problem(header), 1)
     if scan.lines <= 1:
         raise InputRefused(item.origin, "no data rows: the file holds a header only")
+    item.rows = scan.lines - 1
     m = FILE_NAME.match(Path(item.origin.split("!")[-1]).name)
     if m:
         year, month, force, kind = m.groups()
@@ -406,46 +409,94 @@ def _force_ids(con: duckdb.DuckDBPyConnection, table: str, items: list[InputFile
     con.executemany("INSERT INTO _force VALUES (?, ?)", ids)
 
 
+# (files done, files in all, rows done, rows in all) of one stage
+BatchProgress = Callable[[int, int, int, int], None]
+
+
 def parse(con: duckdb.DuckDBPyConnection, items: list[InputFile],
-          result: ParseResult) -> None:
+          result: ParseResult, max_rows: int | None = None,
+          checked_progress: BatchProgress | None = None,
+          read_progress: BatchProgress | None = None) -> None:
     """Parse street and outcomes files into temp tables `stg_crime` and `stg_outcome`,
-    shaped as etl.sources.shapes.CRIME_COLUMNS / OUTCOME_COLUMNS (+ `_file`)."""
+    shaped as etl.sources.shapes.CRIME_COLUMNS / OUTCOME_COLUMNS (+ `_file`).
+
+    Files are read, checked and staged in batches of at most `max_rows` rows (a file larger
+    than that is a batch of its own), so the raw text of the input is never all in memory
+    at once: only the typed staging tables grow, and DuckDB spills them to disk beyond its
+    memory limit. Files naming the same force and month share a batch (a repeated Crime ID
+    is found within a force's month)."""
     _register_lookups(con)
     checked: list[InputFile] = []
-    for item in items:
+    for n, item in enumerate(items, 1):
         try:
             checked.append(precheck(item))
         except InputRefused as refusal:
             result.refused.append(refusal)
-    street = [i for i in checked if i.kind == "street"]
-    outcomes = [i for i in checked if i.kind == "outcomes"]
+        if checked_progress:
+            checked_progress(n, len(items), 0, 0)
     _make_empty(con)
-    if street:
-        street = read_batch(con, "_raw_street", street, STREET_HEADER, result)
-    if street:
-        street = _validate_common(con, "_raw_street", street, result)
-        street = _refuse_where(
-            con, "_raw_street", street,
-            "\"Crime type\" IS NULL OR \"Crime type\" NOT IN (SELECT name FROM _cat)",
-            "Crime type", "unknown Crime type {value!r}", result,
-        )
-    if street:
-        _force_ids(con, "_raw_street", street)
-        _stage_street(con, result)
-        result.accepted.extend(street)
-    if outcomes:
-        outcomes = read_batch(con, "_raw_outcome", outcomes, OUTCOME_HEADER, result)
-    if outcomes:
-        outcomes = _validate_common(con, "_raw_outcome", outcomes, result)
-    if outcomes:
-        _force_ids(con, "_raw_outcome", outcomes)
-        _stage_outcomes(con)
-        result.accepted.extend(outcomes)
+    order = {id(i): n for n, i in enumerate(checked)}
+    files_done = rows_done = 0
+    rows_in_all = sum(i.rows for i in checked)
+    if read_progress and checked:
+        read_progress(0, len(checked), 0, rows_in_all)  # the stage's clock starts now
+    for kind, header in (("street", STREET_HEADER), ("outcomes", OUTCOME_HEADER)):
+        for batch in batches([i for i in checked if i.kind == kind], max_rows):
+            _parse_batch(con, kind, header, batch, result)
+            files_done += len(batch)
+            rows_done += sum(i.rows for i in batch)
+            if read_progress:
+                read_progress(files_done, len(checked), rows_done, rows_in_all)
+    result.accepted.sort(key=lambda i: order[id(i)])
     for file, n in con.execute(
         "SELECT _file, count(*) FROM (SELECT _file FROM stg_crime UNION ALL "
         "SELECT _file FROM stg_outcome) GROUP BY _file"
     ).fetchall():
         result.rows_read[file] = n
+
+
+def batches(items: list[InputFile], max_rows: int | None) -> Iterator[list[InputFile]]:
+    """`items` in batches of at most `max_rows` rows, in order, a force's month (by file name;
+    files without one together) never split."""
+    if not items:
+        return
+    groups: dict[tuple, list[InputFile]] = {}
+    for item in items:
+        groups.setdefault((item.name_force, item.name_month), []).append(item)
+    batch: list[InputFile] = []
+    rows = 0
+    for group in groups.values():
+        size = sum(i.rows for i in group)
+        if batch and max_rows is not None and rows + size > max_rows:
+            yield batch
+            batch, rows = [], 0
+        batch.extend(group)
+        rows += size
+    yield batch
+
+
+def _parse_batch(con: duckdb.DuckDBPyConnection, kind: str, header: list[str],
+                 items: list[InputFile], result: ParseResult) -> None:
+    """One batch of one kind of file: read, validate, stage; its raw text is dropped after."""
+    raw = "_raw_street" if kind == "street" else "_raw_outcome"
+    items = read_batch(con, raw, items, header, result)
+    if items:
+        items = _validate_common(con, raw, items, result)
+    if items and kind == "street":
+        items = _refuse_where(
+            con, raw, items,
+            "\"Crime type\" IS NULL OR \"Crime type\" NOT IN (SELECT name FROM _cat)",
+            "Crime type", "unknown Crime type {value!r}", result,
+        )
+    if items:
+        _force_ids(con, raw, items)
+        if kind == "street":
+            _stage_street(con, result)
+        else:
+            _stage_outcomes(con)
+        result.accepted.extend(items)
+    con.execute(f"DROP TABLE IF EXISTS {raw}")
+    con.execute("DROP TABLE IF EXISTS _typed")
 
 
 def _make_empty(con: duckdb.DuckDBPyConnection) -> None:
@@ -484,6 +535,7 @@ def _stage_street(con: duckdb.DuckDBPyConnection, result: ParseResult) -> None:
     )
     result.duplicates.extend(con.execute(
         "SELECT _file, force_id, month, line, crime_id FROM _dups ORDER BY _rn").fetchall())
+    before = con.execute("SELECT count(*) FROM stg_crime").fetchone()[0]
     con.execute(
         """INSERT INTO stg_crime
         SELECT r.force_id, r.month, r.crime_id, NULL,
@@ -497,7 +549,7 @@ def _stage_street(con: duckdb.DuckDBPyConnection, result: ParseResult) -> None:
         FROM _typed r LEFT JOIN _sanction s ON s.outcome = r."Last outcome category"
         WHERE r._rn NOT IN (SELECT _rn FROM _dups)"""
     )
-    result.crimes += con.execute("SELECT count(*) FROM stg_crime").fetchone()[0]
+    result.crimes += con.execute("SELECT count(*) FROM stg_crime").fetchone()[0] - before
 
 
 def _stage_outcomes(con: duckdb.DuckDBPyConnection) -> None:
