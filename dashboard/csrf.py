@@ -17,7 +17,6 @@ lives here once; read-only callbacks change nothing and are not checked.
 from __future__ import annotations
 
 import hmac
-import json
 
 import dash
 import flask
@@ -48,11 +47,9 @@ def _writes(body: object) -> bool:
 def _check() -> flask.Response | None:
     if flask.request.method != "POST" or flask.request.path != "/_dash-update-component":
         return None
-    try:
-        body = json.loads(flask.request.get_data(cache=True) or b"null")
-    except ValueError:
-        return None  # not a callback at all: Dash's own handling refuses it
-    if not _writes(body):
+    # parsed once per request: guard's check and Dash read the same cached body
+    body = flask.request.get_json(silent=True)
+    if not _writes(body):  # not JSON, or not a writing callback: Dash's own handling decides
         return None
     sent = flask.request.headers.get(HEADER, "")
     held = flask.session.get("csrf", "") if flask.session is not None else ""
