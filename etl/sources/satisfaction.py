@@ -239,11 +239,15 @@ def _satisfaction(seed: int, start: date, end: date, u: DemoUnits, crimes: pd.Da
         pool = np.flatnonzero(c["category"].isin(cats).to_numpy())
         pool = pool[np.argsort(c_dates[pool], kind="stable")]
         pool_dates = c_dates[pool]
-        # Victims are interviewed 6 to 12 weeks after the crime (sooner at the very start).
+        # Victims are interviewed 6 to 12 weeks after the crime. At the very start, before any
+        # crime of the type is six weeks old, about one from the start of the data up to the
+        # interview day itself: a first day with no respondent would leave the survey's first
+        # year not covered, and every comparison with it would read "no data" (the dashboard
+        # compares a period with last year only when every day of last year is loaded).
         lo = np.searchsorted(pool_dates, interview[rows] - np.timedelta64(84, "D"))
         hi = np.searchsorted(pool_dates, interview[rows] - np.timedelta64(42, "D"))
         early = hi <= lo
-        hi = np.where(early, np.searchsorted(pool_dates, interview[rows]), hi)
+        hi = np.where(early, np.searchsorted(pool_dates, interview[rows], side="right"), hi)
         lo = np.where(early, 0, lo)
         ok = hi > lo
         keep[rows[~ok]] = False
