@@ -11,6 +11,10 @@ drill-down and the API:
 3. demand by hour of day and day of week (a heat map of calls received), from the calls'
    received timestamps (DataAccess.call_demand).
 
+Below the force a call counts in the NPU it came from (abandoned calls too). Calls whose NPU
+the input does not give count only at the force: the page says how many, and only then
+(unplaced_calls: the force's count less its BCUs').
+
 A standard is the measure's own (`Measure.target`, etl/sources/calls.py) unless the
 assessment restates a target for the period from data/targets.csv, which then wins: the
 page never disagrees with the scorecard. Attendance measures carry their time standard in
@@ -69,12 +73,10 @@ MEASURE_IDS: tuple[str, ...] = (
 )
 CHILD_LEVELS = ("bcu", "npu")          # the call data is held down to the NPU
 DEMAND_LEVELS = ("force", "bcu", "npu")
-# Calls are placed by the NPU they came from (the incident's, or the caller's when none followed);
-# a call whose NPU is not known counts only at the force.
-BELOW_FORCE = (
-    "Below the force, a call counts in the NPU it came from: where the incident was, or where the "
-    "caller was when no incident followed (abandoned calls among them). A call whose NPU the data does "
-    "not give counts only at the force.")
+# Below the force a call counts in the NPU it came from (the input's `npu`: the incident's, or
+# the caller's when none followed). A call whose NPU is not given, or is one the warehouse does
+# not know, counts only at the force; the page says so, with how many, only when there are any.
+VOLUME_IDS = ("calls_999", "calls_101", "calls_abandoned_rate")
 STANDARD_COLUMNS = ("standard", "standard_met", "standard_text")
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
@@ -139,6 +141,46 @@ def ranked_units(data: DataAccess, view: View) -> tuple[list[Any], str]:
     if parent is None:
         return [], ""
     return [u for u in data.children(parent.unit_id) if u.level == "npu"], f"by NPU of {parent.title}"
+
+
+def unplaced_calls(data: DataAccess, view: View) -> tuple[int, int, int, int] | None:
+    """(calls that no BCU holds, every call, abandoned calls no BCU holds, every abandoned call)
+    of the view's force in the period, from the assessments' numerators (the force's count less
+    its BCUs'). None when the actor may not see the force and every BCU of it: the difference
+    would then be of calls hidden from them, not of calls without a place."""
+    force = data.unit(view.unit.force_id)
+    if force is None or not data.may_see(force) or data.hidden_children_note(force.unit_id):
+        return None
+    bcus = [u.unit_id for u in data.children(force.unit_id)]
+    df = assessment.assess_many(data, [force.unit_id, *bcus], view.period.start, view.period.end,
+                                measure_ids=list(VOLUME_IDS))
+    df = df[df["verdict"] != "not loaded"]
+    if df.empty:
+        return None
+    num = pd.to_numeric(df["numerator"], errors="coerce").fillna(0)
+    here = df["unit_id"] == force.unit_id
+    calls = df["measure_id"].isin(("calls_999", "calls_101"))
+    abandoned = df["measure_id"] == "calls_abandoned_rate"
+    total, placed = int(num[here & calls].sum()), int(num[~here & calls].sum())
+    total_ab, placed_ab = int(num[here & abandoned].sum()), int(num[~here & abandoned].sum())
+    return total - placed, total, total_ab - placed_ab, total_ab
+
+
+def unplaced_text(counts: tuple[int, int, int, int] | None, view: View) -> str | None:
+    """What the page says when some calls count only at the force; None when every call is
+    placed in an NPU (or nothing can be said)."""
+    if counts is None or counts[0] <= 0:
+        return None
+    unplaced, total, unplaced_ab, total_ab = counts
+    share = 100 * unplaced / total if total else math.nan
+    ab = (f"; {unplaced_ab:,} of the {total_ab:,} abandoned calls among them" if unplaced_ab > 0
+          else "")
+    return (
+        f"{unplaced:,} of the force's {total:,} calls in {assessment.period_words(view.period)} "
+        f"({share:.1f}%) do not say which NPU they came from, or name one the warehouse does not "
+        f"know{ab}: they count at force level only, so the BCUs and NPUs add up to less than the "
+        "force and their rates leave those calls out. Below the force, a call counts in the NPU it "
+        "came from: where the incident was, or where the caller was when no incident followed.")
 
 
 def process_children(data: DataAccess, view: View) -> pd.DataFrame:
@@ -373,6 +415,7 @@ def export_demand(data: DataAccess, view: View) -> tuple[pd.DataFrame, str]:
 def layout(data: DataAccess, view: View) -> list[Any]:
     df = process_data(data, view)
     period = assessment.period_words(view.period)
+    unplaced = unplaced_text(unplaced_calls(data, view), view)
     out: list[Any] = [
         *page_header(TITLE, view, with_measure=False),
         controls(data, view),
@@ -390,8 +433,8 @@ def layout(data: DataAccess, view: View) -> list[Any]:
                 "invented. Intervals are Wilson for percentages, exact Poisson for counts, t for the mean "
                 "answer time; the change on last year and the verdict are the scorecard's.",
                 className="small text-body-secondary mt-2"),
-             html.P(BELOW_FORCE, className="small text-body-secondary", id="calls-below-force")
-             if view.unit.level != "force" else None],
+             html.P(unplaced, className="small text-body-secondary", id="calls-below-force")
+             if unplaced else None],
             action=csv_button("calls-standards"), card_id="calls-standards-card",
         ),
     ]

@@ -180,3 +180,98 @@ def test_every_demo_call_is_placed_in_an_npu(data: DataAccess, demo_link: Path) 
     widnes = view_of(data, "?unit=cheshire/northern/widnes&preset=12m")
     row = page.process_data(data, widnes).set_index("measure_id").loc["calls_abandoned_rate"]
     assert row["numerator"] > 0 and 0 < row["value"] < 20
+
+
+def _lake_calls(link: Path, start: object, end: object) -> tuple[int, int, int, int]:
+    """(calls with no NPU, calls, abandoned calls with no NPU, abandoned calls) of the period,
+    read straight from the lake files."""
+    lake = WarehousePaths(link).lake
+    con = duckdb.connect(str(link), read_only=True)
+    try:
+        files = [str(lake / p) for (p,) in con.execute(
+            "SELECT path FROM lake_manifest WHERE dataset = 'calls'").fetchall()]
+        return con.execute(
+            "SELECT count(*) FILTER (WHERE npu_id IS NULL), count(*), "
+            "count(*) FILTER (WHERE npu_id IS NULL AND abandoned IS NOT NULL), "
+            "count(*) FILTER (WHERE abandoned IS NOT NULL) FROM read_parquet(?) "
+            "WHERE CAST(received AS DATE) BETWEEN ? AND ?", [files, start, end]).fetchone()
+    finally:
+        con.close()
+
+
+def test_no_caveat_when_every_call_has_its_npu(data: DataAccess, demo_link: Path) -> None:
+    """The demo places every call, so the page says nothing about calls counted only at force level."""
+    view = view_of(data, "?unit=cheshire&preset=fytd")
+    lake = _lake_calls(demo_link, view.period.start, view.period.end)
+    assert lake[0] == 0 and lake[1] > 0 and lake[3] > 0
+    assert page.unplaced_calls(data, view) == lake
+    assert page.unplaced_text(lake, view) is None
+    for search in VIEWS:
+        drawn = repr(page.layout(data, view_of(data, search)))
+        assert "calls-below-force" not in drawn and "force level only" not in drawn, search
+
+
+EXAMPLE_PERIOD = "preset=custom&from=2024-01-01&to=2024-03-31"
+
+
+@pytest.fixture(scope="module")
+def example(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict[str, str]], dict[str, str]]:
+    """A warehouse of the example crimes and calls (docs/examples), one call naming an NPU the
+    warehouse does not know; the calls as written; the known NPUs' names -> unit ids."""
+    from etl.lake.ingest import load_crimes, load_service
+    from tests.support import EXAMPLES
+
+    folder = tmp_path_factory.mktemp("calls-example")
+    rows = list(csv.DictReader(io.StringIO((EXAMPLES / "calls.csv").read_text(encoding="utf-8"))))
+    [odd] = [r for r in rows if r["call_ref"] == "SYN-C024"]
+    odd["npu"] = "Atlantis"
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    path = folder / "calls.csv"
+    path.write_text(out.getvalue(), encoding="utf-8")
+    link = folder / "w.duckdb"
+    assert load_crimes(link, str(EXAMPLES / "crimes.csv")).committed
+    report = load_service(link, "calls", str(path))
+    assert report.committed and not report.refused
+    assert any("name an NPU the warehouse does not know: 'Atlantis'" in n for n in report.notes)
+    crimes = list(csv.DictReader(io.StringIO((EXAMPLES / "crimes.csv").read_text(encoding="utf-8"))))
+    def slug(name: str) -> str:  # the example's names are plain words
+        return name.lower().replace(" ", "-")
+
+    npus = {c["npu"]: f"cheshire/{slug(c['bcu'])}/{slug(c['npu'])}" for c in crimes}
+    return link, rows, npus
+
+
+def test_calls_without_an_npu_count_at_force_only_and_the_page_says_how_many(example: tuple) -> None:
+    link, rows, npus = example
+    unplaced = [r for r in rows if r["npu"] not in npus]
+    assert {r["npu"] for r in unplaced} == {"", "Atlantis"}
+    want = (len(unplaced), len(rows), sum(1 for r in unplaced if r["abandoned"]),
+            sum(1 for r in rows if r["abandoned"]))
+    assert want[2] > 0
+    data = DataAccess(WarehouseReader(link))
+    try:
+        force = view_of(data, f"?unit=cheshire&{EXAMPLE_PERIOD}")
+        assert page.unplaced_calls(data, force) == want
+        for unit in ("cheshire", "cheshire/northern/widnes"):
+            search = f"?unit={unit}&{EXAMPLE_PERIOD}"
+            view = view_of(data, search)
+            drawn = repr(page.layout(data, view))
+            assert "calls-below-force" in drawn
+            assert (f"{want[0]} of the force's {want[1]} calls in " in drawn
+                    and f"{want[2]} of the {want[3]} abandoned calls among them" in drawn), search
+        # Abandoned calls with their NPU count there: each NPU's abandoned share is the file's.
+        seen = 0
+        for name, unit_id in npus.items():
+            mine = [r for r in rows if r["npu"] == name]
+            row = page.process_data(data, view_of(data, f"?unit={unit_id}&{EXAMPLE_PERIOD}")).set_index(
+                "measure_id").loc["calls_abandoned_rate"]
+            abandoned = sum(1 for r in mine if r["abandoned"])
+            assert (row["numerator"], row["denominator"]) == (abandoned, len(mine)), name
+            assert row["value"] == pytest.approx(100 * abandoned / len(mine)), name
+            seen += abandoned
+        assert seen == want[3] - want[2] and seen >= 3
+    finally:
+        data.reader.close()
