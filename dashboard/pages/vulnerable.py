@@ -54,21 +54,27 @@ class Theme:
     key: str            # section id, export names
     dataset: str        # the dataset every measure of the section reads
     title: str
-    headline: str       # the measure the ranked bar shows
+    headline: str       # the measure the ranked bar shows (unless `focus` is ranked)
     measure_ids: tuple[str, ...]
     note: str
+    # The measure the section leads with, ranked instead of `headline` when every unit below
+    # has at least MIN_RANK_CASES cases in its denominator (high risk missing persons with a
+    # review due are a handful a year in a BCU: ranked on so few, every interval spans most of
+    # the scale).
+    focus: str | None = None
+
+
+MIN_RANK_CASES = 10
 
 
 MISSING_REVIEWS_NOTE = (
-    "Reviews overdue: of the missing person reports made in the period that had at least one "
-    "review due by the extract date, the share with fewer reviews done than due, for high risk "
-    "cases and for every risk category (the bars rank every risk category: high risk cases with "
-    "a review due are too few in an NPU to rank). The extract date is the as_at column of the "
-    "missing persons extract (the date it was taken). Reviews are due weekly for medium and high "
-    "risk cases, and for long-term cases at 28 days, three months, six months and then annually "
-    "(HMIC L1562), counted up to when the person was found, or to the end of the extract date "
-    "for a person still missing. No target is set in the seed: every review is due, so the aim "
-    "is 0%."
+    "Reviews overdue as of the extract date: of the high risk missing person reports made in the "
+    "period that had at least one review due, the share with fewer reviews done than due; then the "
+    "same for every risk category. The extract date is the as_at column of the missing persons "
+    "extract (the date it was taken). Reviews are due weekly for medium and high risk cases, and "
+    "for long-term cases at 28 days, three months, six months and then annually (HMIC L1562), "
+    "counted up to when the person was found, or to the end of the extract date for a person "
+    "still missing. No target is set in the seed: every review is due, so the aim is 0%."
 )
 
 THEMES: tuple[Theme, ...] = (
@@ -87,6 +93,7 @@ THEMES: tuple[Theme, ...] = (
          "missing_high_reviews_overdue", "missing_reviews_overdue"),
         "Missing person reports by the month reported, 'by risk category' (HMIC L1514). "
         + MISSING_REVIEWS_NOTE,
+        focus="missing_high_reviews_overdue",
     ),
     Theme(
         "rso", "rso", "Registered sex offenders", "rso_visits_overdue",
@@ -199,17 +206,48 @@ def child_level(data: DataAccess, view: View) -> str | None:
     return kids[0].level if kids else hierarchy.below(view.unit.level)
 
 
-def process_children(data: DataAccess, view: View, theme: Theme) -> pd.DataFrame:
-    """The assessments of the unit's children (BCUs, NPUs) for the headline measure, ranked
-    worst first (by the measure's polarity; highest first when it has none)."""
+def _children(data: DataAccess, view: View, theme: Theme, measure_id: str) -> pd.DataFrame:
     level = child_level(data, view)
     kids = data.children(view.unit.unit_id)
     if not kids or not_recorded(theme, level) or not_recorded(theme, view.unit.level):
         return pd.DataFrame(columns=assessment.ASSESSMENT_COLUMNS)
     df = assessment.assess_many(data, [u.unit_id for u in kids], view.period.start, view.period.end,
-                                measure_ids=[theme.headline])
-    df = df[df["verdict"] != "not loaded"]
-    low_first = MEASURES[theme.headline].polarity == "up"
+                                measure_ids=[measure_id])
+    return df[df["verdict"] != "not loaded"]
+
+
+def enough_to_rank(df: pd.DataFrame, minimum: int = MIN_RANK_CASES) -> bool:
+    """Whether every unit of `df` (assessments of one proportion) has at least `minimum` cases
+    in its denominator."""
+    den = pd.to_numeric(df["denominator"], errors="coerce").fillna(0)
+    return not df.empty and bool((den >= minimum).all())
+
+
+def ranked_measure(data: DataAccess, view: View, theme: Theme) -> tuple[str, str | None]:
+    """The measure the theme's bar ranks the units below by: its focus when every unit has
+    enough cases, else its headline; and, when the focus gave way, why, with the counts."""
+    if theme.focus is None:
+        return theme.headline, None
+    kids = _children(data, view, theme, theme.focus)
+    if kids.empty or enough_to_rank(kids, MIN_RANK_CASES):
+        return (theme.focus if not kids.empty else theme.headline), None
+    focus, head = MEASURES[theme.focus], MEASURES[theme.headline]
+    plural = hierarchy.level(str(kids["level"].iloc[0])).plural
+    counts = ", ".join(f"{u} {int(d)}" for u, d in zip(
+        kids["unit"], pd.to_numeric(kids["denominator"], errors="coerce").fillna(0), strict=True))
+    return theme.headline, (
+        f"The chart ranks the {plural} on {head.label[0].lower() + head.label[1:]}: "
+        f"{focus.denominator} are too few to rank them ({counts}; at least {MIN_RANK_CASES} each "
+        f"needed). The table gives {focus.label[0].lower() + focus.label[1:]} for {view.unit.title}.")
+
+
+def process_children(data: DataAccess, view: View, theme: Theme) -> pd.DataFrame:
+    """The assessments of the unit's children (BCUs, NPUs) for the ranked measure
+    (`ranked_measure`), worst first (by the measure's polarity; highest first when it has
+    none)."""
+    measure_id, _ = ranked_measure(data, view, theme)
+    df = _children(data, view, theme, measure_id)
+    low_first = MEASURES[measure_id].polarity == "up"
     df = df.sort_values("value", ascending=low_first, na_position="last", kind="stable")
     return df.reset_index(drop=True)
 
@@ -233,7 +271,7 @@ _GROUPS = (  # (verdicts, legend, colour, hatching): the words carry the meaning
 def create_bar(df: pd.DataFrame, view: View, theme: Theme, as_of: str, empty: str) -> dict[str, Any]:
     if df.empty:
         return empty_figure(empty)
-    m = MEASURES[theme.headline]
+    m = MEASURES[str(df["measure_id"].iloc[0])]
     plural = hierarchy.level(str(df["level"].iloc[0])).plural
     d = df.iloc[::-1].reset_index(drop=True)  # plotly draws the first category at the bottom
     d["label"] = [plot_text(u) + (" ⚠" if bool(e) else "")
@@ -307,7 +345,8 @@ def _exporter(theme: Theme, children: bool) -> Any:
                    or (not_recorded(theme, child_level(data, view)) if children else None)
                    or "no units below this one")
             out = pd.DataFrame([{**dict.fromkeys(EXPORT_COLUMNS), "unit_id": view.unit.unit_id,
-                                 "unit": view.unit.title, "measure_id": theme.headline if children else "",
+                                 "unit": view.unit.title,
+                                 "measure_id": ranked_measure(data, view, theme)[0] if children else "",
                                  "period_start": view.period.start, "period_end": view.period.end,
                                  "note": why}])
         return out, f"vulnerable-{theme.key}" + ("-children" if children else "")
@@ -358,10 +397,13 @@ def theme_section(data: DataAccess, view: View, theme: Theme) -> Any:
     df = process_table(data, view, theme)
     table = create_table(df, view, theme) if not df.empty else html.P("No data.")
     bar = graph(f"vulnerable-{theme.key}-bar", bar_figure(data, view, theme))
+    _, why = ranked_measure(data, view, theme)
     return section(
         title,
         [html.P(f"{as_of}.", className="small text-body-secondary mb-1"), table,
-         html.Div(bar, id=f"vulnerable-{theme.key}-children")],
+         html.Div([bar, html.P(why, className="small text-body-secondary mb-0",
+                               id=f"vulnerable-{theme.key}-ranked") if why else None],
+                  id=f"vulnerable-{theme.key}-children")],
         note=theme.note,
         action=[csv_button(f"vulnerable-{theme.key}", "Table CSV"),
                 csv_button(f"vulnerable-{theme.key}-children", "Chart CSV")],

@@ -134,12 +134,16 @@ def test_children_bars_are_the_assessment(data: DataAccess) -> None:
         for theme in page.THEMES:
             kids = page.process_children(data, view, theme)
             assert len(kids) == n
+            ranked, _ = page.ranked_measure(data, view, theme)
+            # the demo's high risk missing persons are too few to rank: the headline is ranked
+            assert ranked == theme.headline
+            assert set(kids["measure_id"]) == {ranked}
             want = assessment.assess_many(data, list(kids["unit_id"]), view.period.start, view.period.end,
-                                          measure_ids=[theme.headline]).set_index("unit_id")
+                                          measure_ids=[ranked]).set_index("unit_id")
             got = kids.set_index("unit_id")
             for col in ("value", "lower", "upper", "verdict", "exception", "reasons"):
                 assert got[col].to_dict() == want.loc[got.index, col].to_dict()
-            m = MEASURES[theme.headline]
+            m = MEASURES[ranked]
             vals = list(kids["value"])
             assert vals == sorted(vals, reverse=m.polarity != "up")
             fig = page.create_bar(kids, view, theme, "data as of 31 Mar 2008", "none")
@@ -186,3 +190,71 @@ def test_page_and_exports(data: DataAccess) -> None:
     assert npu is not None and "not recorded at team level" in npu["content"]
     team = exports.build(data, "vulnerable-dv", f"?unit={TEAM}&preset=fytd")
     assert team is not None and "not recorded at team level" in team["content"]
+
+
+def _high_risk_by_unit(link: Path, months: tuple[date, date], level: str) -> dict[str, tuple[int, int]]:
+    """unit id -> (high risk cases with reviews overdue, high risk cases with a review due),
+    for the BCUs (level 'bcu') or Northern BCU's NPUs (level 'npu'), from the lake's rows."""
+    con = connect_readonly(link)
+    try:
+        paths = [str(WarehousePaths(link).lake / p) for (p,) in con.execute(
+            "SELECT path FROM lake_manifest WHERE dataset = 'missing'").fetchall()]
+        units = [u for (u,) in con.execute(
+            "SELECT unit_id FROM dim_unit WHERE level = ? AND parent_id = ?",
+            [level, "cheshire" if level == "bcu" else BCU]).fetchall()]
+        rows = con.execute(
+            "SELECT npu_id, count(*) FILTER (WHERE reviews_done < reviews_due), count(*) "
+            "FROM read_parquet(?, hive_partitioning = false) WHERE month BETWEEN ? AND ? "
+            "AND risk = 'high' AND reviews_due > 0 GROUP BY npu_id", [paths, *months]).fetchall()
+    finally:
+        con.close()
+    out = dict.fromkeys(units, (0, 0))
+    for npu, late, due in rows:
+        unit = npu.rsplit("/", 1)[0] if level == "bcu" else npu
+        if unit in out:
+            out[unit] = (out[unit][0] + late, out[unit][1] + due)
+    return out
+
+
+@pytest.mark.parametrize(("unit", "level"), [("cheshire", "bcu"), (BCU, "npu")])
+def test_high_risk_reviews_too_few_to_rank_says_so_with_the_counts(
+        data: DataAccess, demo_link: Path, unit: str, level: str) -> None:
+    """Issue 14, item 3: the section leads with high risk reviews overdue; the chart ranks it
+    when every unit below has enough cases, and otherwise says why, with each unit's count."""
+    view = view_of(data, f"?unit={unit}&preset=fytd")
+    counts = _high_risk_by_unit(demo_link, (date(2007, 4, 1), date(2008, 3, 1)), level)
+    assert min(due for _, due in counts.values()) < page.MIN_RANK_CASES
+    ranked, why = page.ranked_measure(data, view, page.THEME["missing"])
+    assert ranked == "missing_reviews_overdue" and why is not None
+    for uid, (_, due) in counts.items():
+        assert f"{data.unit(uid).title} {due}" in why
+    assert f"at least {page.MIN_RANK_CASES} each needed" in why
+    drawn = repr(page.layout(data, view))
+    assert "vulnerable-missing-ranked" in drawn and "every risk category" in drawn
+    # the table leads the reviews with the high risk measure
+    ids = page.THEME["missing"].measure_ids
+    assert ids.index("missing_high_reviews_overdue") == ids.index("missing_reviews_overdue") - 1
+    # a theme without a focus never explains itself
+    assert page.ranked_measure(data, view, page.THEME["dv"]) == ("dv_arrest_rate", None)
+
+
+def test_high_risk_reviews_are_ranked_when_every_unit_has_enough(
+        data: DataAccess, demo_link: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Over the demo's two years every BCU has a high risk case with a review due: with the
+    minimum at 1 the bar ranks high risk reviews overdue, each BCU's share as counted in the lake."""
+    search = "?unit=cheshire&preset=custom&from=2006-04-01&to=2008-03-31"
+    view = view_of(data, search)
+    counts = _high_risk_by_unit(demo_link, (date(2006, 4, 1), date(2008, 3, 1)), "bcu")
+    assert min(due for _, due in counts.values()) >= 1
+    monkeypatch.setattr(page, "MIN_RANK_CASES", 1)
+    assert page.ranked_measure(data, view, page.THEME["missing"]) == ("missing_high_reviews_overdue", None)
+    kids = page.process_children(data, view, page.THEME["missing"]).set_index("unit_id")
+    assert set(kids.index) == set(counts)
+    for uid, (late, due) in counts.items():
+        assert kids.at[uid, "value"] == pytest.approx(100 * late / due), uid
+        assert kids.at[uid, "denominator"] == due
+    fig = page.bar_figure(data, view, page.THEME["missing"])
+    assert fig["layout"]["title"]["text"].startswith("High risk missing person cases with reviews overdue: ")
+    assert "vulnerable-missing-ranked" not in repr(page.layout(data, view))
+    rows = exports.build(data, "vulnerable-missing-children", search)
+    assert rows is not None and "missing_high_reviews_overdue" in rows["content"]
