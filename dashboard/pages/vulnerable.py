@@ -35,6 +35,7 @@ from dashboard.components.common import (
     plot_text,
     section,
     values,
+    wrap_titles,
 )
 from dashboard.components.controls import controls
 from dashboard.data.facade import DataAccess
@@ -311,11 +312,13 @@ def create_bar(df: pd.DataFrame, view: View, theme: Theme, as_of: str, empty: st
                             "font": {"size": 11, "color": "#444444"},
                             "text": plot_text(f"target {metrics.fmt(m, target)}")})
     order = "lowest first" if m.polarity == "up" else "highest first"
-    return figure(
+    title = bar_title(df, m, plural)
+    subtitle = (f"{m.label}, {view.period.label}, {as_of}; {plural} of {view.unit.title}, {order}, "
+                "95% intervals; ⚠ = exception")
+    fig = figure(
         traces,
-        bar_title(df, m, plural),
-        f"{m.label}, {view.period.label}, {as_of}; {plural} of {view.unit.title}, {order}, 95% intervals; "
-        "⚠ = exception",
+        title,
+        subtitle,
         height=max(250, 150 + 28 * len(df)),
         xaxis={"title": {"text": plot_text(metrics.unit_text(m))}, "rangemode": "tozero"},
         yaxis={"categoryorder": "array", "categoryarray": list(d["label"])},
@@ -323,6 +326,7 @@ def create_bar(df: pd.DataFrame, view: View, theme: Theme, as_of: str, empty: st
         margin={"l": 10, "r": 20, "t": 70, "b": 84},
         legend={"orientation": "h", "yanchor": "bottom", "y": 0.01, "yref": "container", "x": 0},
     )
+    return wrap_titles(fig, title, [subtitle])   # wrapped to fit an A4 page
 
 
 # -- exports -----------------------------------------------------------------------------------------
