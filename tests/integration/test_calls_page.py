@@ -275,3 +275,33 @@ def test_calls_without_an_npu_count_at_force_only_and_the_page_says_how_many(exa
         assert seen == want[3] - want[2] and seen >= 3
     finally:
         data.reader.close()
+
+
+def test_a_calls_file_without_the_npu_column_counts_every_call_at_force_level(tmp_path: Path) -> None:
+    """The column is optional: a call-handling system that cannot say where a call came from
+    still loads, every call counts at force level only, and the page says so, with the count."""
+    from etl.lake.ingest import load_crimes, load_service
+    from tests.support import EXAMPLES
+
+    rows = list(csv.DictReader(io.StringIO((EXAMPLES / "calls.csv").read_text(encoding="utf-8"))))
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=[c for c in rows[0] if c != "npu"], lineterminator="\n",
+                            extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    path = tmp_path / "calls.csv"
+    path.write_text(out.getvalue(), encoding="utf-8")
+    link = tmp_path / "w.duckdb"
+    assert load_crimes(link, str(EXAMPLES / "crimes.csv")).committed
+    report = load_service(link, "calls", str(path))
+    assert report.committed and not report.refused
+    abandoned = sum(1 for r in rows if r["abandoned"])
+    data = DataAccess(WarehouseReader(link))
+    try:
+        view = view_of(data, f"?unit=cheshire/northern/widnes&{EXAMPLE_PERIOD}")
+        assert page.unplaced_calls(data, view) == (len(rows), len(rows), abandoned, abandoned)
+        drawn = repr(page.layout(data, view))
+        assert f"{len(rows)} of the force's {len(rows)} calls in " in drawn
+        assert f"{abandoned} of the {abandoned} abandoned calls among them" in drawn
+    finally:
+        data.reader.close()
