@@ -145,15 +145,17 @@ def ranked_units(data: DataAccess, view: View) -> tuple[list[Any], str]:
 
 def unplaced_calls(data: DataAccess, view: View) -> tuple[int, int, int, int] | None:
     """(calls that no BCU holds, every call, abandoned calls no BCU holds, every abandoned call)
-    of the view's force in the period, from the assessments' numerators (the force's count less
-    its BCUs'). None when the actor may not see the force and every BCU of it: the difference
-    would then be of calls hidden from them, not of calls without a place."""
+    of the view's force in the period, from the numerators the assessments are built on
+    (DataAccess.scorecard: the numbers without the verdicts, which are not needed here and cost
+    the force's peer comparisons): the force's count less its BCUs'. None when the actor may not
+    see the force and every BCU of it: the difference would then be of calls hidden from them,
+    not of calls without a place."""
     force = data.unit(view.unit.force_id)
     if force is None or not data.may_see(force) or data.hidden_children_note(force.unit_id):
         return None
-    bcus = [u.unit_id for u in data.children(force.unit_id)]
-    df = assessment.assess_many(data, [force.unit_id, *bcus], view.period.start, view.period.end,
-                                measure_ids=list(VOLUME_IDS))
+    ids = [force.unit_id, *(u.unit_id for u in data.children(force.unit_id))]
+    df = pd.concat([data.scorecard(uid, view.period.start, view.period.end, VOLUME_IDS).assign(unit_id=uid)
+                    for uid in ids], ignore_index=True)
     df = df[df["verdict"] != "not loaded"]
     if df.empty:
         return None
