@@ -224,12 +224,28 @@ def enough_to_rank(df: pd.DataFrame, minimum: int = MIN_RANK_CASES) -> bool:
     return not df.empty and bool((den >= minimum).all())
 
 
+def _case_counts(data: DataAccess, view: View, theme: Theme, measure_id: str) -> pd.DataFrame:
+    """Each unit below's denominator of `measure_id` (unit, level, denominator), from
+    DataAccess.scorecard: the counts without the assessments' peer comparisons, which deciding
+    what to rank does not need."""
+    columns = ["unit", "level", "denominator"]
+    kids = data.children(view.unit.unit_id)
+    if not kids or not_recorded(theme, child_level(data, view)) or not_recorded(theme, view.unit.level):
+        return pd.DataFrame(columns=columns)
+    rows = []
+    for u in kids:
+        card = data.scorecard(u.unit_id, view.period.start, view.period.end, (measure_id,))
+        if not card.empty and card["verdict"].iloc[0] != "not loaded":
+            rows.append((u.title, u.level, card["denominator"].iloc[0]))
+    return pd.DataFrame(rows, columns=columns)
+
+
 def ranked_measure(data: DataAccess, view: View, theme: Theme) -> tuple[str, str | None]:
     """The measure the theme's bar ranks the units below by: its focus when every unit has
     enough cases, else its headline; and, when the focus gave way, why, with the counts."""
     if theme.focus is None:
         return theme.headline, None
-    kids = _children(data, view, theme, theme.focus)
+    kids = _case_counts(data, view, theme, theme.focus)
     if kids.empty or enough_to_rank(kids, MIN_RANK_CASES):
         return (theme.focus if not kids.empty else theme.headline), None
     focus, head = MEASURES[theme.focus], MEASURES[theme.headline]
