@@ -13,6 +13,7 @@ from dashboard.packs import bulletin, content
 from dashboard.packs.content import DEFAULT_MARKING, Pack, PackError
 from dashboard.packs.pdf import render_pdf
 from dashboard.packs.render import render_html
+from dashboard.packs.themes import thematic
 
 FORMATS = {".html": "html", ".htm": "html", ".pdf": "pdf"}
 
@@ -35,6 +36,11 @@ def make_pack(data: DataAccess, req: Request) -> Pack:
     marking = (req.marking or "").strip()
     if not marking or len(marking) > 60:
         raise PackError("the protective marking must be 1 to 60 characters, e.g. OFFICIAL-SENSITIVE")
+    if req.theme:   # refused before any figure is computed, not after the verdict and exceptions
+        try:
+            thematic(req.theme)
+        except ValueError as exc:
+            raise PackError(str(exc)) from None
     unit = content.check_unit(data, req.unit_id)
     as_of = content.as_of(data, unit)
     with content.drawing():   # every chart drawn by the time the pack is returned

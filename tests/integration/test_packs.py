@@ -193,20 +193,31 @@ def test_bulletin_verdict_is_the_scorecards(packs: dict[str, Built], data: DataA
 
 
 def test_cli_writes_a_pack_and_refuses_bad_requests(demo_link: Path, tmp_path: Path) -> None:
+    """One real process, as a user runs it (the entry point, exit status, the file); the refusals
+    through typer's runner in this process, as each costs the command's imports again in a new
+    one (about 3 s each) and they test the command's words, not Python's start-up."""
     import os
     import subprocess
     import sys
 
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
-        cmd = [sys.executable, "-m", "dashboard", "pack", "--warehouse", str(demo_link), *args]
-        return subprocess.run(cmd,
-                              cwd=REPO, capture_output=True, text=True, timeout=300,
-                              env={**os.environ, "COLUMNS": "1000"})
+    from typer.testing import CliRunner
+
+    from dashboard.cli import app
 
     out = tmp_path / "western.html"
-    done = run("--unit", "cheshire/western", "--period", "month", "--out", str(out))
+    done = subprocess.run(
+        [sys.executable, "-m", "dashboard", "pack", "--warehouse", str(demo_link),
+         "--unit", "cheshire/western", "--period", "month", "--out", str(out)],
+        cwd=REPO, capture_output=True, text=True, timeout=300, env={**os.environ, "COLUMNS": "1000"})
     assert done.returncode == 0, done.stderr
     assert "Western BCU" in out.read_text(encoding="utf-8")
+
+    runner = CliRunner()
+
+    def run(*args: str):  # noqa: ANN202 - click's Result
+        return runner.invoke(app, ["pack", "--warehouse", str(demo_link), *args],
+                             env={"COLUMNS": "1000"})
+
     for args, words in [
         (("--unit", "nowhere"), "unknown unit 'nowhere'"),
         (("--unit", "cheshire", "--theme", "parking"), "unknown theme 'parking'"),
@@ -214,10 +225,10 @@ def test_cli_writes_a_pack_and_refuses_bad_requests(demo_link: Path, tmp_path: P
     ]:
         bad = tmp_path / "bad.pdf"
         got = run(*args, "--out", str(bad))
-        assert got.returncode == 1 and words in got.stderr, got.stderr
+        assert got.exit_code == 1 and words in got.stderr, got.stderr
         assert "Traceback" not in got.stderr and not bad.exists()
     got = run("--unit", "cheshire", "--out", str(tmp_path / "pack.docx"))
-    assert got.returncode == 1 and "must end in .html or .pdf" in got.stderr
+    assert got.exit_code == 1 and "must end in .html or .pdf" in got.stderr
     assert not (tmp_path / "pack.docx").exists()
 
 
