@@ -235,7 +235,7 @@ def cubes(
     """Build the crime cubes with Spark from the warehouse's lake, or export DuckDB's (docs/scaling.md).
 
     The warehouse itself is only read: DuckDB stays the engine loads use."""
-    from etl.cubes import spark as spark_cubes
+    from etl.cubes import spark as spark_cubes  # lazy: keeps pyspark's import out of every other command
 
     link = warehouse_path(warehouse)
     started = time.perf_counter()

@@ -28,6 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pyarrow as pa
+import pyarrow.parquet as pq
+
 from etl.lake.warehouse import WarehousePaths, connect_readonly
 from etl.measures.kinds import KINDS
 from etl.measures.model import Measure
@@ -103,7 +106,7 @@ def session(master: str = "local[2]", shuffle_partitions: int = 4,
     to loopback (nothing listens beyond this machine); on a cluster `spark-submit` supplies
     the master and these settings are overridden by the cluster's own."""
     try:
-        from pyspark.sql import SparkSession
+        from pyspark.sql import SparkSession  # lazy: pyspark is the optional spark extra
     except ImportError as exc:  # pragma: no cover - depends on the install
         raise SparkMissing(
             "the Spark cube build needs pyspark: pip install '.[spark]' (and a Java 17+ runtime: "
@@ -160,7 +163,7 @@ def _read(spark: SparkSession, dataset: str, by_source: dict[str, list[str]]) ->
     """The lake files of every source, by name, with the partition's source as a column.
     Files are read by path, so no partition column is inferred from the folder names (the
     folders' `month=YYYY-MM` would override the files' typed `month`: docs/scaling.md)."""
-    from pyspark.sql import functions as F
+    from pyspark.sql import functions as F  # lazy: pyspark is the optional spark extra
 
     frames = [spark.read.schema(lake_schema(dataset)).parquet(*paths).withColumn("source", F.lit(src))
               for src, paths in sorted(by_source.items()) if paths]
@@ -175,8 +178,7 @@ def _read(spark: SparkSession, dataset: str, by_source: dict[str, list[str]]) ->
 def _small(spark: SparkSession, rows: list[tuple], schema: str) -> DataFrame:
     """A small driver-side table as a broadcast DataFrame. Sent as an Arrow table: a list of
     tuples would be unpickled by Python worker processes Spark starts for the purpose."""
-    import pyarrow as pa
-    from pyspark.sql import functions as F
+    from pyspark.sql import functions as F  # lazy: pyspark is the optional spark extra
 
     names = [c.split()[0] for c in schema.split(",")]
     types = {"STRING": pa.string(), "BIGINT": pa.int64(), "DOUBLE": pa.float64()}
@@ -212,7 +214,7 @@ def _views(spark: SparkSession, inputs: Inputs) -> bool:
 def crime_cubes(spark: SparkSession, inputs: Inputs) -> dict[str, DataFrame]:
     """cube_crime_month and cube_crime_day of the whole lake: etl.cubes.crime.rebuild_crime
     over every crime partition, plus rebuild_force_month over every force x month aggregate."""
-    from pyspark import StorageLevel
+    from pyspark import StorageLevel  # lazy: pyspark is the optional spark extra
 
     empty_month = spark.createDataFrame([], _schema("cube_crime_month"))
     empty_day = spark.createDataFrame([], _schema("cube_crime_day"))
@@ -282,7 +284,7 @@ def crime_measure_cubes(spark: SparkSession, crime: dict[str, DataFrame], inputs
     etl.cubes.measures.rebuild_crime_measures over every partition. Every unit-period with a
     category-cube row gets a row for every crime measure (num 0 where none of its categories
     occurred)."""
-    from pyspark.sql import functions as F
+    from pyspark.sql import functions as F  # lazy: pyspark is the optional spark extra
 
     measures = sorted(measures if measures is not None else
                       [m for m in MEASURES.values() if m.dataset == "crime"], key=lambda m: m.id)
@@ -332,7 +334,7 @@ _TYPES = {"source": "string", "force_id": "string", "unit_id": "string", "level"
           "harm": "double", "harm2": "double", "harm_approx": "bigint", "dataset": "string",
           "measure_id": "string", "num": "double", "den": "double", "num2": "double",
           "den2": "double"}
-_COLUMNS = {
+COLUMNS = {
     "cube_crime_month": KEYS["cube_crime_month"] + ("n", "sd", "harm", "harm2", "harm_approx"),
     "cube_crime_day": KEYS["cube_crime_day"] + ("n", "sd", "harm", "harm2", "harm_approx"),
     "cube_measure_month": KEYS["cube_measure_month"] + ("num", "den", "num2", "den2"),
@@ -341,14 +343,14 @@ _COLUMNS = {
 
 
 def _schema(table: str) -> str:
-    return ", ".join(f"{c} {_TYPES[c].upper()}" for c in _COLUMNS[table])
+    return ", ".join(f"{c} {_TYPES[c].upper()}" for c in COLUMNS[table])
 
 
 def _typed(df: DataFrame, table: str) -> DataFrame:
     """The warehouse table's columns, in its order and with its types."""
-    from pyspark.sql import functions as F
+    from pyspark.sql import functions as F  # lazy: pyspark is the optional spark extra
 
-    return df.select(*[F.col(c).cast(_TYPES[c]).alias(c) for c in _COLUMNS[table]])
+    return df.select(*[F.col(c).cast(_TYPES[c]).alias(c) for c in COLUMNS[table]])
 
 
 def build(spark: SparkSession, inputs: Inputs) -> dict[str, DataFrame]:
@@ -363,8 +365,10 @@ def write(cubes: dict[str, DataFrame], out: str) -> dict[str, int]:
     """Each cube as Parquet under out/<cube>/ (replacing what was there); rows per cube."""
     counts = {}
     for name, df in cubes.items():
-        df.sortWithinPartitions(*KEYS[name]).write.mode("overwrite").parquet(f"{out.rstrip('/')}/{name}")
-        counts[name] = df.count()
+        target = f"{out.rstrip('/')}/{name}"
+        df.sortWithinPartitions(*KEYS[name]).write.mode("overwrite").parquet(target)
+        # counted from the written files' footers, not by building the cube a second time
+        counts[name] = df.sparkSession.read.parquet(target).count()
     return counts
 
 
@@ -380,11 +384,10 @@ def export_duckdb(link: Path, out: str) -> dict[str, int]:
             shutil.rmtree(folder, ignore_errors=True)
             folder.mkdir(parents=True)
             where = "WHERE dataset = 'crime'" if name.startswith("cube_measure") else ""
-            target = str(folder / "part-00000.parquet").replace("'", "''")  # COPY takes no parameter
-            query = (f"SELECT {', '.join(_COLUMNS[name])} FROM {name} {where} "
-                     f"ORDER BY {', '.join(KEYS[name])}")
-            con.execute(f"COPY ({query}) TO '{target}' (FORMAT parquet)")
-            counts[name] = con.execute(f"SELECT count(*) FROM {name} {where}").fetchone()[0]
+            table = con.execute(f"SELECT {', '.join(COLUMNS[name])} FROM {name} {where} "
+                                f"ORDER BY {', '.join(KEYS[name])}").to_arrow_table()
+            pq.write_table(table, folder / "part-00000.parquet")
+            counts[name] = table.num_rows
     finally:
         con.close()
     return counts

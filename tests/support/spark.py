@@ -41,7 +41,7 @@ def require_spark() -> None:
 def duckdb_rows(link: Path, table: str) -> list[tuple]:
     """The table's rows in the live version, in the Spark module's column order, sorted by key;
     the measure cubes' crime rows only (the Spark build makes no service measures)."""
-    cols = ", ".join(spark_cubes._COLUMNS[table])
+    cols = ", ".join(spark_cubes.COLUMNS[table])
     keys = ", ".join(spark_cubes.KEYS[table])
     where = "WHERE dataset = 'crime'" if table.startswith("cube_measure") else ""
     con = duckdb.connect(str(link.resolve()), read_only=True)
@@ -66,7 +66,7 @@ def assert_same_cube(table: str, duck: list[tuple], spark: list[tuple]) -> None:
         only_spark = sorted(set(spark_keys) - set(duck_keys), key=str)[:5]
         raise AssertionError(f"{table}: keys differ ({len(duck)} DuckDB rows, {len(spark)} Spark "
                              f"rows); only in DuckDB e.g. {only_duck}; only in Spark e.g. {only_spark}")
-    columns = spark_cubes._COLUMNS[table]
+    columns = spark_cubes.COLUMNS[table]
     for d, s in zip(duck, spark, strict=True):
         for col, x, y in zip(columns[n:], d[n:], s[n:], strict=True):
             same = (x is None and y is None) or (
