@@ -57,8 +57,8 @@ def relayout(wcon: duckdb.DuckDBPyConnection, lake: Path) -> int:
     moved = []
     for (rel,) in wcon.execute("SELECT path FROM lake_manifest ORDER BY path").fetchall():
         parsed = parse(rel)
-        if parsed is None or is_current(rel):
-            continue
+        if parsed is None or is_current(rel) or not (lake / rel).exists():
+            continue  # (a missing file is left to `status --verify` and repair to report)
         dataset, source, force_id, month, load_id = parsed
         new = lake_path(dataset, source, force_id, date.fromisoformat(month + "-01"), load_id)
         target = lake / new
@@ -66,8 +66,10 @@ def relayout(wcon: duckdb.DuckDBPyConnection, lake: Path) -> int:
         if not target.exists():
             try:
                 os.link(lake / rel, target)
-            except OSError:
-                shutil.copy2(lake / rel, target)
+            except OSError:  # no hard links here: a whole copy, renamed into place
+                partial = target.with_name(target.name + ".tmp")
+                shutil.copy2(lake / rel, partial)
+                os.replace(partial, target)
         moved.append((rel, new))
     if moved:
         for f in {lake / new for _, new in moved}:
