@@ -102,9 +102,11 @@ def read_inputs(link: Path, lake: str | None = None) -> Inputs:
 
 def session(master: str = "local[2]", shuffle_partitions: int = 4,
             app_name: str = "looking-glass-cubes") -> SparkSession:
-    """A SparkSession for the build. Local mode by default, with no web UI and the driver bound
-    to loopback (nothing listens beyond this machine); on a cluster `spark-submit` supplies
-    the master and these settings are overridden by the cluster's own."""
+    """A SparkSession for the build. Local mode (`local[N]`): no web UI, the driver bound to
+    loopback (nothing listens beyond this machine), few shuffle partitions, a JVM tuned for a
+    short run. Any other master (`yarn`, `spark://...`, or the one spark-submit was given) gets
+    only the settings the cubes' correctness needs (UTC, ANSI); partitions, memory and the UI
+    are the cluster's (spark-submit --conf)."""
     try:
         from pyspark.sql import SparkSession  # lazy: pyspark is the optional spark extra
     except ImportError as exc:  # pragma: no cover - depends on the install
@@ -114,16 +116,16 @@ def session(master: str = "local[2]", shuffle_partitions: int = 4,
     if master.startswith("local") and not (os.environ.get("JAVA_HOME") or shutil.which("java")):
         raise SparkMissing("the Spark cube build needs a Java 17+ runtime: run scripts/ensure-java "
                            "(apt-get install -y openjdk-17-jre-headless)")
-    builder = (SparkSession.builder.appName(app_name)
-               .config("spark.ui.enabled", "false")
+    builder = (SparkSession.builder.appName(app_name).master(master)
                .config("spark.ui.showConsoleProgress", "false")
-               .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
                .config("spark.sql.session.timeZone", "UTC")
                # ANSI mode (Spark 4's default) would raise on an overflow DuckDB also raises on;
                # kept on: a silently wrapped count is worse than a failed build.
                .config("spark.sql.ansi.enabled", "true"))
     if master.startswith("local"):
-        builder = (builder.master(master)
+        builder = (builder
+                   .config("spark.ui.enabled", "false")
+                   .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
                    .config("spark.driver.host", "127.0.0.1")
                    .config("spark.driver.bindAddress", "127.0.0.1")
                    # A local build is short: the JVM's client compiler only (no C2) and the
