@@ -386,8 +386,8 @@ def export_duckdb(link: Path, out: str) -> dict[str, int]:
             shutil.rmtree(folder, ignore_errors=True)
             folder.mkdir(parents=True)
             where = "WHERE dataset = 'crime'" if name.startswith("cube_measure") else ""
-            table = con.execute(f"SELECT {', '.join(COLUMNS[name])} FROM {name} {where} "
-                                f"ORDER BY {', '.join(KEYS[name])}").to_arrow_table()
+            table = con.sql(f"SELECT {', '.join(COLUMNS[name])} FROM {name} {where} "
+                            f"ORDER BY {', '.join(KEYS[name])}").to_arrow_table()
             pq.write_table(table, folder / "part-00000.parquet")
             counts[name] = table.num_rows
     finally:

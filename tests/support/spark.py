@@ -83,3 +83,29 @@ def force_month_totals(rows: list[tuple]) -> dict[tuple[str, date], int]:
         if level == "force":
             out[(force_id, month)] = out.get((force_id, month), 0) + n
     return out
+
+
+def spark_differences(spark, table: str, built, duckdb_parquet: str) -> tuple[int, list]:  # noqa: ANN001
+    """Rows of `table` on which Spark's DataFrame `built` and DuckDB's cube (exported to Parquet
+    by `etl.cubes.spark.export_duckdb`) differ, by the same rule as `assert_same_cube` (a row
+    missing on either side, an integer not equal, a float beyond the tolerance), computed in
+    Spark: a million-row cube is compared without collecting it into Python. (count, examples)."""
+    from pyspark.sql import functions as F
+
+    keys = list(spark_cubes.KEYS[table])
+    values = spark_cubes.COLUMNS[table][len(keys):]
+    duck = spark.read.parquet(duckdb_parquet)
+    d = duck.select(*keys, *[F.col(v).alias(f"d_{v}") for v in values], F.lit(True).alias("in_d"))
+    s = built.select(*keys, *[F.col(v).alias(f"s_{v}") for v in values], F.lit(True).alias("in_s"))
+    joined = d.join(s, on=keys, how="full_outer")
+    differs = F.col("in_d").isNull() | F.col("in_s").isNull()
+    for v in values:
+        a, b = F.col(f"d_{v}"), F.col(f"s_{v}")
+        if dict(duck.dtypes)[v] == "double":
+            tolerance = F.greatest(F.lit(ABS_TOL), F.lit(REL_TOL) * F.greatest(F.abs(a), F.abs(b)))
+            close = F.abs(a - b) <= tolerance
+            differs = differs | ~((a.isNull() & b.isNull()) | F.coalesce(close, F.lit(False)))
+        else:
+            differs = differs | ~a.eqNullSafe(b)
+    bad = joined.where(differs)
+    return bad.count(), bad.limit(5).collect()
