@@ -1,10 +1,11 @@
 # Everyday commands. Every target works from a fresh clone: it builds what it needs first.
 #
-#   make venv              create .venv and install the project with its test tools
+#   make venv              create .venv and install the project with its test tools and the spark extra
 #   make demo              build the demo warehouse at $(WAREHOUSE) (only if there is none) and its sample users
 #   make run               serve the dashboard with gunicorn on http://127.0.0.1:8050 (limits: gunicorn.conf.py)
 #   make run WAREHOUSE=P   serve the warehouse at P instead (the demo is built only for the default)
-#   make test              every test tier; installs chromium + chromium-driver and postgresql first if missing
+#   make test              every test tier; installs chromium + chromium-driver, postgresql and
+#                          Java 17 (for the Spark cube build's tests) first if missing
 #   make test-fast         the unit tier only: pure tests, well under a minute
 #   make test-integration  | test-browser | test-realdata: one tier
 #   make lint              ruff
@@ -24,13 +25,13 @@ PYTEST_ARGS ?=
 # (module fixtures stay in one process; session warehouses are still built once per run).
 PYTEST_PARALLEL ?= -n 2 --dist loadfile
 
-.PHONY: venv demo run test test-fast test-integration test-browser test-realdata browser-deps postgres-deps lint bench
+.PHONY: venv demo run test test-fast test-integration test-browser test-realdata browser-deps postgres-deps java-deps lint bench
 
 venv: $(STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -e '.[test]'
+	$(BIN)/python -m pip install -e '.[test,spark]'
 	touch $(STAMP)
 
 # `test -e` follows the symlink, so a link left pointing at a deleted version rebuilds too.
@@ -46,20 +47,20 @@ run: venv browser-deps $(if $(filter $(DEFAULT_WAREHOUSE),$(WAREHOUSE)),demo)
 		"(build one with: $(BIN)/python -m etl demo --warehouse $(WAREHOUSE), or load into it)" >&2; exit 1; }
 	LG_WAREHOUSE='$(WAREHOUSE)' $(BIN)/gunicorn -c gunicorn.conf.py -w 2 -b 127.0.0.1:8050 app:server
 
-test: venv browser-deps postgres-deps
+test: venv browser-deps postgres-deps java-deps
 	$(BIN)/pytest $(PYTEST_PARALLEL) $(PYTEST_ARGS)
 
 test-fast: venv
 	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
 
-test-integration: venv postgres-deps
+test-integration: venv postgres-deps java-deps
 	$(BIN)/pytest tests/integration $(PYTEST_ARGS)
 
 test-browser: venv browser-deps
 	$(BIN)/pytest tests/browser $(PYTEST_ARGS)
 
-# One real-data test drives the browser too.
-test-realdata: venv browser-deps
+# One real-data test drives the browser too; one builds the cubes with Spark (Java).
+test-realdata: venv browser-deps java-deps
 	$(BIN)/pytest tests/realdata $(PYTEST_ARGS)
 
 # Debian's chromium + chromium-driver: installed when missing and root, else stop with the command.
@@ -69,6 +70,10 @@ browser-deps:
 # A PostgreSQL server for the store's tests against a real server: installed when missing and root.
 postgres-deps:
 	@scripts/ensure-postgres
+
+# Java 17+ for PySpark (the Spark cube build, etl/cubes/spark.py): Debian's openjdk-17-jre-headless.
+java-deps:
+	@scripts/ensure-java
 
 lint: venv
 	$(BIN)/ruff check .

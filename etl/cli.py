@@ -11,6 +11,7 @@ import sys
 import tempfile
 import time
 import traceback
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -210,6 +211,46 @@ def rebuild(warehouse: WarehouseOpt = None) -> None:
         raise typer.Exit(1) from None
     _report(report)
     raise typer.Exit(report.exit_code)
+
+
+class Engine(StrEnum):
+    spark = "spark"
+    duckdb = "duckdb"
+
+
+@app.command()
+def cubes(
+    out: Annotated[str, typer.Option(
+        "--out", help="Folder (or Spark URI) to write one Parquet folder per cube to.")],
+    engine: Annotated[Engine, typer.Option(
+        help="spark: build the crime cubes from the lake with Apache Spark (the spark extra); "
+             "duckdb: write the cubes DuckDB built at load time, to compare.")] = Engine.spark,
+    master: Annotated[str, typer.Option(help="Spark master: local[N] here; spark-submit's on a cluster.")]
+        = "local[2]",
+    lake: Annotated[str | None, typer.Option(
+        help="Where Spark's executors read the lake (e.g. s3a://bucket/warehouse.lake); "
+             "default: the warehouse's own lake folder.")] = None,
+    warehouse: WarehouseOpt = None,
+) -> None:
+    """Build the crime cubes with Spark from the warehouse's lake, or export DuckDB's (docs/scaling.md).
+
+    The warehouse itself is only read: DuckDB stays the engine loads use."""
+    from etl.cubes import spark as spark_cubes  # lazy: keeps pyspark's import out of every other command
+
+    link = warehouse_path(warehouse)
+    started = time.perf_counter()
+    try:
+        if engine is Engine.spark:
+            counts = spark_cubes.build_to(link, out, master=master, lake=lake)
+        else:
+            counts = spark_cubes.export_duckdb(link, out)
+    except (spark_cubes.SparkMissing, FileNotFoundError) as exc:
+        console.print(f"error: {exc}", markup=False)
+        raise typer.Exit(1) from None
+    for name, rows in counts.items():
+        console.print(f"{name}: {rows:,} rows", markup=False)
+    console.print(f"{engine.value}: {sum(counts.values()):,} rows written to {out} in "
+                  f"{time.perf_counter() - started:.1f} s", markup=False)
 
 
 # --------------------------------------------------------------------------- load commands

@@ -255,6 +255,23 @@ def demo_facts() -> DemoData:
     return generate(seed=DEMO_SEED, years=DEMO_YEARS)
 
 
+# -- Spark ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def spark():  # noqa: ANN201 - a pyspark SparkSession; pyspark is imported only when asked for
+    """One local SparkSession per test process (it takes seconds to start a JVM): two cores, two
+    shuffle partitions, no web UI, driver on loopback (etl.cubes.spark.session)."""
+    from tests.support.spark import require_spark
+
+    require_spark()
+    from etl.cubes.spark import session
+
+    spark = session("local[2]", shuffle_partitions=2)
+    yield spark
+    spark.stop()
+
+
 # -- the dashboard in Chromium ---------------------------------------------------------------------
 
 

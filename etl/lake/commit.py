@@ -25,6 +25,7 @@ from etl.cubes.build import rebuild, rebuild_all
 from etl.cubes.crime import Partition
 from etl.errors import InputRefused
 from etl.lake.gate import screen
+from etl.lake.layout import lake_path
 from etl.lake.repair import check_version, looks_damaged, repair
 from etl.lake.warehouse import (
     GRACE_SECONDS,
@@ -196,8 +197,7 @@ def commit(link: Path, staged: Staged, report: LoadReport, command: str,
         written = _write_partitions(con, table, columns, lake, report.load_id,
                                     DATASETS[dataset].optional)
         for force_id, month, rows, origin in counts:
-            rel = (f"{dataset}/source={staged.source}/force={force_id}/"
-                   f"month={month:%Y-%m}/{report.load_id}.parquet")
+            rel = lake_path(dataset, staged.source, force_id, month, report.load_id)
             final = lake / rel
             final.parent.mkdir(parents=True, exist_ok=True)
             os.replace(written[(force_id, month)], final)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from etl.cubes.build import rebuild_all
 from etl.lake.commit import LoadReport, Progress, new_load_id
+from etl.lake.layout import relayout
 from etl.lake.repair import repair, verify
 from etl.lake.warehouse import WarehousePaths, new_version, new_version_upgrades, writer_lock
 from etl.reference.tables import write_reference_tables
@@ -38,6 +39,7 @@ def rebuild_warehouse(link: Path, progress: Progress | None = None) -> LoadRepor
         if progress:
             progress(STAGE, 0, 1)
         write_reference_tables(wcon)
+        moved = relayout(wcon, paths.lake)  # a lake of the layout before etl/lake/layout.py
         rebuild_all(wcon, str(paths.lake))
         insert_rows(wcon, "load_log",
                     ["load_id", "started_at", "finished_at", "command", "status", "rows_read",
@@ -48,4 +50,7 @@ def rebuild_warehouse(link: Path, progress: Progress | None = None) -> LoadRepor
             progress(STAGE, 1, 1)
     report.committed = True
     report.notes.append("every cube and reference table re-derived from the lake")
+    if moved:
+        report.notes.append(f"{moved} lake file(s) moved to the lake layout every engine reads with "
+                            "hive partitioning on (docs/scaling.md); the old paths go after the grace period")
     return report

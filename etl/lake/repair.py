@@ -24,6 +24,7 @@ import duckdb
 import pandas as pd
 
 from etl.cubes.build import rebuild_all
+from etl.lake import layout
 from etl.lake.warehouse import WarehousePaths, new_version, new_version_upgrades
 from etl.reference.tables import write_reference_tables
 
@@ -203,8 +204,6 @@ def repair(paths: WarehousePaths) -> list[str]:
     return notes
 
 
-_LAKE_PATH = re.compile(r"^([^/]+)/source=([^/]+)/force=([^/]+)/month=(\d{4}-\d{2})/([^/]+)\.parquet$")
-
 
 def _later_lake_files(wcon: duckdb.DuckDBPyConnection, paths: WarehousePaths) -> int:
     """Add to the manifest the lake files of loads after the base version (their path says
@@ -216,12 +215,12 @@ def _later_lake_files(wcon: duckdb.DuckDBPyConnection, paths: WarehousePaths) ->
         "SELECT dataset, source, force_id, month, load_id FROM lake_manifest").fetchall()}
     newest = max(known.values(), default="")[:15]  # 'YYYYMMDDTHHMMSS'
     latest: dict[tuple[str, ...], tuple[str, str]] = {}
-    for file in paths.lake.glob("*/source=*/force=*/month=*/*.parquet"):
+    for file in paths.lake.glob(layout.GLOB):  # either layout (etl/lake/layout.py)
         rel = file.relative_to(paths.lake).as_posix()
-        m = _LAKE_PATH.match(rel)
-        if not m:
+        parsed = layout.parse(rel)
+        if not parsed:
             continue
-        key, load_id = m.group(1, 2, 3, 4), m.group(5)
+        key, load_id = parsed[:4], parsed[4]
         later = load_id > known[key] if key in known else load_id[:15] >= newest
         if later and (key not in latest or latest[key][0] < load_id):
             latest[key] = (load_id, rel)

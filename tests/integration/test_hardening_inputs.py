@@ -58,7 +58,7 @@ def lake_forces(link: Path) -> set[str]:
     lake = WarehousePaths(link).lake
     if not lake.exists():
         return set()
-    return {p.name.removeprefix("force=") for p in lake.glob("*/source=*/force=*")}
+    return {p.name.split("=", 1)[1] for p in lake.glob("*/source=*/force_id=*")}
 
 
 def plain(refusals: list) -> None:

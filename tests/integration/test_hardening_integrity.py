@@ -73,7 +73,7 @@ def damaged(tmp_path: Path) -> tuple[Path, Path]:
     link = tmp_path / "w.duckdb"
     load(link, "2019-01", 4)
     load(link, "2019-02", 6)
-    lake_file = next(WarehousePaths(link).lake.glob("crime/*/*/month=2019-01/*.parquet"))
+    lake_file = next(WarehousePaths(link).lake.glob("crime/*/*/month=2019-01-01/*.parquet"))
     damage_version(WarehousePaths(link).live())
     truncate(lake_file)
     return link, lake_file
@@ -184,7 +184,7 @@ def test_sections_drawn_by_their_own_callbacks_say_the_data_cannot_be_read(
 def test_records_and_their_csv_on_a_damaged_lake_file_say_so(tmp_path: Path) -> None:
     link = tmp_path / "w.duckdb"
     load(link, "2019-01", 4)
-    truncate(next(WarehousePaths(link).lake.glob("crime/*/*/month=2019-01/*.parquet")))
+    truncate(next(WarehousePaths(link).lake.glob("crime/*/*/month=2019-01-01/*.parquet")))
     app = create_app(link)
     client = app.server.test_client()
     client.get("/")
