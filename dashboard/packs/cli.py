@@ -56,5 +56,7 @@ def pack(
     except (PackError, PdfError, ImageError) as exc:
         console.print(f"error: {exc}", markup=False)
         sys.exit(1)
-    console.print(f"wrote {out}: {built.title}, {built.period_label}, {len(built.sections)} sections, "
-                  f"{len(built.exceptions)} exceptions", markup=False)
+    sections, exceptions = len(built.sections), len(built.exceptions)
+    console.print(f"wrote {out}: {built.title}, {built.period_label}, {sections} "
+                  f"section{'' if sections == 1 else 's'}, {exceptions} "
+                  f"exception{'' if exceptions == 1 else 's'}", markup=False)
