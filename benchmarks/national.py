@@ -290,6 +290,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path)
     ap.add_argument("--demo", type=Path, help="a demo warehouse to compare the interactions with "
                     "(default: benchmarks/dashboard.py builds a 5-year one)")
+    ap.add_argument("--demo-json", type=Path, help="the demo's interactions from an earlier "
+                    "`benchmarks/dashboard.py --json` run, instead of timing them again")
     ap.add_argument("--repeat", type=int, default=10, help="calls per dashboard interaction (default 10)")
     ap.add_argument("--no-interactions", action="store_true", help="skip the dashboard's interactions")
     args = ap.parse_args(argv)
@@ -343,8 +345,12 @@ def main(argv: list[str] | None = None) -> int:
         interactions: dict[str, Any] = {}
         if not args.no_interactions and ours_rc == 0:
             force = "cheshire" if any(f.slug == "cheshire" for f in forces) else forces[0].slug
+            if args.demo_json is not None:
+                interactions["demo"] = json.loads(args.demo_json.read_text())
             for name, wh, extra in (("national", link, ["--force", force]),
                                     ("demo", args.demo, [])):
+                if name in interactions:
+                    continue
                 out = root / f"interactions-{name}.json"
                 cmd = [sys.executable, str(REPO / "benchmarks" / "dashboard.py"), "--repeat",
                        str(args.repeat), "--json", str(out), *extra]

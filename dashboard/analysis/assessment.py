@@ -375,24 +375,25 @@ def _unit_targets(data: DataAccess, unit: Unit, period: Period) -> dict[str, pd.
     has none or the period spans two years."""
     if unit.level not in tg.TARGET_LEVELS or fy_start(period.start) != fy_start(period.end):
         return {}
-    split = _force_targets(data, unit.force_id, tg.fy_of(period.start))
-    return split.get(unit.unit_id, {})
+    frame, rows = _force_targets(data, unit.force_id, tg.fy_of(period.start))
+    return {mid: frame.iloc[list(at)] for mid, at in rows.get(unit.unit_id, {}).items()}
 
 
-def _force_targets(data: DataAccess, force_id: str, fy: str) -> dict[str, dict[str, pd.DataFrame]]:
-    """The force's resolved targets split by unit and measure ONCE per version and year (a
-    pandas mask per unit and measure was most of the targets' share of an exceptions list):
-    unit -> measure -> its rows, in the resolved frame's order."""
+def _force_targets(data: DataAccess, force_id: str, fy: str
+                   ) -> tuple[pd.DataFrame, dict[str, dict[str, tuple[int, ...]]]]:
+    """The force's resolved targets and where each unit's rows of each measure are, found
+    ONCE per version and year (a pandas mask per unit and measure was most of the targets'
+    share of an exceptions list): (frame, unit -> measure -> row positions in frame order)."""
 
-    def compute() -> dict[str, dict[str, pd.DataFrame]]:
+    def compute() -> tuple[pd.DataFrame, dict[str, dict[str, tuple[int, ...]]]]:
         try:
             frame = tg.resolve_targets(data, force_id, fy)
         except (FileNotFoundError, KeyError, ValueError):
-            return {}
-        out: dict[str, dict[str, pd.DataFrame]] = {}
-        for (uid, mid), part in frame.groupby(["unit_id", "measure_id"], sort=False):
-            out.setdefault(str(uid), {})[str(mid)] = part
-        return out
+            frame = pd.DataFrame(columns=tg.TARGET_COLUMNS)
+        rows: dict[str, dict[str, list[int]]] = {}
+        for i, (uid, mid) in enumerate(zip(frame["unit_id"], frame["measure_id"], strict=True)):
+            rows.setdefault(str(uid), {}).setdefault(str(mid), []).append(i)
+        return frame, {u: {m: tuple(at) for m, at in ms.items()} for u, ms in rows.items()}
 
     return data.cached("assessment.force_targets", (force_id, fy), compute)
 
