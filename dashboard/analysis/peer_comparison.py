@@ -138,13 +138,23 @@ def member_months(data: DataAccess, unit_ids: tuple[str, ...], measure_id: str, 
     status other than 'ok' carry NaN k and n and the reason in words.
     """
     return data.cached("compare.member_months", (unit_ids, measure_id, first, last),
-                      lambda: _member_months(data, unit_ids, measure_id, first, last))
+                      lambda: pd.DataFrame(member_cols(data, unit_ids, measure_id, first, last),
+                                           columns=MONTH_COLUMNS))
+
+
+def member_cols(data: DataAccess, unit_ids: tuple[str, ...], measure_id: str, first: date,
+                last: date) -> dict[str, list[Any]]:
+    """`member_months` as plain columns (MONTH_COLUMNS -> list): what the comparison's sums
+    read, without building a frame for each of an exceptions list's 300 units x measures.
+    Shared with the cache: read it, do not change it."""
+    return data.cached("compare.member_cols", (unit_ids, measure_id, first, last),
+                      lambda: _member_cols(data, unit_ids, measure_id, first, last))
 
 
 @dataclass(frozen=True)
 class _Indexed:
     """A measure's cube rows and its forces' suspect months as dictionaries: what
-    `_member_months` looks each member-month up in. Built once per measure and shared by
+    `_member_cols` looks each member-month up in. Built once per measure and shared by
     every unit of a prefetch (a member's answer depends only on its own rows)."""
 
     keyed: dict[tuple[Any, Any, date], tuple[float, float]]
@@ -171,8 +181,8 @@ def _index(raw: pd.DataFrame, suspects: pd.DataFrame | None, weighted: bool) -> 
     return _Indexed(keyed, squares, {(src_, uid_) for src_, uid_, _m in keyed}, suspect)
 
 
-def _member_months(data: DataAccess, unit_ids: tuple[str, ...], measure_id: str, first: date,
-                   last: date, pre: _Indexed | None = None) -> pd.DataFrame:
+def _member_cols(data: DataAccess, unit_ids: tuple[str, ...], measure_id: str, first: date,
+                 last: date, pre: _Indexed | None = None) -> dict[str, list[Any]]:
     measure = MEASURES[measure_id]
     fam = measure.dataset
     b = basis(measure)
@@ -222,8 +232,7 @@ def _member_months(data: DataAccess, unit_ids: tuple[str, ...], measure_id: str,
             v = squares.get((src.source, uid, m), 0.0) if status == "ok" and b.weighted and src else math.nan
             for col, x in zip(MONTH_COLUMNS, (uid, m, k, n, status, reason, v), strict=True):
                 cols[col].append(x)
-    # columns, not a list of row dicts: a third of the cost
-    return pd.DataFrame(cols, columns=MONTH_COLUMNS)
+    return cols
 
 
 
@@ -289,9 +298,9 @@ def _prefetch_many(data: DataAccess, unit_ids: Sequence[str], measure_ids: Seque
             for ids in id_sets:
                 for m in measures:
                     data.cached(
-                        "compare.member_months",
+                        "compare.member_cols",
                         (ids, m.id, period.start, period.end),
-                        lambda m=m, ids=ids, period=period, pre=indexed[m.id]: _member_months(
+                        lambda m=m, ids=ids, period=period, pre=indexed[m.id]: _member_cols(
                             data, ids, m.id, period.start, period.end, pre
                         ),
                     )
@@ -559,7 +568,7 @@ class _Members:
     basis: Basis
     group: PeerGroup
     period: Period
-    mm: pd.DataFrame
+    mm: dict[str, list[Any]]     # the member months as columns (MONTH_COLUMNS)
     names: dict[str, str]
     rows: list[dict[str, Any]]
     exclusions: list[str]
@@ -579,7 +588,7 @@ def _members(data: DataAccess, unit_id: str, measure_id: str, period: Period, sc
     b = basis(measure)
     group = unit_group(data, unit_id, scope, measure.dataset)
     ids = (unit_id, *group.members)
-    mm = member_months(data, ids, measure_id, period.start, period.end)
+    mm = member_cols(data, ids, measure_id, period.start, period.end)
     months = period.months()
     n_months = len(months)
     names = {u: _name(data.unit(u), u) for u in ids}
@@ -735,8 +744,8 @@ def _name(unit: Unit | None, uid: str) -> str:
     return unit.name if unit is not None else uid
 
 
-def _trend(mm: pd.DataFrame, unit_id: str, group: PeerGroup, b: Basis, measure: Measure,
-           names: dict[str, str], exclusions: list[str]) -> pd.DataFrame:
+def _trend(mm: dict[str, list[Any]] | pd.DataFrame, unit_id: str, group: PeerGroup, b: Basis,
+           measure: Measure, names: dict[str, str], exclusions: list[str]) -> pd.DataFrame:
     """Month by month: the unit, the group's pooled average over members whose month is usable,
     and the test of one against the other."""
     months = sorted(set(mm["month"]))
