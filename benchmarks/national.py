@@ -27,6 +27,14 @@ files.
    (goal: ours within 2x), each one's peak RSS (os.wait4 of the child; goal: ours under
    2 GB), the lake's and the live warehouse version's size.
 
+3. One more month (March 2019, generated the same way for the same forces) loaded into a copy
+   of that full warehouse and into an empty one, each by `python -m etl load police-uk`: the
+   cost of a monthly load as history grows (goal: within 1.5x of into empty).
+4. The dashboard's interactions at that size (benchmarks/dashboard.py, a child process, on
+   the loaded warehouse and on a 5-year demo, or `--demo PATH`): p50/p95 of every page's
+   callbacks and the API, cold and warm, each against the minimal cube query it depends on,
+   and national's cold p95 beside the demo's. `--no-interactions` skips it.
+
 The machine these run on may be shared: the load average before and after is printed. The
 default (43 forces x 1 year, about 6 million rows) needs a few minutes and, today, several GB
 of memory for our load (issue 11 item 1); try `--forces 4` first. It is a measurement, not a
@@ -46,6 +54,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -56,6 +65,7 @@ import numpy as np  # noqa: E402
 from etl.measures.crime import CRIME_CATEGORIES  # noqa: E402
 from etl.reference import areas  # noqa: E402
 from etl.reference.forces import FORCE_BY_SLUG, FORCES, Force  # noqa: E402
+from tests.support.warehouses import copy_warehouse  # noqa: E402
 
 COLUMNS = ["Crime ID", "Month", "Reported by", "Falls within", "Longitude", "Latitude", "Location",
            "LSOA code", "LSOA name", "Crime type", "Last outcome category", "Context"]
@@ -63,6 +73,8 @@ ASB = "Anti-social behaviour"
 LAST_MONTH = (2019, 2)  # the real files' last month
 GOAL_RATIO = 2.0
 GOAL_RSS_GB = 2.0
+GOAL_MONTH = 1.5   # one more month into the full history, over into an empty warehouse
+NEXT_MONTH = "2019-03"
 
 
 # --------------------------------------------------------------------------- the real files
@@ -201,11 +213,13 @@ def write_force_month(path: Path, force: Force, month: str, prof: Profile,
     return n
 
 
-def generate(out: Path, prof: Profile, forces: list[Force], years: int, scale: float, seed: int) -> int:
+def generate(out: Path, prof: Profile, forces: list[Force], years: int, scale: float, seed: int,
+             only: list[str] | None = None) -> int:
+    """Every force's files for `years` years to LAST_MONTH (or the months in `only`)."""
     rows = 0
     for fi, force in enumerate(forces):
         where = prof.lsoas.get(force.slug) or reference_lsoas(force)
-        for month in months(years):
+        for month in only or months(years):
             folder = out / month
             folder.mkdir(parents=True, exist_ok=True)
             # one stream per (force, month): the same files whatever --forces/--years select
@@ -274,6 +288,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tmpdir", type=Path)
     ap.add_argument("--keep", type=Path, help="write the files and warehouses here and keep them")
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--demo", type=Path, help="a demo warehouse to compare the interactions with "
+                    "(default: benchmarks/dashboard.py builds a 5-year one)")
+    ap.add_argument("--demo-json", type=Path, help="the demo's interactions from an earlier "
+                    "`benchmarks/dashboard.py --json` run, instead of timing them again")
+    ap.add_argument("--repeat", type=int, default=10, help="calls per dashboard interaction (default 10)")
+    ap.add_argument("--no-interactions", action="store_true", help="skip the dashboard's interactions")
     args = ap.parse_args(argv)
     if not 1 <= args.forces <= len(FORCES) or args.years < 1 or args.scale <= 0:
         ap.error("--forces must be 1 to 43, --years at least 1, --scale above 0")
@@ -305,6 +325,42 @@ def main(argv: list[str] | None = None) -> int:
         lake_bytes = size(ours_dir / "warehouse.lake")
         live = link.resolve()
         warehouse_bytes = live.stat().st_size if live.exists() else 0
+
+        # one more month: into a copy of the full history, and into an empty warehouse
+        month_dir = root / "next-month"
+        shutil.rmtree(month_dir, ignore_errors=True)
+        month_rows = generate(month_dir, prof, forces, 1, args.scale, args.seed, only=[NEXT_MONTH])
+        full = copy_warehouse(link, root / "full-copy")   # not timed
+        empty = root / "empty" / "warehouse.duckdb"
+        shutil.rmtree(empty.parent, ignore_errors=True)
+        empty.parent.mkdir(parents=True)
+        print(f"loading {NEXT_MONTH} ({month_rows:,} rows) into the full history and into an empty "
+              "warehouse ...", file=sys.stderr)
+        into_full_s, into_full_rss, into_full_rc = run_child(
+            [sys.executable, "-m", "etl", "load", "police-uk", str(month_dir), "--warehouse", str(full)], env)
+        into_empty_s, into_empty_rss, into_empty_rc = run_child(
+            [sys.executable, "-m", "etl", "load", "police-uk", str(month_dir), "--warehouse", str(empty)],
+            env)
+
+        interactions: dict[str, Any] = {}
+        if not args.no_interactions and ours_rc == 0:
+            force = "cheshire" if any(f.slug == "cheshire" for f in forces) else forces[0].slug
+            if args.demo_json is not None:
+                interactions["demo"] = json.loads(args.demo_json.read_text())
+            for name, wh, extra in (("national", link, ["--force", force]),
+                                    ("demo", args.demo, [])):
+                if name in interactions:
+                    continue
+                out = root / f"interactions-{name}.json"
+                cmd = [sys.executable, str(REPO / "benchmarks" / "dashboard.py"), "--repeat",
+                       str(args.repeat), "--json", str(out), *extra]
+                if wh is not None:
+                    cmd += ["--warehouse", str(wh)]
+                print(f"dashboard interactions on the {name} warehouse ...", file=sys.stderr)
+                done = subprocess.run(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=sys.stderr,
+                                      check=False)
+                if done.returncode == 0 and out.exists():
+                    interactions[name] = json.loads(out.read_text())
     load_after = os.getloadavg()
 
     ratio = ours_s / bare_s
@@ -315,6 +371,12 @@ def main(argv: list[str] | None = None) -> int:
         "ours_exit": ours_rc, "bare_seconds": bare_s, "bare_rows_per_second": rows / bare_s,
         "bare_peak_rss_bytes": bare_rss, "bare_exit": bare_rc, "ours_vs_bare": ratio,
         "lake_bytes": lake_bytes, "warehouse_bytes": warehouse_bytes,
+        "next_month": NEXT_MONTH, "next_month_rows": month_rows,
+        "into_full_seconds": into_full_s, "into_full_peak_rss_bytes": into_full_rss,
+        "into_full_exit": into_full_rc,
+        "into_empty_seconds": into_empty_s, "into_empty_peak_rss_bytes": into_empty_rss,
+        "into_empty_exit": into_empty_rc, "into_full_vs_empty": into_full_s / into_empty_s,
+        "interactions": interactions,
         "load_average_before": load_before, "load_average_after": load_after, "cpus": os.cpu_count(),
     }
     gb = 1024 ** 3
@@ -332,6 +394,24 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  ours / bare (time)         {ratio:8.2f} x  (goal <= {GOAL_RATIO:.0f}: "
           f"{'met' if ratio <= GOAL_RATIO else 'MISSED'})")
     print(f"  lake {lake_bytes / 1e6:,.1f} MB; warehouse version {warehouse_bytes / 1e6:,.1f} MB")
+    month_ratio = into_full_s / into_empty_s
+    print(f"  one more month ({NEXT_MONTH}, {month_rows:,} rows): into the full history {into_full_s:6.1f} s "
+          f"(peak RSS {into_full_rss / gb:4.2f} GB), into an empty warehouse {into_empty_s:6.1f} s: "
+          f"{month_ratio:.2f}x (goal <= {GOAL_MONTH}: {'met' if month_ratio <= GOAL_MONTH else 'MISSED'})"
+          f"{'' if into_full_rc == into_empty_rc == 0 else f'  EXIT {into_full_rc}/{into_empty_rc}'}")
+    if "national" in interactions:
+        from benchmarks.dashboard import report  # the table's layout (imports the app: only here)
+
+        nat = interactions["national"]
+        demo = interactions.get("demo")
+        print()
+        report(nat["interactions"], f"interactions at national scale ({len(forces)} forces x {args.years} "
+               f"year(s), units of {nat['force']})", (nat["machine"]["load_average_before"],),
+               demo["interactions"] if demo else None, "demo cold")
+        if demo:
+            print()
+            report(demo["interactions"], "interactions on the demo",
+                   (demo["machine"]["load_average_before"],))
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))
     return 0

@@ -277,7 +277,14 @@ def assess_many(data: DataAccess, unit_ids: Sequence[str], start: date, end: dat
     """`assess` for several units (headline measures, or `measure_ids`), one frame; their
     peer groups' months are read in one go."""
     ids = list(measure_ids) if measure_ids is not None else list(headline_ids())
+    cards = data.scorecards(unit_ids, start, end, tuple(measure_ids) if measure_ids is not None else None)
     compare.prefetch_many(data, unit_ids, ids, start, end)
+    # every unit's positions in its group at once: one vectorised funnel call per kind
+    compare.msf_positions(data, [(uid, mid) for uid, card in zip(unit_ids, cards, strict=True)
+                                 for mid, v in zip(card["measure_id"], card["verdict"], strict=True)
+                                 if v != "not loaded"], start, end)
+    # the units' charts, outlooks and last years, from one read of the force's measure cube
+    ew.prefetch_unit_panels(data, unit_ids, month_start(last_complete_month(end)))
     frames = [assess(data, uid, start, end, sensitivity, measure_ids) for uid in unit_ids]
     frames = [f for f in frames if not f.empty]
     if not frames:
@@ -296,15 +303,18 @@ def _assess(data: DataAccess, unit_id: str, start: date, end: date, sens: ew.Sen
     ids = list(card["measure_id"])
     loaded = [i for i, v in zip(ids, card["verdict"], strict=True) if v != "not loaded"]
     compare.prefetch(data, unit_id, loaded, start, end)
-    targets = _unit_targets(data, unit, period)
+    # every measure's position at once (one vectorised funnel call), read back by _add_peer
+    compare.msf_positions(data, [(unit_id, mid) for mid in loaded], start, end)
+    by_measure = _unit_targets(data, unit, period)
     outlooks = _outlooks(data, unit_id, end_month)
+    no_targets = pd.DataFrame(columns=tg.TARGET_COLUMNS)
     rows = []
     for order, r in enumerate(card.to_dict("records")):
         m = MEASURES[r["measure_id"]]
         row = _base_row(unit, m, period, r)
         if r["verdict"] != "not loaded":
             _add_spc(row, data, unit_id, m, end_month, sens)
-            _add_target(row, data, unit, m, r, targets, outlooks.get(m.id))
+            _add_target(row, data, unit, m, r, by_measure.get(m.id, no_targets), outlooks.get(m.id))
             _add_peer(row, data, unit_id, m, start, end)
             _judge(row, m, unit)
         row["_order"] = order
@@ -360,16 +370,32 @@ def _add_spc(row: dict[str, Any], data: DataAccess, unit_id: str, m: Measure, en
         row["_spc_score"] = ew.spc_score(wanted, z * high_bad if reading == "concern" else -z * high_bad)
 
 
-def _unit_targets(data: DataAccess, unit: Unit, period: Period) -> pd.DataFrame:
-    """The unit's resolved targets of the period's financial year; empty when it has none or
-    the period spans two years."""
+def _unit_targets(data: DataAccess, unit: Unit, period: Period) -> dict[str, pd.DataFrame]:
+    """The unit's resolved targets of the period's financial year, by measure; empty when it
+    has none or the period spans two years."""
     if unit.level not in tg.TARGET_LEVELS or fy_start(period.start) != fy_start(period.end):
-        return pd.DataFrame(columns=tg.TARGET_COLUMNS)
-    try:
-        frame = tg.resolve_targets(data, unit.force_id, tg.fy_of(period.start))
-    except (FileNotFoundError, KeyError, ValueError):
-        return pd.DataFrame(columns=tg.TARGET_COLUMNS)
-    return frame[frame["unit_id"] == unit.unit_id]
+        return {}
+    frame, rows = _force_targets(data, unit.force_id, tg.fy_of(period.start))
+    return {mid: frame.iloc[list(at)] for mid, at in rows.get(unit.unit_id, {}).items()}
+
+
+def _force_targets(data: DataAccess, force_id: str, fy: str
+                   ) -> tuple[pd.DataFrame, dict[str, dict[str, tuple[int, ...]]]]:
+    """The force's resolved targets and where each unit's rows of each measure are, found
+    ONCE per version and year (a pandas mask per unit and measure was most of the targets'
+    share of an exceptions list): (frame, unit -> measure -> row positions in frame order)."""
+
+    def compute() -> tuple[pd.DataFrame, dict[str, dict[str, tuple[int, ...]]]]:
+        try:
+            frame = tg.resolve_targets(data, force_id, fy)
+        except (FileNotFoundError, KeyError, ValueError):
+            frame = pd.DataFrame(columns=tg.TARGET_COLUMNS)
+        rows: dict[str, dict[str, list[int]]] = {}
+        for i, (uid, mid) in enumerate(zip(frame["unit_id"], frame["measure_id"], strict=True)):
+            rows.setdefault(str(uid), {}).setdefault(str(mid), []).append(i)
+        return frame, {u: {m: tuple(at) for m, at in ms.items()} for u, ms in rows.items()}
+
+    return data.cached("assessment.force_targets", (force_id, fy), compute)
 
 
 def _outlooks(data: DataAccess, unit_id: str, end_month: date) -> dict[str, Any]:
@@ -380,8 +406,8 @@ def _outlooks(data: DataAccess, unit_id: str, end_month: date) -> dict[str, Any]
 
 
 def _add_target(row: dict[str, Any], data: DataAccess, unit: Unit, m: Measure, r: dict[str, Any],
-                targets: pd.DataFrame, outlook: Any) -> None:
-    mine = targets[targets["measure_id"] == m.id]
+                mine: pd.DataFrame, outlook: Any) -> None:
+    """`mine`: the unit's targets rows for this measure."""
     if mine.empty:
         return
     period = Period(row["period_start"], row["period_end"])

@@ -138,28 +138,32 @@ def member_months(data: DataAccess, unit_ids: tuple[str, ...], measure_id: str, 
     status other than 'ok' carry NaN k and n and the reason in words.
     """
     return data.cached("compare.member_months", (unit_ids, measure_id, first, last),
-                      lambda: _member_months(data, unit_ids, measure_id, first, last))
+                      lambda: pd.DataFrame(member_cols(data, unit_ids, measure_id, first, last),
+                                           columns=MONTH_COLUMNS))
 
 
-def _member_months(data: DataAccess, unit_ids: tuple[str, ...], measure_id: str, first: date,
-                   last: date, pre: tuple[pd.DataFrame, pd.DataFrame | None] | None = None) -> pd.DataFrame:
-    measure = MEASURES[measure_id]
-    fam = measure.dataset
-    b = basis(measure)
-    months = Period(first, last).months()
-    units = {u: data.unit(u) for u in unit_ids}
-    sources = {u: (data.source_for(unit.force_id, fam) if unit else None) for u, unit in units.items()}
-    src_names = sorted({s.source for s in sources.values() if s is not None})
-    forces = sorted({unit.force_id for unit in units.values() if unit})
-    if pre is not None:
-        raw, suspects = pre
-    else:
-        if not src_names:
-            raw = pd.DataFrame(columns=["source", "unit_id", "month", "k", "n", "num2"])
-        else:
-            raw = data.measure_months(src_names, list(unit_ids), [measure.id], first, last)
-        suspects = data.suspect_months_of(forces, fam) if forces else None
-        raw = _shape_raw(raw)
+def member_cols(data: DataAccess, unit_ids: tuple[str, ...], measure_id: str, first: date,
+                last: date) -> dict[str, list[Any]]:
+    """`member_months` as plain columns (MONTH_COLUMNS -> list): what the comparison's sums
+    read, without building a frame for each of an exceptions list's 300 units x measures.
+    Shared with the cache: read it, do not change it."""
+    return data.cached("compare.member_cols", (unit_ids, measure_id, first, last),
+                      lambda: _member_cols(data, unit_ids, measure_id, first, last))
+
+
+@dataclass(frozen=True)
+class _Indexed:
+    """A measure's cube rows and its forces' suspect months as dictionaries: what
+    `_member_cols` looks each member-month up in. Built once per measure and shared by
+    every unit of a prefetch (a member's answer depends only on its own rows)."""
+
+    keyed: dict[tuple[Any, Any, date], tuple[float, float]]
+    squares: dict[tuple[Any, Any, date], float]
+    has_rows: set[tuple[Any, Any]]
+    suspect: dict[tuple[str, str], dict[date, str]]
+
+
+def _index(raw: pd.DataFrame, suspects: pd.DataFrame | None, weighted: bool) -> _Indexed:
     suspect: dict[tuple[str, str], dict[date, str]] = {}
     if suspects is not None:
         for src_, force_, month_, reason_ in zip(suspects["source"], suspects["force_id"], suspects["month"],
@@ -170,12 +174,32 @@ def _member_months(data: DataAccess, unit_ids: tuple[str, ...], measure_id: str,
              for src_, uid_, month_, k_, n_ in zip(raw["source"], raw["unit_id"], raw["month"], raw["k"],
                                                    raw["n"], strict=True)}
     squares: dict[tuple[Any, Any, date], float] = {}
-    if b.weighted and "num2" in raw.columns:
+    if weighted and "num2" in raw.columns:
         squares = {(src_, uid_, _d(month_)): float(v_) if v_ is not None else math.nan
                    for src_, uid_, month_, v_ in zip(raw["source"], raw["unit_id"], raw["month"], raw["num2"],
                                                      strict=True)}
-    has_rows = {(src_, uid_) for src_, uid_, _m in keyed}
-    rows = []
+    return _Indexed(keyed, squares, {(src_, uid_) for src_, uid_, _m in keyed}, suspect)
+
+
+def _member_cols(data: DataAccess, unit_ids: tuple[str, ...], measure_id: str, first: date,
+                 last: date, pre: _Indexed | None = None) -> dict[str, list[Any]]:
+    measure = MEASURES[measure_id]
+    fam = measure.dataset
+    b = basis(measure)
+    months = Period(first, last).months()
+    units = {u: data.unit(u) for u in unit_ids}
+    sources = {u: (data.source_for(unit.force_id, fam) if unit else None) for u, unit in units.items()}
+    src_names = sorted({s.source for s in sources.values() if s is not None})
+    forces = sorted({unit.force_id for unit in units.values() if unit})
+    if pre is None:
+        if not src_names:
+            raw = pd.DataFrame(columns=["source", "unit_id", "month", "k", "n", "num2"])
+        else:
+            raw = data.measure_months(src_names, list(unit_ids), [measure.id], first, last)
+        suspects = data.suspect_months_of(forces, fam) if forces else None
+        pre = _index(_shape_raw(raw), suspects, b.weighted)
+    keyed, squares, has_rows, suspect = pre.keyed, pre.squares, pre.has_rows, pre.suspect
+    cols: dict[str, list[Any]] = {c: [] for c in MONTH_COLUMNS}
     for uid in unit_ids:
         unit = units[uid]
         src = sources[uid]
@@ -206,9 +230,11 @@ def _member_months(data: DataAccess, unit_ids: tuple[str, ...], measure_id: str,
                         math.nan,
                     )
             v = squares.get((src.source, uid, m), 0.0) if status == "ok" and b.weighted and src else math.nan
-            rows.append({"unit_id": uid, "month": m, "k": k, "n": n, "status": status, "reason": reason,
-                         "v": v})
-    return pd.DataFrame(rows, columns=MONTH_COLUMNS)
+            for col, x in zip(MONTH_COLUMNS, (uid, m, k, n, status, reason, v), strict=True):
+                cols[col].append(x)
+    return cols
+
+
 
 
 def _shape_raw(raw: pd.DataFrame) -> pd.DataFrame:
@@ -265,17 +291,17 @@ def _prefetch_many(data: DataAccess, unit_ids: Sequence[str], measure_ids: Seque
             suspects = data.suspect_months_of(forces, family)
             by_measure = {mid: part for mid, part in cube.groupby("measure_id", sort=False)}
             empty = cube.iloc[0:0]
+            # each measure's rows indexed once for every unit: a member-month's answer depends
+            # only on its own rows, so no unit needs its own subset of the cube
+            indexed = {m.id: _index(by_measure.get(m.id, empty), suspects, basis(m).weighted)
+                       for m in measures}
             for ids in id_sets:
-                members = set(ids)
                 for m in measures:
-                    part = by_measure.get(m.id, empty)
-                    raw = part[part["unit_id"].isin(members)] if len(id_sets) > 1 or len(every) != len(ids) \
-                        else part
                     data.cached(
-                        "compare.member_months",
+                        "compare.member_cols",
                         (ids, m.id, period.start, period.end),
-                        lambda raw=raw, m=m, ids=ids, period=period, suspects=suspects: _member_months(
-                            data, ids, m.id, period.start, period.end, (raw, suspects)
+                        lambda m=m, ids=ids, period=period, pre=indexed[m.id]: _member_cols(
+                            data, ids, m.id, period.start, period.end, pre
                         ),
                     )
 
@@ -391,25 +417,64 @@ def _interval(k: float, n: float, b: Basis, months: int, v: float = math.nan) ->
     return (lo * factor(b, months), hi * factor(b, months))
 
 
-def _position(k: float, n: float, p0: float, b: Basis, tau2: float | None = None,
-              kap: float = 1.0) -> str | None:
-    """The unit's funnel position; with `tau2`, against the over-dispersed limits. A weighted
-    measure is placed as S / kappa effective crimes over n / kappa (see `kappa`)."""
+def _funnel_args(k: float, n: float, p0: float, b: Basis, tau2: float | None = None,
+                 kap: float = 1.0) -> tuple[float, float, str] | None:
+    """(k, n, kind) to place on the funnel of target p0, or None when the unit has no place
+    on it. A weighted measure is placed as S / kappa effective crimes over n / kappa (see
+    `kappa`)."""
     if b.kind == "value" or not all(math.isfinite(x) for x in (k, n, p0)) or n <= 0:
         return None
     if b.weighted:
         if not (math.isfinite(kap) and kap > 0) or (tau2 is not None and p0 <= 0):
             return None
-        return stats.funnel_position(k / kap, n / kap, p0, "rate", tau2=tau2)
+        return (k / kap, n / kap, "rate")
     if k != math.floor(k):
         return None
     if b.kind == "proportion":
         if n != math.floor(n) or not 0 <= p0 <= 1:
             return None
-        return stats.funnel_position(k, n, p0, "proportion", tau2=tau2)
+        return (k, n, "proportion")
     if tau2 is not None and p0 <= 0:
         return None
-    return stats.funnel_position(k, n, p0, "rate", tau2=tau2)
+    return (k, n, "rate")
+
+
+def _position(k: float, n: float, p0: float, b: Basis, tau2: float | None = None,
+              kap: float = 1.0) -> str | None:
+    """The unit's funnel position; with `tau2`, against the over-dispersed limits."""
+    args = _funnel_args(k, n, p0, b, tau2, kap)
+    if args is None:
+        return None
+    return stats.funnel_position(args[0], args[1], p0, args[2], tau2=tau2)  # type: ignore[arg-type]
+
+
+def _positions(points: Sequence[tuple[float, float]], p0: float, b: Basis, tau2: float | None = None,
+               kap: float = 1.0) -> list[str | None]:
+    """`_position` of many units on one funnel: the exact limits in one scipy call over
+    arrays (stats.funnel_positions); the over-dispersed limits, plain numpy, one by one."""
+    return _positions_many([(k, n, p0, b, tau2, kap) for k, n in points])
+
+
+def _positions_many(items: Sequence[tuple[float, float, float, Basis, float | None, float]]
+                    ) -> list[str | None]:
+    """`_position` of (k, n, p0, basis, tau2, kappa) items, each on its own funnel: those
+    with exact limits in one stats.funnel_positions call per kind."""
+    out: list[str | None] = [None] * len(items)
+    exact: dict[str, list[tuple[int, float, float, float]]] = {}
+    for i, (k, n, p0, b, tau2, kap) in enumerate(items):
+        args = _funnel_args(k, n, p0, b, tau2, kap)
+        if args is None:
+            continue
+        if tau2 is not None:
+            out[i] = stats.funnel_position(args[0], args[1], p0, args[2], tau2=tau2)  # type: ignore[arg-type]
+        else:
+            exact.setdefault(args[2], []).append((i, args[0], args[1], p0))
+    for kind, todo in exact.items():
+        got = stats.funnel_positions([t[1] for t in todo], [t[2] for t in todo], [t[3] for t in todo],
+                                     kind)  # type: ignore[arg-type]
+        for (i, *_rest), pos in zip(todo, got, strict=True):
+            out[i] = pos
+    return out
 
 
 def dispersion(rows: Sequence[dict[str, Any]], p0: float, b: Basis,
@@ -493,15 +558,37 @@ def clip_to_data(data: DataAccess, unit_id: str, measure_id: str, period: Period
     return Period(start, end)
 
 
-def _compare(data: DataAccess, unit_id: str, measure_id: str, period: Period, scope: str,
-             focus_only: bool = False, adjust: bool = True) -> Comparison:
-    """The comparison; `focus_only` places only the unit itself on the funnel (members' exact
-    funnel positions cost a few milliseconds each: the scorecard needs just the unit's)."""
+@dataclass
+class _Members:
+    """A group's members over a period as plain rows, with the average and the dispersion:
+    what the Compare page and the scorecard's position both start from (no pandas, no
+    intervals, no funnel positions: those are added by whoever needs them)."""
+
+    measure: Measure
+    basis: Basis
+    group: PeerGroup
+    period: Period
+    mm: dict[str, list[Any]]     # the member months as columns (MONTH_COLUMNS)
+    names: dict[str, str]
+    rows: list[dict[str, Any]]
+    exclusions: list[str]
+    pooled: float
+    average: float
+    kap: float
+    od: stats.Overdispersion | None
+    adjusted: bool
+    tau2: float | None
+    latest: bool
+    n_months: int
+
+
+def _members(data: DataAccess, unit_id: str, measure_id: str, period: Period, scope: str,
+             adjust: bool = True) -> _Members:
     measure = MEASURES[measure_id]
     b = basis(measure)
     group = unit_group(data, unit_id, scope, measure.dataset)
     ids = (unit_id, *group.members)
-    mm = member_months(data, ids, measure_id, period.start, period.end)
+    mm = member_cols(data, ids, measure_id, period.start, period.end)
     months = period.months()
     n_months = len(months)
     names = {u: _name(data.unit(u), u) for u in ids}
@@ -536,7 +623,6 @@ def _compare(data: DataAccess, unit_id: str, measure_id: str, period: Period, sc
         complete = used == n_months
         span = 1 if latest else n_months
         value = _value(k, n, b, span)
-        lo, hi = _interval(k, n, b, span, v)
         if complete:
             status = "complete"
         elif used == 0:
@@ -548,7 +634,7 @@ def _compare(data: DataAccess, unit_id: str, measure_id: str, period: Period, sc
         if uid != unit_id and not complete:
             exclusions.append(f"{names[uid]} left out of the average: {status}")
         rows.append({"unit_id": uid, "name": names[uid], "is_focus": uid == unit_id, "k": k, "n": n, "v": v,
-                     "months_used": used, "months": n_months, "value": value, "lower": lo, "upper": hi,
+                     "months_used": used, "months": n_months, "value": value,
                      "in_average": in_average, "status_text": status, "synthetic": synthetic[uid]})
     # plain lists from here on: this runs for every unit x measure of an exceptions list, and
     # pandas' per-operation cost was most of it
@@ -560,33 +646,53 @@ def _compare(data: DataAccess, unit_id: str, measure_id: str, period: Period, sc
                    if avg_rows else math.nan)
     else:
         average = pooled * factor(b, 1 if latest else n_months)
-    word = group_word(group)
     kap = kappa([r["k"] for r in avg_rows], [r["v"] for r in avg_rows]) if b.weighted else 1.0
     od = dispersion(rows, pooled, b, kap)
     adjusted = bool(adjust and od is not None and od.overdispersed)
     tau2 = od.tau2 if adjusted and od is not None else None
-    positions, texts = [], []
-    for r in rows:   # the plain dicts: itertuples builds a namedtuple class per call (~2 ms)
-        pos = None
-        if b.kind != "value" and math.isfinite(pooled) and r["months_used"] \
-                and (r["is_focus"] or not focus_only):
-            pos = _position(r["k"], r["n"], pooled, b, tau2, kap)
-        positions.append(pos)
-        texts.append(position_words(pos, measure, word) if r["months_used"] else "no data")
-    valued = [r for r in rows if r["value"] is not None and not (isinstance(r["value"], float)
-                                                                  and math.isnan(r["value"]))]
-    # rank 1 = best: ascending values where down is good, else descending; ties by name
-    sign = 1.0 if measure.polarity == "down" else -1.0
+    return _Members(measure, b, group, period, mm, names, rows, exclusions, pooled, average, kap, od,
+                    adjusted, tau2, latest, n_months)
+
+
+def _placed(g: _Members, row: dict[str, Any]) -> bool:
+    """Whether a member is put on the funnel at all."""
+    return g.basis.kind != "value" and math.isfinite(g.pooled) and bool(row["months_used"])
+
+
+def _ranks(g: _Members) -> tuple[dict[str, int], int]:
+    """Rank 1 = best: ascending values where down is good, else descending; ties by name.
+    Returns each ranked member's rank and how many are ranked."""
+    valued = [r for r in g.rows if r["value"] is not None and not (isinstance(r["value"], float)
+                                                                    and math.isnan(r["value"]))]
+    sign = 1.0 if g.measure.polarity == "down" else -1.0
     ranked = sorted(valued, key=lambda r: (sign * float(r["value"]), r["name"]))
-    rank = {r["unit_id"]: i + 1 for i, r in enumerate(ranked)}
-    for r, pos, words in zip(rows, positions, texts, strict=True):
-        r["position"], r["position_text"] = pos, words
-        r["rank"], r["of"] = rank.get(r["unit_id"]), len(ranked)
-    members = pd.DataFrame(rows, columns=MEMBER_COLUMNS)
-    trend = (_EMPTY_TREND.copy() if focus_only
-             else _trend(mm, unit_id, group, b, measure, names, exclusions))
-    return Comparison(unit_id, measure_id, period, group, b, members, average, trend,
-                      tuple(exclusions), od, adjusted, kap)
+    return {r["unit_id"]: i + 1 for i, r in enumerate(ranked)}, len(ranked)
+
+
+def _compare(data: DataAccess, unit_id: str, measure_id: str, period: Period, scope: str,
+             adjust: bool = True) -> Comparison:
+    """The comparison: every member with its interval and its funnel position (the exact
+    limits of every member in one vectorised call, `_positions`)."""
+    g = _members(data, unit_id, measure_id, period, scope, adjust)
+    b = g.basis
+    span = 1 if g.latest else g.n_months
+    for r in g.rows:
+        r["lower"], r["upper"] = _interval(r["k"], r["n"], b, span, r["v"])
+    placed = [r for r in g.rows if _placed(g, r)]
+    found = dict(zip([r["unit_id"] for r in placed],
+                     _positions([(r["k"], r["n"]) for r in placed], g.pooled, b, g.tau2, g.kap), strict=True))
+    word = group_word(g.group)
+    rank, of = _ranks(g)
+    for r in g.rows:
+        pos = found.get(r["unit_id"])
+        r["position"] = pos
+        r["position_text"] = position_words(pos, g.measure, word) if r["months_used"] else "no data"
+        r["rank"], r["of"] = rank.get(r["unit_id"]), of
+    members = pd.DataFrame(g.rows, columns=MEMBER_COLUMNS)
+    exclusions = list(g.exclusions)
+    trend = _trend(g.mm, unit_id, g.group, b, g.measure, g.names, exclusions)
+    return Comparison(unit_id, measure_id, period, g.group, b, members, g.average, trend,
+                      tuple(exclusions), g.od, g.adjusted, g.kap)
 
 
 _EMPTY_TREND = pd.DataFrame(columns=TREND_COLUMNS)
@@ -638,8 +744,8 @@ def _name(unit: Unit | None, uid: str) -> str:
     return unit.name if unit is not None else uid
 
 
-def _trend(mm: pd.DataFrame, unit_id: str, group: PeerGroup, b: Basis, measure: Measure,
-           names: dict[str, str], exclusions: list[str]) -> pd.DataFrame:
+def _trend(mm: dict[str, list[Any]] | pd.DataFrame, unit_id: str, group: PeerGroup, b: Basis,
+           measure: Measure, names: dict[str, str], exclusions: list[str]) -> pd.DataFrame:
     """Month by month: the unit, the group's pooled average over members whose month is usable,
     and the test of one against the other."""
     months = sorted(set(mm["month"]))
@@ -760,28 +866,54 @@ def msf_position(data: DataAccess, unit_id: str, measure_id: str, start: date, e
     limits the Compare page draws (widened for over-dispersion unless `adjust` is False).
     `text` stays one short clause (pages build sentences from it); which limits were used is
     in `limits_adjusted` and, in words, `limits_note`."""
-    period = clip_to_data(data, unit_id, measure_id, Period(month_start(start), end).to_whole_months())
+    return msf_positions(data, [(unit_id, measure_id)], start, end, adjust)[0]
+
+
+def msf_positions(data: DataAccess, pairs: Sequence[tuple[str, str]], start: date, end: date,
+                  adjust: bool = True) -> list[dict[str, Any]]:
+    """`msf_position` of several (unit, measure) pairs: the members of each are summed as the
+    Compare page sums them, and every pair's own exact funnel position comes from one
+    vectorised call per kind (a scorecard's 14 measures, an exceptions list's 300 units x
+    measures), not four scipy calls each. Each answer is cached under its own key."""
+    keys = []
+    for unit_id, measure_id in pairs:
+        period = clip_to_data(data, unit_id, measure_id, Period(month_start(start), end).to_whole_months())
+        keys.append((unit_id, measure_id, period.start, period.end, adjust))
+    found = data.cached_many("compare.msf_position", keys, lambda missing: _msf_positions(data, missing))
+    return [dict(f) for f in found]
+
+
+def _msf_positions(data: DataAccess, keys: list[tuple[Any, ...]]) -> dict[tuple[Any, ...], dict[str, Any]]:
     none = {"phi": math.nan, "tau2": 0.0, "limits_adjusted": False, "limits_note": ""}
-    try:
-        c = data.cached("compare.position", (unit_id, measure_id, period.start, period.end, adjust),
-                       lambda: _compare(data, unit_id, measure_id, period, "msf", focus_only=True,
-                                        adjust=adjust))
-    except KeyError:
-        return {"position": None, "rank": None, "of": 0, "text": "no group", "label": "", **none}
-    f = c.focus
-    if not len(c.group.members):
-        return {"position": None, "rank": None, "of": 0, "text": "no peer group", "label": c.group.label,
-                **none}
-    rank = (
-        None
-        if f["rank"] is None or (isinstance(f["rank"], float) and math.isnan(f["rank"]))
-        else int(f["rank"])
-    )
-    text = f"{ordinal(rank)} of {int(f['of'])} (1st = best)" if rank else f"not ranked: {f['status_text']}"
-    if f["position"] is not None:
-        text += f"; {f['position_text']}"
-    return {"position": f["position"], "rank": rank, "of": int(f["of"]), "text": text, "label": c.group.label,
-            "phi": c.phi, "tau2": c.tau2, "limits_adjusted": c.adjusted, "limits_note": c.limits_note}
+    out: dict[tuple[Any, ...], dict[str, Any]] = {}
+    groups: dict[tuple[Any, ...], _Members] = {}
+    for key in keys:
+        unit_id, measure_id, first, last, adjust = key
+        try:
+            g = _members(data, unit_id, measure_id, Period(first, last), "msf", adjust)
+        except KeyError:
+            out[key] = {"position": None, "rank": None, "of": 0, "text": "no group", "label": "", **none}
+            continue
+        if not len(g.group.members):
+            out[key] = {"position": None, "rank": None, "of": 0, "text": "no peer group",
+                        "label": g.group.label, **none}
+            continue
+        groups[key] = g
+    todo = [(key, g) for key, g in groups.items() if _placed(g, g.rows[0])]
+    items = [(g.rows[0]["k"], g.rows[0]["n"], g.pooled, g.basis, g.tau2, g.kap) for _key, g in todo]
+    placed = dict(zip([key for key, _g in todo], _positions_many(items), strict=True))
+    for key, g in groups.items():
+        focus = g.rows[0]
+        pos = placed.get(key)
+        ranks, of = _ranks(g)
+        rank = ranks.get(focus["unit_id"])
+        text = f"{ordinal(rank)} of {of} (1st = best)" if rank else f"not ranked: {focus['status_text']}"
+        if pos is not None:
+            text += f"; {position_words(pos, g.measure, group_word(g.group))}"
+        out[key] = {"position": pos, "rank": rank, "of": of, "text": text, "label": g.group.label,
+                    "phi": g.od.phi if g.od else math.nan, "tau2": g.tau2 if g.tau2 is not None else 0.0,
+                    "limits_adjusted": g.adjusted, "limits_note": limits_note(g.od, g.adjusted)}
+    return out
 
 
 def ordinal(n: int) -> str:

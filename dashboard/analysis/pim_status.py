@@ -28,10 +28,14 @@ def children_extra(data: DataAccess, unit_ids: Sequence[str], measure_id: str, s
     position among its own peers (BCUs among BCUs, an NPU in its cluster)."""
     end_month = month_start(last_complete_month(end))
     sens = ew.sensitivity(sensitivity)
+    # the children's panels in one read, their groups' months in one per family, and every
+    # child's position in one vectorised funnel call: not a query and four scipy calls each
+    ew.prefetch_unit_panels(data, unit_ids, end_month)
+    compare.prefetch_many(data, unit_ids, [measure_id], start, end)
+    positions = compare.msf_positions(data, [(uid, measure_id) for uid in unit_ids], start, end)
     rows = []
-    for uid in unit_ids:
+    for uid, pos in zip(unit_ids, positions, strict=True):
         chart = ew.chart_for(data, uid, measure_id, end_month, sens)
-        pos = compare.msf_position(data, uid, measure_id, start, end)
         rows.append({"unit_id": uid, "spc_verdict": chart.verdict if chart else "",
                      "spc_text": SPC_ICON.get(chart.verdict, "") if chart else "no chart",
                      "peer_position": pos["position"], "peer_text": pos["text"]})

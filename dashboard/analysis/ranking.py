@@ -68,9 +68,9 @@ def _exposure(measure: Measure, row: pd.Series, by_head: bool) -> tuple[float, f
     return k, float(den) if pd.notna(den) else math.nan
 
 
-def _position(measure: Measure, k: float, n: float, p0: float) -> str | None:
-    """The funnel position of k events in exposure n around the parent's p0, or None when the
-    measure has no funnel or the numbers do not allow one (non-whole counts, no exposure)."""
+def _funnel_args(measure: Measure, k: float, n: float, p0: float) -> tuple[float, float, str] | None:
+    """(k, n, kind) to place on the parent's funnel, or None when the measure has no funnel or
+    the numbers do not allow one (non-whole counts, no exposure)."""
     kind = basis(measure).kind
     if kind == "value" or kinds.is_ratio(measure):
         return None
@@ -79,8 +79,27 @@ def _position(measure: Measure, k: float, n: float, p0: float) -> str | None:
     if kind == "proportion":
         if n != math.floor(n) or k > n or not 0 <= p0 <= 1:
             return None
-        return stats.funnel_position(k, n, p0, "proportion")
-    return stats.funnel_position(k, n, p0, "rate")
+        return (k, n, "proportion")
+    return (k, n, "rate")
+
+
+def _positions(measure: Measure, points: list[tuple[float, float] | None], p0: float) -> list[str | None]:
+    """The funnel position of every child's k events in exposure n around the parent's p0, at
+    once: their exact limits in one scipy call over arrays (stats.funnel_positions, the same
+    numbers as stats.funnel_position one by one), not four per child. None where a child is
+    not tested."""
+    out: list[str | None] = [None] * len(points)
+    todo: dict[str, list[tuple[int, float, float]]] = {}
+    for i, point in enumerate(points):
+        args = None if point is None else _funnel_args(measure, point[0], point[1], p0)
+        if args is not None:
+            todo.setdefault(args[2], []).append((i, args[0], args[1]))
+    for kind, items in todo.items():
+        ks, ns = [k for _i, k, _n in items], [n for _i, _k, n in items]
+        got = stats.funnel_positions(ks, ns, [p0] * len(items), kind)  # type: ignore[arg-type]
+        for (i, _k, _n), pos in zip(items, got, strict=True):
+            out[i] = pos
+    return out
 
 
 def verdict(measure: Measure, position: str | None, parent_name: str, why_not: str) -> tuple[str, str]:
@@ -137,7 +156,10 @@ def rank_against(
     p0 = pk / pn if pn and math.isfinite(pn) and math.isfinite(pk) else math.nan
     why_not = _no_test_reason(measure, by_head)
     frame = children.copy()
-    rates, los, his, positions, codes, texts = [], [], [], [], [], []
+    rates, los, his, codes, texts = [], [], [], [], []
+    testable = by_head or kinds.has_denominator(measure)
+    points: list[tuple[float, float] | None] = []
+    reasons: list[str] = []
     for _, row in frame.iterrows():
         k, n = _exposure(measure, row, by_head)
         if by_head:
@@ -149,15 +171,16 @@ def rank_against(
             rates.append(row["value"])
             los.append(row["lower"])
             his.append(row["upper"])
-        testable = by_head or kinds.has_denominator(measure)
-        position = _position(measure, k, n, p0) if testable else None
+        points.append((k, n) if testable else None)
         reason = why_not
         if by_head and not (math.isfinite(n) and n > 0):
             reason = "not tested (no population)"
         elif testable and math.isfinite(k) and k != math.floor(k):
             reason = "not tested (not a whole count of events)"
+        reasons.append(reason)
+    positions = _positions(measure, points, p0)
+    for position, reason in zip(positions, reasons, strict=True):
         code, text = verdict(measure, position, parent_name, reason)
-        positions.append(position)
         codes.append(code)
         texts.append(text)
     frame["rate"] = np.asarray(rates, dtype=float)

@@ -964,55 +964,91 @@ class DataAccess:
         self._audit_officers(self._known((unit_id,)), measure="scorecard", period=f"{start}..{end}")
         return found
 
+    def scorecards(self, unit_ids: Sequence[str], start: date, end: date,
+                   measure_ids: tuple[str, ...] | None = None) -> list[pd.DataFrame]:
+        """`scorecard` of several units, the ones not cached read together: one query per
+        source for all of them (the exceptions list's 22 units were 22 queries)."""
+        self._check_visible(tuple(unit_ids))
+        keys: list[tuple[Hashable, ...]] = [(u, start, end, measure_ids) for u in unit_ids]
+        found = self.cached_many("scorecard", keys, lambda missing: self._scorecards(
+            [str(k[0]) for k in missing], start, end, measure_ids))
+        self._audit_officers(self._known(tuple(unit_ids)), measure="scorecard", period=f"{start}..{end}")
+        return found
+
     def _scorecard(self, unit_id: str, start: date, end: date,
                    measure_ids: tuple[str, ...] | None) -> pd.DataFrame:
-        unit = self._require_unit(unit_id)
-        # Measures grouped by the source that answers them (and whether it has days, which
-        # decides the cube): one query per group, every measure read the same way.
-        groups: dict[tuple[str, bool], tuple[Source, list[Measure]]] = {}
-        rows = []
+        return self._scorecards([unit_id], start, end, measure_ids)[(unit_id, start, end, measure_ids)]
+
+    def _scorecards(self, unit_ids: list[str], start: date, end: date,
+                    measure_ids: tuple[str, ...] | None) -> dict[tuple[Hashable, ...], pd.DataFrame]:
         wanted = metrics.headline_measures() if measure_ids is None else [MEASURES[i] for i in measure_ids]
         order = {m.id: i for i, m in enumerate(wanted)}
         # One list of sparkline months for every row, loaded or not, whatever its source's grain:
         # a table (and its export's columns) of rows with different months would be ragged.
         spark_end = last_complete_month(end)
         spark_months = Period(month_start(_add(spark_end, -12)), month_end(spark_end)).months()
-        for measure in wanted:
-            source = self.source_for(unit.force_id, measure.dataset)
-            if source is None:
-                rows.append(_score_row(measure, None, None, Period(start, end), spark_months,
-                                       [math.nan] * len(spark_months), "not loaded"))
-                continue
-            groups.setdefault((source.source, source.has_days), (source, []))[1].append(measure)
-        for source, measures in groups.values():
-            for row in self._score_group(unit, source, measures, Period(start, end), spark_months):
-                row["_order"] = order[row["measure_id"]]
-                rows.append(row)
-        frame = pd.DataFrame(rows, columns=SCORECARD_COLUMNS + ["_order"])
-        frame = frame.sort_values(["_order"], kind="stable").drop(columns=["_order"])
-        return frame.reset_index(drop=True)
+        # Measures grouped by the source that answers them (and whether it has days, which
+        # decides the cube): one query per group, for every unit at once.
+        plans: list[tuple[Unit, list[dict], list[tuple[Source, list[Measure], str, Period, date]]]] = []
+        reads: dict[tuple[str, str, date, date, tuple[str, ...]], list[str]] = {}
+        for unit_id in unit_ids:
+            unit = self._require_unit(unit_id)
+            groups: dict[tuple[str, bool], tuple[Source, list[Measure]]] = {}
+            rows: list[dict] = []
+            for measure in wanted:
+                source = self.source_for(unit.force_id, measure.dataset)
+                if source is None:
+                    rows.append(_score_row(measure, None, None, Period(start, end), spark_months,
+                                           [math.nan] * len(spark_months), "not loaded"))
+                    continue
+                groups.setdefault((source.source, source.has_days), (source, []))[1].append(measure)
+            spans = []
+            for source, measures in groups.values():
+                time, period, first = self._score_span(unit, source, Period(start, end), spark_months)
+                spans.append((source, measures, time, period, first))
+                reads.setdefault((source.source, time, first, period.end, tuple(m.id for m in measures)),
+                                 []).append(unit_id)
+            plans.append((unit, rows, spans))
+        fetched: dict[tuple[str, str, str], dict[str, list[tuple[date, float, float, float, float]]]] = {}
+        with self.cursor() as cur:
+            for (src, time, first, last_day, mids), uids in reads.items():
+                found = cubes.measure_rows_units(cur, src, uids, list(mids), first, last_day, time)
+                for uid, mid, t, num, den, sq, d2 in found.itertuples(index=False, name=None):
+                    fetched.setdefault((src, time, uid), {}).setdefault(mid, []).append(
+                        (_day(t), float(num), _float(den), _float(sq), _float(d2)))
+        out: dict[tuple[Hashable, ...], pd.DataFrame] = {}
+        for unit, rows, spans in plans:
+            for source, measures, time, period, _first in spans:
+                base = fetched.get((source.source, time, unit.unit_id), {})
+                for row in self._score_group(unit, source, measures, period, spark_months, base):
+                    row["_order"] = order[row["measure_id"]]
+                    rows.append(row)
+            frame = pd.DataFrame(rows, columns=SCORECARD_COLUMNS + ["_order"])
+            frame = frame.sort_values(["_order"], kind="stable").drop(columns=["_order"])
+            out[(unit.unit_id, start, end, measure_ids)] = frame.reset_index(drop=True)
+        return out
 
-    def _score_group(self, unit: Unit, source: Source, measures: list[Measure], period: Period,
-                     spark_months: list[date]) -> list[dict]:
-        """Scorecard rows of headline measures answered by one source, from one query: the
-        period, the same period last year and the 13 months of the sparkline, split in Python.
-        Coverage (months loaded) is each measure's own family's."""
+    def _score_span(self, unit: Unit, source: Source, period: Period,
+                    spark_months: list[date]) -> tuple[str, Period, date]:
+        """The cube (day or month) a scorecard group is read from, its period (whole months
+        on the month cube) and the first day read (last year's start or the sparkline's)."""
         time = self._time(source, period, "month", unit.level)
         if time == "month":
             period = period.to_whole_months()
+        return time, period, min(period.last_year().start, spark_months[0])
+
+    def _score_group(self, unit: Unit, source: Source, measures: list[Measure], period: Period,
+                     spark_months: list[date], base: dict[str, list[tuple[date, float, float, float, float]]]
+                     ) -> list[dict]:
+        """Scorecard rows of headline measures answered by one source, from its rows (`base`:
+        measure -> (day, num, den, num2, den2), read by `_scorecards`): the period, the same
+        period last year and the 13 months of the sparkline, split in Python.
+        Coverage (months loaded) is each measure's own family's."""
         last = period.last_year()
-        first = min(last.start, spark_months[0])
-        base: dict[str, list[tuple[date, float, float, float, float]]] = {m.id: [] for m in measures}
-        with self.cursor() as cur:
-            found = cubes.measure_rows_many(
-                cur, source.source, unit.unit_id, [m.id for m in measures], first, period.end, time
-            )
-        for mid, t, num, den, sq, d2 in found.itertuples(index=False, name=None):
-            base[mid].append((_day(t), float(num), _float(den), _float(sq), _float(d2)))
         out = []
         for m in measures:
             own = self.source_for(unit.force_id, m.dataset) or source
-            rows = base[m.id]
+            rows = base.get(m.id, [])
             now = self._finish3(
                 m, unit, metrics.combine_tuples(m, [r for r in rows if period.start <= r[0] <= period.end])
             )
@@ -1023,14 +1059,16 @@ class DataAccess:
                 if self.covered(unit.force_id, last, m.dataset)
                 else (math.nan,) * 4
             )
+            # the rows by month once, in their order (not a pass over every row per month)
+            by_month: dict[date, list[tuple[date, float, float, float, float]]] = {}
+            for r in rows:
+                by_month.setdefault(month_start(r[0]), []).append(r)
             spark = []
             for month in spark_months:
                 if month not in own.months:
                     spark.append(math.nan)
                     continue
-                num, den, sq, d2 = self._finish3(
-                    m, unit, metrics.combine_tuples(m, [r for r in rows if month_start(r[0]) == month])
-                )
+                num, den, sq, d2 = self._finish3(m, unit, metrics.combine_tuples(m, by_month.get(month, [])))
                 spark.append(metrics.value(m, num, den, sq, d2))
             out.append(_score_row(m, now, before, period, spark_months, spark, None))
         return out

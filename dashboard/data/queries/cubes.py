@@ -150,22 +150,25 @@ def measure_rows(
     ).df()
 
 
-def measure_rows_many(
-    cur: Cursor, source: str, unit_id: str, measure_ids: Sequence[str], start: date, end: date, time: str
+def measure_rows_units(
+    cur: Cursor, source: str, unit_ids: Sequence[str], measure_ids: Sequence[str], start: date, end: date,
+    time: str
 ) -> pd.DataFrame:
-    """Several measures of one source for one unit per day or month: [measure_id, t, num, den,
-    num2, den2] (the scorecard's one read per source)."""
+    """Several measures of one source for several units per day or month: [unit_id,
+    measure_id, t, num, den, num2, den2], ordered by unit, measure and time (the scorecards of a
+    force's units in one read per source)."""
     table, col = pick("time", time, MEASURE_CUBES)
     return cur.execute(
         f"""
-        SELECT measure_id, {col} AS t, sum(num) AS num, sum(den) AS den, sum(num2) AS num2, sum(den2) AS den2
+        SELECT unit_id, measure_id, {col} AS t, sum(num) AS num, sum(den) AS den, sum(num2) AS num2,
+               sum(den2) AS den2
         FROM {table}
-        WHERE source = ? AND unit_id = ? AND list_contains(?::VARCHAR[], measure_id)
+        WHERE source = ? AND list_contains(?::VARCHAR[], unit_id) AND list_contains(?::VARCHAR[], measure_id)
           AND {col} BETWEEN ? AND ?
-        GROUP BY measure_id, {col}
-        ORDER BY measure_id, {col}
+        GROUP BY unit_id, measure_id, {col}
+        ORDER BY unit_id, measure_id, {col}
         """,
-        [source, unit_id, list(measure_ids), start, end],
+        [source, list(unit_ids), list(measure_ids), start, end],
     ).df()
 
 

@@ -1,0 +1,101 @@
+"""The vectorised versions of per-unit statistics give exactly what the per-unit functions
+give (issue 11: one scipy call over arrays instead of one per member). The per-unit functions
+are checked against published figures in test_stats.py; here each vectorised one is checked
+against them, and against a worked example whose answer does not come from our code."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats as sps
+
+from dashboard.analysis import stats
+
+
+def test_funnel_positions_worked_example() -> None:
+    # A rate funnel with target 1 event per unit of exposure, exposure 10 (Poisson mean 10).
+    # P(X >= 21 | 10) = 0.0016 < 0.001 * 2: 30 events is beyond the 99.8% limit above;
+    # 10 events is the target itself; 2 events: P(X <= 2 | 10) = 0.0028, beyond the lower 95%
+    # limit (0.025) but not the 99.8% one (0.001).
+    assert sps.poisson(10).sf(20) < 0.002 and 0.001 < sps.poisson(10).cdf(2) < 0.025
+    got = stats.funnel_positions([30, 10, 2], [10, 10, 10], [1.0, 1.0, 1.0], "rate")
+    assert got == ["above_99.8", "within", "below_95"]
+    # proportions: 50 of 100 against 0.3 is far above; 30 of 100 is the target
+    assert stats.funnel_positions([50, 30], [100, 100], [0.3, 0.3], "proportion") == ["above_99.8", "within"]
+
+
+@pytest.mark.parametrize("kind", ["rate", "proportion"])
+def test_funnel_positions_equal_the_per_unit_function(kind: str) -> None:
+    rng = np.random.default_rng(11)
+    n = rng.integers(1, 5000, size=400).astype(float)
+    if kind == "rate":
+        p0 = rng.choice([0.0, 0.001, 0.05, 0.7, 3.0, 41.5], size=n.size)
+        n = n / 7.0   # exposures need not be whole
+        k = rng.poisson(p0 * n * rng.choice([0.2, 0.5, 0.9, 1.0, 1.1, 1.6], size=n.size)).astype(float)
+    else:
+        p0 = rng.choice([0.0, 1.0, 0.02, 0.31, 0.5, 0.97], size=n.size)
+        p = np.clip(p0 * rng.choice([0.5, 1.0, 1.1], size=n.size), 0, 1)
+        k = np.minimum(rng.binomial(n.astype(int), p), n).astype(float)
+    # points exactly on a limit: the limit's own value times n
+    lim = stats.funnel_limits_rate(1.5, 40.0) if kind == "rate" else stats.funnel_limits_proportion(0.4, 40.0)
+    edge_k = [float(lim[0.95][1]) * 40.0, float(lim[0.998][0]) * 40.0]
+    k = np.concatenate([k, edge_k])
+    n = np.concatenate([n, [40.0, 40.0]])
+    p0 = np.concatenate([p0, [1.5, 1.5] if kind == "rate" else [0.4, 0.4]])
+    one_by_one = [stats.funnel_position(a, b, c, kind) for a, b, c in zip(k, n, p0, strict=True)]
+    assert stats.funnel_positions(k, n, p0, kind) == one_by_one
+    assert len(set(one_by_one)) == 5   # every position occurs, so each branch is compared
+
+
+def test_funnel_positions_refuses_bad_input() -> None:
+    assert stats.funnel_positions([], [], [], "rate") == []
+    with pytest.raises(ValueError, match="n must be positive"):
+        stats.funnel_positions([1], [0], [1.0], "rate")
+    with pytest.raises(ValueError, match="proportion"):
+        stats.funnel_positions([1], [2], [1.5], "proportion")
+    with pytest.raises(ValueError, match="one length"):
+        stats.funnel_positions([1, 2], [2], [0.5], "proportion")
+
+
+def test_drill_down_ranking_places_every_child_as_one_by_one() -> None:
+    """rank_against places every child in one vectorised call: each position is what
+    stats.funnel_position gives for that child alone (per head for a count, k of n for a
+    proportion), untestable children (no population, no denominator) left out."""
+    import math
+
+    import pandas as pd
+
+    from dashboard.analysis import ranking
+    from etl.measures.registry import MEASURES
+
+    rng = np.random.default_rng(5)
+    pops = rng.integers(2_000, 90_000, size=60).astype(float)
+    crimes = rng.poisson(pops * 0.006 * rng.choice([0.6, 1.0, 1.5], size=60)).astype(float)
+    kids = pd.DataFrame({
+        "unit_id": [f"f/u{i}" for i in range(60)], "name": [f"U{i:02d}" for i in range(60)],
+        "level": "npu",
+        "population": [math.nan if i == 3 else p for i, p in enumerate(pops)], "numerator": crimes,
+        "denominator": math.nan, "num2": math.nan, "value": crimes, "lower": crimes - 1, "upper": crimes + 1})
+    parent = pd.Series({"name": "F", "population": pops.sum(), "numerator": crimes.sum(),
+                        "denominator": math.nan, "value": crimes.sum(), "lower": 0.0, "upper": 0.0})
+    ranked = ranking.rank_against(MEASURES["crime_burglary"], kids, parent, "F").set_index("unit_id")
+    p0 = crimes.sum() / pops.sum()
+    assert pd.isna(ranked.loc["f/u3", "position"])   # no population: not tested
+    for i in range(60):
+        if i != 3:
+            assert ranked.loc[f"f/u{i}", "position"] == stats.funnel_position(crimes[i], pops[i], p0, "rate")
+    assert len({p for p in ranked["position"] if p}) >= 3
+
+    dens = rng.integers(1, 400, size=40).astype(float)
+    ks = np.minimum(rng.binomial(dens.astype(int), rng.choice([0.1, 0.25, 0.4], size=40)), dens)
+    kids = pd.DataFrame({
+        "unit_id": [f"f/p{i}" for i in range(40)], "name": [f"P{i:02d}" for i in range(40)],
+        "level": "npu",
+        "population": 1.0, "numerator": ks, "denominator": dens, "num2": math.nan, "value": ks / dens * 100,
+        "lower": 0.0, "upper": 100.0})
+    parent = pd.Series({"name": "F", "population": 1.0, "numerator": ks.sum(), "denominator": dens.sum(),
+                        "value": ks.sum() / dens.sum() * 100, "lower": 0.0, "upper": 0.0})
+    ranked = ranking.rank_against(MEASURES["sanction_detection_rate"], kids, parent, "F").set_index("unit_id")
+    for i in range(40):
+        want = stats.funnel_position(ks[i], dens[i], ks.sum() / dens.sum(), "proportion")
+        assert ranked.loc[f"f/p{i}", "position"] == want
