@@ -15,7 +15,7 @@ def _wait(predicate, timeout: float = 20.0, what: str = "condition"):  # noqa: A
     return wait(predicate, timeout, what)
 
 
-def _settled(dash_duo, timeout: float = 20.0) -> None:  # noqa: ANN001
+def _settled(dash_duo, timeout: float = 45.0) -> None:  # noqa: ANN001
     settled(dash_duo, timeout=timeout)
 
 
