@@ -23,6 +23,7 @@ from rich.text import Text
 
 from etl.config import warehouse_path
 from etl.demo.build import build_demo
+from etl.errors import out_of_space
 from etl.lake.commit import LoadReport
 from etl.lake.ingest import load_crimes, load_police_uk, load_service
 from etl.lake.rebuild import rebuild_warehouse
@@ -320,6 +321,15 @@ def main() -> None:
             console.print(
                 "error: a warehouse or lake file could not be read: it looks damaged. "
                 "`python -m etl status --verify` names it and `python -m etl rebuild` repairs it "
+                f"(details in {log}).", markup=False)
+            sys.exit(1)
+        if out_of_space(exc):
+            console.print(
+                "error: the disk ran out of space. Nothing was changed: the previous warehouse is "
+                "untouched (what this load staged in the lake is removed by the next command "
+                "that writes to it). A load needs free space for "
+                "its staged files beside the lake and for DuckDB's temporary files (LG_LOAD_MEMORY_MB "
+                "bounds memory, not disk): free some, or load fewer months at a time "
                 f"(details in {log}).", markup=False)
             sys.exit(1)
         command = " ".join(sys.argv[1:])
