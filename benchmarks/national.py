@@ -320,6 +320,12 @@ def main(argv: list[str] | None = None) -> int:
         link = ours_dir / "warehouse.duckdb"
         ours_s, ours_rss, ours_rc = run_child(
             [sys.executable, "-m", "etl", "load", "police-uk", str(files_dir), "--warehouse", str(link)], env)
+        if ours_rc != 0:
+            # every later figure (one more month into the history, the interactions) needs the
+            # loaded history: stop here rather than print ratios of an empty warehouse
+            sys.exit(f"our load failed (exit {ours_rc}, after {ours_s:.1f} s, peak RSS "
+                     f"{ours_rss / 2**30:.2f} GB; {shutil.disk_usage(root).free / 2**30:.1f} GB of "
+                     "disk free now): its words are above. Nothing after it was measured.")
         bare_s, bare_rss, bare_rc = run_child(
             [sys.executable, "-c", BARE, str(bare_dir / "bare.duckdb"), *files])
         lake_bytes = size(ours_dir / "warehouse.lake")
