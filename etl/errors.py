@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from dataclasses import dataclass
 
 
@@ -28,8 +29,6 @@ def out_of_space(exc: BaseException) -> bool:
     carries only the system's words, e.g. 'IO Error: Failed to create directory "...": No space
     left on device' (seen loading 43 forces x 10 years onto a disk with 36 GB free), or, when
     its temporary files fill the disk, an OutOfMemoryException naming max_temp_directory_size."""
-    import errno
-
     seen: set[int] = set()
     while exc is not None and id(exc) not in seen:   # the cause chain, once each
         seen.add(id(exc))
