@@ -21,6 +21,7 @@ from dashboard.data.model import View
 from dashboard.data.warehouse import WarehouseReader
 from dashboard.pages import NAV
 from dashboard.pages import calls as page
+from etl.lake.commit import LoadReport
 from etl.lake.warehouse import WarehousePaths
 from etl.measures.registry import MEASURES
 
@@ -214,19 +215,15 @@ def test_no_caveat_when_every_call_has_its_npu(data: DataAccess, demo_link: Path
 EXAMPLE_PERIOD = "preset=custom&from=2024-01-01&to=2024-03-31"
 
 
-@pytest.fixture(scope="module")
-def example(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict[str, str]], dict[str, str]]:
-    """A warehouse of the example crimes and calls (docs/examples), one call naming an NPU the
-    warehouse does not know; the calls as written; the known NPUs' names -> unit ids."""
+def load_example_with_calls(folder: Path, rows: list[dict[str, str]],
+                            columns: list[str]) -> tuple[Path, LoadReport]:
+    """A warehouse in `folder` from the example crimes and these call rows written with these
+    columns (the real loaders, each load committed whole); its link and the calls' LoadReport."""
     from etl.lake.ingest import load_crimes, load_service
     from tests.support import EXAMPLES
 
-    folder = tmp_path_factory.mktemp("calls-example")
-    rows = list(csv.DictReader(io.StringIO((EXAMPLES / "calls.csv").read_text(encoding="utf-8"))))
-    [odd] = [r for r in rows if r["call_ref"] == "SYN-C024"]
-    odd["npu"] = "Atlantis"
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
     writer.writeheader()
     writer.writerows(rows)
     path = folder / "calls.csv"
@@ -235,6 +232,20 @@ def example(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict[s
     assert load_crimes(link, str(EXAMPLES / "crimes.csv")).committed
     report = load_service(link, "calls", str(path))
     assert report.committed and not report.refused
+    return link, report
+
+
+@pytest.fixture(scope="module")
+def example(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict[str, str]], dict[str, str]]:
+    """A warehouse of the example crimes and calls (docs/examples), one call naming an NPU the
+    warehouse does not know; the calls as written; the known NPUs' names -> unit ids."""
+    from tests.support import EXAMPLES
+
+    folder = tmp_path_factory.mktemp("calls-example")
+    rows = list(csv.DictReader(io.StringIO((EXAMPLES / "calls.csv").read_text(encoding="utf-8"))))
+    [odd] = [r for r in rows if r["call_ref"] == "SYN-C024"]
+    odd["npu"] = "Atlantis"
+    link, report = load_example_with_calls(folder, rows, list(rows[0]))
     assert any("name an NPU the warehouse does not know: 'Atlantis'" in n for n in report.notes)
     crimes = list(csv.DictReader(io.StringIO((EXAMPLES / "crimes.csv").read_text(encoding="utf-8"))))
     def slug(name: str) -> str:  # the example's names are plain words
@@ -280,21 +291,10 @@ def test_calls_without_an_npu_count_at_force_only_and_the_page_says_how_many(exa
 def test_a_calls_file_without_the_npu_column_counts_every_call_at_force_level(tmp_path: Path) -> None:
     """The column is optional: a call-handling system that cannot say where a call came from
     still loads, every call counts at force level only, and the page says so, with the count."""
-    from etl.lake.ingest import load_crimes, load_service
     from tests.support import EXAMPLES
 
     rows = list(csv.DictReader(io.StringIO((EXAMPLES / "calls.csv").read_text(encoding="utf-8"))))
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=[c for c in rows[0] if c != "npu"], lineterminator="\n",
-                            extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows(rows)
-    path = tmp_path / "calls.csv"
-    path.write_text(out.getvalue(), encoding="utf-8")
-    link = tmp_path / "w.duckdb"
-    assert load_crimes(link, str(EXAMPLES / "crimes.csv")).committed
-    report = load_service(link, "calls", str(path))
-    assert report.committed and not report.refused
+    link, _ = load_example_with_calls(tmp_path, rows, [c for c in rows[0] if c != "npu"])
     abandoned = sum(1 for r in rows if r["abandoned"])
     data = DataAccess(WarehouseReader(link))
     try:
