@@ -26,6 +26,7 @@ import os
 import pickle
 import shutil
 from collections.abc import Callable
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
@@ -273,6 +274,106 @@ def spark():  # noqa: ANN201 - a pyspark SparkSession; pyspark is imported only 
 
 
 # -- the dashboard in Chromium ---------------------------------------------------------------------
+#
+# dash[testing]'s own `dash_duo` starts a Chromium for every test and stops it after (1-2 s each,
+# more on a busy machine), and every test that served the demo made its own app, whose first
+# view of each page computed its assessments cold. Here each test process starts one Chromium
+# (`_chromium`) and serves the demo once (`_demo_server`); every test still gets its own
+# `dash_duo` (its own server unless it serves the shared demo, its own download folder), on a
+# browser reset to what a fresh one would show: a blank page, no cookies or site data, the
+# window size it started with, no emulated media or device metrics, and no log entries left
+# over from an earlier test. A test that installs a script on every new document
+# (Page.addScriptToEvaluateOnNewDocument) removes it itself (tests/browser/test_officer_browser.py).
+
+
+def _duo_class():  # noqa: ANN202 - a DashComposite subclass, made on first use
+    from dash.testing.composite import DashComposite
+
+    class SharedDuo(DashComposite):
+        """dash[testing]'s DashComposite on the test process's one Chromium: the same API
+        (`start_server`, `server_url`, `wait_for_*`, `get_logs`, `download_path`), but leaving
+        the `with` block does not quit the shared driver."""
+
+        def __init__(self, server, browser, download_path: str) -> None:  # noqa: ANN001
+            self.__dict__.update(browser.__dict__)  # the driver, its waits and options
+            self.server = server
+            self._download_path = download_path
+            self._last_ts = 0
+            self._url = ""
+            self._window_idx = 0
+
+        def __exit__(self, exc_type, exc_val, traceback) -> None:  # noqa: ANN001
+            return None
+
+    return SharedDuo
+
+
+class _Chromium(NamedTuple):
+    browser: object  # dash.testing.browser.Browser
+    window: dict[str, int]
+    origins: set[str]
+
+
+@pytest.fixture(scope="session")
+def _chromium(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN202
+    """One headless Chromium per test process (pytest_setup_options' flags), quit at the end."""
+    _check_chromium()
+    from dash.testing.browser import Browser
+
+    config = request.config
+    with Browser(
+        browser=config.getoption("webdriver"),
+        remote=config.getoption("remote"),
+        remote_url=config.getoption("remote_url"),
+        headless=config.getoption("headless"),
+        options=config.hook.pytest_setup_options(),
+        download_path=str(tmp_path_factory.mktemp("download")),
+        percy_assets_root=config.getoption("percy_assets"),
+        percy_finalize=config.getoption("nopercyfinalize"),
+        pause=config.getoption("pause"),
+    ) as browser:
+        yield _Chromium(browser, browser.driver.get_window_size(), set())
+
+
+def _reset(chromium: _Chromium) -> None:
+    """The shared Chromium as a newly started one would be (see the comment above)."""
+    driver = chromium.browser.driver
+    driver.get("about:blank")
+    driver.execute_cdp_cmd("Network.clearBrowserCookies", {})
+    for origin in chromium.origins:
+        driver.execute_cdp_cmd("Storage.clearDataForOrigin", {"origin": origin, "storageTypes": "all"})
+    driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+    if driver.get_window_size() != chromium.window:
+        driver.set_window_size(chromium.window["width"], chromium.window["height"])
+    driver.get_log("browser")  # read, so emptied: get_logs() sees this test's entries only
+
+
+@contextmanager
+def _duo(chromium: _Chromium, server, folder: Path):  # noqa: ANN001, ANN202
+    """A DashComposite on the shared Chromium, reset first, with downloads going to `folder`;
+    the page is left (about:blank) before the caller stops its server."""
+    _reset(chromium)
+    folder.mkdir(parents=True, exist_ok=True)
+    chromium.browser.driver.execute_cdp_cmd("Page.setDownloadBehavior",
+                                            {"behavior": "allow", "downloadPath": str(folder)})
+    duo = _duo_class()(server, chromium.browser, str(folder))
+    try:
+        yield duo
+    finally:
+        if getattr(server, "started", False):
+            chromium.origins.add(server.url.rstrip("/"))
+        chromium.browser.driver.get("about:blank")
+
+
+@pytest.fixture
+def dash_duo(_chromium: _Chromium, tmp_path: Path):  # noqa: ANN201
+    """dash[testing]'s `dash_duo` (same API; this one overrides the plugin's), on the process's
+    shared Chromium, with its own threaded server for the app the test starts."""
+    from dash.testing.application_runners import ThreadedRunner
+
+    with ThreadedRunner() as server, _duo(_chromium, server, tmp_path / "download") as duo:
+        yield duo
 
 
 @pytest.fixture
@@ -287,7 +388,23 @@ def serve_dashboard(dash_duo):  # noqa: ANN001, ANN201 - dash[testing]'s fixture
     return serve
 
 
+@pytest.fixture(scope="session")
+def _demo_server(demo_link: Path):  # noqa: ANN202
+    """The dashboard of the session's demo warehouse, served once per test process: the demo is
+    read only, so every test that only views it can share one app (and its warm caches)."""
+    from dash.testing.application_runners import ThreadedRunner
+
+    from dashboard.app import create_app
+
+    with ThreadedRunner() as server:
+        server.start(create_app(demo_link), port=free_port())
+        yield server
+
+
 @pytest.fixture
-def demo_duo(serve_dashboard, demo_link: Path):  # noqa: ANN001, ANN201
-    """dash_duo serving the dashboard of the session's demo warehouse."""
-    return serve_dashboard(demo_link)
+def demo_duo(_chromium: _Chromium, _demo_server, tmp_path: Path):  # noqa: ANN001, ANN201
+    """dash_duo on the dashboard of the session's demo warehouse, opened at its home page (as
+    `start_server` would)."""
+    with _duo(_chromium, _demo_server, tmp_path / "download") as duo:
+        duo.server_url = _demo_server.url
+        yield duo
