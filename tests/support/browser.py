@@ -31,6 +31,18 @@ def wait(predicate: Callable[[], Any], timeout: float = 15.0, what: str = "condi
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def find_now(driver, selector: str, by: str = "css selector") -> list[Any]:  # noqa: ANN001
+    """`driver.find_elements` answered at once. dash[testing] gives the driver a 2 s implicit
+    wait, so every find that matches nothing waited 2 s first: for checking that something is
+    absent from a page that has already settled (tests.support.browser.settled)."""
+    implicit = driver.timeouts.implicit_wait
+    driver.implicitly_wait(0)
+    try:
+        return driver.find_elements(by, selector)
+    finally:
+        driver.implicitly_wait(implicit)
+
+
 def settled(dash_duo, timeout: float = 45.0) -> None:  # noqa: ANN001
     """Dash has finished every callback (no pending requests, no loading markers).
 
