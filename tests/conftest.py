@@ -26,9 +26,9 @@ import os
 import pickle
 import shutil
 from collections.abc import Callable
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import pytest
 
@@ -325,10 +325,23 @@ def _duo_class():  # noqa: ANN202 - a DashComposite subclass, made on first use
 WAIT_POLL_S = 0.1
 
 
-class _Chromium(NamedTuple):
-    browser: object  # dash.testing.browser.Browser
-    window: dict[str, int]
-    origins: set[str]
+class _Chromium:
+    """The test process's Chromium (a dash.testing Browser), started again when a test has left
+    it unusable (an alert open, a crashed tab), so that one failure does not fail the tests after it."""
+
+    def __init__(self, start: Callable[[], Any]) -> None:
+        self._start = start
+        self.browser = start()
+        self.window: dict[str, int] = self.browser.driver.get_window_size()
+        self.origins: set[str] = set()  # every origin served so far, for clearing site data
+
+    def restart(self) -> None:
+        with suppress(Exception):
+            self.browser.driver.quit()
+        self.browser = self._start()
+
+    def quit(self) -> None:
+        self.browser.__exit__(None, None, None)
 
 
 @pytest.fixture(scope="session")
@@ -338,22 +351,26 @@ def _chromium(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
     from dash.testing.browser import Browser
 
     config = request.config
-    with Browser(
-        browser=config.getoption("webdriver"),
-        remote=config.getoption("remote"),
-        remote_url=config.getoption("remote_url"),
-        headless=config.getoption("headless"),
-        options=config.hook.pytest_setup_options(),
-        download_path=str(tmp_path_factory.mktemp("download")),
-        percy_assets_root=config.getoption("percy_assets"),
-        percy_finalize=config.getoption("nopercyfinalize"),
-        pause=config.getoption("pause"),
-    ) as browser:
-        yield _Chromium(browser, browser.driver.get_window_size(), set())
+
+    def start() -> Browser:
+        return Browser(
+            browser=config.getoption("webdriver"),
+            remote=config.getoption("remote"),
+            remote_url=config.getoption("remote_url"),
+            headless=config.getoption("headless"),
+            options=config.hook.pytest_setup_options(),
+            download_path=str(tmp_path_factory.mktemp("download")),
+            percy_assets_root=config.getoption("percy_assets"),
+            percy_finalize=config.getoption("nopercyfinalize"),
+            pause=config.getoption("pause"),
+        )
+
+    chromium = _Chromium(start)
+    yield chromium
+    chromium.quit()
 
 
-def _reset(chromium: _Chromium) -> None:
-    """The shared Chromium as a newly started one would be (see the comment above)."""
+def _clear(chromium: _Chromium) -> None:
     driver = chromium.browser.driver
     driver.get("about:blank")
     driver.execute_cdp_cmd("Network.clearBrowserCookies", {})
@@ -364,6 +381,18 @@ def _reset(chromium: _Chromium) -> None:
     if driver.get_window_size() != chromium.window:
         driver.set_window_size(chromium.window["width"], chromium.window["height"])
     driver.get_log("browser")  # read, so emptied: get_logs() sees this test's entries only
+
+
+def _reset(chromium: _Chromium) -> None:
+    """The shared Chromium as a newly started one would be (see the comment above); a new one
+    if it cannot be reset."""
+    from selenium.common.exceptions import WebDriverException
+
+    try:
+        _clear(chromium)
+    except WebDriverException:
+        chromium.restart()
+        _clear(chromium)
 
 
 @contextmanager
@@ -380,7 +409,8 @@ def _duo(chromium: _Chromium, server, folder: Path):  # noqa: ANN001, ANN202
     finally:
         if getattr(server, "started", False):
             chromium.origins.add(server.url.rstrip("/"))
-        chromium.browser.driver.get("about:blank")
+        with suppress(Exception):  # if it cannot leave the page, the next test's reset restarts it
+            chromium.browser.driver.get("about:blank")
 
 
 @pytest.fixture
