@@ -89,11 +89,11 @@ def pytest_configure(config: pytest.Config) -> None:
 TIERS = ("unit", "integration", "browser", "realdata")
 # Fixtures that each tier may not use (a unit test must stay pure and fast).
 _SLOW = {"demo_warehouse", "demo_link", "real_load", "real_link", "shared_data", "dash_duo",
-         "serve_dashboard", "demo_duo", "chromium_required"}
+         "serve_dashboard", "demo_duo", "chromium_required", "_chromium", "_demo_server"}
 FORBIDDEN = {
     "unit": _SLOW,
     "integration": {"shared_data", "real_load", "real_link", "dash_duo", "serve_dashboard", "demo_duo",
-                    "chromium_required"},
+                    "chromium_required", "_chromium", "_demo_server"},
     "browser": {"shared_data", "real_load", "real_link"},
     "realdata": set(),
 }
