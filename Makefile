@@ -22,7 +22,9 @@ DEFAULT_WAREHOUSE := data/warehouse.duckdb
 WAREHOUSE := $(DEFAULT_WAREHOUSE)
 PYTEST_ARGS ?=
 # `make test` runs the tiers in two pytest-xdist workers, a test file per worker at a time
-# (module fixtures stay in one process; session warehouses are still built once per run).
+# (module fixtures stay in one process; session warehouses are still built once per run; each
+# worker starts one Chromium and serves the demo once for all its browser tests). Browser tests
+# use CPU too (Chromium's drawing and axe), not only waits: docs/testing-speed.md.
 PYTEST_PARALLEL ?= -n 2 --dist loadfile
 
 .PHONY: venv demo run test test-fast test-integration test-browser test-realdata browser-deps postgres-deps java-deps lint bench

@@ -26,8 +26,9 @@ import os
 import pickle
 import shutil
 from collections.abc import Callable
+from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import pytest
 
@@ -88,11 +89,11 @@ def pytest_configure(config: pytest.Config) -> None:
 TIERS = ("unit", "integration", "browser", "realdata")
 # Fixtures that each tier may not use (a unit test must stay pure and fast).
 _SLOW = {"demo_warehouse", "demo_link", "real_load", "real_link", "shared_data", "dash_duo",
-         "serve_dashboard", "demo_duo", "chromium_required"}
+         "serve_dashboard", "demo_duo", "chromium_required", "_chromium", "_demo_server"}
 FORBIDDEN = {
     "unit": _SLOW,
     "integration": {"shared_data", "real_load", "real_link", "dash_duo", "serve_dashboard", "demo_duo",
-                    "chromium_required"},
+                    "chromium_required", "_chromium", "_demo_server"},
     "browser": {"shared_data", "real_load", "real_link"},
     "realdata": set(),
 }
@@ -273,6 +274,153 @@ def spark():  # noqa: ANN201 - a pyspark SparkSession; pyspark is imported only 
 
 
 # -- the dashboard in Chromium ---------------------------------------------------------------------
+#
+# dash[testing]'s own `dash_duo` starts a Chromium for every test and stops it after (1-2 s each,
+# more on a busy machine), and every test that served the demo made its own app, whose first
+# view of each page computed its assessments cold. Here each test process starts one Chromium
+# (`_chromium`) and serves the demo once (`_demo_server`); every test still gets its own
+# `dash_duo` (its own server unless it serves the shared demo, its own download folder), on a
+# browser reset to what a fresh one would show: a blank page, no cookies or site data, the
+# window size it started with, no emulated media or device metrics, and no log entries left
+# over from an earlier test. A test that installs a script on every new document
+# (Page.addScriptToEvaluateOnNewDocument) removes it itself (tests/browser/test_officer_browser.py).
+
+
+def _duo_class():  # noqa: ANN202 - a DashComposite subclass, made on first use
+    from dash.testing.composite import DashComposite
+
+    class SharedDuo(DashComposite):
+        """dash[testing]'s DashComposite on the test process's one Chromium: the same API
+        (`start_server`, `server_url`, `wait_for_*`, `get_logs`, `download_path`), but leaving
+        the `with` block does not quit the shared driver."""
+
+        def __init__(self, server, browser, download_path: str) -> None:  # noqa: ANN001
+            self.__dict__.update(browser.__dict__)  # the driver, its waits and options
+            self.server = server
+            self._download_path = download_path
+            self._last_ts = 0
+            self._url = ""
+            self._window_idx = 0
+
+        def __exit__(self, exc_type, exc_val, traceback) -> None:  # noqa: ANN001
+            return None
+
+        def _wait_for(self, method, timeout, msg):  # noqa: ANN001, ANN202
+            """DashComposite's explicit wait (wait_for_element, wait_for_text_to_equal, ...),
+            checking every 0.1 s instead of selenium's default 0.5 s: the same condition and
+            timeout, met sooner (dash's own `until` polls at 0.1 s too)."""
+            from selenium.common.exceptions import TimeoutException
+            from selenium.webdriver.support.wait import WebDriverWait
+
+            wait = WebDriverWait(self.driver, self._wait_timeout if timeout is None else timeout,
+                                 poll_frequency=WAIT_POLL_S)
+            try:
+                return wait.until(method)
+            except Exception as err:
+                raise TimeoutException(str(msg(self.driver) if callable(msg) else msg)) from err
+
+    return SharedDuo
+
+
+WAIT_POLL_S = 0.1
+
+
+class _Chromium:
+    """The test process's Chromium (a dash.testing Browser), started again when a test has left
+    it unusable (an alert open, a crashed tab), so that one failure does not fail the tests after it."""
+
+    def __init__(self, start: Callable[[], Any]) -> None:
+        self._start = start
+        self.browser = start()
+        self.window: dict[str, int] = self.browser.driver.get_window_size()
+        self.origins: set[str] = set()  # every origin served so far, for clearing site data
+
+    def restart(self) -> None:
+        with suppress(Exception):
+            self.browser.driver.quit()
+        self.browser = self._start()
+
+    def quit(self) -> None:
+        self.browser.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="session")
+def _chromium(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN202
+    """One headless Chromium per test process (pytest_setup_options' flags), quit at the end."""
+    _check_chromium()
+    from dash.testing.browser import Browser
+
+    config = request.config
+
+    def start() -> Browser:
+        return Browser(
+            browser=config.getoption("webdriver"),
+            remote=config.getoption("remote"),
+            remote_url=config.getoption("remote_url"),
+            headless=config.getoption("headless"),
+            options=config.hook.pytest_setup_options(),
+            download_path=str(tmp_path_factory.mktemp("download")),
+            percy_assets_root=config.getoption("percy_assets"),
+            percy_finalize=config.getoption("nopercyfinalize"),
+            pause=config.getoption("pause"),
+        )
+
+    chromium = _Chromium(start)
+    yield chromium
+    chromium.quit()
+
+
+def _clear(chromium: _Chromium) -> None:
+    driver = chromium.browser.driver
+    driver.get("about:blank")
+    driver.execute_cdp_cmd("Network.clearBrowserCookies", {})
+    for origin in chromium.origins:
+        driver.execute_cdp_cmd("Storage.clearDataForOrigin", {"origin": origin, "storageTypes": "all"})
+    driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+    if driver.get_window_size() != chromium.window:
+        driver.set_window_size(chromium.window["width"], chromium.window["height"])
+    driver.get_log("browser")  # read, so emptied: get_logs() sees this test's entries only
+
+
+def _reset(chromium: _Chromium) -> None:
+    """The shared Chromium as a newly started one would be (see the comment above); a new one
+    if it cannot be reset."""
+    from selenium.common.exceptions import WebDriverException
+
+    try:
+        _clear(chromium)
+    except WebDriverException:
+        chromium.restart()
+        _clear(chromium)
+
+
+@contextmanager
+def _duo(chromium: _Chromium, server, folder: Path):  # noqa: ANN001, ANN202
+    """A DashComposite on the shared Chromium, reset first, with downloads going to `folder`;
+    the page is left (about:blank) before the caller stops its server."""
+    _reset(chromium)
+    folder.mkdir(parents=True, exist_ok=True)
+    chromium.browser.driver.execute_cdp_cmd("Page.setDownloadBehavior",
+                                            {"behavior": "allow", "downloadPath": str(folder)})
+    duo = _duo_class()(server, chromium.browser, str(folder))
+    try:
+        yield duo
+    finally:
+        if getattr(server, "started", False):
+            chromium.origins.add(server.url.rstrip("/"))
+        with suppress(Exception):  # if it cannot leave the page, the next test's reset restarts it
+            chromium.browser.driver.get("about:blank")
+
+
+@pytest.fixture
+def dash_duo(_chromium: _Chromium, tmp_path: Path):  # noqa: ANN201
+    """dash[testing]'s `dash_duo` (same API; this one overrides the plugin's), on the process's
+    shared Chromium, with its own threaded server for the app the test starts."""
+    from dash.testing.application_runners import ThreadedRunner
+
+    with ThreadedRunner() as server, _duo(_chromium, server, tmp_path / "download") as duo:
+        yield duo
 
 
 @pytest.fixture
@@ -287,7 +435,23 @@ def serve_dashboard(dash_duo):  # noqa: ANN001, ANN201 - dash[testing]'s fixture
     return serve
 
 
+@pytest.fixture(scope="session")
+def _demo_server(demo_link: Path):  # noqa: ANN202
+    """The dashboard of the session's demo warehouse, served once per test process: the demo is
+    read only, so every test that only views it can share one app (and its warm caches)."""
+    from dash.testing.application_runners import ThreadedRunner
+
+    from dashboard.app import create_app
+
+    with ThreadedRunner() as server:
+        server.start(create_app(demo_link), port=free_port())
+        yield server
+
+
 @pytest.fixture
-def demo_duo(serve_dashboard, demo_link: Path):  # noqa: ANN001, ANN201
-    """dash_duo serving the dashboard of the session's demo warehouse."""
-    return serve_dashboard(demo_link)
+def demo_duo(_chromium: _Chromium, _demo_server, tmp_path: Path):  # noqa: ANN001, ANN201
+    """dash_duo on the dashboard of the session's demo warehouse, opened at its home page (as
+    `start_server` would)."""
+    with _duo(_chromium, _demo_server, tmp_path / "download") as duo:
+        duo.server_url = _demo_server.url
+        yield duo

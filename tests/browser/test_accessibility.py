@@ -14,7 +14,7 @@ from selenium.webdriver.common.keys import Keys
 from dashboard import state as url_state
 from dashboard.pages import NAV
 from tests.support.axe import blocking, run_axe
-from tests.support.browser import settled, wait
+from tests.support.browser import find_now, settled, wait
 
 QUERY = "?unit=cheshire/northern/widnes&measure=crime_burglary&preset=fytd&grain=month"
 MAX_CHART_STOPS = 3  # zoom, pan, reset: the chart's own controls
@@ -63,8 +63,8 @@ def test_every_page_passes_axe_and_keeps_charts_out_of_the_tab_order(demo_duo) -
             assert stops <= MAX_CHART_STOPS and controls_only, (path, graph_id, stops)
             assert len(caption) > 20, (path, graph_id, caption)  # the text alternative states a finding
         # no Plotly logo, no share / Chart Studio link on any chart
-        assert driver.find_elements(By.CSS_SELECTOR, ".modebar a[href*='plotly'], .modebar-btn[data-title*="
-                                    "'Share'], .modebar-btn[data-title*='Chart Studio']") == [], path
+        assert find_now(driver, ".modebar a[href*='plotly'], .modebar-btn[data-title*="
+                                "'Share'], .modebar-btn[data-title*='Chart Studio']") == [], path
     assert demo_duo.get_logs() == []
 
 

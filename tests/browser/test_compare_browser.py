@@ -8,7 +8,7 @@ from selenium.webdriver.common.by import By
 
 from dashboard import state as url_state
 from tests.support.browser import assert_local_only as _local_only
-from tests.support.browser import settled, wait
+from tests.support.browser import find_now, settled, wait
 
 
 def _wait(predicate, timeout: float = 20.0, what: str = "condition"):  # noqa: ANN001, ANN202
@@ -58,7 +58,7 @@ def test_compare_page_on_the_demo(demo_duo) -> None:  # noqa: ANN001
     dash_duo.wait_for_page(url=f"{dash_duo.server_url}/compare?unit=cheshire/northern&measure=crime_burglary",
                            timeout=20)
     dash_duo.wait_for_contains_text("#compare-group-card", "the force's other BCUs", timeout=20)
-    assert not any(e.is_displayed() for e in dash_duo.driver.find_elements(By.ID, "compare-scope"))
+    assert not any(e.is_displayed() for e in find_now(dash_duo.driver, "compare-scope", By.ID))
     _settled(dash_duo)
     assert dash_duo.get_logs() == []
     _local_only(dash_duo.driver)

@@ -20,7 +20,7 @@ from selenium.webdriver.common.by import By
 
 from dashboard.app import create_app
 from etl.lake.warehouse import WarehousePaths
-from tests.support.browser import assert_local_only, free_port, settled, wait
+from tests.support.browser import assert_local_only, find_now, free_port, settled, wait
 from tests.support.warehouses import copy_warehouse
 
 MESSAGE = "The data could not be read (reference "
@@ -86,7 +86,7 @@ def test_compare_body_says_the_data_cannot_be_read(dash_duo, demo_link: Path,  #
                                    switch)
     section_says_so(dash_duo, "#compare-body")
     # what the body drew before is gone: a stale chart would read as today's data
-    assert not dash_duo.driver.find_elements(By.CSS_SELECTOR, "#compare-funnel")
+    assert not find_now(dash_duo.driver, "#compare-funnel")
     settled(dash_duo, timeout=30)
     assert dash_duo.get_logs() == []
     assert_local_only(dash_duo.driver)

@@ -20,7 +20,7 @@ from urllib.request import urlopen
 
 from dashboard.pages import NAV
 from tests.support import REPO
-from tests.support.browser import settled, wait
+from tests.support.browser import find_now, settled, wait
 
 HOSTILE = {
     "bcu": '<img src=x onerror="window.__xss=1">Northern',
@@ -71,7 +71,7 @@ def test_markup_in_names_and_references_never_runs_on_any_page(serve_dashboard, 
         assert _xss(duo.driver) is None, (path, unit)
         seen_as_text = seen_as_text or HOSTILE["bcu"] in duo.find_element("#page").text
     assert seen_as_text, "the hostile BCU's name was shown as text on at least one page"
-    assert duo.driver.find_elements("css selector", "img[src='x'], img[src='y']") == []
+    assert find_now(duo.driver, "img[src='x'], img[src='y']") == []
     assert duo.get_logs() == []
 
 

@@ -24,7 +24,7 @@ from selenium.webdriver.common.by import By
 
 from dashboard.pages import NAV
 from tests.support.axe import blocking, run_axe
-from tests.support.browser import settled, wait
+from tests.support.browser import TWO_FRAMES, settled, wait
 
 QUERY = "?unit=cheshire&measure=crime_burglary&preset=fytd&grain=month"
 A4_POINTS = (595, 842)         # 210 x 297 mm in PDF points
@@ -45,6 +45,30 @@ document.querySelectorAll('.js-plotly-plot, .main-svg, table, .table-responsive,
   }
 });
 return out;"""
+# Where everything the OVERFLOW check measures is (edges and scroll widths): unchanged across
+# two checks means the page has finished laying itself out for the new width.
+GEOMETRY = """
+return [...document.querySelectorAll('.js-plotly-plot, .main-svg, table, .table-responsive, .ag-root-wrapper,'
+                                      + ' .ag-center-cols-viewport, .ag-header-cell, .card')]
+  .map(function (e) { var r = e.getBoundingClientRect();
+                      return [Math.round(r.left), Math.round(r.right), Math.round(r.height),
+                              e.scrollWidth]; });"""
+
+
+def _laid_out(driver, timeout: float = 10.0) -> None:  # noqa: ANN001
+    """Wait for the page to stop changing after a change of width or media: its geometry
+    the same after two rendered frames and 0.2 s more as the check before (instead of a blind 1 s:
+    charts and grids redraw for the new width, asynchronously)."""
+    previous = None
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        driver.execute_async_script(TWO_FRAMES)
+        time.sleep(0.2)
+        now = driver.execute_script(GEOMETRY)
+        if now == previous:
+            return
+        previous = now
+    raise AssertionError("the page kept changing its layout")
 
 
 def test_every_page_prints_on_a4_with_nothing_cut_on_the_right(demo_duo) -> None:  # noqa: ANN001
@@ -71,7 +95,7 @@ def test_every_page_prints_on_a4_with_nothing_cut_on_the_right(demo_duo) -> None
         driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
         driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
                                {"width": PRINT_PX, "height": 1000, "deviceScaleFactor": 1, "mobile": False})
-        time.sleep(1.0)
+        _laid_out(driver)
         assert driver.execute_script(OVERFLOW) == [], path
         if path == "/scorecard":
             # no column lost: the last heading of the table ends inside the page

@@ -15,7 +15,7 @@ from dashboard.app import create_app
 from dashboard.store import db
 from dashboard.store import signin as S
 from dashboard.store import users as U
-from tests.support.browser import assert_local_only, free_port, settled, wait
+from tests.support.browser import assert_local_only, find_now, free_port, settled, wait
 from tests.support.oidc_provider import Provider
 from tests.support.warehouses import copy_warehouse
 
@@ -38,7 +38,7 @@ def test_sign_in_through_the_form_and_out_again(dash_duo, demo_link: Path, tmp_p
     dash_duo.driver.get(f"{base}/scorecard?unit=cheshire/northern")
     # not served before signing in: the sign-in form instead, which will return to the page
     wait(lambda: dash_duo.driver.current_url.startswith(f"{base}/login"), what="the sign-in page")
-    assert not dash_duo.driver.find_elements(By.ID, "react-entry-point")
+    assert not find_now(dash_duo.driver, "react-entry-point", By.ID)
     assert signin.NOTICES["required"] in dash_duo.driver.find_element(By.ID, "login-notice").text
 
     dash_duo.driver.find_element(By.ID, "login-name").send_keys("bell")
@@ -57,7 +57,7 @@ def test_sign_in_through_the_form_and_out_again(dash_duo, demo_link: Path, tmp_p
     assert dash_duo.find_element("#signed-in-as").text == "Signed in as bell (BCU commander)"
     settled(dash_duo, timeout=60)
     wait(lambda: "Northern" in dash_duo.find_element("#page").text, timeout=60, what="the scorecard")
-    assert not dash_duo.driver.find_elements(By.ID, "anonymous-banner")
+    assert not find_now(dash_duo.driver, "anonymous-banner", By.ID)
     dash_duo.driver.save_screenshot(str(tmp_path / "signed-in.png"))
 
     dash_duo.find_element("#sign-out").click()
