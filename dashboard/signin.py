@@ -418,6 +418,7 @@ def install(app: dash.Dash) -> None:
 
     server = app.server
     auth_mode()  # a wrong LG_AUTH stops the start-up, in words
+    S.warm()  # the first refusal of an unknown name takes as long as every later one (once a process)
     server.session_interface = _SessionInterface()
     server.config.update(
         SESSION_COOKIE_NAME="lg_session",

@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from dashboard.analysis.metrics import headline_ids
 from etl.measures.registry import MEASURES
 
 
@@ -36,7 +35,13 @@ FAMILY_ALIASES = {
 
 def families(headline_only: bool) -> list[Theme]:
     """The measure families in registry order, each with its measures."""
-    headline = set(headline_ids())
+    headline: set[str] = set()
+    if headline_only:
+        # `python -m dashboard`'s help names every family (headline or not), and its users,
+        # tokens and audit commands none: only a pack needs the headline list
+        from dashboard.analysis.metrics import headline_ids  # lazy: it imports scipy (~1.5 s)
+
+        headline = set(headline_ids())
     out: dict[str, list[str]] = {}
     titles: dict[str, str] = {}
     for m in MEASURES.values():

@@ -24,8 +24,6 @@ from rich.console import Console
 from rich.table import Table
 
 from dashboard.data.access import ROLES
-from dashboard.data.facade import DataAccess
-from dashboard.data.warehouse import WarehouseReader
 from dashboard.store import users as U
 from dashboard.store.db import Store, open_store
 from dashboard.store.errors import StoreError
@@ -81,6 +79,10 @@ def unit_levels(warehouse: Path | None, *, synthetic_only: bool = False) -> dict
             f"There is no warehouse at {link}: build one (python -m etl demo) or load data "
             "before naming a unit, or give --warehouse."
         )
+    # most commands here (passwords, tokens, listing users) never read the warehouse's units
+    from dashboard.data.facade import DataAccess  # lazy: imports scipy via the analysis (~1 s)
+    from dashboard.data.warehouse import WarehouseReader  # lazy: as above
+
     data = DataAccess(WarehouseReader(link))
     try:
         frame = data.units()
