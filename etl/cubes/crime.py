@@ -24,7 +24,8 @@ def _touched_table(con: duckdb.DuckDBPyConnection, partitions: list[Partition]) 
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _touched (source VARCHAR, force_id VARCHAR, month DATE)"
     )
-    con.executemany("INSERT INTO _touched VALUES (?, ?, ?)", partitions)
+    # through a frame: executemany costs ~0.2 ms a row (the demo touches 2,580 partitions)
+    insert_rows(con, "_touched", ["source", "force_id", "month"], list(partitions))
 
 
 def lake_paths(con: duckdb.DuckDBPyConnection, lake: str, dataset: str,
@@ -202,38 +203,46 @@ def refresh_month_status(con: duckdb.DuckDBPyConnection,
     """Recompute completeness and suspect flags for every month of these (source, force).
 
     The whole series is recomputed because a newly loaded earlier month changes the
-    expected level of the months after it.
+    expected level of the months after it. Every series in one query, one delete and one
+    insert (not three statements per series: the demo refreshes 43).
     """
-    for source, force_id in series:
-        rows = con.execute(
-            """WITH f AS (
-                SELECT month,
-                       sum(n) FILTER (WHERE category <> 'anti-social-behaviour') AS crimes,
-                       sum(n) FILTER (WHERE category = 'anti-social-behaviour') AS asb
-                FROM cube_crime_month WHERE source = ? AND force_id = ? AND level = 'force'
-                GROUP BY month),
-            a AS (
-                SELECT month, sum(n) AS assigned FROM cube_crime_month
-                WHERE source = ? AND force_id = ? AND level = 'npu' GROUP BY month),
-            d AS (
-                SELECT month, sum(duplicates) AS duplicates FROM lake_manifest
-                WHERE source = ? AND force_id = ? AND dataset = 'crime' GROUP BY month)
-            SELECT f.month, coalesce(f.crimes, 0), coalesce(f.asb, 0),
-                   CASE WHEN d.month IS NULL THEN 0  -- force-level aggregates have no NPUs
-                        ELSE coalesce(f.crimes, 0) + coalesce(f.asb, 0)
-                             - coalesce(a.assigned, 0) END,
-                   coalesce(d.duplicates, 0)
-            FROM f LEFT JOIN a USING (month) LEFT JOIN d USING (month) ORDER BY f.month""",
-            [source, force_id] * 3,
-        ).fetchall()
-        totals = {r[0]: int(r[1] + r[2]) for r in rows}
-        flags = suspect_months(totals)
-        con.execute("DELETE FROM month_status WHERE source = ? AND force_id = ?",
-                    [source, force_id])
-        insert_rows(
-            con, "month_status",
-            ["source", "force_id", "month", "crimes", "asb", "unassigned", "duplicates",
-             "expected", "suspect", "reason"],
-            [(source, force_id, m, crimes, asb, unassigned, dups, *flags[m])
-             for m, crimes, asb, unassigned, dups in rows],
-        )
+    if not series:
+        return
+    con.execute("CREATE OR REPLACE TEMP TABLE _series (source VARCHAR, force_id VARCHAR)")
+    insert_rows(con, "_series", ["source", "force_id"], list(series))
+    rows = con.execute(
+        """WITH f AS (
+            SELECT c.source, c.force_id, c.month,
+                   sum(c.n) FILTER (WHERE c.category <> 'anti-social-behaviour') AS crimes,
+                   sum(c.n) FILTER (WHERE c.category = 'anti-social-behaviour') AS asb
+            FROM cube_crime_month c JOIN _series USING (source, force_id)
+            WHERE c.level = 'force' GROUP BY ALL),
+        a AS (
+            SELECT c.source, c.force_id, c.month, sum(c.n) AS assigned FROM cube_crime_month c
+            JOIN _series USING (source, force_id) WHERE c.level = 'npu' GROUP BY ALL),
+        d AS (
+            SELECT m.source, m.force_id, m.month, sum(m.duplicates) AS duplicates
+            FROM lake_manifest m JOIN _series USING (source, force_id)
+            WHERE m.dataset = 'crime' GROUP BY ALL)
+        SELECT f.source, f.force_id, f.month, coalesce(f.crimes, 0), coalesce(f.asb, 0),
+               CASE WHEN d.month IS NULL THEN 0  -- force-level aggregates have no NPUs
+                    ELSE coalesce(f.crimes, 0) + coalesce(f.asb, 0)
+                         - coalesce(a.assigned, 0) END,
+               coalesce(d.duplicates, 0)
+        FROM f LEFT JOIN a USING (source, force_id, month)
+        LEFT JOIN d USING (source, force_id, month)
+        ORDER BY f.source, f.force_id, f.month""").fetchall()
+    by_series: dict[tuple[str, str], list[tuple]] = {}
+    for source, force_id, *rest in rows:
+        by_series.setdefault((source, force_id), []).append(tuple(rest))
+    out: list[tuple] = []
+    for (source, force_id), months in by_series.items():
+        flags = suspect_months({r[0]: int(r[1] + r[2]) for r in months})
+        out += [(source, force_id, m, crimes, asb, unassigned, dups, *flags[m])
+                for m, crimes, asb, unassigned, dups in months]
+    con.execute("DELETE FROM month_status t USING _series s "
+                "WHERE t.source = s.source AND t.force_id = s.force_id")
+    insert_rows(
+        con, "month_status",
+        ["source", "force_id", "month", "crimes", "asb", "unassigned", "duplicates",
+         "expected", "suspect", "reason"], out)
