@@ -222,14 +222,28 @@ def _aggregate(con: duckdb.DuckDBPyConnection, ds: Dataset, table: str, period: 
         f"""CREATE OR REPLACE TEMP TABLE _svc_agg AS
             SELECT source, force_id, _unit, _level, {period} AS _period, {', '.join(cols)}
             FROM ({_levels(ds, officer)}) GROUP BY source, force_id, _unit, _level, _period""")
-    selects = []
-    params: list = []
-    for i, m in enumerate(measures):
-        keep = f"n{i} IS NOT NULL" + (f" AND d{i} IS NOT NULL AND d{i} <> 0" if m.den_sql else "")
-        selects.append(f"SELECT ? AS dataset, source, force_id, _unit, _level, _period, "
-                       f"? AS measure_id, n{i}, d{i}, s{i}, e{i} FROM _svc_agg WHERE {keep}")
-        params += [ds.name, m.id]
-    con.execute(f"INSERT INTO {table} {' UNION ALL '.join(selects)} ORDER BY ALL", params)
+    # One row per measure for every group, in the order ORDER BY ALL over every row gave (the
+    # group key is unique, then measure_id): the groups sorted, each one's measures unnested in
+    # id order, the rows a measure does not value dropped after. Sorting the groups rather
+    # than the rows is measures-times less work (as in rebuild_crime_measures below).
+    order = sorted(range(len(measures)), key=lambda i: measures[i].id)
+    keeps = ", ".join(
+        f"(n{i} IS NOT NULL" + (f" AND d{i} IS NOT NULL AND d{i} <> 0)" if measures[i].den_sql
+                                 else ")") for i in order)
+    con.execute(
+        f"""INSERT INTO {table}
+            SELECT dataset, source, force_id, _unit, _level, _period, measure_id, n, d, s, e
+            FROM (SELECT ? AS dataset, source, force_id, _unit, _level, _period,
+                         unnest(?::VARCHAR[]) AS measure_id,
+                         unnest([{', '.join(f'n{i}' for i in order)}]::DOUBLE[]) AS n,
+                         unnest([{', '.join(f'd{i}' for i in order)}]::DOUBLE[]) AS d,
+                         unnest([{', '.join(f's{i}' for i in order)}]::DOUBLE[]) AS s,
+                         unnest([{', '.join(f'e{i}' for i in order)}]::DOUBLE[]) AS e,
+                         unnest([{keeps}]::BOOLEAN[]) AS _keep
+                  FROM (SELECT * FROM _svc_agg
+                        ORDER BY source, force_id, _unit, _level, _period))
+            WHERE _keep""",
+        [ds.name, [measures[i].id for i in order]])
 
 
 def rebuild_dataset(con: duckdb.DuckDBPyConnection, lake: str, partitions: list[Partition],

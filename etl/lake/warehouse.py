@@ -196,8 +196,9 @@ def recover_killed_loads(paths: WarehousePaths) -> None:
     incoming = paths.lake / ".incoming"
     if incoming.exists():
         # Each folder here is a load that was killed before it switched the warehouse.
-        # Files it already renamed into the lake are named <load_id>.parquet and are not in
-        # the live manifest: remove them. Normal loads never pay for this scan.
+        # Files it wrote into the lake are named <load_id>.parquet (or <load_id>.part<n>.parquet
+        # before their rename) and are not in the live manifest: remove them. Normal loads
+        # never pay for this scan.
         stale = [d.name for d in incoming.iterdir()]
         if stale:
             live = paths.live()
@@ -210,7 +211,7 @@ def recover_killed_loads(paths: WarehousePaths) -> None:
                 finally:
                     con.close()
             for load_id in stale:
-                for p in paths.lake.rglob(f"{load_id}.parquet"):
+                for p in paths.lake.rglob(f"{load_id}*.parquet"):
                     if p.relative_to(paths.lake).as_posix() not in referenced:
                         p.unlink(missing_ok=True)
                 shutil.rmtree(incoming / load_id, ignore_errors=True)

@@ -18,6 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -41,6 +42,16 @@ class Scan:
     header: list[str]
     lines: int        # physical lines up to the last non-blank one
     blank: bool       # a blank line before the last non-blank one (DuckDB skips those)
+
+
+def _has_blank_line(data: bytes) -> bool:
+    """Whether `data` holds b"\\n\\n" or b"\\n\\r\\n" (an empty line between two others).
+    On the newlines' positions: a search for either pattern over the bytes (`in`) cost 3 s of
+    CPU per 1.4 GB, two thirds of checking a national year of police.uk files; this 0.6 s."""
+    arr = np.frombuffer(data, np.uint8)
+    pos = np.flatnonzero(arr == 10)
+    gaps = np.diff(pos)
+    return bool((gaps == 1).any() or ((gaps == 2) & (arr[pos[:-1] + 1] == 13)).any())
 
 
 def scan_file(path: Path, origin: str) -> Scan:
@@ -103,7 +114,7 @@ def scan_file(path: Path, origin: str) -> Scan:
                 # newlines between the previous chunk's last line and this chunk's first:
                 # one ends a line, two or more mean a blank line between them
                 blank = (blank or (trailing + leading >= 2 if seen_any else leading > 0)
-                         or b"\n\n" in inner or b"\n\r\n" in inner)
+                         or _has_blank_line(inner))
                 seen_any = True
                 trailing = data.count(b"\n", len(stripped))
             else:

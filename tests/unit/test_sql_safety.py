@@ -24,6 +24,9 @@ SOURCES = sorted([*(REPO / "etl").rglob("*.py"), *(REPO / "dashboard").rglob("*.
 QUOTED_ON_PURPOSE = {
     # COPY ... TO takes no bound parameter for its target path; etl.lake.commit._sql_path doubles quotes.
     "_sql_path(staging)": "the lake folder of the warehouse, quotes escaped",
+    "_sql_path(target)": "a dataset's folder in the lake of the warehouse, quotes escaped",
+    # COPY's FILENAME_PATTERN takes no bound parameter either: the load id (a timestamp and hex).
+    "_sql_path(Path(load_id))": "the load's own id (etl.lake.commit.new_load_id), quotes escaped",
     # etl.cubes.measures: the kind of unresolved reference, from a fixed tuple ("NPU", "unit", "officer").
     "what": "a label the code itself chose",
 }
