@@ -31,6 +31,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -42,6 +43,7 @@ from dashboard.analysis import peer_comparison as compare
 from dashboard.analysis import targets as tg
 from dashboard.analysis.metrics import headline_ids
 from dashboard.periods import (
+    PRESETS,
     Period,
     add_months,
     fy_quarter,
@@ -49,6 +51,7 @@ from dashboard.periods import (
     last_complete_month,
     month_end,
     month_start,
+    preset_period,
 )
 from etl import hierarchy
 from etl.measures.model import Measure
@@ -264,32 +267,96 @@ def assess(data: DataAccess, unit_id: str, start: date, end: date,
     """Every headline measure (or `measure_ids`) of one unit for one period
     (ASSESSMENT_COLUMNS + SPARK_COLUMNS), exceptions first (by severity), then the rest in the
     registry's order; measures with no data loaded for the force at the end, their verdict
-    'not loaded'."""
+    'not loaded'.
+
+    For a preset period of the unit's force (and a unit above the individual level) the result
+    is also kept beside the warehouse version (DataAccess.persisted; docs/precompute.md): the
+    same frame `_assess` returned, read back by any worker whose result cache is cold."""
     ids = tuple(measure_ids) if measure_ids is not None else None
-    data.scorecard(unit_id, start, end, ids)    # the access check, before any cached result
-    return data.cached("assessment.unit", (unit_id, start, end, sensitivity, ids),
-                       lambda: _assess(data, unit_id, start, end, ew.sensitivity(sensitivity), ids))
+    data.check_scorecard((unit_id,), start, end)    # the access check, before any cached result
+    key = (unit_id, start, end, sensitivity, ids)
+
+    def compute() -> pd.DataFrame:
+        return _assess(data, unit_id, start, end, ew.sensitivity(sensitivity), ids)
+
+    if persistable(data, unit_id, start, end):
+        return data.persisted(STORED, key, compute)
+    return data.cached(STORED, key, compute)
+
+
+STORED = "assessment.unit"   # the result cache's and the store's name for one unit's assessments
+
+
+def persistable(data: DataAccess, unit_id: str, start: date, end: date) -> bool:
+    """Whether one unit's assessments for this period are kept on disk: a preset period of its
+    force (a bounded set per version; a custom range is computed on demand) and a unit above
+    the individual level (an officer's figures are not copied out of the warehouse)."""
+    unit = data.unit(unit_id)
+    if unit is None or hierarchy.level(unit.level).individual:
+        return False
+    return (start, end) in preset_periods(data, unit.force_id)
+
+
+def preset_periods(data: DataAccess, force_id: str) -> frozenset[tuple[date, date]]:
+    """(start, end) of every preset period (month, quarter and year to date, 12 months) ending
+    at a day one of the force's sources runs to, as a page resolves it (also widened to whole
+    months, as for a source with monthly data only)."""
+
+    def compute() -> frozenset[tuple[date, date]]:
+        out: set[tuple[date, date]] = set()
+        for as_of in data.as_of_dates(force_id):
+            for name in PRESETS:
+                if name == "custom":
+                    continue
+                p = preset_period(name, as_of)
+                out.add((p.start, p.end))
+                out.add((month_start(p.start), month_end(p.end)))
+        return frozenset(out)
+
+    return data.cached("assessment.preset_periods", (force_id,), compute)
 
 
 def assess_many(data: DataAccess, unit_ids: Sequence[str], start: date, end: date,
                 sensitivity: str = ew.DEFAULT_SENSITIVITY, measure_ids: Sequence[str] | None = None
                 ) -> pd.DataFrame:
-    """`assess` for several units (headline measures, or `measure_ids`), one frame; their
-    peer groups' months are read in one go."""
+    """`assess` for several units (headline measures, or `measure_ids`), one frame; the units
+    whose assessments are neither cached nor stored are prefetched together (their peer
+    groups' months in one go)."""
     ids = list(measure_ids) if measure_ids is not None else list(headline_ids())
-    cards = data.scorecards(unit_ids, start, end, tuple(measure_ids) if measure_ids is not None else None)
-    compare.prefetch_many(data, unit_ids, ids, start, end)
-    # every unit's positions in its group at once: one vectorised funnel call per kind
-    compare.msf_positions(data, [(uid, mid) for uid, card in zip(unit_ids, cards, strict=True)
-                                 for mid, v in zip(card["measure_id"], card["verdict"], strict=True)
-                                 if v != "not loaded"], start, end)
-    # the units' charts, outlooks and last years, from one read of the force's measure cube
-    ew.prefetch_unit_panels(data, unit_ids, month_start(last_complete_month(end)))
+    key_ids = tuple(measure_ids) if measure_ids is not None else None
+    data.check_scorecard(unit_ids, start, end)
+    missing = [u for u in unit_ids if data.stored(STORED, (u, start, end, sensitivity, key_ids)) is None]
+    if missing:
+        cards = data.scorecards(missing, start, end, key_ids)
+        compare.prefetch_many(data, missing, ids, start, end)
+        # every unit's positions in its group at once: one vectorised funnel call per kind
+        compare.msf_positions(data, [(uid, mid) for uid, card in zip(missing, cards, strict=True)
+                                     for mid, v in zip(card["measure_id"], card["verdict"], strict=True)
+                                     if v != "not loaded"], start, end)
+        # the units' charts, outlooks and last years, from one read of the force's measure cube
+        ew.prefetch_unit_panels(data, missing, month_start(last_complete_month(end)))
     frames = [assess(data, uid, start, end, sensitivity, measure_ids) for uid in unit_ids]
     frames = [f for f in frames if not f.empty]
     if not frames:
         return pd.DataFrame(columns=ASSESSMENT_COLUMNS + SPARK_COLUMNS)
     return pd.concat(frames, ignore_index=True)
+
+
+def precompute(data: DataAccess, force_ids: Sequence[str] | None = None,
+               sensitivity: str = ew.DEFAULT_SENSITIVITY) -> int:
+    """Store the headline assessments of every unit above the individual level of each force
+    (every force by default) for every preset period of the live version, so that no request
+    for them computes them (`python -m dashboard precompute`; docs/precompute.md). Already
+    stored results are read, not recomputed. Returns how many (unit, period) results there are."""
+    levels = [lv.id for lv in hierarchy.LEVELS if not lv.individual]
+    forces = list(force_ids) if force_ids is not None else sorted({str(f) for f in data.units()["force_id"]})
+    done = 0
+    for force_id in forces:
+        units = [u.unit_id for lv in levels for u in data.units_at(force_id, lv)]
+        for start, end in sorted(preset_periods(data, force_id)):
+            assess_many(data, units, start, end, sensitivity)
+            done += len(units)
+    return done
 
 
 def _assess(data: DataAccess, unit_id: str, start: date, end: date, sens: ew.Sensitivity,
@@ -535,6 +602,10 @@ EXCEPTION_COLUMNS = [
     "rank", "measure_id", "measure", "severity", "headline", "why", "where", "units", "unit_id", "unit",
     "level", "count",
 ]
+# what an item of the list reads of each flagged assessment (_exceptions, _where_change)
+_EXCEPTION_FIELDS = ["measure_id", "unit_id", "unit", "level", "severity", "reasons", "verdict", "unit_text",
+                     "abs_change", "pct_change", "target_status", "target", "numerator", "value",
+                     "spc_verdict", "peer_verdict"]
 TOP = 10    # the PIM-sized list; the rest one click away
 BREADTH = 0.25   # severity added per other unit with the same exception (up to 8)
 # The units a PIM holds to account: the force, its BCUs and NPUs. Teams have their verdicts
@@ -574,31 +645,34 @@ def _exceptions(data: DataAccess, unit_id: str, start: date, end: date, sensitiv
     frame = assess_many(data, [u.unit_id for u in units], start, end, sensitivity)
     flagged = frame[frame["exception"].astype(bool)]
     depth = {lv: i for i, lv in enumerate(hierarchy.LEVEL_IDS)}
+    # plain records grouped in Python, not a pandas group, sort and itertuples per measure:
+    # with the assessments stored, those were most of a cold list's time
+    groups: dict[str, list[SimpleNamespace]] = {}
+    for rec in flagged[_EXCEPTION_FIELDS].to_dict("records"):
+        groups.setdefault(str(rec["measure_id"]), []).append(SimpleNamespace(**rec))
     items = []
-    for mid, rows in flagged.groupby("measure_id", sort=False):
-        rows = rows.assign(_d=rows["level"].map(depth))
-        rows = rows.sort_values(["_d", "severity"], ascending=[True, False])
-        lead = rows.iloc[0]
-        # the rest: the next level down first (BCUs before NPUs), the most severe first in each
-        others = rows.iloc[1:].sort_values(["_d", "severity"], ascending=[True, False])
-        where = [f"{r.unit}{_where_change(r)}" for r in others.itertuples(index=False)]
-        m = MEASURES[str(mid)]
+    for mid, found in groups.items():
+        # the highest level first (BCUs before NPUs), the most severe first in each (stable)
+        rows = sorted(found, key=lambda r: (depth[r.level], -r.severity))
+        lead = rows[0]
+        where = [f"{r.unit}{_where_change(r)}" for r in rows[1:]]
+        m = MEASURES[mid]
         extra = f" and {len(where) - 3} more" if len(where) > 3 else ""
         listed = "; ".join(where[:3]) + extra
-        if lead["unit_id"] == unit_id:
-            headline = f"{m.label}: {lead['reasons']}"
+        if lead.unit_id == unit_id:
+            headline = f"{m.label}: {lead.reasons}"
             where_text = f"driven by {listed}" if where else ""
         else:
-            headline = f"{m.label}, {lead['unit']}: {lead['reasons']}"
+            headline = f"{m.label}, {lead.unit}: {lead.reasons}"
             where_text = f"also {listed}" if where else ""
         items.append({
             # the worst unit's severity, plus a little for each other unit that has it (capped),
             # so one problem across five NPUs outranks the same problem in one
             "measure_id": mid, "measure": m.label,
-            "severity": round(float(rows["severity"].max()) + BREADTH * min(len(rows) - 1, 8), 3),
-            "headline": headline, "why": str(lead["reasons"]), "where": where_text,
-            "units": [str(u) for u in rows["unit_id"]], "unit_id": str(lead["unit_id"]),
-            "unit": str(lead["unit"]), "level": str(lead["level"]), "count": len(rows),
+            "severity": round(float(max(r.severity for r in rows)) + BREADTH * min(len(rows) - 1, 8), 3),
+            "headline": headline, "why": str(lead.reasons), "where": where_text,
+            "units": [str(r.unit_id) for r in rows], "unit_id": str(lead.unit_id),
+            "unit": str(lead.unit), "level": str(lead.level), "count": len(rows),
         })
     out = pd.DataFrame(items, columns=[c for c in EXCEPTION_COLUMNS if c != "rank"])
     out = out.sort_values(["severity", "measure_id"], ascending=[False, True]).reset_index(drop=True)
