@@ -83,11 +83,16 @@ class ResultStore:
         self.root = paths.directory / f"{paths.stem}.precomputed"
         self._paths = paths
         self._warned = False
+        # off: every read misses and nothing is written (benchmarks/dashboard.py --no-store
+        # measures the cold path without it)
+        self.enabled = True
 
     # -- public -------------------------------------------------------------------------
 
     def read(self, version: tuple[Hashable, ...], name: str, args: tuple[Hashable, ...]) -> Any | None:
         """The stored result, or None when there is none that may be used (see the module doc)."""
+        if not self.enabled:
+            return None
         path = self._file(version, name, args)
         try:
             if not (_safe(self.root) and _safe(path.parent.parent) and _safe(path.parent) and _safe(path)):
@@ -111,6 +116,8 @@ class ResultStore:
 
     def write(self, version: tuple[Hashable, ...], name: str, args: tuple[Hashable, ...], value: Any) -> bool:
         """Store `value` atomically; False (logged) when the store cannot be written."""
+        if not self.enabled:
+            return False
         path = self._file(version, name, args)
         payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
         blob = MAGIC + json.dumps(self._header(version, name, args, payload)).encode() + b"\n" + payload
