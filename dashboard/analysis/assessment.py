@@ -275,16 +275,39 @@ def assess(data: DataAccess, unit_id: str, start: date, end: date,
     ids = tuple(measure_ids) if measure_ids is not None else None
     data.check_scorecard((unit_id,), start, end)    # the access check, before any cached result
     key = (unit_id, start, end, sensitivity, ids)
+    sens = ew.sensitivity(sensitivity)
 
     def compute() -> pd.DataFrame:
-        return _assess(data, unit_id, start, end, ew.sensitivity(sensitivity), ids)
+        if data.store.enabled and persistable(data, unit_id, start, end):
+            found = _from_table(_table(data, unit_id, start, end, sensitivity), ids)
+            if found is not None:
+                return found
+        return _assess(data, unit_id, start, end, sens, ids)
 
-    if persistable(data, unit_id, start, end):
-        return data.persisted(STORED, key, compute)
     return data.cached(STORED, key, compute)
 
 
-STORED = "assessment.unit"   # the result cache's and the store's name for one unit's assessments
+STORED = "assessment.unit"   # the result cache's name for one unit's assessments
+TABLE = "assessment.table"   # the store's: one unit's rows for every measure (docs/precompute.md)
+ALL_IDS = tuple(MEASURES)    # what the stored table covers: any page's measures are a subset
+
+
+def _table(data: DataAccess, unit_id: str, start: date, end: date, sensitivity: str) -> list[dict[str, Any]]:
+    """The unit's assessment rows for every measure and this period, from the version's store,
+    else computed (every measure at once: the first request for it in this version) and stored."""
+    return data.persisted(TABLE, (unit_id, start, end, sensitivity), lambda: _assess_rows(
+        data, unit_id, start, end, ew.sensitivity(sensitivity), ALL_IDS))
+
+
+def _from_table(rows: list[dict[str, Any]], ids: tuple[str, ...] | None) -> pd.DataFrame | None:
+    """The unit's assessments of `ids` (headline measures if None) picked from its table's rows
+    and put in order as `_assess` orders them; None for a list it does not cover (a repeated
+    or unknown measure), which is then assessed as asked."""
+    wanted = [m.id for m in metrics.headline_measures()] if ids is None else list(ids)
+    by_id = {r["measure_id"]: r for r in rows}
+    if not wanted or len(set(wanted)) != len(wanted) or any(m not in by_id for m in wanted):
+        return None
+    return _frame([{**by_id[m], "_order": i} for i, m in enumerate(wanted)])
 
 
 def persistable(data: DataAccess, unit_id: str, start: date, end: date) -> bool:
@@ -325,21 +348,40 @@ def assess_many(data: DataAccess, unit_ids: Sequence[str], start: date, end: dat
     ids = list(measure_ids) if measure_ids is not None else list(headline_ids())
     key_ids = tuple(measure_ids) if measure_ids is not None else None
     data.check_scorecard(unit_ids, start, end)
-    missing = [u for u in unit_ids if data.stored(STORED, (u, start, end, sensitivity, key_ids)) is None]
-    if missing:
-        cards = data.scorecards(missing, start, end, key_ids)
-        compare.prefetch_many(data, missing, ids, start, end)
-        # every unit's positions in its group at once: one vectorised funnel call per kind
-        compare.msf_positions(data, [(uid, mid) for uid, card in zip(missing, cards, strict=True)
-                                     for mid, v in zip(card["measure_id"], card["verdict"], strict=True)
-                                     if v != "not loaded"], start, end)
-        # the units' charts, outlooks and last years, from one read of the force's measure cube
-        ew.prefetch_unit_panels(data, missing, month_start(last_complete_month(end)))
+    missing = [u for u in unit_ids if not _have(data, u, start, end, sensitivity, key_ids)]
+    # a unit whose table will be stored is assessed for every measure (ALL_IDS), the rest as asked
+    tables = [u for u in missing if data.store.enabled and persistable(data, u, start, end)]
+    plain = [u for u in missing if u not in set(tables)]
+    for uids, mids, card_ids in ((tables, list(ALL_IDS), ALL_IDS), (plain, ids, key_ids)):
+        if uids:
+            _prefetch(data, uids, mids, card_ids, start, end)
     frames = [assess(data, uid, start, end, sensitivity, measure_ids) for uid in unit_ids]
     frames = [f for f in frames if not f.empty]
     if not frames:
         return pd.DataFrame(columns=ASSESSMENT_COLUMNS + SPARK_COLUMNS)
     return pd.concat(frames, ignore_index=True)
+
+
+def _prefetch(data: DataAccess, unit_ids: list[str], ids: list[str], card_ids: tuple[str, ...] | None,
+              start: date, end: date) -> None:
+    """What `_assess_rows` reads, for several units at once: their scorecards (one query per
+    source), their groups' months, every unit's positions (one vectorised funnel call per kind)
+    and their charts, outlooks and last years (one read of the force's measure cube)."""
+    cards = data.scorecards(unit_ids, start, end, card_ids)
+    compare.prefetch_many(data, unit_ids, ids, start, end)
+    compare.msf_positions(data, [(uid, mid) for uid, card in zip(unit_ids, cards, strict=True)
+                                 for mid, v in zip(card["measure_id"], card["verdict"], strict=True)
+                                 if v != "not loaded"], start, end)
+    ew.prefetch_unit_panels(data, unit_ids, month_start(last_complete_month(end)), extra=ids)
+
+
+def _have(data: DataAccess, unit_id: str, start: date, end: date, sensitivity: str,
+          ids: tuple[str, ...] | None) -> bool:
+    """Whether the unit's assessments are cached, or its table stored (nothing to prefetch)."""
+    if data.stored(STORED, (unit_id, start, end, sensitivity, ids)) is not None:
+        return True
+    return (data.store.enabled and persistable(data, unit_id, start, end)
+            and data.stored(TABLE, (unit_id, start, end, sensitivity)) is not None)
 
 
 def precompute(data: DataAccess, force_ids: Sequence[str] | None = None,
@@ -361,6 +403,13 @@ def precompute(data: DataAccess, force_ids: Sequence[str] | None = None,
 
 def _assess(data: DataAccess, unit_id: str, start: date, end: date, sens: ew.Sensitivity,
             measure_ids: tuple[str, ...] | None) -> pd.DataFrame:
+    return _frame(_assess_rows(data, unit_id, start, end, sens, measure_ids))
+
+
+def _assess_rows(data: DataAccess, unit_id: str, start: date, end: date, sens: ew.Sensitivity,
+                 measure_ids: tuple[str, ...] | None) -> list[dict[str, Any]]:
+    """One assessment row per measure (the card's order in `_order`): what `_frame` turns into
+    the unit's table, and what the version's stored table holds for every measure."""
     unit = data.unit(unit_id)
     if unit is None:
         raise KeyError(f"unknown unit {unit_id!r}")
@@ -386,6 +435,15 @@ def _assess(data: DataAccess, unit_id: str, start: date, end: date, sens: ew.Sen
             _judge(row, m, unit)
         row["_order"] = order
         rows.append(row)
+    for row in rows:
+        row.pop("_chart", None)    # the assurance's input only, and the bulk of a row
+    return rows
+
+
+def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """The assessment table of one unit from its rows: exceptions first, by severity, then the
+    card's order; measures not loaded last. The dtypes follow the rows, so the same rows give
+    the same frame whether they were computed now or read from the version's table."""
     frame = pd.DataFrame(rows)
     frame["_loaded"] = frame["verdict"] != "not loaded"
     frame = frame.sort_values(["_loaded", "exception", "severity", "_order"],

@@ -234,6 +234,11 @@ class DataAccess:
         query for several units), each is cached under its own key."""
         return self._cache.get_many(self.version_key(), name, keys, compute)
 
+    def cached_peek(self, name: str, args: tuple[Hashable, ...]) -> bool:
+        """Whether `cached(name, args, ...)` would answer from the cache now (a batch read can
+        then be skipped)."""
+        return (self.version_key(), name, args) in self._cache
+
     def persisted(self, name: str, args: tuple[Hashable, ...], compute: Callable[[], Any]) -> Any:
         """`cached`, and kept on disk beside the warehouse version (ResultStore): a cold result
         cache in any worker reads the version's stored result instead of computing it again.
