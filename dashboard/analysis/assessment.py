@@ -272,14 +272,23 @@ def assess(data: DataAccess, unit_id: str, start: date, end: date,
     For a preset period of the unit's force (and a unit above the individual level) the result
     is also kept beside the warehouse version (DataAccess.persisted; docs/precompute.md): the
     same frame `_assess` returned, read back by any worker whose result cache is cold."""
-    ids = tuple(measure_ids) if measure_ids is not None else None
     data.check_scorecard((unit_id,), start, end)    # the access check, before any cached result
+    return _assess_cached(data, unit_id, start, end, sensitivity, measure_ids, build_table=True)
+
+
+def _assess_cached(data: DataAccess, unit_id: str, start: date, end: date, sensitivity: str,
+                   measure_ids: Sequence[str] | None, build_table: bool) -> pd.DataFrame:
+    """`assess` after its access check. `build_table`: on a miss, compute the unit's table
+    (every measure) and store it; else only the measures asked for, unless it is stored."""
+    ids = tuple(measure_ids) if measure_ids is not None else None
     key = (unit_id, start, end, sensitivity, ids)
     sens = ew.sensitivity(sensitivity)
 
     def compute() -> pd.DataFrame:
         if data.store.enabled and persistable(data, unit_id, start, end):
-            found = _from_table(_table(data, unit_id, start, end, sensitivity), ids)
+            rows = (_table(data, unit_id, start, end, sensitivity) if build_table
+                    else data.stored(TABLE, (unit_id, start, end, sensitivity)))
+            found = _from_table(rows, ids) if rows is not None else None
             if found is not None:
                 return found
         return _assess(data, unit_id, start, end, sens, ids)
@@ -290,6 +299,7 @@ def assess(data: DataAccess, unit_id: str, start: date, end: date,
 STORED = "assessment.unit"   # the result cache's name for one unit's assessments
 TABLE = "assessment.table"   # the store's: one unit's rows for every measure (docs/precompute.md)
 ALL_IDS = tuple(MEASURES)    # what the stored table covers: any page's measures are a subset
+LAZY_TABLES = 4   # a batch computes and stores at most this many units' tables (the rest: precompute)
 
 
 def _table(data: DataAccess, unit_id: str, start: date, end: date, sensitivity: str) -> list[dict[str, Any]]:
@@ -345,17 +355,30 @@ def assess_many(data: DataAccess, unit_ids: Sequence[str], start: date, end: dat
     """`assess` for several units (headline measures, or `measure_ids`), one frame; the units
     whose assessments are neither cached nor stored are prefetched together (their peer
     groups' months in one go)."""
+    return _many(data, unit_ids, start, end, sensitivity, measure_ids, LAZY_TABLES)
+
+
+def _many(data: DataAccess, unit_ids: Sequence[str], start: date, end: date, sensitivity: str,
+          measure_ids: Sequence[str] | None, build_limit: int | None) -> pd.DataFrame:
+    """`assess_many`; `build_limit`: how many units' tables a batch may compute and store (None:
+    all, for `precompute`)."""
     ids = list(measure_ids) if measure_ids is not None else list(headline_ids())
     key_ids = tuple(measure_ids) if measure_ids is not None else None
     data.check_scorecard(unit_ids, start, end)
     missing = [u for u in unit_ids if not _have(data, u, start, end, sensitivity, key_ids)]
-    # a unit whose table will be stored is assessed for every measure (ALL_IDS), the rest as asked
+    # a unit whose table will be stored is assessed for every measure (ALL_IDS), the rest as
+    # asked; a list of many units not stored yet (a version not precomputed) is assessed as
+    # asked, not stored: every measure of 22 units at once would hold one request for seconds
     tables = [u for u in missing if data.store.enabled and persistable(data, u, start, end)]
+    if build_limit is not None and len(tables) > build_limit:
+        tables = []
     plain = [u for u in missing if u not in set(tables)]
     for uids, mids, card_ids in ((tables, list(ALL_IDS), ALL_IDS), (plain, ids, key_ids)):
         if uids:
             _prefetch(data, uids, mids, card_ids, start, end)
-    frames = [assess(data, uid, start, end, sensitivity, measure_ids) for uid in unit_ids]
+    build = set(tables)
+    frames = [_assess_cached(data, uid, start, end, sensitivity, measure_ids, build_table=uid in build)
+              for uid in unit_ids]
     frames = [f for f in frames if not f.empty]
     if not frames:
         return pd.DataFrame(columns=ASSESSMENT_COLUMNS + SPARK_COLUMNS)
@@ -396,7 +419,7 @@ def precompute(data: DataAccess, force_ids: Sequence[str] | None = None,
     for force_id in forces:
         units = [u.unit_id for lv in levels for u in data.units_at(force_id, lv)]
         for start, end in sorted(preset_periods(data, force_id)):
-            assess_many(data, units, start, end, sensitivity)
+            _many(data, units, start, end, sensitivity, None, None)
             done += len(units)
     return done
 
