@@ -86,8 +86,9 @@ def test_stored_assessments_equal_on_demand_ones_for_every_unit_measure_and_pres
                 want = assess(fresh, uid, start, end)
                 pd.testing.assert_frame_equal(got, want)
                 compared += len(want)
-                if stored.unit(uid).force_id == FORCE:   # type: ignore[union-attr]
+                if uid.startswith(FORCE) and uid.count("/") < 3 and start == periods[0][0]:
                     # the pages' own lists, and one measure at a time, from the same table
+                    # (Cheshire's force, BCUs and NPUs, for the 12 months)
                     for ids in PAGE_SETS:
                         pd.testing.assert_frame_equal(assess(stored, uid, start, end, measure_ids=ids),
                                                       assess(fresh, uid, start, end, measure_ids=ids))
