@@ -277,7 +277,8 @@ def assess(data: DataAccess, unit_id: str, start: date, end: date,
 
 
 def _assess_cached(data: DataAccess, unit_id: str, start: date, end: date, sensitivity: str,
-                   measure_ids: Sequence[str] | None, build_table: bool) -> pd.DataFrame:
+                   measure_ids: Sequence[str] | None, build_table: bool,
+                   rows: list[dict[str, Any]] | None = None) -> pd.DataFrame:
     """`assess` after its access check. `build_table`: on a miss, compute the unit's table
     (every measure) and store it; else only the measures asked for, unless it is stored."""
     ids = tuple(measure_ids) if measure_ids is not None else None
@@ -285,10 +286,12 @@ def _assess_cached(data: DataAccess, unit_id: str, start: date, end: date, sensi
     sens = ew.sensitivity(sensitivity)
 
     def compute() -> pd.DataFrame:
-        if data.store.enabled and persistable(data, unit_id, start, end):
-            rows = (_table(data, unit_id, start, end, sensitivity) if build_table
-                    else data.stored(TABLE, (unit_id, start, end, sensitivity)))
-            found = _from_table(rows, ids) if rows is not None else None
+        table = rows   # the stored table, when the caller has just read it
+        if table is None and data.store.enabled and persistable(data, unit_id, start, end):
+            table = (_table(data, unit_id, start, end, sensitivity) if build_table
+                     else data.stored(TABLE, (unit_id, start, end, sensitivity), keep=False))
+        if table is not None:
+            found = _from_table(table, ids)
             if found is not None:
                 return found
         return _assess(data, unit_id, start, end, sens, ids)
@@ -306,8 +309,9 @@ LAZY_TABLES = 4   # a batch computes and stores at most this many units' tables 
 def _table(data: DataAccess, unit_id: str, start: date, end: date, sensitivity: str) -> list[dict[str, Any]]:
     """The unit's assessment rows for every measure and this period, from the version's store,
     else computed (every measure at once: the first request for it in this version) and stored."""
+    # not kept in the result cache: the frames picked from it are (see DataAccess.persisted)
     return data.persisted(TABLE, (unit_id, start, end, sensitivity), lambda: _assess_rows(
-        data, unit_id, start, end, ew.sensitivity(sensitivity), ALL_IDS))
+        data, unit_id, start, end, ew.sensitivity(sensitivity), ALL_IDS), keep=False)
 
 
 def _from_table(rows: list[dict[str, Any]], ids: tuple[str, ...] | None) -> pd.DataFrame | None:
@@ -366,7 +370,8 @@ def _many(data: DataAccess, unit_ids: Sequence[str], start: date, end: date, sen
     ids = list(measure_ids) if measure_ids is not None else list(headline_ids())
     key_ids = tuple(measure_ids) if measure_ids is not None else None
     data.check_scorecard(unit_ids, start, end)
-    missing = [u for u in unit_ids if not _have(data, u, start, end, sensitivity, key_ids)]
+    read: dict[str, list[dict[str, Any]]] = {}   # tables read from the store, used once below
+    missing = [u for u in unit_ids if not _have(data, u, start, end, sensitivity, key_ids, read)]
     # a unit whose table will be stored is assessed for every measure (ALL_IDS), the rest as
     # asked; a list of many units not stored yet (a version not precomputed) is assessed as
     # asked, not stored: every measure of 22 units at once would hold one request for seconds
@@ -378,8 +383,8 @@ def _many(data: DataAccess, unit_ids: Sequence[str], start: date, end: date, sen
         if uids:
             _prefetch(data, uids, mids, card_ids, start, end)
     build = set(tables)
-    frames = [_assess_cached(data, uid, start, end, sensitivity, measure_ids, build_table=uid in build)
-              for uid in unit_ids]
+    frames = [_assess_cached(data, uid, start, end, sensitivity, measure_ids, build_table=uid in build,
+                             rows=read.get(uid)) for uid in unit_ids]
     frames = [f for f in frames if not f.empty]
     if not frames:
         return pd.DataFrame(columns=ASSESSMENT_COLUMNS + SPARK_COLUMNS)
@@ -400,12 +405,17 @@ def _prefetch(data: DataAccess, unit_ids: list[str], ids: list[str], card_ids: t
 
 
 def _have(data: DataAccess, unit_id: str, start: date, end: date, sensitivity: str,
-          ids: tuple[str, ...] | None) -> bool:
-    """Whether the unit's assessments are cached, or its table stored (nothing to prefetch)."""
-    if data.stored(STORED, (unit_id, start, end, sensitivity, ids)) is not None:
+          ids: tuple[str, ...] | None, read: dict[str, list[dict[str, Any]]]) -> bool:
+    """Whether the unit's assessments are cached, or its table stored (nothing to prefetch);
+    a table read is left in `read`."""
+    if data.cached_peek(STORED, (unit_id, start, end, sensitivity, ids)):
         return True
-    return (data.store.enabled and persistable(data, unit_id, start, end)
-            and data.stored(TABLE, (unit_id, start, end, sensitivity)) is not None)
+    if not (data.store.enabled and persistable(data, unit_id, start, end)):
+        return False
+    table = data.stored(TABLE, (unit_id, start, end, sensitivity), keep=False)
+    if table is not None:
+        read[unit_id] = table
+    return table is not None
 
 
 def precompute(data: DataAccess, force_ids: Sequence[str] | None = None,

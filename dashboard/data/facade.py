@@ -239,12 +239,15 @@ class DataAccess:
         then be skipped)."""
         return (self.version_key(), name, args) in self._cache
 
-    def persisted(self, name: str, args: tuple[Hashable, ...], compute: Callable[[], Any]) -> Any:
+    def persisted(self, name: str, args: tuple[Hashable, ...], compute: Callable[[], Any],
+                  *, keep: bool = True) -> Any:
         """`cached`, and kept on disk beside the warehouse version (ResultStore): a cold result
         cache in any worker reads the version's stored result instead of computing it again.
         Only for results that depend on nothing but the version and `args` (never on who is
         asking: check access before asking, as for `cached`), and whose `args` come from a
-        bounded set (the store is not evicted while its version lives)."""
+        bounded set (the store is not evicted while its version lives). `keep=False`: not in the
+        result cache too (for a result only read to derive cached ones: sizing a large nest of
+        Python objects for the cache costs more than reading the file again)."""
         version = self.version_key()
 
         def load_or_compute() -> Any:
@@ -255,12 +258,16 @@ class DataAccess:
             self.store.write(version, name, args, value)
             return value
 
+        if not keep:
+            return load_or_compute()
         return self._cache.get(version, name, args, load_or_compute)
 
-    def stored(self, name: str, args: tuple[Hashable, ...]) -> Any | None:
+    def stored(self, name: str, args: tuple[Hashable, ...], *, keep: bool = True) -> Any | None:
         """What `persisted` would return without computing: the cached or stored result, or
         None when neither has it (a batch then computes only what is missing)."""
         version = self.version_key()
+        if not keep:
+            return self.store.read(version, name, args)
         if (version, name, args) in self._cache:
             return self._cache.get(version, name, args, lambda: None)
         found = self.store.read(version, name, args)
