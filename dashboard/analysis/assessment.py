@@ -738,13 +738,11 @@ def exceptions(data: DataAccess, unit_id: str, start: date, end: date,
 
 def _exceptions(data: DataAccess, unit_id: str, start: date, end: date, sensitivity: str) -> pd.DataFrame:
     units = scope_units(data, unit_id)
-    frame = assess_many(data, [u.unit_id for u in units], start, end, sensitivity)
-    flagged = frame[frame["exception"].astype(bool)]
     depth = {lv: i for i, lv in enumerate(hierarchy.LEVEL_IDS)}
     # plain records grouped in Python, not a pandas group, sort and itertuples per measure:
     # with the assessments stored, those were most of a cold list's time
     groups: dict[str, list[SimpleNamespace]] = {}
-    for rec in flagged[_EXCEPTION_FIELDS].to_dict("records"):
+    for rec in _flagged(data, [u.unit_id for u in units], start, end, sensitivity):
         groups.setdefault(str(rec["measure_id"]), []).append(SimpleNamespace(**rec))
     items = []
     for mid, found in groups.items():
@@ -773,6 +771,37 @@ def _exceptions(data: DataAccess, unit_id: str, start: date, end: date, sensitiv
     out = pd.DataFrame(items, columns=[c for c in EXCEPTION_COLUMNS if c != "rank"])
     out = out.sort_values(["severity", "measure_id"], ascending=[False, True]).reset_index(drop=True)
     out.insert(0, "rank", range(1, len(out) + 1))
+    return out
+
+
+def _flagged(data: DataAccess, unit_ids: list[str], start: date, end: date,
+             sensitivity: str) -> list[dict[str, Any]]:
+    """The exceptions among the units' headline assessments (_EXCEPTION_FIELDS), unit by unit
+    in `unit_ids` order and in each unit's frame order, as `assess_many`'s frame lists them.
+    A unit whose table is stored gives its rows straight from the table (an exception is always
+    loaded, so its place in the frame is by severity, then the card's order): building each
+    unit's frame only to filter it was most of a cold list's time once the tables were stored."""
+    data.check_scorecard(unit_ids, start, end)
+    read: dict[str, list[dict[str, Any]]] = {}
+    framed = [u for u in unit_ids if not (
+        data.store.enabled and not data.cached_peek(STORED, (u, start, end, sensitivity, None))
+        and _have(data, u, start, end, sensitivity, None, read) and u in read)]
+    frames = {}
+    if framed:
+        frame = assess_many(data, framed, start, end, sensitivity)
+        frame = frame[frame["exception"].astype(bool)]
+        for rec in frame[_EXCEPTION_FIELDS].to_dict("records"):
+            frames.setdefault(str(rec["unit_id"]), []).append(rec)
+    headline = [m.id for m in metrics.headline_measures()]
+    out: list[dict[str, Any]] = []
+    for uid in unit_ids:
+        if uid not in read:
+            out += frames.get(uid, [])
+            continue
+        by_id = {r["measure_id"]: r for r in read[uid]}
+        picked = [(i, by_id[m]) for i, m in enumerate(headline) if m in by_id and by_id[m]["exception"]]
+        picked.sort(key=lambda p: (-p[1]["severity"], p[0]))
+        out += [{f: r[f] for f in _EXCEPTION_FIELDS} for _i, r in picked]
     return out
 
 
