@@ -74,7 +74,9 @@ def test_stored_assessments_equal_on_demand_ones_for_every_unit_measure_and_pres
         version = stored.version_key()
         units = _units(stored)
         levels = Counter(stored.unit(u).level for u in units)   # type: ignore[union-attr]
-        assert levels["force"] == 47 and levels["bcu"] == 3 and levels["npu"] == 18 and levels["team"] > 0
+        forces = set(stored.units()["force_id"])   # Cheshire's hierarchy and the comparator forces
+        assert levels["force"] == len(forces) > 40 and levels["bcu"] == 3 and levels["npu"] == 18
+        assert levels["team"] > 0
         compared = 0
         for uid in units:
             force = stored.unit(uid).force_id   # type: ignore[union-attr]
