@@ -31,6 +31,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -42,6 +43,7 @@ from dashboard.analysis import peer_comparison as compare
 from dashboard.analysis import targets as tg
 from dashboard.analysis.metrics import headline_ids
 from dashboard.periods import (
+    PRESETS,
     Period,
     add_months,
     fy_quarter,
@@ -49,6 +51,7 @@ from dashboard.periods import (
     last_complete_month,
     month_end,
     month_start,
+    preset_period,
 )
 from etl import hierarchy
 from etl.measures.model import Measure
@@ -264,36 +267,187 @@ def assess(data: DataAccess, unit_id: str, start: date, end: date,
     """Every headline measure (or `measure_ids`) of one unit for one period
     (ASSESSMENT_COLUMNS + SPARK_COLUMNS), exceptions first (by severity), then the rest in the
     registry's order; measures with no data loaded for the force at the end, their verdict
-    'not loaded'."""
+    'not loaded'.
+
+    For a preset period of the unit's force (and a unit above the individual level) the result
+    is also kept beside the warehouse version (DataAccess.persisted; docs/precompute.md): the
+    same frame `_assess` returned, read back by any worker whose result cache is cold."""
+    data.check_scorecard((unit_id,), start, end)    # the access check, before any cached result
+    return _assess_cached(data, unit_id, start, end, sensitivity, measure_ids, build_table=True)
+
+
+def _assess_cached(data: DataAccess, unit_id: str, start: date, end: date, sensitivity: str,
+                   measure_ids: Sequence[str] | None, build_table: bool,
+                   rows: list[dict[str, Any]] | None = None) -> pd.DataFrame:
+    """`assess` after its access check. `build_table`: on a miss, compute the unit's table
+    (every measure) and store it; else only the measures asked for, unless it is stored."""
     ids = tuple(measure_ids) if measure_ids is not None else None
-    data.scorecard(unit_id, start, end, ids)    # the access check, before any cached result
-    return data.cached("assessment.unit", (unit_id, start, end, sensitivity, ids),
-                       lambda: _assess(data, unit_id, start, end, ew.sensitivity(sensitivity), ids))
+    key = (unit_id, start, end, sensitivity, ids)
+    sens = ew.sensitivity(sensitivity)
+
+    def compute() -> pd.DataFrame:
+        table = rows   # the stored table, when the caller has just read it
+        if table is None and data.store.enabled and persistable(data, unit_id, start, end):
+            table = (_table(data, unit_id, start, end, sensitivity) if build_table
+                     else data.stored(TABLE, (unit_id, start, end, sensitivity), keep=False))
+        if table is not None:
+            found = _from_table(table, ids)
+            if found is not None:
+                return found
+        return _assess(data, unit_id, start, end, sens, ids)
+
+    return data.cached(STORED, key, compute)
+
+
+STORED = "assessment.unit"   # the result cache's name for one unit's assessments
+TABLE = "assessment.table"   # the store's: one unit's rows for every measure (docs/precompute.md)
+ALL_IDS = tuple(MEASURES)    # what the stored table covers: any page's measures are a subset
+PRECOMPUTE_BATCH = 6   # units prefetched together by precompute
+LAZY_TABLES = 4   # a batch computes and stores at most this many units' tables (the rest: precompute)
+
+
+def _table(data: DataAccess, unit_id: str, start: date, end: date, sensitivity: str) -> list[dict[str, Any]]:
+    """The unit's assessment rows for every measure and this period, from the version's store,
+    else computed (every measure at once: the first request for it in this version) and stored."""
+    # not kept in the result cache: the frames picked from it are (see DataAccess.persisted)
+    return data.persisted(TABLE, (unit_id, start, end, sensitivity), lambda: _assess_rows(
+        data, unit_id, start, end, ew.sensitivity(sensitivity), ALL_IDS), keep=False)
+
+
+def _from_table(rows: list[dict[str, Any]], ids: tuple[str, ...] | None) -> pd.DataFrame | None:
+    """The unit's assessments of `ids` (headline measures if None) picked from its table's rows
+    and put in order as `_assess` orders them; None for a list it does not cover (a repeated
+    or unknown measure), which is then assessed as asked."""
+    wanted = [m.id for m in metrics.headline_measures()] if ids is None else list(ids)
+    by_id = {r["measure_id"]: r for r in rows}
+    if not wanted or len(set(wanted)) != len(wanted) or any(m not in by_id for m in wanted):
+        return None
+    return _frame([{**by_id[m], "_order": i} for i, m in enumerate(wanted)])
+
+
+def persistable(data: DataAccess, unit_id: str, start: date, end: date) -> bool:
+    """Whether one unit's assessments for this period are kept on disk: a preset period of its
+    force (a bounded set per version; a custom range is computed on demand) and a unit above
+    the individual level (an officer's figures are not copied out of the warehouse)."""
+    unit = data.unit(unit_id)
+    if unit is None or hierarchy.level(unit.level).individual:
+        return False
+    return (start, end) in preset_periods(data, unit.force_id)
+
+
+def preset_periods(data: DataAccess, force_id: str) -> frozenset[tuple[date, date]]:
+    """(start, end) of every preset period (month, quarter and year to date, 12 months) ending
+    at a day one of the force's sources runs to, as a page resolves it (also widened to whole
+    months, as for a source with monthly data only)."""
+
+    def compute() -> frozenset[tuple[date, date]]:
+        out: set[tuple[date, date]] = set()
+        for as_of in data.as_of_dates(force_id):
+            for name in PRESETS:
+                if name == "custom":
+                    continue
+                p = preset_period(name, as_of)
+                out.add((p.start, p.end))
+                out.add((month_start(p.start), month_end(p.end)))
+        return frozenset(out)
+
+    return data.cached("assessment.preset_periods", (force_id,), compute)
 
 
 def assess_many(data: DataAccess, unit_ids: Sequence[str], start: date, end: date,
                 sensitivity: str = ew.DEFAULT_SENSITIVITY, measure_ids: Sequence[str] | None = None
                 ) -> pd.DataFrame:
-    """`assess` for several units (headline measures, or `measure_ids`), one frame; their
-    peer groups' months are read in one go."""
+    """`assess` for several units (headline measures, or `measure_ids`), one frame; the units
+    whose assessments are neither cached nor stored are prefetched together (their peer
+    groups' months in one go)."""
+    return _many(data, unit_ids, start, end, sensitivity, measure_ids, LAZY_TABLES)
+
+
+def _many(data: DataAccess, unit_ids: Sequence[str], start: date, end: date, sensitivity: str,
+          measure_ids: Sequence[str] | None, build_limit: int | None) -> pd.DataFrame:
+    """`assess_many`; `build_limit`: how many units' tables a batch may compute and store (None:
+    all, for `precompute`)."""
     ids = list(measure_ids) if measure_ids is not None else list(headline_ids())
-    cards = data.scorecards(unit_ids, start, end, tuple(measure_ids) if measure_ids is not None else None)
-    compare.prefetch_many(data, unit_ids, ids, start, end)
-    # every unit's positions in its group at once: one vectorised funnel call per kind
-    compare.msf_positions(data, [(uid, mid) for uid, card in zip(unit_ids, cards, strict=True)
-                                 for mid, v in zip(card["measure_id"], card["verdict"], strict=True)
-                                 if v != "not loaded"], start, end)
-    # the units' charts, outlooks and last years, from one read of the force's measure cube
-    ew.prefetch_unit_panels(data, unit_ids, month_start(last_complete_month(end)))
-    frames = [assess(data, uid, start, end, sensitivity, measure_ids) for uid in unit_ids]
+    key_ids = tuple(measure_ids) if measure_ids is not None else None
+    data.check_scorecard(unit_ids, start, end)
+    read: dict[str, list[dict[str, Any]]] = {}   # tables read from the store, used once below
+    missing = [u for u in unit_ids if not _have(data, u, start, end, sensitivity, key_ids, read)]
+    # a unit whose table will be stored is assessed for every measure (ALL_IDS), the rest as
+    # asked; a list of many units not stored yet (a version not precomputed) is assessed as
+    # asked, not stored: every measure of 22 units at once would hold one request for seconds
+    tables = [u for u in missing if data.store.enabled and persistable(data, u, start, end)]
+    if build_limit is not None and len(tables) > build_limit:
+        tables = []
+    plain = [u for u in missing if u not in set(tables)]
+    for uids, mids, card_ids in ((tables, list(ALL_IDS), ALL_IDS), (plain, ids, key_ids)):
+        if uids:
+            _prefetch(data, uids, mids, card_ids, start, end)
+    build = set(tables)
+    frames = [_assess_cached(data, uid, start, end, sensitivity, measure_ids, build_table=uid in build,
+                             rows=read.get(uid)) for uid in unit_ids]
     frames = [f for f in frames if not f.empty]
     if not frames:
         return pd.DataFrame(columns=ASSESSMENT_COLUMNS + SPARK_COLUMNS)
     return pd.concat(frames, ignore_index=True)
 
 
+def _prefetch(data: DataAccess, unit_ids: list[str], ids: list[str], card_ids: tuple[str, ...] | None,
+              start: date, end: date) -> None:
+    """What `_assess_rows` reads, for several units at once: their scorecards (one query per
+    source), their groups' months, every unit's positions (one vectorised funnel call per kind)
+    and their charts, outlooks and last years (one read of the force's measure cube)."""
+    cards = data.scorecards(unit_ids, start, end, card_ids)
+    compare.prefetch_many(data, unit_ids, ids, start, end)
+    compare.msf_positions(data, [(uid, mid) for uid, card in zip(unit_ids, cards, strict=True)
+                                 for mid, v in zip(card["measure_id"], card["verdict"], strict=True)
+                                 if v != "not loaded"], start, end)
+    ew.prefetch_unit_panels(data, unit_ids, month_start(last_complete_month(end)), extra=ids)
+
+
+def _have(data: DataAccess, unit_id: str, start: date, end: date, sensitivity: str,
+          ids: tuple[str, ...] | None, read: dict[str, list[dict[str, Any]]]) -> bool:
+    """Whether the unit's assessments are cached, or its table stored (nothing to prefetch);
+    a table read is left in `read`."""
+    if data.cached_peek(STORED, (unit_id, start, end, sensitivity, ids)):
+        return True
+    if not (data.store.enabled and persistable(data, unit_id, start, end)):
+        return False
+    table = data.stored(TABLE, (unit_id, start, end, sensitivity), keep=False)
+    if table is not None:
+        read[unit_id] = table
+    return table is not None
+
+
+def precompute(data: DataAccess, force_ids: Sequence[str] | None = None,
+               sensitivity: str = ew.DEFAULT_SENSITIVITY) -> int:
+    """Store the headline assessments of every unit above the individual level of each force
+    (every force by default) for every preset period of the live version, so that no request
+    for them computes them (`python -m dashboard precompute`; docs/precompute.md). Already
+    stored results are read, not recomputed. Returns how many (unit, period) results there are."""
+    levels = [lv.id for lv in hierarchy.LEVELS if not lv.individual]
+    forces = list(force_ids) if force_ids is not None else sorted({str(f) for f in data.units()["force_id"]})
+    done = 0
+    for force_id in forces:
+        units = [u.unit_id for lv in levels for u in data.units_at(force_id, lv)]
+        for start, end in sorted(preset_periods(data, force_id)):
+            # a few units at a time: the prefetched scorecards, groups and panels of every
+            # measure of 77 units outgrow the result cache (96 MB), which then evicts them
+            # before they are used (~3 s a unit instead of ~0.6 s)
+            for i in range(0, len(units), PRECOMPUTE_BATCH):
+                _many(data, units[i:i + PRECOMPUTE_BATCH], start, end, sensitivity, None, None)
+            done += len(units)
+    return done
+
+
 def _assess(data: DataAccess, unit_id: str, start: date, end: date, sens: ew.Sensitivity,
             measure_ids: tuple[str, ...] | None) -> pd.DataFrame:
+    return _frame(_assess_rows(data, unit_id, start, end, sens, measure_ids))
+
+
+def _assess_rows(data: DataAccess, unit_id: str, start: date, end: date, sens: ew.Sensitivity,
+                 measure_ids: tuple[str, ...] | None) -> list[dict[str, Any]]:
+    """One assessment row per measure (the card's order in `_order`): what `_frame` turns into
+    the unit's table, and what the version's stored table holds for every measure."""
     unit = data.unit(unit_id)
     if unit is None:
         raise KeyError(f"unknown unit {unit_id!r}")
@@ -319,6 +473,15 @@ def _assess(data: DataAccess, unit_id: str, start: date, end: date, sens: ew.Sen
             _judge(row, m, unit)
         row["_order"] = order
         rows.append(row)
+    for row in rows:
+        row.pop("_chart", None)    # the assurance's input only, and the bulk of a row
+    return rows
+
+
+def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """The assessment table of one unit from its rows: exceptions first, by severity, then the
+    card's order; measures not loaded last. The dtypes follow the rows, so the same rows give
+    the same frame whether they were computed now or read from the version's table."""
     frame = pd.DataFrame(rows)
     frame["_loaded"] = frame["verdict"] != "not loaded"
     frame = frame.sort_values(["_loaded", "exception", "severity", "_order"],
@@ -535,6 +698,10 @@ EXCEPTION_COLUMNS = [
     "rank", "measure_id", "measure", "severity", "headline", "why", "where", "units", "unit_id", "unit",
     "level", "count",
 ]
+# what an item of the list reads of each flagged assessment (_exceptions, _where_change)
+_EXCEPTION_FIELDS = ["measure_id", "unit_id", "unit", "level", "severity", "reasons", "verdict", "unit_text",
+                     "abs_change", "pct_change", "target_status", "target", "numerator", "value",
+                     "spc_verdict", "peer_verdict"]
 TOP = 10    # the PIM-sized list; the rest one click away
 BREADTH = 0.25   # severity added per other unit with the same exception (up to 8)
 # The units a PIM holds to account: the force, its BCUs and NPUs. Teams have their verdicts
@@ -571,38 +738,70 @@ def exceptions(data: DataAccess, unit_id: str, start: date, end: date,
 
 def _exceptions(data: DataAccess, unit_id: str, start: date, end: date, sensitivity: str) -> pd.DataFrame:
     units = scope_units(data, unit_id)
-    frame = assess_many(data, [u.unit_id for u in units], start, end, sensitivity)
-    flagged = frame[frame["exception"].astype(bool)]
     depth = {lv: i for i, lv in enumerate(hierarchy.LEVEL_IDS)}
+    # plain records grouped in Python, not a pandas group, sort and itertuples per measure:
+    # with the assessments stored, those were most of a cold list's time
+    groups: dict[str, list[SimpleNamespace]] = {}
+    for rec in _flagged(data, [u.unit_id for u in units], start, end, sensitivity):
+        groups.setdefault(str(rec["measure_id"]), []).append(SimpleNamespace(**rec))
     items = []
-    for mid, rows in flagged.groupby("measure_id", sort=False):
-        rows = rows.assign(_d=rows["level"].map(depth))
-        rows = rows.sort_values(["_d", "severity"], ascending=[True, False])
-        lead = rows.iloc[0]
-        # the rest: the next level down first (BCUs before NPUs), the most severe first in each
-        others = rows.iloc[1:].sort_values(["_d", "severity"], ascending=[True, False])
-        where = [f"{r.unit}{_where_change(r)}" for r in others.itertuples(index=False)]
-        m = MEASURES[str(mid)]
+    for mid, found in groups.items():
+        # the highest level first (BCUs before NPUs), the most severe first in each (stable)
+        rows = sorted(found, key=lambda r: (depth[r.level], -r.severity))
+        lead = rows[0]
+        where = [f"{r.unit}{_where_change(r)}" for r in rows[1:]]
+        m = MEASURES[mid]
         extra = f" and {len(where) - 3} more" if len(where) > 3 else ""
         listed = "; ".join(where[:3]) + extra
-        if lead["unit_id"] == unit_id:
-            headline = f"{m.label}: {lead['reasons']}"
+        if lead.unit_id == unit_id:
+            headline = f"{m.label}: {lead.reasons}"
             where_text = f"driven by {listed}" if where else ""
         else:
-            headline = f"{m.label}, {lead['unit']}: {lead['reasons']}"
+            headline = f"{m.label}, {lead.unit}: {lead.reasons}"
             where_text = f"also {listed}" if where else ""
         items.append({
             # the worst unit's severity, plus a little for each other unit that has it (capped),
             # so one problem across five NPUs outranks the same problem in one
             "measure_id": mid, "measure": m.label,
-            "severity": round(float(rows["severity"].max()) + BREADTH * min(len(rows) - 1, 8), 3),
-            "headline": headline, "why": str(lead["reasons"]), "where": where_text,
-            "units": [str(u) for u in rows["unit_id"]], "unit_id": str(lead["unit_id"]),
-            "unit": str(lead["unit"]), "level": str(lead["level"]), "count": len(rows),
+            "severity": round(float(max(r.severity for r in rows)) + BREADTH * min(len(rows) - 1, 8), 3),
+            "headline": headline, "why": str(lead.reasons), "where": where_text,
+            "units": [str(r.unit_id) for r in rows], "unit_id": str(lead.unit_id),
+            "unit": str(lead.unit), "level": str(lead.level), "count": len(rows),
         })
     out = pd.DataFrame(items, columns=[c for c in EXCEPTION_COLUMNS if c != "rank"])
     out = out.sort_values(["severity", "measure_id"], ascending=[False, True]).reset_index(drop=True)
     out.insert(0, "rank", range(1, len(out) + 1))
+    return out
+
+
+def _flagged(data: DataAccess, unit_ids: list[str], start: date, end: date,
+             sensitivity: str) -> list[dict[str, Any]]:
+    """The exceptions among the units' headline assessments (_EXCEPTION_FIELDS), unit by unit
+    in `unit_ids` order and in each unit's frame order, as `assess_many`'s frame lists them.
+    A unit whose table is stored gives its rows straight from the table (an exception is always
+    loaded, so its place in the frame is by severity, then the card's order): building each
+    unit's frame only to filter it was most of a cold list's time once the tables were stored."""
+    data.check_scorecard(unit_ids, start, end)
+    read: dict[str, list[dict[str, Any]]] = {}
+    framed = [u for u in unit_ids if not (
+        data.store.enabled and not data.cached_peek(STORED, (u, start, end, sensitivity, None))
+        and _have(data, u, start, end, sensitivity, None, read) and u in read)]
+    frames = {}
+    if framed:
+        frame = assess_many(data, framed, start, end, sensitivity)
+        frame = frame[frame["exception"].astype(bool)]
+        for rec in frame[_EXCEPTION_FIELDS].to_dict("records"):
+            frames.setdefault(str(rec["unit_id"]), []).append(rec)
+    headline = [m.id for m in metrics.headline_measures()]
+    out: list[dict[str, Any]] = []
+    for uid in unit_ids:
+        if uid not in read:
+            out += frames.get(uid, [])
+            continue
+        by_id = {r["measure_id"]: r for r in read[uid]}
+        picked = [(i, by_id[m]) for i, m in enumerate(headline) if m in by_id and by_id[m]["exception"]]
+        picked.sort(key=lambda p: (-p[1]["severity"], p[0]))
+        out += [{f: r[f] for f in _EXCEPTION_FIELDS} for _i, r in picked]
     return out
 
 

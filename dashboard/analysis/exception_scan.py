@@ -514,14 +514,20 @@ def read_panel(data: DataAccess, force_id: str, end_month: date, measure_ids: Se
         return out
     su = pd.Categorical(cube["unit_id"], categories=uids).codes
     sm = _month_index(cube["month"], months[0]) if not cube.empty else np.zeros(0, dtype=int)
+    # each row's measure and source as codes, found once: a text comparison over the whole cube
+    # per measure was most of a many-measure panel's time (the same rows are selected)
+    mcode = pd.Categorical(cube["measure_id"], categories=ids).codes
+    source_names = sorted({str(v) for v in cube["source"].unique()}) if not cube.empty else []
+    scode = pd.Categorical(cube["source"], categories=source_names).codes
+    inside = (su >= 0) & (sm >= 0) & (sm < len(months))
     statuses: dict[str, tuple[list[str], list[str]]] = {}
-    for mid in ids:
+    for j, mid in enumerate(ids):
         measure = MEASURES[mid]
         fam = measure.dataset
         src = data.source_for(force_id, fam)
-        sel = (cube["measure_id"] == mid).to_numpy() & (su >= 0) & (sm >= 0) & (sm < len(months))
+        sel = (mcode == j) & inside
         if src is not None:
-            sel &= (cube["source"] == src.source).to_numpy()
+            sel &= scode == (source_names.index(src.source) if src.source in source_names else -2)
         num = np.full((len(units), len(months)), np.nan)
         den = np.full((len(units), len(months)), np.nan)
         has = np.zeros(len(units), dtype=bool)
@@ -638,7 +644,8 @@ def unit_panel(data: DataAccess, unit_id: str, end_month: date, measure_ids: Seq
                        lambda: read_panel(data, unit.force_id, end_month, ids, [unit_id]))
 
 
-def prefetch_unit_panels(data: DataAccess, unit_ids: Sequence[str], end_month: date) -> None:
+def prefetch_unit_panels(data: DataAccess, unit_ids: Sequence[str], end_month: date,
+                         extra: Sequence[str] = ()) -> None:
     """`unit_panel` of several units in ONE read per force (the exceptions list assesses a
     force's BCUs and NPUs: one measure-cube query each was a third of its time), each unit's
     panel left in the cache under the key `unit_panel` uses. A unit's panel is cut from the
@@ -651,23 +658,37 @@ def prefetch_unit_panels(data: DataAccess, unit_ids: Sequence[str], end_month: d
             by_force.setdefault(unit.force_id, []).append(uid)
     for force_id, uids in by_force.items():
         ids = tuple(sorted(panel_measure_ids(data, force_id)))
+        more = sorted(set(extra) - set(ids))
+        # a chart of a measure outside the panel's reads the panel plus that measure
+        # (chart_for): those panels are cut from the same read, one key per extra measure
+        keys = [(ids, None)] + [(tuple(sorted((*ids, m))), m) for m in more]
+        wanted = [(uid, end_month, k) for uid in uids for k, _m in keys]
+        if all(data.cached_peek("early_warning.unit_panel", w) for w in wanted):
+            continue
 
-        def compute(missing: list[tuple[Any, ...]], force_id: str = force_id,
-                    ids: tuple[str, ...] = ids) -> dict[tuple[Any, ...], Any]:
-            whole = read_panel(data, force_id, end_month, ids, [k[0] for k in missing])
-            return {k: None if whole is None else _unit_cut(whole, k[0]) for k in missing}
+        def compute(missing: list[tuple[Any, ...]], force_id: str = force_id, ids: tuple[str, ...] = ids,
+                    more: list[str] = more) -> dict[tuple[Any, ...], Any]:
+            whole = read_panel(data, force_id, end_month, tuple(sorted({*ids, *more})),
+                               sorted({str(k[0]) for k in missing}))
+            out: dict[tuple[Any, ...], Any] = {}
+            for k in missing:
+                keep = set(k[2])
+                out[k] = None if whole is None else _unit_cut(whole, str(k[0]), keep)
+            return out
 
-        data.cached_many("early_warning.unit_panel", [(uid, end_month, ids) for uid in uids], compute)
+        data.cached_many("early_warning.unit_panel", wanted, compute)
 
 
-def _unit_cut(p: Panel, unit_id: str) -> Panel:
-    """The panel of the force and one unit, cut from a panel of more units (what read_panel
-    gives for that unit alone)."""
+def _unit_cut(p: Panel, unit_id: str, measure_ids: set[str] | None = None) -> Panel:
+    """The panel of the force and one unit (and only `measure_ids`, if given), cut from a panel
+    of more units and measures (what read_panel gives for that unit and those measures alone:
+    each measure's series is read and filled on its own)."""
     keep = [i for i, u in enumerate(p.units) if u.unit_id in (p.force_id, unit_id)]
     units = [p.units[i] for i in keep]
     out = Panel(p.force_id, p.source, units, {u.unit_id: i for i, u in enumerate(units)}, p.months)
     for mid, s in p.measures.items():
-        out.measures[mid] = Series(s.num[keep], s.den[keep], s.has[keep], s.status, s.reasons)
+        if measure_ids is None or mid in measure_ids:
+            out.measures[mid] = Series(s.num[keep], s.den[keep], s.has[keep], s.status, s.reasons)
     return out
 
 

@@ -57,6 +57,7 @@ from dashboard.data.model import (
     family_of_dataset,
     service_families,
 )
+from dashboard.data.precomputed import ResultStore
 from dashboard.data.queries import Cursor, cubes, facts, reference, status
 from dashboard.data.queries import calls as call_queries
 from dashboard.data.queries import officers as officer_queries
@@ -117,6 +118,9 @@ class DataAccess:
         self.lake = WarehousePaths(reader.link).lake
         # bounded by bytes: $LG_CACHE_MB unless given (dashboard/data/limits.py)
         self._cache = VersionedCache(limits.cache_bytes() if cache_bytes is None else cache_bytes)
+        # results that depend only on the version, on disk beside it: shared by every worker
+        # and kept across restarts (dashboard/data/precomputed.py, docs/precompute.md)
+        self.store = ResultStore(reader.link)
         # The running app sets this: a check of what may be seen made outside `request(actor)`
         # (a callback or route that forgot to say who is asking) fails loudly instead of
         # quietly answering as the anonymous actor.
@@ -229,6 +233,47 @@ class DataAccess:
         """`cached` for a batch: the keys not cached are computed together in one call (one
         query for several units), each is cached under its own key."""
         return self._cache.get_many(self.version_key(), name, keys, compute)
+
+    def cached_peek(self, name: str, args: tuple[Hashable, ...]) -> bool:
+        """Whether `cached(name, args, ...)` would answer from the cache now (a batch read can
+        then be skipped)."""
+        return (self.version_key(), name, args) in self._cache
+
+    def persisted(self, name: str, args: tuple[Hashable, ...], compute: Callable[[], Any],
+                  *, keep: bool = True) -> Any:
+        """`cached`, and kept on disk beside the warehouse version (ResultStore): a cold result
+        cache in any worker reads the version's stored result instead of computing it again.
+        Only for results that depend on nothing but the version and `args` (never on who is
+        asking: check access before asking, as for `cached`), and whose `args` come from a
+        bounded set (the store is not evicted while its version lives). `keep=False`: not in the
+        result cache too (for a result only read to derive cached ones: sizing a large nest of
+        Python objects for the cache costs more than reading the file again)."""
+        version = self.version_key()
+
+        def load_or_compute() -> Any:
+            found = self.store.read(version, name, args)
+            if found is not None:
+                return found
+            value = compute()
+            self.store.write(version, name, args, value)
+            return value
+
+        if not keep:
+            return load_or_compute()
+        return self._cache.get(version, name, args, load_or_compute)
+
+    def stored(self, name: str, args: tuple[Hashable, ...], *, keep: bool = True) -> Any | None:
+        """What `persisted` would return without computing: the cached or stored result, or
+        None when neither has it (a batch then computes only what is missing)."""
+        version = self.version_key()
+        if not keep:
+            return self.store.read(version, name, args)
+        if (version, name, args) in self._cache:
+            return self._cache.get(version, name, args, lambda: None)
+        found = self.store.read(version, name, args)
+        if found is None:
+            return None
+        return self._cache.get(version, name, args, lambda: found)
 
     @property
     def hits(self) -> int:
@@ -486,6 +531,12 @@ class DataAccess:
             for i, s in enumerate(lst)
         ]
         return pd.DataFrame(rows)
+
+    def as_of_dates(self, force_id: str) -> tuple[date, ...]:
+        """The days the force's chosen sources run to, earliest first: a preset period (the
+        month, the quarter or year to date, 12 months) ends at one of them."""
+        found = {lst[0].as_of for (f, _), lst in self._sources().items() if f == force_id and lst}
+        return tuple(sorted(found))
 
     def source_for(self, force_id: str, family: str = "crime") -> Source | None:
         """The one source a force's numbers of a family come from (SOURCE_PREFERENCE:
@@ -963,6 +1014,12 @@ class DataAccess:
                             lambda: self._scorecard(unit_id, start, end, measure_ids))
         self._audit_officers(self._known((unit_id,)), measure="scorecard", period=f"{start}..{end}")
         return found
+
+    def check_scorecard(self, unit_ids: Sequence[str], start: date, end: date) -> None:
+        """The access check and audit record of `scorecards` without reading the numbers: for
+        results built on the scorecard (the assessments) that may already be cached or stored."""
+        self._check_visible(tuple(unit_ids))
+        self._audit_officers(self._known(tuple(unit_ids)), measure="scorecard", period=f"{start}..{end}")
 
     def scorecards(self, unit_ids: Sequence[str], start: date, end: date,
                    measure_ids: tuple[str, ...] | None = None) -> list[pd.DataFrame]:

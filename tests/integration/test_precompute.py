@@ -1,0 +1,202 @@
+"""The assessments stored beside a warehouse version (issue 11 item 3; docs/precompute.md):
+they are the on-demand assessments exactly, for every unit x measure x preset period of the
+demo; a new version never reads the old version's; a damaged file is recomputed; and who may
+see what is decided at read time, as before (dashboard/data/access.py).
+
+Each test works on a private copy of the session's demo warehouse (the store writes beside
+the warehouse, and the shared one is never written to)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from dashboard.analysis.assessment import TABLE, assess, exceptions, persistable, precompute, preset_periods
+from dashboard.analysis.metrics import headline_ids
+from dashboard.data.access import ANONYMOUS, Actor, Grant
+from dashboard.data.facade import DataAccess
+from dashboard.data.warehouse import WarehouseReader
+from dashboard.pages import calls, satisfaction, vulnerable
+from dashboard.periods import preset_period
+from etl import hierarchy
+from etl.measures.registry import MEASURES
+from tests.support.warehouses import copy_warehouse, publish_new_version
+
+FORCE = "cheshire"
+# the measure lists the pages ask for (Satisfaction, Calls, Vulnerable people, a drill-down's
+# one measure), each a subset of a stored table
+PAGE_SETS = [list(satisfaction.QUESTIONS), [*satisfaction.INCIDENT_TYPES, satisfaction.WHOLE],
+             list(calls.MEASURE_IDS), *[list(t.measure_ids) for t in vulnerable.THEMES],
+             ["total_crime"], ["crime_burglary"], ["calls_999_answered_10s"], [satisfaction.WHOLE]]
+
+
+@pytest.fixture(scope="module")
+def stored_link(demo_link: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the demo whose every force's assessments were precomputed (as the CLI does)."""
+    link = copy_warehouse(demo_link, tmp_path_factory.mktemp("precomputed"))
+    data = DataAccess(WarehouseReader(link))
+    with data.request(ANONYMOUS):
+        done = precompute(data)
+    data.reader.close()
+    assert done > 0
+    return link
+
+
+@pytest.fixture
+def open_data() -> Iterator[Callable[[Path], DataAccess]]:
+    opened: list[DataAccess] = []
+
+    def make(link: Path) -> DataAccess:
+        data = DataAccess(WarehouseReader(link))
+        opened.append(data)
+        return data
+
+    yield make
+    for data in opened:
+        data.reader.close()
+
+
+def _units(data: DataAccess) -> list[str]:
+    units = data.units()
+    return [str(u) for u, lv in zip(units["unit_id"], units["level"], strict=True)
+            if not hierarchy.level(str(lv)).individual]
+
+
+def test_stored_assessments_equal_on_demand_ones_for_every_unit_measure_and_preset(
+        stored_link: Path, open_data: Callable[[Path], DataAccess]) -> None:
+    stored, fresh = open_data(stored_link), open_data(stored_link)
+    fresh.store.enabled = False    # computes every assessment as a request did before the store
+    with stored.request(ANONYMOUS), fresh.request(ANONYMOUS):
+        version = stored.version_key()
+        units = _units(stored)
+        levels = Counter(stored.unit(u).level for u in units)   # type: ignore[union-attr]
+        forces = set(stored.units()["force_id"])   # Cheshire's hierarchy and the comparator forces
+        assert levels["force"] == len(forces) > 40 and levels["bcu"] == 3 and levels["npu"] == 18
+        assert levels["team"] > 0
+        compared = 0
+        for uid in units:
+            force = stored.unit(uid).force_id   # type: ignore[union-attr]
+            periods = sorted({(p.start, p.end) for p in _presets(stored, force)})
+            assert set(periods) <= preset_periods(stored, force)
+            for start, end in periods:
+                on_disk = stored.store.read(version, TABLE, (uid, start, end, "standard"))
+                assert on_disk is not None, f"{uid} {start}..{end} was not stored"
+                assert len(on_disk) == len(MEASURES)     # one row per measure of the registry
+                got = assess(stored, uid, start, end)
+                want = assess(fresh, uid, start, end)
+                pd.testing.assert_frame_equal(got, want)
+                compared += len(want)
+                if uid.startswith(FORCE) and uid.count("/") < 3 and start == periods[0][0]:
+                    # the pages' own lists, and one measure at a time, from the same table
+                    # (Cheshire's force, BCUs and NPUs, for the 12 months)
+                    for ids in PAGE_SETS:
+                        pd.testing.assert_frame_equal(assess(stored, uid, start, end, measure_ids=ids),
+                                                      assess(fresh, uid, start, end, measure_ids=ids))
+        # every headline measure of every unit for each of the 4 presets (3 distinct periods
+        # on the demo: its year to date is its 12 months)
+        assert compared == len(units) * 3 * len(headline_ids())
+        for uid in (FORCE, "cheshire/eastern"):
+            for p in _presets(stored, FORCE):
+                pd.testing.assert_frame_equal(exceptions(stored, uid, p.start, p.end),
+                                              exceptions(fresh, uid, p.start, p.end))
+
+
+def _presets(data: DataAccess, force: str) -> list:
+    return [preset_period(name, as_of) for as_of in data.as_of_dates(force)
+            for name in ("month", "qtd", "fytd", "12m")]
+
+
+def test_a_new_version_never_reads_the_old_versions_table(
+        demo_link: Path, tmp_path: Path, open_data: Callable[[Path], DataAccess]) -> None:
+    link = copy_warehouse(demo_link, tmp_path / "w")
+    data = open_data(link)
+    with data.request(ANONYMOUS):
+        p = _presets(data, FORCE)[2]
+        old = data.version_key()
+        real = assess(data, FORCE, p.start, p.end)
+        # plant a recognisable table for the old version: it is what the old version serves
+        key = (FORCE, p.start, p.end, "standard")
+        table = data.store.read(old, TABLE, key)
+        assert table is not None and len(table) == len(MEASURES)
+        poisoned = [{**row, "verdict": "POISONED"} for row in table]
+        assert data.store.write(old, TABLE, key, poisoned)
+        data.clear_cache()
+        assert set(assess(data, FORCE, p.start, p.end)["verdict"]) == {"POISONED"}
+
+    publish_new_version(link)
+    with data.request(ANONYMOUS):
+        new = data.version_key()
+        assert new != old
+        assert data.store.read(new, TABLE, key) is None
+        # even the old file copied into the new version's folder is not served
+        old_file = next(data.store.version_folder(old).rglob("*.pkl"))
+        planted = data.store.version_folder(new) / old_file.relative_to(data.store.version_folder(old))
+        planted.parent.mkdir(parents=True, exist_ok=True)
+        planted.write_bytes(old_file.read_bytes())
+        planted.chmod(0o600)
+        got = assess(data, FORCE, p.start, p.end)
+        assert "POISONED" not in set(got["verdict"])
+        pd.testing.assert_frame_equal(got, real)
+        # and the new version's own table is written in its place
+        rewritten = data.store.read(new, TABLE, key)
+        assert rewritten is not None
+        pd.testing.assert_frame_equal(pd.DataFrame(rewritten), pd.DataFrame(table))
+
+
+def test_a_damaged_table_is_recomputed_not_served(
+        demo_link: Path, tmp_path: Path, open_data: Callable[[Path], DataAccess]) -> None:
+    link = copy_warehouse(demo_link, tmp_path / "w")
+    data = open_data(link)
+    with data.request(ANONYMOUS):
+        p = _presets(data, FORCE)[0]
+        real = assess(data, "cheshire/eastern", p.start, p.end)
+        path = next(data.store.version_folder(data.version_key()).rglob("*.pkl"))
+        path.write_bytes(path.read_bytes()[:-100])
+        data.clear_cache()
+        pd.testing.assert_frame_equal(assess(data, "cheshire/eastern", p.start, p.end), real)
+        key = ("cheshire/eastern", p.start, p.end, "standard")
+        assert data.store.read(data.version_key(), TABLE, key) is not None
+
+
+def test_who_may_see_a_stored_assessment_is_decided_at_read_time(
+        stored_link: Path, open_data: Callable[[Path], DataAccess]) -> None:
+    data = open_data(stored_link)
+    with data.request(ANONYMOUS):
+        p = _presets(data, FORCE)[2]
+        teams = {c.unit_id for b in data.children(FORCE) for n in data.children(b.unit_id)
+                 for c in data.children(n.unit_id) if c.level == "team"}
+        officer = next(u for u in _all_units(data) if hierarchy.level(u.level).individual)
+        version = data.version_key()
+    north_team = sorted(t for t in teams if t.startswith("cheshire/northern/"))[0]
+    east_team = sorted(t for t in teams if t.startswith("cheshire/eastern/"))[0]
+    commander = Actor("bcu", (Grant("bcu_commander", "cheshire/northern"),))
+    authority = Actor("pa", (Grant("police_authority", FORCE),))
+    kent = Actor("kent", (Grant("chief_officer", "kent"),))
+    # both teams' tables are on disk ...
+    for team in (north_team, east_team):
+        assert data.store.read(version, TABLE, (team, p.start, p.end, "standard")) is not None
+    with data.request(commander):
+        assert not assess(data, north_team, p.start, p.end).empty
+        with pytest.raises(PermissionError):
+            assess(data, east_team, p.start, p.end)      # ... another BCU's team is refused
+    with data.request(authority):
+        with pytest.raises(PermissionError):
+            assess(data, north_team, p.start, p.end)     # no teams for a police authority member
+        assert not assess(data, "cheshire/northern", p.start, p.end).empty
+    with data.request(kent):
+        with pytest.raises(PermissionError):
+            assess(data, "cheshire/northern", p.start, p.end)
+    # an officer's assessments are never copied out of the warehouse
+    assert not persistable(data, officer.unit_id, p.start, p.end)
+    with data.request(ANONYMOUS), pytest.raises(PermissionError):
+        assess(data, officer.unit_id, p.start, p.end)
+    assert not any(officer.unit_id in f.read_bytes().decode("latin-1")
+                   for f in data.store.version_folder(version).rglob("*.pkl"))
+
+
+def _all_units(data: DataAccess) -> list:
+    return [u for u in (data.unit(str(i)) for i in data.units()["unit_id"]) if u is not None]
