@@ -47,6 +47,10 @@ demo: venv
 run: venv browser-deps $(if $(filter $(DEFAULT_WAREHOUSE),$(WAREHOUSE)),demo)
 	@test -e '$(WAREHOUSE)' || { echo "make run: no warehouse at $(WAREHOUSE)" \
 		"(build one with: $(BIN)/python -m etl demo --warehouse $(WAREHOUSE), or load into it)" >&2; exit 1; }
+	@echo "Storing the assessments of every unit beside the warehouse in the background" \
+		"(docs/precompute.md; log: $(WAREHOUSE).precompute.log); pages compute what is not stored yet."
+	nice -n 10 $(BIN)/python -m dashboard precompute --warehouse '$(WAREHOUSE)' \
+		> '$(WAREHOUSE).precompute.log' 2>&1 &
 	LG_WAREHOUSE='$(WAREHOUSE)' $(BIN)/gunicorn -c gunicorn.conf.py -w 2 -b 127.0.0.1:8050 app:server
 
 test: venv browser-deps postgres-deps java-deps

@@ -475,10 +475,15 @@ class Bench:
             "AND list_contains(?::VARCHAR[], unit_id) AND month BETWEEN ? AND ? "
             f"AND list_contains(?::VARCHAR[], category) GROUP BY ALL"
         )
+        # a force's own records carry their NPU; data.police.uk's are placed by their LSOA
+        # (dim_lsoa), as the cube build places them (etl/cubes/crime.py)
         raw_sql = (
-            f"SELECT npu_id, {key}count(*) FROM read_parquet(?, hive_partitioning = false, "
-            "union_by_name = true) WHERE NOT is_asb AND month BETWEEN ? AND ? "
-            "AND list_contains(?::VARCHAR[], npu_id) GROUP BY ALL"
+            f"SELECT coalesce(f.npu_id, l.npu_id) AS npu, {'f.' + key if key else ''}count(*) "
+            "FROM read_parquet(?, "
+            "hive_partitioning = false, union_by_name = true) f LEFT JOIN dim_lsoa l "
+            "ON l.force_id = f.force_id AND l.lsoa_code = f.lsoa_code "
+            "WHERE NOT f.is_asb AND f.month BETWEEN ? AND ? "
+            "AND list_contains(?::VARCHAR[], coalesce(f.npu_id, l.npu_id)) GROUP BY ALL"
         )
         times_cube, times_raw = [], []
         with self.data.cursor() as cur:
