@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import sys
 import tempfile
 import time
@@ -109,7 +110,7 @@ def eta_text(rows: int, total_rows: int, seconds: float) -> str:
     return f"ETA {int(left) // 3600}:{int(left) // 60 % 60:02d}:{int(left) % 60:02d}"
 
 
-def _report(report: LoadReport) -> None:
+def _report(report: LoadReport, link: Path) -> None:
     # File names and messages are data: printed as Text, never parsed as rich markup.
     for origin, rows in report.loaded:
         console.print(Text.assemble(("loaded", "green"), f"  {origin}  ({rows:,} rows)"))
@@ -121,6 +122,15 @@ def _report(report: LoadReport) -> None:
         console.print(
             f"{len(report.partitions)} partition(s) written; warehouse switched "
             f"(load {report.load_id}).", highlight=False)
+        # the ETL never imports the dashboard (docs/architecture.md), so it names the step that
+        # stores the new version's assessments for the forces it touched (docs/precompute.md)
+        forces = sorted({p[2] for p in report.partitions})
+        if forces:
+            named = " ".join(f"--force {shlex.quote(f)}" for f in forces) if len(forces) <= 5 else ""
+            console.print("next: store this version's assessments, which the dashboard would "
+                          "otherwise compute on first use (docs/precompute.md):", highlight=False)
+            console.print(Text(f"  python -m dashboard precompute --warehouse {shlex.quote(str(link))} "
+                               f"{named}".rstrip()), soft_wrap=True)
     else:
         console.print("Nothing loaded: the warehouse is unchanged.", highlight=False)
 
@@ -135,7 +145,7 @@ def demo(
     link = warehouse_path(warehouse)
     with _Bars() as bars:
         report = build_demo(link, seed=seed, years=years, progress=bars)
-    _report(report)
+    _report(report, link)
     raise typer.Exit(report.exit_code)
 
 
@@ -210,7 +220,7 @@ def rebuild(warehouse: WarehouseOpt = None) -> None:
     except Unrecoverable as exc:
         console.print(f"error: {exc}", markup=False)
         raise typer.Exit(1) from None
-    _report(report)
+    _report(report, link)
     raise typer.Exit(report.exit_code)
 
 
@@ -270,7 +280,7 @@ def _files_command(spec: Source):
         link = warehouse_path(warehouse)
         with _Bars() as bars:
             report = load_police_uk(link, paths, hierarchy=hierarchy, progress=bars)
-        _report(report)
+        _report(report, link)
         raise typer.Exit(report.exit_code)
 
     return command
@@ -290,7 +300,7 @@ def _table_command(spec: Source):
                 report = load_crimes(link, source, query=query, progress=bars)
             else:
                 report = load_service(link, spec.name, source, query=query, progress=bars)
-        _report(report)
+        _report(report, link)
         raise typer.Exit(report.exit_code)
 
     return command

@@ -4,8 +4,14 @@
 from __future__ import annotations
 
 import json
+import os
+import re
+import shlex
+import subprocess
+import sys
 from pathlib import Path
 
+from tests.support import REPO
 from tests.support.cli import etl
 
 
@@ -16,10 +22,19 @@ def test_load_status_and_exit_codes(shared_data: Path, tmp_path: Path) -> None:
              str(folder / "2019-02" / "2019-02-cheshire-street.csv"), "--warehouse", wh)
     assert ok.returncode == 0, ok.stderr
     assert "loaded" in ok.stderr
+    # the next step it names (the ETL cannot run it: it never imports the dashboard) works as printed
+    [command] = [line.strip() for line in ok.stderr.splitlines()
+                 if line.strip().startswith("python -m dashboard precompute")]
+    assert command == f"python -m dashboard precompute --warehouse {wh} --force cheshire"
+    stored = subprocess.run([sys.executable, *shlex.split(command)[1:]], cwd=REPO, capture_output=True,
+                            text=True, timeout=300, env={**os.environ, "COLUMNS": "1000"})
+    assert stored.returncode == 0, stored.stderr
+    assert re.search(r"stored the assessments of [1-9]\d* unit-periods", stored.stderr), stored.stderr
     bad = tmp_path / "2019-03-cheshire-street.csv"
     bad.write_bytes(b"")
     refused = etl("load", "police-uk", str(bad), "--warehouse", wh)
     assert refused.returncode == 1
+    assert "precompute" not in refused.stderr   # nothing loaded, no new version to store
     assert f"{bad}: empty file (0 bytes)" in refused.stderr.replace("\n", "")
     status = etl("status", "--json", "--warehouse", wh)
     assert status.returncode == 0, status.stderr
