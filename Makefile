@@ -53,8 +53,10 @@ run: venv browser-deps $(if $(filter $(DEFAULT_WAREHOUSE),$(WAREHOUSE)),demo)
 		> '$(WAREHOUSE).precompute.log' 2>&1 &
 	LG_WAREHOUSE='$(WAREHOUSE)' $(BIN)/gunicorn -c gunicorn.conf.py -w 2 -b 127.0.0.1:8050 app:server
 
+# --durations=25: every run's log (CI's too) ends with the 25 slowest set-ups, calls and
+# tear-downs, so a test that grows slow shows up where the time is read (docs/testing-speed.md).
 test: venv browser-deps postgres-deps java-deps
-	$(BIN)/pytest $(PYTEST_PARALLEL) $(PYTEST_ARGS)
+	$(BIN)/pytest $(PYTEST_PARALLEL) --durations=25 $(PYTEST_ARGS)
 
 test-fast: venv
 	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
