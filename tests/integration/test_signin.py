@@ -27,6 +27,7 @@ from dashboard.store import signin as S
 from dashboard.store import users as U
 from dashboard.store.cli import unit_levels
 from tests.support import REPO
+from tests.support.cli import Ran, dashboard
 from tests.support.warehouses import copy_warehouse
 
 PASSWORD = "correct horse battery staple"
@@ -340,14 +341,13 @@ def test_sample_users_are_refused_on_a_real_warehouse(tmp_path: Path) -> None:
 
 
 def test_passwords_from_the_cli_never_an_argument(link: Path, server: flask.Flask) -> None:
-    env = {k: v for k, v in os.environ.items() if k != db.STORE_URL_ENV}
-
-    def run(*args: str, stdin: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "dashboard", *args, "--warehouse", str(link)], cwd=REPO,
-                              input=stdin, capture_output=True, text=True, env=env, timeout=120)
+    def run(*args: str, stdin: str, process: bool = False) -> Ran:
+        """The first call in a process of its own (the password read from a real standard
+        input), the rest through typer's runner in this one (tests.support.cli.dashboard)."""
+        return dashboard(*args, "--warehouse", str(link), stdin=stdin, process=process)
 
     added = run("users", "add", "gill", "--role", "analyst", "--password-stdin",
-                stdin="gill's long passphrase\n")
+                stdin="gill's long passphrase\n", process=True)
     assert added.returncode == 0, added.stderr
     assert "with a password" in added.stderr and "passphrase" not in added.stderr + added.stdout
     assert login(server.test_client(), "gill", "gill's long passphrase").status_code == 302

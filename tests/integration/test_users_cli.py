@@ -4,53 +4,15 @@ warehouse, the store a real SQLite file beside it."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
-from typing import NamedTuple
 
 import pytest
-from typer.testing import CliRunner
 
-from dashboard.cli import app
-from dashboard.store import cli as store_cli
-from dashboard.store import db, signin_cli
+from dashboard.store import db
 from dashboard.store import users as U
-from tests.support import REPO
+from tests.support.cli import dashboard
 from tests.support.warehouses import copy_warehouse
-
-
-class Ran(NamedTuple):
-    returncode: int
-    stdout: str
-    stderr: str
-
-
-def dashboard(*args: str, env: dict[str, str] | None = None, process: bool = False) -> Ran:
-    """`python -m dashboard ARGS`: in a new process when `process` (the entry point itself, as an
-    administrator runs it), else through typer's runner in this one -- the same command code,
-    without paying Python's start-up and the command's imports (about 3 s) for every call."""
-    if process:
-        base = {k: v for k, v in os.environ.items() if k != db.STORE_URL_ENV}
-        done = subprocess.run([sys.executable, "-m", "dashboard", *args], cwd=REPO, capture_output=True,
-                              text=True, env={**base, "COLUMNS": "1000", **(env or {})}, timeout=120)
-        return Ran(done.returncode, done.stdout, done.stderr)
-    # rich fixes a console's width when its module is imported (from COLUMNS, else 80): as wide
-    # as the process's COLUMNS=1000 above, so that a table row is one line here too
-    consoles = [store_cli.out, store_cli.err, signin_cli.err]
-    widths = [c._width for c in consoles]  # noqa: SLF001 - put back exactly as found
-    for c in consoles:
-        c.width = 1000
-    try:
-        result = CliRunner().invoke(app, list(args), env={db.STORE_URL_ENV: None, **(env or {})})
-    finally:
-        for c, w in zip(consoles, widths, strict=True):
-            c._width = w  # noqa: SLF001
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return Ran(result.exit_code, result.stdout, result.stderr)
 
 
 @pytest.fixture(scope="module")
