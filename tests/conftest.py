@@ -450,8 +450,10 @@ def _demo_server(demo_link: Path):  # noqa: ANN202
 
 @pytest.fixture
 def demo_duo(_chromium: _Chromium, _demo_server, tmp_path: Path):  # noqa: ANN001, ANN201
-    """dash_duo on the dashboard of the session's demo warehouse, opened at its home page (as
-    `start_server` would)."""
+    """dash_duo on the dashboard of the session's demo warehouse, on a blank page: unlike
+    `start_server` it does not open the home page first (most tests go straight to their own
+    page, and the home page's scorecard was drawn for nothing). A test that starts on the home
+    page opens it with `demo_duo.wait_for_page()`."""
     with _duo(_chromium, _demo_server, tmp_path / "download") as duo:
-        duo.server_url = _demo_server.url
+        duo._url = _demo_server.url  # noqa: SLF001 - the `server_url` setter would open it
         yield duo

@@ -70,6 +70,7 @@ def test_every_page_passes_axe_and_keeps_charts_out_of_the_tab_order(demo_duo) -
 
 def test_the_skip_link_is_the_first_tab_stop_and_goes_to_the_page(demo_duo) -> None:  # noqa: ANN001
     driver = demo_duo.driver
+    demo_duo.wait_for_page()  # the home page: the force's scorecard
     demo_duo.wait_for_element("#scorecard-table", timeout=20)
     settled(demo_duo)
     ActionChains(driver).send_keys(Keys.TAB).perform()
@@ -83,6 +84,7 @@ def test_the_skip_link_is_the_first_tab_stop_and_goes_to_the_page(demo_duo) -> N
 
 def test_typing_on_the_unit_picker_searches_it(demo_duo) -> None:  # noqa: ANN001
     driver = demo_duo.driver
+    demo_duo.wait_for_page()  # the home page: the force's scorecard
     demo_duo.wait_for_element("#scorecard-table", timeout=20)
     settled(demo_duo)
     _tab_until(driver, "el.id === 'controls-summary'")
@@ -103,6 +105,7 @@ def test_typing_on_the_unit_picker_searches_it(demo_duo) -> None:  # noqa: ANN00
 
 def test_keyboard_only_from_the_scorecard_to_an_npus_records(demo_duo) -> None:  # noqa: ANN001
     driver = demo_duo.driver
+    demo_duo.wait_for_page()  # the home page: the force's scorecard
     demo_duo.wait_for_element("#scorecard-table", timeout=20)
     settled(demo_duo)
     assert _unit(driver) in ("", "cheshire")

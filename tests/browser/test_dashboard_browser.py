@@ -87,6 +87,7 @@ def _click_bar(dash_duo, index: int) -> None:  # noqa: ANN001
 
 def test_click_from_force_scorecard_down_to_an_npu_and_export(demo_duo, demo_link: Path) -> None:  # noqa: ANN001
     dash_duo = demo_duo
+    dash_duo.wait_for_page()  # the home page: the force's scorecard
     dash_duo.wait_for_element("#scorecard-table", timeout=20)
     assert "Cheshire Constabulary" in _statement(dash_duo)
     # 1: the Burglary row of the force scorecard opens its drill-down.
