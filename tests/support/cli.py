@@ -31,6 +31,20 @@ class Ran(NamedTuple):
     stderr: str
 
 
+def etl_here(*args: str) -> Ran:
+    """`python -m etl ARGS` through typer's runner in this process (the same command code as
+    `etl`, without a new Python and the command's imports): for a test's further calls of a
+    command whose own process it has already run once."""
+    from typer.testing import CliRunner
+
+    from etl.cli import app
+
+    result = CliRunner().invoke(app, list(args), env={"COLUMNS": "1000"})
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return Ran(result.exit_code, result.stdout, result.stderr)
+
+
 def _consoles() -> list:
     """Every rich Console of the dashboard's command modules (made when they are imported)."""
     from rich.console import Console

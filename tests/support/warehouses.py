@@ -27,8 +27,12 @@ def copy_warehouse(link: Path, directory: Path) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     paths = WarehousePaths(link)
     for item in paths.directory.iterdir():
-        # The store beside it (actions, users: dashboard/store/) is not part of the warehouse.
-        if not item.name.startswith(paths.stem + ".") or item.name.startswith(paths.stem + ".store."):
+        # The store beside it (actions, users: dashboard/store/) is not part of the warehouse, nor
+        # are the results kept beside it (dashboard/data/precomputed.py), which name the version
+        # file's inode and so are never read for a copy: the shared demo's fill up as the run's
+        # pages compute on it, and copying them was work for nothing.
+        if not item.name.startswith(paths.stem + ".") or item.name.startswith(
+                (paths.stem + ".store.", paths.stem + ".precomputed")):
             continue
         target = directory / item.name
         if item.is_symlink():
