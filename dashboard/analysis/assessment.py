@@ -401,7 +401,12 @@ def _prefetch(data: DataAccess, unit_ids: list[str], ids: list[str], card_ids: t
     compare.msf_positions(data, [(uid, mid) for uid, card in zip(unit_ids, cards, strict=True)
                                  for mid, v in zip(card["measure_id"], card["verdict"], strict=True)
                                  if v != "not loaded"], start, end)
-    ew.prefetch_unit_panels(data, unit_ids, month_start(last_complete_month(end)), extra=ids)
+    end_month = month_start(last_complete_month(end))
+    ew.prefetch_unit_panels(data, unit_ids, end_month, extra=ids)
+    try:
+        ew.prefetch_unit_target_outlooks(data, unit_ids, end_month)
+    except Exception:   # a refused targets file: each unit's _outlooks finds it and goes without
+        pass
 
 
 def _have(data: DataAccess, unit_id: str, start: date, end: date, sensitivity: str,
@@ -786,13 +791,25 @@ def _flagged(data: DataAccess, unit_ids: list[str], start: date, end: date,
     framed = [u for u in unit_ids if not (
         data.store.enabled and not data.cached_peek(STORED, (u, start, end, sensitivity, None))
         and _have(data, u, start, end, sensitivity, None, read) and u in read)]
+    headline = [m.id for m in metrics.headline_measures()]
+    fresh = [u for u in framed if not data.cached_peek(STORED, (u, start, end, sensitivity, None))]
+    lazy = [u for u in fresh if data.store.enabled and persistable(data, u, start, end)]
+    if fresh and (not lazy or len(lazy) > LAZY_TABLES):
+        # nothing of these will be stored (a period that is not a preset one, e.g. the API's
+        # past month, or too many to store in one request; see _many): prefetched together and
+        # assessed as rows, each unit's exceptions taken from its rows as from a stored table,
+        # without building and sizing a frame per unit only to filter it
+        _prefetch(data, fresh, headline, None, start, end)
+        sens = ew.sensitivity(sensitivity)
+        for uid in fresh:
+            read[uid] = _assess_rows(data, uid, start, end, sens, None)
+        framed = [u for u in framed if u not in read]
     frames = {}
     if framed:
         frame = assess_many(data, framed, start, end, sensitivity)
         frame = frame[frame["exception"].astype(bool)]
         for rec in frame[_EXCEPTION_FIELDS].to_dict("records"):
             frames.setdefault(str(rec["unit_id"]), []).append(rec)
-    headline = [m.id for m in metrics.headline_measures()]
     out: list[dict[str, Any]] = []
     for uid in unit_ids:
         if uid not in read:
