@@ -391,6 +391,18 @@ def _many(data: DataAccess, unit_ids: Sequence[str], start: date, end: date, sen
     return pd.concat(frames, ignore_index=True)
 
 
+def assess_rows_many(data: DataAccess, unit_ids: Sequence[str], start: date, end: date,
+                     sensitivity: str = ew.DEFAULT_SENSITIVITY) -> dict[str, list[dict[str, Any]]]:
+    """The headline assessment rows of several units (unit -> `_assess_rows`, the card's
+    order), their inputs prefetched together, neither framed nor cached nor stored: for a list
+    that reads only some of each unit's rows (the exceptions of a period that is not stored).
+    `_frame` of a unit's rows is `assess`'s frame (tests/integration/test_precompute.py)."""
+    data.check_scorecard(unit_ids, start, end)
+    _prefetch(data, list(unit_ids), list(headline_ids()), None, start, end)
+    sens = ew.sensitivity(sensitivity)
+    return {uid: _assess_rows(data, uid, start, end, sens, None) for uid in unit_ids}
+
+
 def _prefetch(data: DataAccess, unit_ids: list[str], ids: list[str], card_ids: tuple[str, ...] | None,
               start: date, end: date) -> None:
     """What `_assess_rows` reads, for several units at once: their scorecards (one query per
@@ -799,10 +811,7 @@ def _flagged(data: DataAccess, unit_ids: list[str], start: date, end: date,
         # past month, or too many to store in one request; see _many): prefetched together and
         # assessed as rows, each unit's exceptions taken from its rows as from a stored table,
         # without building and sizing a frame per unit only to filter it
-        _prefetch(data, fresh, headline, None, start, end)
-        sens = ew.sensitivity(sensitivity)
-        for uid in fresh:
-            read[uid] = _assess_rows(data, uid, start, end, sens, None)
+        read.update(assess_rows_many(data, fresh, start, end, sensitivity))
         framed = [u for u in framed if u not in read]
     frames = {}
     if framed:
