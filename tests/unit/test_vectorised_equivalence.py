@@ -142,7 +142,8 @@ def test_poisson_prediction_interval_equals_the_bisection() -> None:
               for rho in rng.choice([1 / 11, 11.0, 0.5, 2.4, 0.07], size=80)]
     for x, rho in cases:
         for conf in (0.95, 0.99):
-            assert stats._poisson_prediction_interval(x, rho, conf) == _bisect_interval(x, rho, conf), (x, rho)
+            got = stats._poisson_prediction_interval(x, rho, conf)
+            assert got == _bisect_interval(x, rho, conf), (x, rho)
     # the definition, checked at the ends found: x = 10 observed, the same exposure to come
     # (rho = 1), so X given X + Y = N is binomial(N, 1/2); each end is the last y inside
     lo, hi = stats._poisson_prediction_interval(10, 1.0, 0.95)
