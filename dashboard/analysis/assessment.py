@@ -499,11 +499,11 @@ def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     """The assessment table of one unit from its rows: exceptions first, by severity, then the
     card's order; measures not loaded last. The dtypes follow the rows, so the same rows give
     the same frame whether they were computed now or read from the version's table."""
-    frame = pd.DataFrame(rows)
-    frame["_loaded"] = frame["verdict"] != "not loaded"
-    frame = frame.sort_values(["_loaded", "exception", "severity", "_order"],
-                              ascending=[False, False, False, True], kind="stable")
-    return frame[ASSESSMENT_COLUMNS + SPARK_COLUMNS].reset_index(drop=True)
+    # ordered as plain rows, then framed once: a pandas sort and column pick per unit were
+    # most of a stored unit's cost on the pages that show many units (the same order: stable)
+    ordered = sorted(rows, key=lambda r: (r["verdict"] == "not loaded", not r["exception"], -r["severity"],
+                                          r["_order"]))
+    return pd.DataFrame(ordered, columns=ASSESSMENT_COLUMNS + SPARK_COLUMNS)
 
 
 def _base_row(unit: Unit, m: Measure, period: Period, r: dict[str, Any]) -> dict[str, Any]:

@@ -5,11 +5,15 @@ against them, and against a worked example whose answer does not come from our c
 
 from __future__ import annotations
 
+import math
+from datetime import date
+
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from dashboard.analysis import stats
+from dashboard.analysis import assessment, stats
 
 
 def test_funnel_positions_worked_example() -> None:
@@ -149,3 +153,38 @@ def test_poisson_prediction_interval_equals_the_bisection() -> None:
     lo, hi = stats._poisson_prediction_interval(10, 1.0, 0.95)
     assert sps.binom.sf(9, 10 + lo, 0.5) > 0.025 >= sps.binom.sf(9, 10 + lo - 1, 0.5)
     assert sps.binom.cdf(10, 10 + hi, 0.5) > 0.025 >= sps.binom.cdf(10, 10 + hi + 1, 0.5)
+
+
+def _pandas_frame(rows: list[dict]) -> pd.DataFrame:
+    """An assessment frame as it was built before: pandas sort, then the columns picked."""
+    frame = pd.DataFrame(rows)
+    frame["_loaded"] = frame["verdict"] != "not loaded"
+    frame = frame.sort_values(["_loaded", "exception", "severity", "_order"],
+                              ascending=[False, False, False, True], kind="stable")
+    return frame[assessment.ASSESSMENT_COLUMNS + assessment.SPARK_COLUMNS].reset_index(drop=True)
+
+
+def test_assessment_frame_is_the_pandas_sorted_frame() -> None:
+    # rows as _assess_rows makes them: not loaded ones, exceptions with tied severities, None
+    # and NaN, dates and lists; the order is by loaded, exception, severity (desc), card order
+    rng = np.random.default_rng(2)
+    for trial in range(30):
+        rows = []
+        for order in range(int(rng.integers(1, 15))):
+            row = {c: None for c in assessment.ASSESSMENT_COLUMNS}
+            loaded = bool(rng.random() < 0.8)
+            ex = loaded and bool(rng.random() < 0.4)
+            row.update({"unit_id": "u", "measure_id": f"m{order}",
+                        "verdict": "worse" if loaded else "not loaded", "exception": ex,
+                        "severity": float(rng.choice([0.0, 1.5, 2.25, 3.0])) if ex else 0.0,
+                        "value": float(rng.random()) if loaded else math.nan,
+                        "period_start": date(2008, 1, 1),
+                        "target": math.nan, "spc_month": date(2007, 11, 1) if ex else None,
+                        "spark_months": [date(2008, 1, 1)], "spark": [float(order)], "_order": order})
+            if trial % 3 == 0:
+                row["_spc_score"] = 1.0    # private keys are left out of the frame
+            rows.append(row)
+        rng.shuffle(rows)   # the card order is _order, not the list's
+        got = assessment._frame(rows)
+        pd.testing.assert_frame_equal(got, _pandas_frame(rows))
+        assert list(got.columns) == assessment.ASSESSMENT_COLUMNS + assessment.SPARK_COLUMNS
