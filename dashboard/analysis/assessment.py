@@ -112,8 +112,10 @@ def period_target(measure: Measure, period: Period, targets: pd.DataFrame,
     """The unit's target restated for `period` (pure).
 
     `targets`: the unit's resolved targets rows for the measure (targets.TARGET_COLUMNS) of the
-    period's financial year: an annual row (quarter NaN) and/or quarter rows. A period that is
-    not inside one financial year has no target (a target is a year's or a quarter's).
+    period's financial year: an annual row (quarter NaN) and/or quarter rows, as a frame or as
+    a mapping of its columns 'target', 'kind', 'quarter' and 'how' to sequences (what
+    `_force_targets` keeps per unit and measure). A period that is not inside one financial
+    year has no target (a target is a year's or a quarter's).
 
     Counts are additive, so a count target for a part of its period is the part's share of it:
     by last year's months when all of them are known (`last_year_months`: month -> count, the
@@ -121,12 +123,13 @@ def period_target(measure: Measure, period: Period, targets: pd.DataFrame,
     stand to any part of their period; where the period spans quarters with different
     quarterly rate targets, the months' average of them.
     """
-    if targets.empty or not math.isfinite(float(targets["target"].iloc[0])):
+    first = next(iter(targets["target"]), None)
+    if first is None or not math.isfinite(float(first)):
         return None
     fy0 = fy_start(period.start)
     if fy_start(period.end) != fy0:
         return None
-    kind = str(targets["kind"].iloc[0])
+    kind = str(next(iter(targets["kind"])))
     # plain dicts, not a pandas mask per quarter: this runs for every unit x measure
     by_quarter: dict[int | None, tuple[float, str]] = {}
     for q, t, how in zip(targets["quarter"], targets["target"], targets["how"], strict=True):
@@ -478,7 +481,7 @@ def _assess_rows(data: DataAccess, unit_id: str, start: date, end: date, sens: e
     compare.msf_positions(data, [(unit_id, mid) for mid in loaded], start, end)
     by_measure = _unit_targets(data, unit, period)
     outlooks = _outlooks(data, unit_id, end_month)
-    no_targets = pd.DataFrame(columns=tg.TARGET_COLUMNS)
+    no_targets: TargetColumns = {c: [] for c in TARGET_FIELDS}
     rows = []
     for order, r in enumerate(card.to_dict("records")):
         m = MEASURES[r["measure_id"]]
@@ -550,30 +553,37 @@ def _add_spc(row: dict[str, Any], data: DataAccess, unit_id: str, m: Measure, en
         row["_spc_score"] = ew.spc_score(wanted, z * high_bad if reading == "concern" else -z * high_bad)
 
 
-def _unit_targets(data: DataAccess, unit: Unit, period: Period) -> dict[str, pd.DataFrame]:
+# What period_target reads of a unit's targets rows for one measure, as columns (a frame's).
+TARGET_FIELDS = ("target", "kind", "quarter", "how")
+TargetColumns = dict[str, list[Any]]
+
+
+def _unit_targets(data: DataAccess, unit: Unit, period: Period) -> dict[str, TargetColumns]:
     """The unit's resolved targets of the period's financial year, by measure; empty when it
     has none or the period spans two years."""
     if unit.level not in tg.TARGET_LEVELS or fy_start(period.start) != fy_start(period.end):
         return {}
-    frame, rows = _force_targets(data, unit.force_id, tg.fy_of(period.start))
-    return {mid: frame.iloc[list(at)] for mid, at in rows.get(unit.unit_id, {}).items()}
+    return _force_targets(data, unit.force_id, tg.fy_of(period.start)).get(unit.unit_id, {})
 
 
-def _force_targets(data: DataAccess, force_id: str, fy: str
-                   ) -> tuple[pd.DataFrame, dict[str, dict[str, tuple[int, ...]]]]:
-    """The force's resolved targets and where each unit's rows of each measure are, found
-    ONCE per version and year (a pandas mask per unit and measure was most of the targets'
-    share of an exceptions list): (frame, unit -> measure -> row positions in frame order)."""
+def _force_targets(data: DataAccess, force_id: str, fy: str) -> dict[str, dict[str, TargetColumns]]:
+    """The force's resolved targets split by unit and measure ONCE per version and year, as
+    plain columns (unit -> measure -> TARGET_FIELDS -> values in the frame's order): a pandas
+    mask, and then a row selection, per unit and measure were most of the targets' share of
+    an exceptions list."""
 
-    def compute() -> tuple[pd.DataFrame, dict[str, dict[str, tuple[int, ...]]]]:
+    def compute() -> dict[str, dict[str, TargetColumns]]:
         try:
             frame = tg.resolve_targets(data, force_id, fy)
         except (FileNotFoundError, KeyError, ValueError):
             frame = pd.DataFrame(columns=tg.TARGET_COLUMNS)
-        rows: dict[str, dict[str, list[int]]] = {}
-        for i, (uid, mid) in enumerate(zip(frame["unit_id"], frame["measure_id"], strict=True)):
-            rows.setdefault(str(uid), {}).setdefault(str(mid), []).append(i)
-        return frame, {u: {m: tuple(at) for m, at in ms.items()} for u, ms in rows.items()}
+        out: dict[str, dict[str, TargetColumns]] = {}
+        for uid, mid, *values in zip(frame["unit_id"], frame["measure_id"],
+                                     *(frame[c] for c in TARGET_FIELDS), strict=True):
+            cols = out.setdefault(str(uid), {}).setdefault(str(mid), {c: [] for c in TARGET_FIELDS})
+            for c, v in zip(TARGET_FIELDS, values, strict=True):
+                cols[c].append(v)
+        return out
 
     return data.cached("assessment.force_targets", (force_id, fy), compute)
 
@@ -586,9 +596,9 @@ def _outlooks(data: DataAccess, unit_id: str, end_month: date) -> dict[str, Any]
 
 
 def _add_target(row: dict[str, Any], data: DataAccess, unit: Unit, m: Measure, r: dict[str, Any],
-                mine: pd.DataFrame, outlook: Any) -> None:
-    """`mine`: the unit's targets rows for this measure."""
-    if mine.empty:
+                mine: TargetColumns, outlook: Any) -> None:
+    """`mine`: the unit's targets rows for this measure (their columns)."""
+    if not len(mine["target"]):
         return
     period = Period(row["period_start"], row["period_end"])
     profile = None
