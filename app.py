@@ -12,10 +12,10 @@ from pathlib import Path
 
 from werkzeug.serving import WSGIRequestHandler
 
-from dashboard.app import create_app
+from dashboard.app import serving_app
 from etl.config import warehouse_path
 
-server = create_app(warehouse_path()).server
+server = serving_app(warehouse_path()).server
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8050, help="port (default 8050)")
     args = parser.parse_args(argv)
-    app = create_app(warehouse_path(args.warehouse))
+    app = serving_app(warehouse_path(args.warehouse))
     # Never debug: the debugger would let anyone who can reach the port run code.
     app.server.run(host=args.host, port=args.port, debug=False, request_handler=_QuietHandler)
 

@@ -112,8 +112,10 @@ def period_target(measure: Measure, period: Period, targets: pd.DataFrame,
     """The unit's target restated for `period` (pure).
 
     `targets`: the unit's resolved targets rows for the measure (targets.TARGET_COLUMNS) of the
-    period's financial year: an annual row (quarter NaN) and/or quarter rows. A period that is
-    not inside one financial year has no target (a target is a year's or a quarter's).
+    period's financial year: an annual row (quarter NaN) and/or quarter rows, as a frame or as
+    a mapping of its columns 'target', 'kind', 'quarter' and 'how' to sequences (what
+    `_force_targets` keeps per unit and measure). A period that is not inside one financial
+    year has no target (a target is a year's or a quarter's).
 
     Counts are additive, so a count target for a part of its period is the part's share of it:
     by last year's months when all of them are known (`last_year_months`: month -> count, the
@@ -121,12 +123,13 @@ def period_target(measure: Measure, period: Period, targets: pd.DataFrame,
     stand to any part of their period; where the period spans quarters with different
     quarterly rate targets, the months' average of them.
     """
-    if targets.empty or not math.isfinite(float(targets["target"].iloc[0])):
+    first = next(iter(targets["target"]), None)
+    if first is None or not math.isfinite(float(first)):
         return None
     fy0 = fy_start(period.start)
     if fy_start(period.end) != fy0:
         return None
-    kind = str(targets["kind"].iloc[0])
+    kind = str(next(iter(targets["kind"])))
     # plain dicts, not a pandas mask per quarter: this runs for every unit x measure
     by_quarter: dict[int | None, tuple[float, str]] = {}
     for q, t, how in zip(targets["quarter"], targets["target"], targets["how"], strict=True):
@@ -391,6 +394,18 @@ def _many(data: DataAccess, unit_ids: Sequence[str], start: date, end: date, sen
     return pd.concat(frames, ignore_index=True)
 
 
+def assess_rows_many(data: DataAccess, unit_ids: Sequence[str], start: date, end: date,
+                     sensitivity: str = ew.DEFAULT_SENSITIVITY) -> dict[str, list[dict[str, Any]]]:
+    """The headline assessment rows of several units (unit -> `_assess_rows`, the card's
+    order), their inputs prefetched together, neither framed nor cached nor stored: for a list
+    that reads only some of each unit's rows (the exceptions of a period that is not stored).
+    `_frame` of a unit's rows is `assess`'s frame (tests/integration/test_precompute.py)."""
+    data.check_scorecard(unit_ids, start, end)
+    _prefetch(data, list(unit_ids), list(headline_ids()), None, start, end)
+    sens = ew.sensitivity(sensitivity)
+    return {uid: _assess_rows(data, uid, start, end, sens, None) for uid in unit_ids}
+
+
 def _prefetch(data: DataAccess, unit_ids: list[str], ids: list[str], card_ids: tuple[str, ...] | None,
               start: date, end: date) -> None:
     """What `_assess_rows` reads, for several units at once: their scorecards (one query per
@@ -401,7 +416,12 @@ def _prefetch(data: DataAccess, unit_ids: list[str], ids: list[str], card_ids: t
     compare.msf_positions(data, [(uid, mid) for uid, card in zip(unit_ids, cards, strict=True)
                                  for mid, v in zip(card["measure_id"], card["verdict"], strict=True)
                                  if v != "not loaded"], start, end)
-    ew.prefetch_unit_panels(data, unit_ids, month_start(last_complete_month(end)), extra=ids)
+    end_month = month_start(last_complete_month(end))
+    ew.prefetch_unit_panels(data, unit_ids, end_month, extra=ids)
+    try:
+        ew.prefetch_unit_target_outlooks(data, unit_ids, end_month)
+    except Exception:   # a refused targets file: each unit's _outlooks finds it and goes without
+        pass
 
 
 def _have(data: DataAccess, unit_id: str, start: date, end: date, sensitivity: str,
@@ -461,7 +481,7 @@ def _assess_rows(data: DataAccess, unit_id: str, start: date, end: date, sens: e
     compare.msf_positions(data, [(unit_id, mid) for mid in loaded], start, end)
     by_measure = _unit_targets(data, unit, period)
     outlooks = _outlooks(data, unit_id, end_month)
-    no_targets = pd.DataFrame(columns=tg.TARGET_COLUMNS)
+    no_targets: TargetColumns = {c: [] for c in TARGET_FIELDS}
     rows = []
     for order, r in enumerate(card.to_dict("records")):
         m = MEASURES[r["measure_id"]]
@@ -482,11 +502,11 @@ def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     """The assessment table of one unit from its rows: exceptions first, by severity, then the
     card's order; measures not loaded last. The dtypes follow the rows, so the same rows give
     the same frame whether they were computed now or read from the version's table."""
-    frame = pd.DataFrame(rows)
-    frame["_loaded"] = frame["verdict"] != "not loaded"
-    frame = frame.sort_values(["_loaded", "exception", "severity", "_order"],
-                              ascending=[False, False, False, True], kind="stable")
-    return frame[ASSESSMENT_COLUMNS + SPARK_COLUMNS].reset_index(drop=True)
+    # ordered as plain rows, then framed once: a pandas sort and column pick per unit were
+    # most of a stored unit's cost on the pages that show many units (the same order: stable)
+    ordered = sorted(rows, key=lambda r: (r["verdict"] == "not loaded", not r["exception"], -r["severity"],
+                                          r["_order"]))
+    return pd.DataFrame(ordered, columns=ASSESSMENT_COLUMNS + SPARK_COLUMNS)
 
 
 def _base_row(unit: Unit, m: Measure, period: Period, r: dict[str, Any]) -> dict[str, Any]:
@@ -533,30 +553,37 @@ def _add_spc(row: dict[str, Any], data: DataAccess, unit_id: str, m: Measure, en
         row["_spc_score"] = ew.spc_score(wanted, z * high_bad if reading == "concern" else -z * high_bad)
 
 
-def _unit_targets(data: DataAccess, unit: Unit, period: Period) -> dict[str, pd.DataFrame]:
+# What period_target reads of a unit's targets rows for one measure, as columns (a frame's).
+TARGET_FIELDS = ("target", "kind", "quarter", "how")
+TargetColumns = dict[str, list[Any]]
+
+
+def _unit_targets(data: DataAccess, unit: Unit, period: Period) -> dict[str, TargetColumns]:
     """The unit's resolved targets of the period's financial year, by measure; empty when it
     has none or the period spans two years."""
     if unit.level not in tg.TARGET_LEVELS or fy_start(period.start) != fy_start(period.end):
         return {}
-    frame, rows = _force_targets(data, unit.force_id, tg.fy_of(period.start))
-    return {mid: frame.iloc[list(at)] for mid, at in rows.get(unit.unit_id, {}).items()}
+    return _force_targets(data, unit.force_id, tg.fy_of(period.start)).get(unit.unit_id, {})
 
 
-def _force_targets(data: DataAccess, force_id: str, fy: str
-                   ) -> tuple[pd.DataFrame, dict[str, dict[str, tuple[int, ...]]]]:
-    """The force's resolved targets and where each unit's rows of each measure are, found
-    ONCE per version and year (a pandas mask per unit and measure was most of the targets'
-    share of an exceptions list): (frame, unit -> measure -> row positions in frame order)."""
+def _force_targets(data: DataAccess, force_id: str, fy: str) -> dict[str, dict[str, TargetColumns]]:
+    """The force's resolved targets split by unit and measure ONCE per version and year, as
+    plain columns (unit -> measure -> TARGET_FIELDS -> values in the frame's order): a pandas
+    mask, and then a row selection, per unit and measure were most of the targets' share of
+    an exceptions list."""
 
-    def compute() -> tuple[pd.DataFrame, dict[str, dict[str, tuple[int, ...]]]]:
+    def compute() -> dict[str, dict[str, TargetColumns]]:
         try:
             frame = tg.resolve_targets(data, force_id, fy)
         except (FileNotFoundError, KeyError, ValueError):
             frame = pd.DataFrame(columns=tg.TARGET_COLUMNS)
-        rows: dict[str, dict[str, list[int]]] = {}
-        for i, (uid, mid) in enumerate(zip(frame["unit_id"], frame["measure_id"], strict=True)):
-            rows.setdefault(str(uid), {}).setdefault(str(mid), []).append(i)
-        return frame, {u: {m: tuple(at) for m, at in ms.items()} for u, ms in rows.items()}
+        out: dict[str, dict[str, TargetColumns]] = {}
+        for uid, mid, *values in zip(frame["unit_id"], frame["measure_id"],
+                                     *(frame[c] for c in TARGET_FIELDS), strict=True):
+            cols = out.setdefault(str(uid), {}).setdefault(str(mid), {c: [] for c in TARGET_FIELDS})
+            for c, v in zip(TARGET_FIELDS, values, strict=True):
+                cols[c].append(v)
+        return out
 
     return data.cached("assessment.force_targets", (force_id, fy), compute)
 
@@ -569,9 +596,9 @@ def _outlooks(data: DataAccess, unit_id: str, end_month: date) -> dict[str, Any]
 
 
 def _add_target(row: dict[str, Any], data: DataAccess, unit: Unit, m: Measure, r: dict[str, Any],
-                mine: pd.DataFrame, outlook: Any) -> None:
-    """`mine`: the unit's targets rows for this measure."""
-    if mine.empty:
+                mine: TargetColumns, outlook: Any) -> None:
+    """`mine`: the unit's targets rows for this measure (their columns)."""
+    if not len(mine["target"]):
         return
     period = Period(row["period_start"], row["period_end"])
     profile = None
@@ -786,13 +813,22 @@ def _flagged(data: DataAccess, unit_ids: list[str], start: date, end: date,
     framed = [u for u in unit_ids if not (
         data.store.enabled and not data.cached_peek(STORED, (u, start, end, sensitivity, None))
         and _have(data, u, start, end, sensitivity, None, read) and u in read)]
+    headline = [m.id for m in metrics.headline_measures()]
+    fresh = [u for u in framed if not data.cached_peek(STORED, (u, start, end, sensitivity, None))]
+    lazy = [u for u in fresh if data.store.enabled and persistable(data, u, start, end)]
+    if fresh and (not lazy or len(lazy) > LAZY_TABLES):
+        # nothing of these will be stored (a period that is not a preset one, e.g. the API's
+        # past month, or too many to store in one request; see _many): prefetched together and
+        # assessed as rows, each unit's exceptions taken from its rows as from a stored table,
+        # without building and sizing a frame per unit only to filter it
+        read.update(assess_rows_many(data, fresh, start, end, sensitivity))
+        framed = [u for u in framed if u not in read]
     frames = {}
     if framed:
         frame = assess_many(data, framed, start, end, sensitivity)
         frame = frame[frame["exception"].astype(bool)]
         for rec in frame[_EXCEPTION_FIELDS].to_dict("records"):
             frames.setdefault(str(rec["unit_id"]), []).append(rec)
-    headline = [m.id for m in metrics.headline_measures()]
     out: list[dict[str, Any]] = []
     for uid in unit_ids:
         if uid not in read:

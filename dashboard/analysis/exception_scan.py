@@ -997,8 +997,38 @@ def unit_target_outlooks(data: DataAccess, unit_id: str, end_month: date) -> dic
     return data.cached("early_warning.unit_target_outlooks", (unit_id, end_month), compute)
 
 
-def _target_outlooks(data: DataAccess, force_id: str, end_month: date, p: Panel | None = None,
-                     only: str | None = None) -> dict[tuple[str, str], Any]:
+def prefetch_unit_target_outlooks(data: DataAccess, unit_ids: Sequence[str], end_month: date) -> None:
+    """`unit_target_outlooks` of several units of a force, the force's targets filtered and
+    ordered ONCE for all of them (per unit, those pandas steps were most of an outlook's cost
+    in an exceptions list), each unit's outlooks from its own panel (prefetch_unit_panels)
+    by the same `_outlooks_of` as one unit's, cached under the key `unit_target_outlooks` uses."""
+    end_month = month_start(end_month)
+    by_force: dict[str, list[str]] = {}
+    for uid in unit_ids:
+        unit = data.unit(uid)
+        if unit is not None:
+            by_force.setdefault(unit.force_id, []).append(uid)
+    for force_id, uids in by_force.items():
+
+        def compute(missing: list[tuple[Any, ...]], force_id: str = force_id) -> dict[tuple[Any, ...], Any]:
+            wanted = [str(k[0]) for k in missing]
+            rows = _current_targets(data, force_id, end_month, wanted)
+            ids = panel_measure_ids(data, force_id)
+            out: dict[tuple[Any, ...], Any] = {}
+            for k in missing:
+                uid = str(k[0])
+                p = unit_panel(data, uid, end_month, ids)
+                found = _outlooks_of(rows.get(uid, []), p, end_month) if p is not None else {}
+                out[k] = {mid: o for (_u, mid), o in found.items()}
+            return out
+
+        data.cached_many("early_warning.unit_target_outlooks", [(uid, end_month) for uid in uids], compute)
+
+
+def _current_targets(data: DataAccess, force_id: str, end_month: date, only: Sequence[str] | None
+                     ) -> dict[str, list[Any]]:
+    """The force's targets current at end_month (the quarter's where it has one, else the
+    year's), of the units `only` (every unit if None), as rows by unit."""
     fy = tg.fy_of(end_month)
     try:
         resolved = tg.resolve_targets(data, force_id, fy)
@@ -1007,18 +1037,35 @@ def _target_outlooks(data: DataAccess, force_id: str, end_month: date, p: Panel 
     if resolved.empty:
         return {}
     if only is not None:
-        resolved = resolved[resolved["unit_id"] == only]
+        resolved = resolved[resolved["unit_id"].isin(list(only))]
     q = stats.fy_quarter(end_month)
     current = resolved[(resolved["quarter"].isna()) | (resolved["quarter"] == q)]
-    current = current.sort_values("quarter", na_position="first").drop_duplicates(["unit_id", "measure_id"],
-                                                                                  keep="last")
+    # stable: which row of a (unit, measure) is kept must not depend on the other units asked for
+    current = current.sort_values("quarter", na_position="first", kind="stable").drop_duplicates(
+        ["unit_id", "measure_id"], keep="last")
+    out: dict[str, list[Any]] = {}
+    for t in current.itertuples(index=False):
+        out.setdefault(str(t.unit_id), []).append(t)
+    return out
+
+
+def _target_outlooks(data: DataAccess, force_id: str, end_month: date, p: Panel | None = None,
+                     only: str | None = None) -> dict[tuple[str, str], Any]:
+    rows = _current_targets(data, force_id, end_month, None if only is None else [only])
+    if not rows:
+        return {}
     if p is None:
         p = panel(data, force_id, end_month, measure_ids=panel_measure_ids(data, force_id))
     if p is None:
         return {}
+    return _outlooks_of([t for unit_rows in rows.values() for t in unit_rows], p, end_month)
+
+
+def _outlooks_of(current: Sequence[Any], p: Panel, end_month: date) -> dict[tuple[str, str], Any]:
+    """(unit, measure) -> targets.Outlook of each current target row whose unit is in the panel."""
     mindex = {m: i for i, m in enumerate(p.months)}
     out: dict[tuple[str, str], Any] = {}
-    for t in current.itertuples(index=False):
+    for t in current:
         m = MEASURES[t.measure_id]
         if t.unit_id not in p.uindex:
             continue

@@ -170,6 +170,10 @@ def build_download(data: DataAccess, query: str | None, kind: str, theme: str | 
 
 
 def register(app: dash.Dash, data: DataAccess) -> None:
+    # import the pack modules at start-up (every page module has loaded by now: no cycle), not
+    # in the first Packs page a user opens (their imports, playwright's among them, were most
+    # of that first page's time; ~7 MB a worker)
+    _pipeline()
     @app.callback(Output("packs-preview", "children"), Output("packs-theme", "disabled"),
                   Input("packs-kind", "value"), Input("packs-theme", "value"), State("packs-view", "data"),
                   prevent_initial_call=True)

@@ -10,18 +10,29 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterator
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from dashboard.analysis.assessment import TABLE, assess, exceptions, persistable, precompute, preset_periods
+from dashboard.analysis.assessment import (
+    TABLE,
+    _frame,
+    assess,
+    assess_rows_many,
+    exceptions,
+    persistable,
+    precompute,
+    preset_periods,
+    scope_units,
+)
 from dashboard.analysis.metrics import headline_ids
 from dashboard.data.access import ANONYMOUS, Actor, Grant
 from dashboard.data.facade import DataAccess
 from dashboard.data.warehouse import WarehouseReader
 from dashboard.pages import calls, satisfaction, vulnerable
-from dashboard.periods import preset_period
+from dashboard.periods import add_months, month_end, preset_period
 from etl import hierarchy
 from etl.measures.registry import MEASURES
 from tests.support.warehouses import copy_warehouse, publish_new_version
@@ -200,3 +211,35 @@ def test_who_may_see_a_stored_assessment_is_decided_at_read_time(
 
 def _all_units(data: DataAccess) -> list:
     return [u for u in (data.unit(str(i)) for i in data.units()["unit_id"]) if u is not None]
+
+
+def test_a_periods_rows_assessed_together_equal_each_units_own_assessment(
+        demo_link: Path, open_data: Callable[[Path], DataAccess]) -> None:
+    """Periods that are never stored (past single months, as the API's exceptions ask for, and
+    a custom range): the rows of Cheshire's force, BCUs and NPUs assessed together
+    (assess_rows_many: one prefetch for all, what an exceptions list uses) are, framed, each
+    unit's own `assess` for every headline measure; and the exceptions list built from them is
+    the one built from the units' frames assessed one at a time."""
+    together, one_by_one = open_data(demo_link), open_data(demo_link)
+    for data in (together, one_by_one):
+        data.store.enabled = False    # the session's shared warehouse is never written beside
+    with together.request(ANONYMOUS), one_by_one.request(ANONYMOUS):
+        last = max(together.source_for(FORCE).months)   # type: ignore[union-attr]
+        periods = [(add_months(last, -k), month_end(add_months(last, -k))) for k in (1, 4)]
+        periods.append((date(2007, 10, 10), date(2007, 12, 23)))   # a custom range, one FY
+        units = [u.unit_id for u in scope_units(together, FORCE)]
+        assert len(units) == 1 + 3 + 18
+        flagged = 0
+        for start, end in periods:
+            assert not any(persistable(together, u, start, end) for u in units)
+            rows = assess_rows_many(together, units, start, end)
+            for uid in units:
+                want = assess(one_by_one, uid, start, end)
+                assert len(want) == len(headline_ids())
+                pd.testing.assert_frame_equal(_frame(rows[uid]), want)
+                flagged += int(want["exception"].sum())
+            together.clear_cache()
+            # one_by_one has every unit's frame cached: its list is built from those frames
+            pd.testing.assert_frame_equal(exceptions(together, FORCE, start, end),
+                                          exceptions(one_by_one, FORCE, start, end))
+        assert flagged > 20    # exceptions were compared, not only empty lists

@@ -5,11 +5,15 @@ against them, and against a worked example whose answer does not come from our c
 
 from __future__ import annotations
 
+import math
+from datetime import date
+
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from dashboard.analysis import stats
+from dashboard.analysis import assessment, stats
 
 
 def test_funnel_positions_worked_example() -> None:
@@ -99,3 +103,88 @@ def test_drill_down_ranking_places_every_child_as_one_by_one() -> None:
     for i in range(40):
         want = stats.funnel_position(ks[i], dens[i], ks.sum() / dens.sum(), "proportion")
         assert ranked.loc[f"f/p{i}", "position"] == want
+
+
+def _bisect_interval(x: int, rho: float, conf: float) -> tuple[int, int]:
+    """The prediction interval as it was computed before the search was vectorised: one scipy
+    call per candidate, plain bisection (the reference the array search must equal)."""
+    a = (1.0 - conf) / 2.0
+    if rho <= 0:
+        return (0, 0)
+    pi = 1.0 / (1.0 + rho)
+
+    def upper_ok(y: int) -> bool:
+        return bool(sps.binom.cdf(x, x + y, pi) > a)
+
+    def lower_ok(y: int) -> bool:
+        return bool(sps.binom.sf(x - 1, x + y, pi) > a)
+
+    lo, hi = 0, max(1, int(np.ceil(rho * (x + 1))))
+    while upper_ok(hi):
+        lo, hi = hi, hi * 2
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if upper_ok(mid) else (lo, mid)
+    y_upper = lo
+    if lower_ok(0):
+        return (0, y_upper)
+    lo, hi = 0, max(1, y_upper)
+    while not lower_ok(hi):
+        lo, hi = hi, hi * 2
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if lower_ok(mid) else (mid, hi)
+    return (hi, y_upper)
+
+
+def test_poisson_prediction_interval_equals_the_bisection() -> None:
+    # Nelson (1970)'s interval: x = 0, 1, 5 small counts, a year's counts of a force (~60k),
+    # a month's share (rho 1/11) and eleven months to come (rho 11), conf 95% and 99%
+    rng = np.random.default_rng(5)
+    cases = [(0, 0.5), (0, 3.0), (1, 0.01), (5, 11.0), (100_000, 1 / 11), (3, 1e-6), (0, 1e-9), (2, 50.0)]
+    cases += [(int(rng.integers(0, hi)), float(rho)) for hi in (20, 2_000, 100_000)
+              for rho in rng.choice([1 / 11, 11.0, 0.5, 2.4, 0.07], size=80)]
+    for x, rho in cases:
+        for conf in (0.95, 0.99):
+            got = stats._poisson_prediction_interval(x, rho, conf)
+            assert got == _bisect_interval(x, rho, conf), (x, rho)
+    # the definition, checked at the ends found: x = 10 observed, the same exposure to come
+    # (rho = 1), so X given X + Y = N is binomial(N, 1/2); each end is the last y inside
+    lo, hi = stats._poisson_prediction_interval(10, 1.0, 0.95)
+    assert sps.binom.sf(9, 10 + lo, 0.5) > 0.025 >= sps.binom.sf(9, 10 + lo - 1, 0.5)
+    assert sps.binom.cdf(10, 10 + hi, 0.5) > 0.025 >= sps.binom.cdf(10, 10 + hi + 1, 0.5)
+
+
+def _pandas_frame(rows: list[dict]) -> pd.DataFrame:
+    """An assessment frame as it was built before: pandas sort, then the columns picked."""
+    frame = pd.DataFrame(rows)
+    frame["_loaded"] = frame["verdict"] != "not loaded"
+    frame = frame.sort_values(["_loaded", "exception", "severity", "_order"],
+                              ascending=[False, False, False, True], kind="stable")
+    return frame[assessment.ASSESSMENT_COLUMNS + assessment.SPARK_COLUMNS].reset_index(drop=True)
+
+
+def test_assessment_frame_is_the_pandas_sorted_frame() -> None:
+    # rows as _assess_rows makes them: not loaded ones, exceptions with tied severities, None
+    # and NaN, dates and lists; the order is by loaded, exception, severity (desc), card order
+    rng = np.random.default_rng(2)
+    for trial in range(30):
+        rows = []
+        for order in range(int(rng.integers(1, 15))):
+            row = {c: None for c in assessment.ASSESSMENT_COLUMNS}
+            loaded = bool(rng.random() < 0.8)
+            ex = loaded and bool(rng.random() < 0.4)
+            row.update({"unit_id": "u", "measure_id": f"m{order}",
+                        "verdict": "worse" if loaded else "not loaded", "exception": ex,
+                        "severity": float(rng.choice([0.0, 1.5, 2.25, 3.0])) if ex else 0.0,
+                        "value": float(rng.random()) if loaded else math.nan,
+                        "period_start": date(2008, 1, 1),
+                        "target": math.nan, "spc_month": date(2007, 11, 1) if ex else None,
+                        "spark_months": [date(2008, 1, 1)], "spark": [float(order)], "_order": order})
+            if trial % 3 == 0:
+                row["_spc_score"] = 1.0    # private keys are left out of the frame
+            rows.append(row)
+        rng.shuffle(rows)   # the card order is _order, not the list's
+        got = assessment._frame(rows)
+        pd.testing.assert_frame_equal(got, _pandas_frame(rows))
+        assert list(got.columns) == assessment.ASSESSMENT_COLUMNS + assessment.SPARK_COLUMNS
