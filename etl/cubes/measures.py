@@ -183,8 +183,12 @@ def _files(con: duckdb.DuckDBPyConnection, dataset: str) -> list[tuple]:
            WHERE m.dataset = ? ORDER BY m.path""", [dataset]).fetchall()
 
 
-def _read(con: duckdb.DuckDBPyConnection, lake: str, ds: Dataset, files: list[tuple]) -> None:
-    """`_svc_facts`: the partitions' rows with their source and `_bcu` (the BCU they count in)."""
+def _read(con: duckdb.DuckDBPyConnection, lake: str, ds: Dataset, files: list[tuple],
+          view: bool = False) -> None:
+    """`_svc_facts`: the partitions' rows with their source and `_bcu` (the BCU they count in).
+    `view`: a view over the lake files rather than a table of their rows, for a build that
+    reads every row once (the fine groups) and then only a few columns (the quality checks):
+    copying the rows first cost as much as that one read (the demo's 2.15 M calls, ~0.7 s)."""
     parts, params = [], []
     for source in sorted({f[0] for f in files}):
         parts.append("SELECT ? AS source, * FROM read_parquet(?, union_by_name = true, "
@@ -195,8 +199,12 @@ def _read(con: duckdb.DuckDBPyConnection, lake: str, ds: Dataset, files: list[tu
         join = "LEFT JOIN dim_unit n ON n.unit_id = f.npu_id"
     else:
         bcu, join = "NULL::VARCHAR", ""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _svc_facts AS WITH f AS ({' UNION ALL '.join(parts)}) "
-                f"SELECT f.*, {bcu} AS _bcu FROM f {join}", params)
+    query = f"WITH f AS ({' UNION ALL '.join(parts)}) SELECT f.*, {bcu} AS _bcu FROM f {join}"
+    if view:
+        # a view of a relation: DuckDB binds the paths as values, nothing is pasted into SQL
+        con.sql(query, params=params).create_view("_svc_facts", replace=True)
+    else:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _svc_facts AS {query}", params)
 
 
 def _levels(ds: Dataset, officer: bool, relation: str = "_svc_facts") -> str:
@@ -221,7 +229,7 @@ def additive(con: duckdb.DuckDBPyConnection, sql: str) -> bool:
     sum."""
     try:
         tree = json.loads(con.execute("SELECT json_serialize_sql(?)",
-                                      [f"SELECT {sql}"]).fetchone()[0])
+                                      [f"SELECT {sql}"]).fetchall()[0][0])
     except duckdb.Error:
         return False
     if tree.get("error"):
@@ -317,13 +325,14 @@ def rebuild_dataset(con: duckdb.DuckDBPyConnection, lake: str, partitions: list[
     files = _files(con, ds.name)
     if not files:
         return
-    _read(con, lake, ds, files)
     measures = [m for m in measures if m.num_sql]
+    daily = [m for m in measures if m.aggregate == "sum"]
+    day = bool(ds.day_sql and daily)
+    fine = bool(measures) and all(additive(con, sql) for m in measures
+                                  for sql in (m.num_sql, m.den_sql, m.num2_sql, m.den2_sql) if sql)
+    _read(con, lake, ds, files, view=fine)
     if measures:
-        daily = [m for m in measures if m.aggregate == "sum"]
-        day = bool(ds.day_sql and daily)
-        if all(additive(con, sql) for m in measures
-               for sql in (m.num_sql, m.den_sql, m.num2_sql, m.den2_sql) if sql):
+        if fine:
             # the levels and periods summed from one pass over the rows (same values)
             _fine(con, ds, measures, day)
             _aggregate(con, ds, MONTH_TABLE, "month", True, measures, fine=measures)
@@ -336,7 +345,7 @@ def rebuild_dataset(con: duckdb.DuckDBPyConnection, lake: str, partitions: list[
                 _aggregate(con, ds, DAY_TABLE, ds.day_sql, False, daily)
         _reference_denominators(con, ds.name, measures)
     _quality(con, lake, ds, files)
-    con.execute("DROP TABLE IF EXISTS _svc_facts")
+    con.execute(f"DROP {'VIEW' if fine else 'TABLE'} IF EXISTS _svc_facts")
     con.execute("DROP TABLE IF EXISTS _svc_agg")
 
 
