@@ -8,6 +8,7 @@ warehouse version exactly as a force's own extract would.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
@@ -36,13 +37,19 @@ def demo_frames(seed: int = 2007, years: int = 5, progress: Progress | None = No
     ctx = DemoContext(seed=seed, start=add_months(end, -(12 * years - 1)), end=end,
                       units=data.units, crimes=data.crimes, force_month=data.force_month)
     frames: dict[str, pd.DataFrame] = {}
-    for i, source in enumerate(generators, start=1):
-        if progress:
-            progress(step, i, len(generators) + 1)
-        for dataset, frame in source.demo(ctx).items():
-            if dataset in frames:
-                raise ValueError(f"two demo generators produce dataset {dataset!r}")
-            frames[dataset] = frame
+    ctx.structure  # noqa: B018 - made once here, before the threads share it
+    # Two threads: each generator draws from its own seeded stream and reads only `ctx`, so
+    # the frames are the same in any order, and numpy releases the GIL for its array work
+    # (the calls' 2.15 M rows alongside all the rest: about 1.5 s of wall on two cores).
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        made = pool.map(lambda source: source.demo(ctx), generators)
+        for i, produced in enumerate(made, start=1):
+            if progress:
+                progress(step, i, len(generators) + 1)
+            for dataset, frame in produced.items():
+                if dataset in frames:
+                    raise ValueError(f"two demo generators produce dataset {dataset!r}")
+                frames[dataset] = frame
     if progress:
         progress(step, len(generators) + 1, len(generators) + 1)
     return data, frames
