@@ -130,7 +130,9 @@ def _write_partitions(con: duckdb.DuckDBPyConnection, table: str, columns: dict[
     select = select_list(columns, optional, present)
     ranges = _row_ranges(con, table, len(partitions))
     if ranges is None and _small(con, table, len(partitions)):
-        return _write_small(con, table, select, target, load_id, partitions, dataset)
+        small = _write_small(con, table, select, target, load_id, partitions, dataset)
+        if small is not None:
+            return small
     if ranges is not None:
         out: dict[tuple[str, date], Path] = {}
         for (force_id, month), (first, last) in sorted(ranges.items()):
@@ -188,14 +190,14 @@ def _small(con: duckdb.DuckDBPyConnection, table: str, partitions: int) -> bool:
 
 def _write_small(con: duckdb.DuckDBPyConnection, table: str, select: str, target: Path,
                  load_id: str, partitions: list[tuple[str, date]],
-                 dataset: str) -> dict[tuple[str, date], Path]:
+                 dataset: str) -> dict[tuple[str, date], Path] | None:
     """Every partition of a small table written by pyarrow from one sorted Arrow fetch (rows
-    in their staged order within a partition), named as the partitioned COPY names them."""
+    in their staged order within a partition), named as the partitioned COPY names them.
+    None, having written nothing, when a column's type is not one pyarrow writes as DuckDB
+    does (the caller then uses DuckDB's own writer)."""
     rel = con.sql(f"SELECT {select} FROM {table} ORDER BY force_id, month, rowid")
-    types = {str(t) for t in rel.types}
-    if not types <= _ARROW_SAFE:
-        raise RuntimeError(f"writing the lake: {dataset} has a column pyarrow would not write "
-                           f"as DuckDB does ({', '.join(sorted(types - _ARROW_SAFE))})")
+    if not {str(t) for t in rel.types} <= _ARROW_SAFE:
+        return None
     rows = rel.to_arrow_table()
     runs = con.execute(f"SELECT force_id, month, count(*) FROM {table} "
                        "GROUP BY ALL ORDER BY force_id, month").fetchall()

@@ -101,3 +101,18 @@ def test_a_view_is_written_by_the_partitioned_copy(tmp_path: Path) -> None:
     assert commit._row_ranges(con, "stg", 9) is None and not commit._small(con, "stg", 9)
     files = _written(con, tmp_path)
     assert len(files) == 9
+
+
+def test_a_type_pyarrow_would_write_differently_takes_duckdbs_writer(tmp_path: Path) -> None:
+    """A small table with a column of a type outside the ones pyarrow writes as DuckDB does
+    (here a DECIMAL) is written by DuckDB's partitioned COPY, with its own type kept."""
+    con = duckdb.connect()
+    _staged(con, 10, False)
+    columns = {**FORCE_MONTH_COLUMNS, "n": "DECIMAL(18,3)"}
+    assert commit._small(con, "stg", 9)
+    parts = [(f, m) for f in FORCES for m in MONTHS]
+    files = commit._write_partitions(con, "stg", columns, tmp_path, "force_month", "demo",
+                                     LOAD, parts)
+    assert len(files) == 9
+    got = con.execute("SELECT n FROM read_parquet(?) LIMIT 1", [str(next(iter(files.values())))])
+    assert str(got.description[0][1]) == "DECIMAL(18,3)"
