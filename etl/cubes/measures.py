@@ -23,6 +23,7 @@ user at load time.
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
@@ -182,8 +183,12 @@ def _files(con: duckdb.DuckDBPyConnection, dataset: str) -> list[tuple]:
            WHERE m.dataset = ? ORDER BY m.path""", [dataset]).fetchall()
 
 
-def _read(con: duckdb.DuckDBPyConnection, lake: str, ds: Dataset, files: list[tuple]) -> None:
-    """`_svc_facts`: the partitions' rows with their source and `_bcu` (the BCU they count in)."""
+def _read(con: duckdb.DuckDBPyConnection, lake: str, ds: Dataset, files: list[tuple],
+          view: bool = False) -> None:
+    """`_svc_facts`: the partitions' rows with their source and `_bcu` (the BCU they count in).
+    `view`: a view over the lake files rather than a table of their rows, for a build that
+    reads every row once (the fine groups) and then only a few columns (the quality checks):
+    copying the rows first cost as much as that one read (the demo's 2.15 M calls, ~0.7 s)."""
     parts, params = [], []
     for source in sorted({f[0] for f in files}):
         parts.append("SELECT ? AS source, * FROM read_parquet(?, union_by_name = true, "
@@ -194,34 +199,98 @@ def _read(con: duckdb.DuckDBPyConnection, lake: str, ds: Dataset, files: list[tu
         join = "LEFT JOIN dim_unit n ON n.unit_id = f.npu_id"
     else:
         bcu, join = "NULL::VARCHAR", ""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _svc_facts AS WITH f AS ({' UNION ALL '.join(parts)}) "
-                f"SELECT f.*, {bcu} AS _bcu FROM f {join}", params)
+    query = f"WITH f AS ({' UNION ALL '.join(parts)}) SELECT f.*, {bcu} AS _bcu FROM f {join}"
+    if view:
+        # a view of a relation: DuckDB binds the paths as values, nothing is pasted into SQL
+        con.sql(query, params=params).create_view("_svc_facts", replace=True)
+    else:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _svc_facts AS {query}", params)
 
 
-def _levels(ds: Dataset, officer: bool) -> str:
+def _levels(ds: Dataset, officer: bool, relation: str = "_svc_facts") -> str:
     levels = [("force", "force_id"), ("bcu", "_bcu")]
     if _has(ds, "npu_id"):
         levels.append(("npu", "npu_id"))
     if officer and _has(ds, "officer_id"):
         levels.append(("officer", "officer_id"))
     return " UNION ALL ".join(
-        f"SELECT '{lvl}' AS _level, {col} AS _unit, * FROM _svc_facts WHERE {col} IS NOT NULL"
+        f"SELECT '{lvl}' AS _level, {col} AS _unit, * FROM {relation} WHERE {col} IS NOT NULL"
         for lvl, col in levels)
 
 
+_ADDITIVE = {"count", "count_star", "sum"}
+
+
+def additive(con: duckdb.DuckDBPyConnection, sql: str) -> bool:
+    """Whether an aggregate is one whose value over a group is the sum of its values over any
+    split of the group: a plain count(...) or sum(...) (FILTER allowed), nothing around it,
+    no DISTINCT. Decided on DuckDB's own parse of the SQL (json_serialize_sql), not by
+    matching text, so an unusual spelling falls back to the safe path rather than to a wrong
+    sum."""
+    try:
+        tree = json.loads(con.execute("SELECT json_serialize_sql(?)",
+                                      [f"SELECT {sql}"]).fetchall()[0][0])
+    except duckdb.Error:
+        return False
+    if tree.get("error"):
+        return False
+    node = tree["statements"][0]["node"]["select_list"]
+    if len(node) != 1:
+        return False
+    node = node[0]
+    return (node.get("class") == "FUNCTION" and node.get("function_name") in _ADDITIVE
+            and not node.get("distinct") and not node.get("schema")
+            and not node.get("order_bys", {}).get("orders"))
+
+
+def _values(measures: list[Measure]) -> list[tuple[str, str | None]]:
+    """(column, its SQL) for every value of every measure: n, d, s, e; None: NULL."""
+    out: list[tuple[str, str | None]] = []
+    for i, m in enumerate(measures):
+        out += [(f"n{i}", m.num_sql), (f"d{i}", m.den_sql), (f"s{i}", m.num2_sql),
+                (f"e{i}", m.den2_sql)]
+    return out
+
+
+def _fine(con: duckdb.DuckDBPyConnection, ds: Dataset, measures: list[Measure],
+          day: bool) -> None:
+    """`_svc_fine`: every measure's values over the finest groups any cube row is made of
+    (source, force, BCU, NPU, officer, month and day), so each level and period is then a
+    sum over a few thousand groups instead of the measures' filters over every row once per
+    level. Only for additive aggregates (`additive`). On the demo's 2.15 M calls this is
+    one pass of the filters (~0.75 s of CPU) where the levels took two passes of three."""
+    keys = ["source", "force_id", "_bcu"]
+    keys += [k for k in ("npu_id", "officer_id") if _has(ds, k)]
+    keys.append("month")
+    if day:
+        keys.append(f"{ds.day_sql} AS _day")
+    values = ", ".join(f"{sql} AS {col}" for col, sql in _values(measures) if sql)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _svc_fine AS SELECT {', '.join(keys)}, {values} "
+                "FROM _svc_facts GROUP BY ALL")
+
+
 def _aggregate(con: duckdb.DuckDBPyConnection, ds: Dataset, table: str, period: str,
-               officer: bool, measures: list[Measure]) -> None:
-    """One scan computes every measure for every unit and period; then one row per measure."""
+               officer: bool, measures: list[Measure],
+               fine: list[Measure] | None = None) -> None:
+    """One scan computes every measure for every unit and period; then one row per measure.
+    `fine`: the measures `_svc_fine` was made for; the scan reads it (each value a partial
+    count or sum, added up here; `period` one of its columns) instead of the rows."""
     cols = []
     for i, m in enumerate(measures):
-        cols += [f"CAST(({m.num_sql}) AS DOUBLE) AS n{i}",
-                 f"CAST(({m.den_sql or 'NULL'}) AS DOUBLE) AS d{i}",
-                 f"CAST(({m.num2_sql or 'NULL'}) AS DOUBLE) AS s{i}",
-                 f"CAST(({m.den2_sql or 'NULL'}) AS DOUBLE) AS e{i}"]
+        j = fine.index(m) if fine is not None else i
+        for out, src, sql in ((f"n{i}", f"n{j}", m.num_sql), (f"d{i}", f"d{j}", m.den_sql),
+                              (f"s{i}", f"s{j}", m.num2_sql), (f"e{i}", f"e{j}", m.den2_sql)):
+            if not sql:
+                cols.append(f"CAST(NULL AS DOUBLE) AS {out}")
+            elif fine is not None:
+                cols.append(f"CAST(sum({src}) AS DOUBLE) AS {out}")
+            else:
+                cols.append(f"CAST(({sql}) AS DOUBLE) AS {out}")
+    relation = "_svc_fine" if fine is not None else "_svc_facts"
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _svc_agg AS
             SELECT source, force_id, _unit, _level, {period} AS _period, {', '.join(cols)}
-            FROM ({_levels(ds, officer)}) GROUP BY source, force_id, _unit, _level, _period""")
+            FROM ({_levels(ds, officer, relation)}) GROUP BY source, force_id, _unit, _level, _period""")
     # One row per measure for every group, in the order ORDER BY ALL over every row gave (the
     # group key is unique, then measure_id): the groups sorted, each one's measures unnested in
     # id order, the rows a measure does not value dropped after. Sorting the groups rather
@@ -256,16 +325,27 @@ def rebuild_dataset(con: duckdb.DuckDBPyConnection, lake: str, partitions: list[
     files = _files(con, ds.name)
     if not files:
         return
-    _read(con, lake, ds, files)
     measures = [m for m in measures if m.num_sql]
+    daily = [m for m in measures if m.aggregate == "sum"]
+    day = bool(ds.day_sql and daily)
+    fine = bool(measures) and all(additive(con, sql) for m in measures
+                                  for sql in (m.num_sql, m.den_sql, m.num2_sql, m.den2_sql) if sql)
+    _read(con, lake, ds, files, view=fine)
     if measures:
-        _aggregate(con, ds, MONTH_TABLE, "month", True, measures)
-        daily = [m for m in measures if m.aggregate == "sum"]
-        if ds.day_sql and daily:
-            _aggregate(con, ds, DAY_TABLE, ds.day_sql, False, daily)
+        if fine:
+            # the levels and periods summed from one pass over the rows (same values)
+            _fine(con, ds, measures, day)
+            _aggregate(con, ds, MONTH_TABLE, "month", True, measures, fine=measures)
+            if day:
+                _aggregate(con, ds, DAY_TABLE, "_day", False, daily, fine=measures)
+            con.execute("DROP TABLE IF EXISTS _svc_fine")
+        else:
+            _aggregate(con, ds, MONTH_TABLE, "month", True, measures)
+            if day:
+                _aggregate(con, ds, DAY_TABLE, ds.day_sql, False, daily)
         _reference_denominators(con, ds.name, measures)
     _quality(con, lake, ds, files)
-    con.execute("DROP TABLE IF EXISTS _svc_facts")
+    con.execute(f"DROP {'VIEW' if fine else 'TABLE'} IF EXISTS _svc_facts")
     con.execute("DROP TABLE IF EXISTS _svc_agg")
 
 

@@ -15,6 +15,7 @@ from functools import cached_property
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from etl.calendar import add_months
 
@@ -56,7 +57,25 @@ def frame_of(columns: dict[str, str], data: dict[str, object], n: int) -> pd.Dat
             out[col] = np.full(n, np.nan)
         else:
             out[col] = pd.array([None] * n, dtype=object)
-    return pd.DataFrame(out)
+    # no copy: the arrays are the generator's own and fresh (consolidating them into
+    # blocks copied every column: 0.5 s of the calls frame's 2.15 M rows)
+    return pd.DataFrame(out, copy=False)
+
+
+def text(names: list[str | None] | np.ndarray, codes: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """`names[codes]` as a pandas text column (code -1: missing), the very column a frame
+    makes of the object array `names[codes]`, decoded from an Arrow dictionary instead:
+    pandas turns an object array into text one Python string at a time (0.5 s of the 5-year
+    demo's 0.5 M crimes, for their nine text columns)."""
+    codes = np.asarray(codes)
+    indices = pa.array(codes.astype(np.int32), mask=codes < 0)
+    if isinstance(names, np.ndarray) and names.dtype.kind == "U":
+        dictionary = pa.array(names, type=pa.large_string())
+    else:
+        dictionary = pa.array([None if v is None else str(v) for v in names],
+                              type=pa.large_string())
+    return pd.array(pa.DictionaryArray.from_arrays(indices, dictionary).dictionary_decode(),
+                    dtype="str")
 
 
 def nullable_int(values: np.ndarray, present: np.ndarray) -> pd.arrays.IntegerArray:

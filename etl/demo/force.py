@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from etl.calendar import add_months
+from etl.demo.common import text
 from etl.measures.crime import ASB, SANCTION_TYPES
 from etl.reference import severity
 from etl.reference.forces import FORCE_BY_SLUG, FORCES
@@ -458,41 +459,37 @@ def _crimes(seed: int, structure: _Structure, params: np.random.Generator, days:
     seq = np.arange(years.size) - np.searchsorted(years, years, side="left") + 1
     ref = np.strings.add(np.strings.add(f"{CRIME_ID_PREFIX}-", years.astype(str)),
                          np.strings.add("-", np.strings.zfill(seq.astype(str), 7)))
-    crime_id = np.full(n, None, dtype=object)
-    crime_id[crime_rows] = ref.astype(object)
+    crime_no = np.full(n, -1)                       # each crime's index into `ref`; ASB none
+    crime_no[crime_rows] = np.arange(ref.size)
 
-    type_names = np.array([*_TYPE_KEYS, None], dtype=object)          # index -1 -> None
-    outcome_names = np.array([*(_OUTCOME_TEXT[t] for t in _TYPE_KEYS), None], dtype=object)
-    detection_type = type_names[np.where(sanction, a["dtype"], -1)]
-    outcome = outcome_names[np.where(sanction, a["dtype"], -1)]
-    undetected = np.array(_UNDETECTED, dtype=object)[a["undetected"]]
-    outcome = np.where(sanction | is_asb, outcome, undetected)
-
-    empty = np.full(n, None, dtype=object)
+    # Text columns as codes into their few values (-1: missing), decoded by `text`.
+    detection_code = np.where(sanction, a["dtype"], -1)
+    # outcome: a sanction's own text; ASB none; any other crime its undetected outcome
+    outcome_code = np.where(sanction | is_asb, detection_code, len(_TYPE_KEYS) + a["undetected"])
+    outcome_names = [*(_OUTCOME_TEXT[t] for t in _TYPE_KEYS), *_UNDETECTED]
+    missing = np.full(n, -1)
     frame = pd.DataFrame({
-        "force_id": np.full(n, FORCE_ID, dtype=object),
+        "force_id": text([FORCE_ID], np.zeros(n, dtype=np.int64)),
         "month": dates.astype("datetime64[M]").astype("datetime64[ns]"),
-        "crime_id": crime_id,
+        "crime_id": text(ref, crime_no),
         "date": dates.astype("datetime64[ns]"),
-        "category": np.array(CATEGORIES, dtype=object)[a["cat"]],
+        "category": text(CATEGORIES, a["cat"]),
         "is_asb": is_asb,
-        "lsoa_code": empty,
-        "lsoa_name": empty,
+        "lsoa_code": text([], missing),
+        "lsoa_name": text([], missing),
         "longitude": a["lon"],
         "latitude": a["lat"],
-        "location": empty,
-        "outcome": outcome,
+        "location": text([], missing),
+        "outcome": text(outcome_names, outcome_code),
         "sanction": sanction,
-        "detection_type": detection_type,
+        "detection_type": text(_TYPE_KEYS, detection_code),
         "detection_date": np.where(sanction, detected_on, np.datetime64("NaT"))
         .astype("datetime64[ns]"),
-        "npu_id": np.array(structure.npu_ids, dtype=object)[a["npu"]],
-        "team_id": structure.officer_team[a["officer"]],
-        "officer_id": structure.officer_ids[a["officer"]],
+        "npu_id": text(structure.npu_ids, a["npu"]),
+        "team_id": text(structure.officer_team, a["officer"]),
+        "officer_id": text(structure.officer_ids, a["officer"]),
         "line": np.arange(1, n + 1, dtype=np.int64),
-    })
-    for col in ("lsoa_code", "lsoa_name", "location"):
-        frame[col] = frame[col].astype("str")
+    }, copy=False)
     frame["offence_code"] = _offence_codes(seed, frame["category"].to_numpy(), is_asb)
     return frame[[*CRIME_COLUMNS, "offence_code"]]
 

@@ -20,8 +20,6 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from etl.errors import InputRefused
 from etl.limits import MAX_LINE_BYTES, max_rows_per_file, size
@@ -180,6 +178,8 @@ def csv_error(message: str, path: Path) -> tuple[int | None, str]:
 
 def mask_url(url: str) -> str:
     """The URL as messages and the load log may show it: any password replaced by ***."""
+    from sqlalchemy.engine import make_url  # lazy: 0.3-0.7 s of every `python -m etl` start
+
     try:
         return make_url(url).render_as_string(hide_password=True)
     except Exception:  # not a URL at all: still never echo what looks like a password
@@ -188,6 +188,8 @@ def mask_url(url: str) -> str:
 
 def scrub(text: str, url: str) -> str:
     """Driver messages can quote the connection string; keep the password out of them."""
+    from sqlalchemy.engine import make_url  # lazy: 0.3-0.7 s of every `python -m etl` start
+
     try:
         password = make_url(url).password
     except Exception:
@@ -221,6 +223,8 @@ def as_text(series: pd.Series) -> list[str | None]:
 def read_query(url: str, query: str) -> tuple[str, pd.DataFrame]:
     """Run `query` against a SQLAlchemy URL; (origin with the password masked, rows).
     Any failure is an InputRefused that never shows the password."""
+    from sqlalchemy import create_engine, text  # lazy: only a query load needs SQLAlchemy
+
     origin = mask_url(url)
     try:
         engine = create_engine(url)
