@@ -35,11 +35,22 @@ def etl_here(*args: str) -> Ran:
     """`python -m etl ARGS` through typer's runner in this process (the same command code as
     `etl`, without a new Python and the command's imports): for a test's further calls of a
     command whose own process it has already run once."""
+    from rich.console import Console
     from typer.testing import CliRunner
 
+    from etl import cli
     from etl.cli import app
 
-    result = CliRunner().invoke(app, list(args), env={"COLUMNS": "1000"})
+    # as wide as `etl`'s COLUMNS=1000, so that no message is wrapped (see `dashboard` below)
+    consoles = [v for v in vars(cli).values() if isinstance(v, Console)]
+    widths = [c._width for c in consoles]  # noqa: SLF001 - put back exactly as found
+    for c in consoles:
+        c.width = 1000
+    try:
+        result = CliRunner().invoke(app, list(args), env={"COLUMNS": "1000"})
+    finally:
+        for c, w in zip(consoles, widths, strict=True):
+            c._width = w  # noqa: SLF001
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
     return Ran(result.exit_code, result.stdout, result.stderr)
