@@ -70,10 +70,17 @@ def _stream_features(text: str) -> Iterator[dict[str, Any]]:
         yield feature
 
 
-@cache
 def boundaries(directory: Path | None = None) -> Boundaries:
-    """MSOA code -> GeoJSON feature (WGS84), with each MSOA's centre (see `Boundaries`)."""
-    with gzip.open((directory or data_dir()) / BOUNDARY_FILE, "rt", encoding="utf-8") as fh:
+    """MSOA code -> GeoJSON feature (WGS84), with each MSOA's centre (see `Boundaries`).
+
+    Cached by the folder it resolves to: `boundaries()` and `boundaries(None)` were two cache
+    entries, so a process parsed the 13 MB file twice."""
+    return _boundaries(directory or data_dir())
+
+
+@cache
+def _boundaries(directory: Path) -> Boundaries:
+    with gzip.open(directory / BOUNDARY_FILE, "rt", encoding="utf-8") as fh:
         text = fh.read()
     texts: dict[str, str] = {}
     centres: dict[str, tuple[float, float]] = {}

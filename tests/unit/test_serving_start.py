@@ -20,8 +20,12 @@ def test_serving_app_loads_the_maps_and_packs_and_freezes_what_start_up_made(tmp
     try:
         frozen = gc.get_freeze_count()
         assert frozen > 100_000       # the modules and the reference data, not a handful
-        assert geo.boundaries.cache_info().currsize >= 1      # read already: the first map will not
+        read = geo._boundaries.cache_info().currsize
+        assert read >= 1                                      # read already: the first map will not
         assert len(geo.boundaries()) > 7000                   # England and Wales's 7,201 MSOAs
+        # and read once: the default folder and None are the same entry (they were two)
+        assert geo.boundaries(None) is geo.boundaries() and geo.centroids() is geo.boundaries().centres
+        assert geo._boundaries.cache_info().currsize == read
         assert "dashboard.packs.pdf" in sys.modules           # the Packs page imports nothing more
         assert app.server.test_client().get("/").status_code == 200
     finally:
