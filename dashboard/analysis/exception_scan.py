@@ -644,6 +644,17 @@ def unit_panel(data: DataAccess, unit_id: str, end_month: date, measure_ids: Seq
                        lambda: read_panel(data, unit.force_id, end_month, ids, [unit_id]))
 
 
+def _by_force(data: DataAccess, unit_ids: Sequence[str]) -> dict[str, list[str]]:
+    """The known units of `unit_ids` grouped by force, in their order: what one read per
+    force serves."""
+    by_force: dict[str, list[str]] = {}
+    for uid in unit_ids:
+        unit = data.unit(uid)
+        if unit is not None:
+            by_force.setdefault(unit.force_id, []).append(uid)
+    return by_force
+
+
 def prefetch_unit_panels(data: DataAccess, unit_ids: Sequence[str], end_month: date,
                          extra: Sequence[str] = ()) -> None:
     """`unit_panel` of several units in ONE read per force (the exceptions list assesses a
@@ -651,12 +662,7 @@ def prefetch_unit_panels(data: DataAccess, unit_ids: Sequence[str], end_month: d
     panel left in the cache under the key `unit_panel` uses. A unit's panel is cut from the
     shared read: the same rows (the force and the unit), the same arrays."""
     end_month = month_start(end_month)
-    by_force: dict[str, list[str]] = {}
-    for uid in unit_ids:
-        unit = data.unit(uid)
-        if unit is not None:
-            by_force.setdefault(unit.force_id, []).append(uid)
-    for force_id, uids in by_force.items():
+    for force_id, uids in _by_force(data, unit_ids).items():
         ids = tuple(sorted(panel_measure_ids(data, force_id)))
         more = sorted(set(extra) - set(ids))
         # a chart of a measure outside the panel's reads the panel plus that measure
@@ -1003,12 +1009,7 @@ def prefetch_unit_target_outlooks(data: DataAccess, unit_ids: Sequence[str], end
     in an exceptions list), each unit's outlooks from its own panel (prefetch_unit_panels)
     by the same `_outlooks_of` as one unit's, cached under the key `unit_target_outlooks` uses."""
     end_month = month_start(end_month)
-    by_force: dict[str, list[str]] = {}
-    for uid in unit_ids:
-        unit = data.unit(uid)
-        if unit is not None:
-            by_force.setdefault(unit.force_id, []).append(uid)
-    for force_id, uids in by_force.items():
+    for force_id, uids in _by_force(data, unit_ids).items():
 
         def compute(missing: list[tuple[Any, ...]], force_id: str = force_id) -> dict[tuple[Any, ...], Any]:
             wanted = [str(k[0]) for k in missing]

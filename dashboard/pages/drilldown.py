@@ -868,12 +868,11 @@ def register(app: dash.Dash, data: DataAccess) -> None:
     # The map's reference data (the MSOA boundaries and their centres, the LSOA, MSOA and local
     # authority lookups) is read once per process: at start-up, not by the first drill-down a
     # user opens (~0.8 s of CPU that the first map view paid; every worker reads them then
-    # anyway). Called as the map calls them: functools.cache keys f() and f(None) apart.
+    # anyway). Each is cached by the folder it reads, however it is called.
     geo.boundaries()
-    geo.centroids()
-    areas.lsoas(None)
-    areas.msoas(None)
-    areas.local_authorities(None)
+    areas.lsoas()
+    areas.msoas()
+    areas.local_authorities()
     @app.callback(
         Output("url", "href", allow_duplicate=True),
         Input("drill-bar", "clickData"),

@@ -98,24 +98,38 @@ def _lines(path: Path) -> Iterator[str]:
         yield from (line for line in fh if not line.startswith("#"))
 
 
-@cache
+# Each lookup is cached by the folder it resolves to (f() and f(None) are one entry, as
+# geo.boundaries): the map warms them at start-up, and the hierarchy asks with its directory.
 def lsoas(directory: Path | None = None) -> dict[str, Lsoa]:
-    rows = csv.DictReader(_lines((directory or data_dir()) / LSOA_FILE))
+    return _lsoas(directory or data_dir())
+
+
+def msoas(directory: Path | None = None) -> dict[str, Msoa]:
+    return _msoas(directory or data_dir())
+
+
+def local_authorities(directory: Path | None = None) -> dict[str, tuple[str, str]]:
+    """2011 LA code -> (name, force_id)."""
+    return _local_authorities(directory or data_dir())
+
+
+@cache
+def _lsoas(directory: Path) -> dict[str, Lsoa]:
+    rows = csv.DictReader(_lines(directory / LSOA_FILE))
     return {r["lsoa_code"]: Lsoa(r["lsoa_code"], r["msoa_code"], int(r["population"]),
                                  int(r["households"])) for r in rows}
 
 
 @cache
-def msoas(directory: Path | None = None) -> dict[str, Msoa]:
-    rows = csv.DictReader(_lines((directory or data_dir()) / MSOA_FILE))
+def _msoas(directory: Path) -> dict[str, Msoa]:
+    rows = csv.DictReader(_lines(directory / MSOA_FILE))
     return {r["msoa_code"]: Msoa(r["msoa_code"], r["msoa_name"], r["la_code"], float(r["lon"]),
                                  float(r["lat"])) for r in rows}
 
 
 @cache
-def local_authorities(directory: Path | None = None) -> dict[str, tuple[str, str]]:
-    """2011 LA code -> (name, force_id)."""
-    rows = csv.DictReader(_lines((directory or data_dir()) / LA_FILE))
+def _local_authorities(directory: Path) -> dict[str, tuple[str, str]]:
+    rows = csv.DictReader(_lines(directory / LA_FILE))
     return {r["la_code"]: (r["la_name"], r["force_id"]) for r in rows}
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from tests.support import REPO
 
@@ -36,18 +36,27 @@ def etl_here(*args: str) -> Ran:
     `etl`, without a new Python and the command's imports): for a test's further calls of a
     command whose own process it has already run once."""
     from rich.console import Console
-    from typer.testing import CliRunner
 
     from etl import cli
     from etl.cli import app
 
     # as wide as `etl`'s COLUMNS=1000, so that no message is wrapped (see `dashboard` below)
     consoles = [v for v in vars(cli).values() if isinstance(v, Console)]
+    return _invoke(app, consoles, 1000, args, None, {"COLUMNS": "1000"})
+
+
+def _invoke(app: Any, consoles: list, columns: int, args: tuple[str, ...], stdin: str | None,
+            env: dict[str, str | None]) -> Ran:
+    """Typer's runner on `app`, the command modules' rich consoles as wide as `columns` while
+    it runs (rich fixes a console's width when its module is imported) and put back after;
+    an exception other than the command's own exit is the test's to see, not a status."""
+    from typer.testing import CliRunner
+
     widths = [c._width for c in consoles]  # noqa: SLF001 - put back exactly as found
     for c in consoles:
-        c.width = 1000
+        c.width = columns
     try:
-        result = CliRunner().invoke(app, list(args), env={"COLUMNS": "1000"})
+        result = CliRunner().invoke(app, list(args), input=stdin, env=env)
     finally:
         for c, w in zip(consoles, widths, strict=True):
             c._width = w  # noqa: SLF001
@@ -81,22 +90,8 @@ def dashboard(*args: str, env: dict[str, str] | None = None, process: bool = Fal
                               text=True, env={**base, "COLUMNS": str(columns), **(env or {})},
                               input=stdin, timeout=120)
         return Ran(done.returncode, done.stdout, done.stderr)
-    from typer.testing import CliRunner
-
     from dashboard.cli import app
 
-    # rich fixes a console's width when its module is imported (from COLUMNS, else 80): as wide
-    # as the process's COLUMNS above, so that a table row is one line here too
-    consoles = _consoles()
-    widths = [c._width for c in consoles]  # noqa: SLF001 - put back exactly as found
-    for c in consoles:
-        c.width = columns
-    try:
-        result = CliRunner().invoke(app, list(args), input=stdin,
-                                    env={db.STORE_URL_ENV: None, "COLUMNS": str(columns), **(env or {})})
-    finally:
-        for c, w in zip(consoles, widths, strict=True):
-            c._width = w  # noqa: SLF001
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return Ran(result.exit_code, result.stdout, result.stderr)
+    # as wide as the process's COLUMNS above, so that a table row is one line here too
+    return _invoke(app, _consoles(), columns, args, stdin,
+                   {db.STORE_URL_ENV: None, "COLUMNS": str(columns), **(env or {})})
