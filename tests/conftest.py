@@ -86,6 +86,53 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("filterwarnings", message)
 
 
+# How `make test` (--dist loadfile) hands test files to its two xdist workers. xdist hands out
+# the files with the most tests first, so the unit tier's many small files (hundreds of tests,
+# seconds each file) went first and a slow file with few tests (a browser walk, a Spark build)
+# could start last, with the other worker idle while it ran. Here the unit files are handed out
+# last, in the same order among themselves, where they fill the gaps; the rest go first, in
+# xdist's order (most tests first). With the per-test times of a run of the whole suite, the
+# simulated finish of the two workers went from 1,251 and 1,315 s to 1,280 and 1,286 s
+# (docs/testing-speed.md).
+#
+# Test files that share a fixture too dear to make twice go to the same worker, one after the
+# other, as one unit of work: the `spark` session fixture starts a JVM per test process
+# (seconds of CPU, and several hundred MB beside the other worker's), so the two Spark
+# comparison files share one.
+SAME_WORKER = {
+    "tests/integration/test_spark_cubes_demo.py": "spark",
+    "tests/realdata/test_spark_cubes.py": "spark",
+}
+FILLER = "tests/unit/"
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:  # noqa: ANN401 - xdist's types
+    """pytest-xdist's hook: `--dist loadfile` as xdist does it (each file's tests on one worker),
+    with the SAME_WORKER groups as one unit of work and the unit tier's files handed out last.
+    Other --dist modes are xdist's own."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class SuiteScheduling(LoadFileScheduling):
+        _ordered = False
+
+        def _split_scope(self, nodeid: str) -> str:
+            scope = super()._split_scope(nodeid)
+            return SAME_WORKER.get(scope, scope)
+
+        def _assign_work_unit(self, node: Any) -> None:  # noqa: ANN401 - xdist's WorkerController
+            if not self._ordered:  # the first hand-out: xdist has just filled its queue
+                self._ordered = True
+                units = list(self.workqueue.items())
+                self.workqueue.clear()
+                for scope, tests in sorted(units, key=lambda unit: unit[0].startswith(FILLER)):
+                    self.workqueue[scope] = tests
+            super()._assign_work_unit(node)
+
+    return SuiteScheduling(config, log)
+
+
 TIERS = ("unit", "integration", "browser", "realdata")
 # Fixtures that each tier may not use (a unit test must stay pure and fast).
 _SLOW = {"demo_warehouse", "demo_link", "real_load", "real_link", "shared_data", "dash_duo",

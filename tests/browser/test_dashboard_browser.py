@@ -1,5 +1,6 @@
 """The dashboard in headless Chromium (dash_duo): every page loads with an empty console and
-only local requests, a click path drills from the force to an NPU and exports its records,
+only local requests and passes the accessibility checks of tests/browser/test_accessibility.py
+(in the same visit), a click path drills from the force to an NPU and exports its records,
 and a pasted URL restores the same view. Screenshots of every page are taken at 1366x768 and
 at A4 print width (794 px) into a temporary folder, and also into $LG_SCREENSHOTS if set
 (e.g. `LG_SCREENSHOTS=docs/screenshots pytest -m browser`)."""
@@ -19,6 +20,7 @@ from dashboard import state as url_state
 from dashboard.data.facade import DataAccess
 from dashboard.data.warehouse import WarehouseReader
 from dashboard.pages import NAV
+from tests.support.axe import check_accessibility
 from tests.support.browser import requests as _requests
 from tests.support.browser import settled as _settled
 from tests.support.browser import wait as _wait
@@ -42,7 +44,13 @@ def _full_page(driver, path: Path, width: int) -> None:  # noqa: ANN001
     driver.set_window_size(*SCREEN)
 
 
-def test_every_page_loads_clean_local_and_is_screenshot(demo_duo, tmp_path_factory) -> None:  # noqa: ANN001
+def test_every_page_loads_clean_local_passes_axe_and_is_screenshot(demo_duo, tmp_path_factory) -> None:  # noqa: ANN001
+    """One visit of each page (an NPU's view) serves two walks that each loaded every page: this
+    file's (the page loads with an empty console, says whose view it is, and is screenshot) and
+    the accessibility walk (axe-core's WCAG 2.2 A/AA rules with the pickers open, every chart out
+    of the Tab order but for its controls, with a caption that states a finding, and no Plotly
+    logo or share link); the screenshots are taken first, before the pickers are opened for axe.
+    Every failure names the page and the check."""
     shots = tmp_path_factory.mktemp("screenshots")
     dash_duo = demo_duo
     driver = dash_duo.driver
@@ -56,11 +64,13 @@ def test_every_page_loads_clean_local_and_is_screenshot(demo_duo, tmp_path_facto
         if path == "/drill-down":
             dash_duo.wait_for_element("#map-card .main-svg", timeout=20)
             _wait(lambda: driver.find_elements(By.CSS_SELECTOR, "#records-grid .ag-row"), what="records")
-        assert "Widnes" in _statement(dash_duo), path
-        assert "cheshire/northern/widnes" in driver.current_url
+        assert "Widnes" in _statement(dash_duo), f"{path}: the view statement does not name Widnes"
+        assert "cheshire/northern/widnes" in driver.current_url, f"{path}: the URL lost the unit"
         driver.save_screenshot(str(shots / f"{slug}-1366x768.png"))
         _full_page(driver, shots / f"{slug}-a4-794.png", A4_WIDTH)
-        assert dash_duo.get_logs() == [], path
+        assert dash_duo.get_logs() == [], f"{path}: the console has entries"
+        check_accessibility(dash_duo, path)
+        assert dash_duo.get_logs() == [], f"{path}: the console has entries after the pickers opened"
     outside = [u for u in _requests(driver) if not u.startswith(("http://127.0.0.1", "http://localhost"))]
     assert outside == []
     assert len(list(shots.glob("*.png"))) == 2 * len(NAV)

@@ -332,9 +332,9 @@ def test_sample_users_are_refused_on_a_real_warehouse(tmp_path: Path) -> None:
     from tests.support.tiny import build_warehouse
 
     link = build_warehouse(tmp_path / "real.duckdb")
-    env = {k: v for k, v in os.environ.items() if k != db.STORE_URL_ENV}
-    done = subprocess.run([sys.executable, "-m", "dashboard", "users", "sample", "--warehouse", str(link)],
-                          cwd=REPO, capture_output=True, text=True, env=env, timeout=120)
+    # the command's own process is run by the test above; this refusal is its words, through
+    # typer's runner (tests.support.cli.dashboard: an unexpected exception fails the test there)
+    done = dashboard("users", "sample", "--warehouse", str(link))
     assert done.returncode == 1
     assert "sample users are for the synthetic demo only" in done.stderr
     assert "Traceback" not in done.stderr
