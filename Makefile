@@ -24,7 +24,9 @@ PYTEST_ARGS ?=
 # `make test` runs the tiers in two pytest-xdist workers, a test file per worker at a time
 # (module fixtures stay in one process; session warehouses are still built once per run; each
 # worker starts one Chromium and serves the demo once for all its browser tests). Browser tests
-# use CPU too (Chromium's drawing and axe), not only waits: docs/testing-speed.md.
+# use CPU too (Chromium's drawing and axe), not only waits: docs/testing-speed.md. Which file goes
+# to which worker, and when, is tests/conftest.py's pytest_xdist_make_scheduler: the unit files
+# last (they fill the gaps), the two Spark files on one worker (one JVM).
 PYTEST_PARALLEL ?= -n 2 --dist loadfile
 
 .PHONY: venv demo run test test-fast test-integration test-browser test-realdata browser-deps postgres-deps java-deps lint bench

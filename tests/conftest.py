@@ -106,6 +106,7 @@ SAME_WORKER = {
 FILLER = "tests/unit/"
 
 
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist's: no error when it is not loaded
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:  # noqa: ANN401 - xdist's types
     """pytest-xdist's hook: `--dist loadfile` as xdist does it (each file's tests on one worker),
     with the SAME_WORKER groups as one unit of work and the unit tier's files handed out last.
