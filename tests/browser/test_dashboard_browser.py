@@ -1,6 +1,6 @@
 """The dashboard in headless Chromium (dash_duo): every page loads with an empty console and
-only local requests and passes the accessibility checks of tests/browser/test_accessibility.py
-(in the same visit), a click path drills from the force to an NPU and exports its records,
+only local requests and passes the accessibility checks (tests.support.axe.check_accessibility,
+issue 14 item 9, in the same visit), a click path drills from the force to an NPU and exports its records,
 and a pasted URL restores the same view. Screenshots of every page are taken at 1366x768 and
 at A4 print width (794 px) into a temporary folder, and also into $LG_SCREENSHOTS if set
 (e.g. `LG_SCREENSHOTS=docs/screenshots pytest -m browser`)."""
