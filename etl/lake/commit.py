@@ -230,14 +230,16 @@ def _write_small(con: duckdb.DuckDBPyConnection, table: str, select: str, target
 # The streaming writer (_write_stream). DuckDB hands the staged rows over STREAM_BATCH_ROWS at
 # a time; a partition's rows are written as a Parquet row group once STREAM_GROUP_ROWS have
 # gathered or the partition ends. What it holds is bounded whatever the table's size: pieces
-# of at most STREAM_LIVE_BATCHES batches (~30 MB of street rows each) are kept alive at once.
+# of at most STREAM_LIVE_BATCHES batches (~15 MB of street rows each) are kept alive at once
+# (8 batches of 122,880 rows: the national year's load peaked at 1,576 MiB; 4 of 61,440: 1,444
+# MiB, no slower).
 # Partitions whose rows interleave (a staged batch's files are read in parallel, and DuckDB's
 # joins do not keep the files' order) are written side by side, at most STREAM_MAX_OPEN
 # files open at once; a table interleaved more than that, or in runs of fewer than
 # STREAM_MIN_RUN rows on average in a batch, takes DuckDB's partitioned COPY instead.
-STREAM_BATCH_ROWS = 122_880
+STREAM_BATCH_ROWS = 61_440
 STREAM_GROUP_ROWS = 245_760
-STREAM_LIVE_BATCHES = 8
+STREAM_LIVE_BATCHES = 4
 STREAM_MAX_OPEN = 64
 STREAM_MIN_RUN = 256
 
