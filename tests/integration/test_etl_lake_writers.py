@@ -3,8 +3,10 @@ each chosen by the table's shape, give the same files: one per (force, month), i
 layout's folder, named for the load, holding exactly that partition's rows with the
 dataset's DuckDB types, read alike by DuckDB with hive partitioning on.
 
-- rowid ranges (one COPY a partition), when every partition is one unbroken run of rows and
-  they are big enough;
+- a stream: one scan of the table in row order, each partition's rows written by pyarrow as
+  they pass, when partitions are big enough and few interleave at any point;
+- rowid ranges (one COPY a partition), the same shape with a column type pyarrow does not write
+  as DuckDB does;
 - pyarrow, from one Arrow fetch, when the table is small and its partitions tiny;
 - DuckDB's partitioned COPY otherwise (rows interleaved, a view, a big table of tiny parts).
 """
@@ -44,26 +46,42 @@ def _written(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> dict[tuple[str, 
                                     "demo", LOAD, parts)
 
 
+def _written_by(con: duckdb.DuckDBPyConnection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                columns: dict[str, str] = FORCE_MONTH_COLUMNS
+                ) -> tuple[dict[tuple[str, date], Path], str]:
+    """The files written, and which writer wrote them (the one whose call returned them)."""
+    used: list[str] = []
+    for name in ("_write_stream", "_write_small"):
+        real = getattr(commit, name)
+
+        def spy(*a: object, _r=real, _n=name) -> object:
+            got = _r(*a)
+            if got is not None:
+                used.append(_n)
+            return got
+        monkeypatch.setattr(commit, name, spy)
+    parts = [(f, m) for f in FORCES for m in MONTHS]
+    files = commit._write_partitions(con, "stg", columns, tmp_path, "force_month", "demo", LOAD,
+                                     parts)
+    took = ("stream" if "_write_stream" in used else "pyarrow" if "_write_small" in used else
+            "ranges" if commit._row_ranges(con, "stg", 9) is not None else "partitioned")
+    return files, took
+
+
 @pytest.mark.parametrize(("per", "interleave", "path"), [
-    (5000, False, "ranges"),        # 9 runs of 5,000 rows
+    (5000, False, "stream"),        # 9 runs of 5,000 rows
     (10, False, "pyarrow"),         # 90 rows in tiny partitions
     (10, True, "pyarrow"),          # interleaved, but small: pyarrow sorts them
-    (5000, True, "partitioned"),    # 45,000 rows interleaved: DuckDB's partitioned COPY
+    (5000, True, "partitioned"),    # 45,000 rows interleaved row by row: partitioned COPY
 ])
 def test_every_writer_gives_one_file_per_partition_with_its_rows(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, per: int, interleave: bool, path: str
 ) -> None:
     con = duckdb.connect()
     expected = _staged(con, per, interleave)
-    used = []
-    for name in ("_write_small", "_row_ranges"):
-        real = getattr(commit, name)
-        monkeypatch.setattr(commit, name, lambda *a, _r=real, _n=name: (used.append(_n), _r(*a))[1])
     if path == "partitioned":
         monkeypatch.setattr(commit, "SMALL_TABLE_ROWS", 10)  # 45,000 rows are not 'small'
-    files = _written(con, tmp_path)
-    took = ("pyarrow" if "_write_small" in used else
-            "ranges" if commit._row_ranges(con, "stg", 9) is not None else "partitioned")
+    files, took = _written_by(con, tmp_path, monkeypatch)
     assert took == path
     assert sorted(files) == sorted((f, m) for f in FORCES for m in MONTHS)
     for (force_id, month), file in files.items():
@@ -116,3 +134,91 @@ def test_a_type_pyarrow_would_write_differently_takes_duckdbs_writer(tmp_path: P
     assert len(files) == 9
     got = con.execute("SELECT n FROM read_parquet(?) LIMIT 1", [str(next(iter(files.values())))])
     assert str(got.description[0][1]) == "DECIMAL(18,3)"
+
+
+def _lake_rows(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> list[tuple]:
+    return con.execute("SELECT * EXCLUDE (source) FROM read_parquet(?, hive_partitioning = true) "
+                       "ORDER BY ALL", [str(tmp_path / "force_month" / "**" / "*.parquet")]).fetchall()
+
+
+def test_partitions_interleaved_in_blocks_stream_into_one_file_each(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows of three partitions at a time alternating in blocks of 1,000 (as a staged batch's
+    files come out of DuckDB's parallel joins), read in batches of 700 rows, with row groups of
+    at most 2,500 rows and pieces of at most two batches held: every partition still ends in
+    one file holding exactly its rows, in several row groups."""
+    monkeypatch.setattr(commit, "STREAM_BATCH_ROWS", 700)
+    monkeypatch.setattr(commit, "STREAM_GROUP_ROWS", 2500)
+    monkeypatch.setattr(commit, "STREAM_LIVE_BATCHES", 2)
+    con = duckdb.connect()
+    # partition p = i // 15000 * 3 + (i // 1000) % 3: three partitions interleave per 15,000 rows
+    con.execute(
+        """CREATE TEMP TABLE stg AS
+           WITH r AS (SELECT i, (i // 15000) * 3 + (i // 1000) % 3 AS p FROM range(45000) t(i))
+           SELECT (['cheshire', 'dorset', 'kent'])[p // 3 + 1] AS force_id,
+                  CAST(DATE '2020-01-01' + INTERVAL (p % 3) MONTH AS DATE) AS month,
+                  'burglary' AS category, i AS n, i % 7 AS sd FROM r ORDER BY i""")
+    expected = con.execute(f"SELECT {select_list(FORCE_MONTH_COLUMNS)} FROM stg ORDER BY ALL").fetchall()
+    files, took = _written_by(con, tmp_path, monkeypatch)
+    assert took == "stream"
+    assert len(files) == 9
+    assert _lake_rows(con, tmp_path) == expected
+    for (force_id, month), file in files.items():
+        assert con.execute("SELECT count(*), count(*) FILTER (WHERE force_id = ? AND month = ?) "
+                           "FROM read_parquet(?)", [force_id, month, str(file)]).fetchall() == [(5000, 5000)]
+        groups = con.execute("SELECT count(DISTINCT row_group_id) FROM parquet_metadata(?)",
+                             [str(file)]).fetchall()[0][0]
+        assert groups >= 2
+
+
+def test_rows_too_finely_interleaved_leave_no_stream_file_behind(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Partitions few enough to stream but alternating every 10 rows: the stream gives up
+    and DuckDB's partitioned COPY writes them; what the stream had begun is removed, so each
+    partition has exactly one file."""
+    monkeypatch.setattr(commit, "STREAM_BATCH_ROWS", 5000)
+    monkeypatch.setattr(commit, "SMALL_TABLE_ROWS", 10)
+    con = duckdb.connect()
+    con.execute(
+        """CREATE TEMP TABLE stg AS
+           WITH r AS (SELECT i, CASE WHEN i < 20000 THEN 0 ELSE 1 + (i // 10) % 8 END AS p
+                      FROM range(60000) t(i))
+           SELECT (['cheshire', 'dorset', 'kent'])[p // 3 + 1] AS force_id,
+                  CAST(DATE '2020-01-01' + INTERVAL (p % 3) MONTH AS DATE) AS month,
+                  'burglary' AS category, i AS n, i % 7 AS sd FROM r ORDER BY i""")
+    expected = con.execute(f"SELECT {select_list(FORCE_MONTH_COLUMNS)} FROM stg ORDER BY ALL").fetchall()
+    files, took = _written_by(con, tmp_path, monkeypatch)
+    assert took == "partitioned"
+    assert len(list((tmp_path / "force_month").rglob("*.parquet"))) == 9 == len(files)
+    assert _lake_rows(con, tmp_path) == expected
+
+
+def test_big_runs_of_a_type_pyarrow_would_write_differently_take_the_range_copies(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    con = duckdb.connect()
+    _staged(con, 5000, False)
+    columns = {**FORCE_MONTH_COLUMNS, "n": "DECIMAL(18,3)"}
+    files, took = _written_by(con, tmp_path, monkeypatch, columns)
+    assert took == "ranges"
+    assert len(files) == 9
+    got = con.execute("SELECT n FROM read_parquet(?) LIMIT 1", [str(next(iter(files.values())))])
+    assert str(got.description[0][1]) == "DECIMAL(18,3)"
+
+
+def test_a_staged_row_of_a_partition_not_counted_fails_the_write(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A row the stream meets for a partition beyond its count (the table changed between
+    the count and the scan) fails the load rather than publishing a file with other rows."""
+    con = duckdb.connect()
+    _staged(con, 5000, False)
+    real = commit._spans
+
+    def short(*a: object) -> dict:
+        spans = real(*a)
+        key = next(iter(spans))
+        first, last, n = spans[key]
+        return {**spans, key: (first, last, n - 1)}
+    monkeypatch.setattr(commit, "_spans", short)
+    with pytest.raises(RuntimeError, match="changed while they were written"):
+        _written(con, tmp_path)
+    assert list((tmp_path / "force_month").rglob("*.parquet")) == []
