@@ -307,6 +307,9 @@ TABLE = "assessment.table"   # the store's: one unit's rows for every measure (d
 ALL_IDS = tuple(MEASURES)    # what the stored table covers: any page's measures are a subset
 PRECOMPUTE_BATCH = 6   # units prefetched together by precompute
 LAZY_TABLES = 4   # a batch computes and stores at most this many units' tables (the rest: precompute)
+# The store's: the headline rows of every force, BCU and NPU of a force for one past single month
+# (the API's `/exceptions?month=`), one file per force and month (docs/precompute.md)
+MONTH_ROWS = "assessment.month_rows"
 
 
 def _table(data: DataAccess, unit_id: str, start: date, end: date, sensitivity: str) -> list[dict[str, Any]]:
@@ -404,6 +407,93 @@ def assess_rows_many(data: DataAccess, unit_ids: Sequence[str], start: date, end
     _prefetch(data, list(unit_ids), list(headline_ids()), None, start, end)
     sens = ew.sensitivity(sensitivity)
     return {uid: _assess_rows(data, uid, start, end, sens, None) for uid in unit_ids}
+
+
+def stored_months(data: DataAccess, force_id: str) -> frozenset[date]:
+    """The past single months whose exceptions are kept beside the version (MONTH_ROWS): every
+    whole month from the first of the force's crime data to the last whole month its sources
+    run to, except a preset period (the latest month: its units' tables are stored). A bounded
+    set per version; any other month (outside the data) is assessed on demand."""
+
+    def compute() -> frozenset[date]:
+        src = data.source_for(force_id)
+        ends = data.as_of_dates(force_id)
+        if src is None or not ends:
+            return frozenset()
+        presets = preset_periods(data, force_id)
+        last = month_start(last_complete_month(max(ends)))
+        out, m = set(), month_start(src.first)
+        while m <= last:
+            if (m, month_end(m)) not in presets:
+                out.add(m)
+            m = add_months(m, 1)
+        return frozenset(out)
+
+    return data.cached("assessment.stored_months", (force_id,), compute)
+
+
+def month_units(data: DataAccess, force_id: str) -> list[str]:
+    """The units a past month's file holds: the force's units at EXCEPTION_LEVELS, parents
+    first (what an exceptions list of the force searches, whoever asks: access is checked
+    against the units a request asks for before the file is read)."""
+    return [u.unit_id for lv in EXCEPTION_LEVELS for u in data.units_at(force_id, lv)]
+
+
+def month_rows_many(data: DataAccess, unit_ids: Sequence[str], start: date, end: date,
+                    sensitivity: str = ew.DEFAULT_SENSITIVITY) -> dict[str, list[dict[str, Any]]]:
+    """`assess_rows_many`, read from the version's store for a past single month
+    (stored_months): one file per force and month holds `assess_rows_many`'s rows of every unit
+    of `month_units`. A month not stored yet is computed and stored when the request covers all
+    of a force's units (the force's own list); a smaller request (a BCU's list) computes only
+    its units and stores nothing. Other periods: `assess_rows_many` as it is."""
+    data.check_scorecard(unit_ids, start, end)
+    out: dict[str, list[dict[str, Any]]] = {}
+    rest: list[str] = []
+    by_force: dict[str, list[str]] = {}
+    for uid in unit_ids:
+        unit = data.unit(uid)
+        if unit is None:
+            raise KeyError(f"unknown unit {uid!r}")
+        by_force.setdefault(unit.force_id, []).append(uid)
+    single = start == month_start(start) and end == month_end(start)
+    for force_id, uids in by_force.items():
+        if not (single and data.store.enabled and start in stored_months(data, force_id)):
+            rest += uids
+            continue
+        every = month_units(data, force_id)
+        if not set(uids) <= set(every):
+            rest += uids
+            continue
+        key = (force_id, start, end, sensitivity)
+        table = data.stored(MONTH_ROWS, key, keep=False)
+        if table is None and set(every) <= set(uids):
+            table = data.persisted(MONTH_ROWS, key, keep=False,
+                                   compute=lambda e=every: assess_rows_many(data, e, start, end, sensitivity))
+        if table is None:
+            rest += uids
+            continue
+        out.update({uid: table[uid] for uid in uids})
+    if rest:
+        out.update(assess_rows_many(data, rest, start, end, sensitivity))
+    return {uid: out[uid] for uid in unit_ids}
+
+
+def precompute_months(data: DataAccess, force_ids: Sequence[str] | None = None,
+                      sensitivity: str = ew.DEFAULT_SENSITIVITY, months: int | None = None) -> int:
+    """Store the headline rows of every force, BCU and NPU of each force (every force by
+    default) for every past single month of the live version (stored_months; the latest
+    `months` only, if given): what the exceptions of a past month (the API's `month=`) read
+    instead of assessing ~22 units on demand. Months already stored are read, not recomputed.
+    Returns how many (force, month) files there are."""
+    forces = list(force_ids) if force_ids is not None else sorted({str(f) for f in data.units()["force_id"]})
+    done = 0
+    for force_id in forces:
+        units = month_units(data, force_id)
+        wanted = sorted(stored_months(data, force_id), reverse=True)
+        for m in wanted[:months] if months is not None else wanted:
+            month_rows_many(data, units, m, month_end(m), sensitivity)
+            done += 1
+    return done
 
 
 def _prefetch(data: DataAccess, unit_ids: list[str], ids: list[str], card_ids: tuple[str, ...] | None,
@@ -821,7 +911,7 @@ def _flagged(data: DataAccess, unit_ids: list[str], start: date, end: date,
         # past month, or too many to store in one request; see _many): prefetched together and
         # assessed as rows, each unit's exceptions taken from its rows as from a stored table,
         # without building and sizing a frame per unit only to filter it
-        read.update(assess_rows_many(data, fresh, start, end, sensitivity))
+        read.update(month_rows_many(data, fresh, start, end, sensitivity))
         framed = [u for u in framed if u not in read]
     frames = {}
     if framed:

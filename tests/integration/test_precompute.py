@@ -16,16 +16,22 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from dashboard.analysis import assessment
 from dashboard.analysis.assessment import (
+    MONTH_ROWS,
     TABLE,
     _frame,
     assess,
     assess_rows_many,
     exceptions,
+    month_rows_many,
+    month_units,
     persistable,
     precompute,
+    precompute_months,
     preset_periods,
     scope_units,
+    stored_months,
 )
 from dashboard.analysis.metrics import headline_ids
 from dashboard.data.access import ANONYMOUS, Actor, Grant
@@ -267,3 +273,65 @@ def test_a_periods_rows_assessed_together_equal_each_units_own_assessment(
             pd.testing.assert_frame_equal(exceptions(together, FORCE, start, end),
                                           exceptions(one_by_one, FORCE, start, end))
         assert flagged > 20    # exceptions were compared, not only empty lists
+
+
+def test_past_months_exceptions_stored_equal_the_on_demand_ones(
+        demo_link: Path, tmp_path: Path, open_data: Callable[[Path], DataAccess],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The exceptions of a past single month (the API's month=) read from the version's store
+    (precompute_months: one file per force and month of assess_rows_many's rows) are the ones
+    computed on demand with no store: the force's list, a BCU's list cut from the force's file,
+    and each unit's rows; the store is really read (assessing is made to fail), and who may see
+    them is still decided per request."""
+    link = copy_warehouse(demo_link, tmp_path / "w")
+    writer, reader, plain = open_data(link), open_data(link), open_data(link)
+    plain.store.enabled = False
+    with writer.request(ANONYMOUS):
+        last = max(writer.source_for(FORCE).months)   # type: ignore[union-attr]
+        months = sorted(stored_months(writer, FORCE), reverse=True)
+        # every whole month of the data but the latest (a preset: its tables are stored)
+        assert months[0] == add_months(last, -1) and last not in months
+        assert months[-1] == min(writer.source_for(FORCE).months)   # type: ignore[union-attr]
+        assert precompute_months(writer, [FORCE], months=2) == 2
+        version = writer.version_key()
+        units = month_units(writer, FORCE)
+        assert len(units) == 1 + 3 + 18
+    files = list((writer.store.version_folder(version) / MONTH_ROWS).glob("*.pkl"))
+    assert len(files) == 2
+
+    def refuse(*_a: object, **_k: object) -> None:
+        raise AssertionError("assessed on demand: the stored month was not read")
+
+    flagged = 0
+    for m in months[:2]:
+        start, end = m, month_end(m)
+        with plain.request(ANONYMOUS):
+            want_force = exceptions(plain, FORCE, start, end)
+            want_bcu = exceptions(plain, "cheshire/northern", start, end)
+            want_rows = assessment.assess_rows_many(plain, units, start, end)
+        with reader.request(ANONYMOUS), monkeypatch.context() as mp:
+            mp.setattr(assessment, "assess_rows_many", refuse)
+            pd.testing.assert_frame_equal(exceptions(reader, FORCE, start, end), want_force)
+            pd.testing.assert_frame_equal(exceptions(reader, "cheshire/northern", start, end), want_bcu)
+            got = month_rows_many(reader, units, start, end)
+        for uid in units:
+            pd.testing.assert_frame_equal(_frame(got[uid]), _frame(want_rows[uid]))
+            flagged += sum(bool(r["exception"]) for r in got[uid])
+        reader.clear_cache()
+    assert flagged > 10    # exceptions were compared, not only empty lists
+    # a month not stored (older than the two) is assessed on demand, and stored once the whole
+    # force's list asks for it, not by a BCU's smaller list
+    old = months[5]
+    with reader.request(ANONYMOUS):
+        exceptions(reader, "cheshire/northern", old, month_end(old))
+        assert reader.store.read(version, MONTH_ROWS, (FORCE, old, month_end(old), "standard")) is None
+        exceptions(reader, FORCE, old, month_end(old))
+        assert reader.store.read(version, MONTH_ROWS, (FORCE, old, month_end(old), "standard")) is not None
+    # access, per request: a BCU commander reads their BCU's rows from the force's file; another
+    # force's chief officer is refused them
+    commander = Actor("bcu", (Grant("bcu_commander", "cheshire/northern"),))
+    kent = Actor("kent", (Grant("chief_officer", "kent"),))
+    with reader.request(commander):
+        assert set(month_rows_many(reader, ["cheshire/northern"], months[0], month_end(months[0])))
+    with reader.request(kent), pytest.raises(PermissionError):
+        month_rows_many(reader, ["cheshire/northern"], months[0], month_end(months[0]))
