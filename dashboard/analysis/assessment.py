@@ -514,6 +514,52 @@ def _prefetch(data: DataAccess, unit_ids: list[str], ids: list[str], card_ids: t
         pass
 
 
+def stored_rows(data: DataAccess, unit_ids: Sequence[str], start: date, end: date, measure_id: str,
+                sensitivity: str = ew.DEFAULT_SENSITIVITY) -> dict[str, dict[str, Any]]:
+    """The stored assessment row of `measure_id` of each unit whose table is stored for this
+    period (unit -> row; units without one are left out): what a page reads of one measure of
+    many units (the drill-down's children's SPC status and peer position) without charting
+    them again. The caller checks access first (`DataAccess.check_scorecard`)."""
+    out: dict[str, dict[str, Any]] = {}
+    if not data.store.enabled:
+        return out
+    for uid in unit_ids:
+        if not persistable(data, uid, start, end):
+            continue
+        table = data.stored(TABLE, (uid, start, end, sensitivity), keep=False)
+        row = next((r for r in table if r["measure_id"] == measure_id), None) if table else None
+        if row is not None:
+            out[uid] = row
+    return out
+
+
+def stored_numbers(data: DataAccess, unit_ids: Sequence[str], start: date, end: date,
+                   measure_ids: Sequence[str], sensitivity: str = ew.DEFAULT_SENSITIVITY
+                   ) -> pd.DataFrame | None:
+    """The scorecard's numbers of several units (unit_id, measure_id, numerator, denominator,
+    verdict; the units' order, then `measure_ids`'), read from their stored tables, which hold
+    exactly the scorecard's numbers (`_base_row` copies them): for a page that needs the counts
+    and not the verdicts (the Calls page's unplaced calls, the Vulnerable people page's case
+    counts), without computing the scorecard's change tests again. None unless every unit's
+    table is stored for this period (then ask `DataAccess.scorecards`)."""
+    data.check_scorecard(unit_ids, start, end)
+    if not data.store.enabled:
+        return None
+    out: list[tuple[str, str, Any, Any, Any]] = []
+    for uid in unit_ids:
+        if not persistable(data, uid, start, end):
+            return None
+        table = data.stored(TABLE, (uid, start, end, sensitivity), keep=False)
+        if table is None:
+            return None
+        by_id = {r["measure_id"]: r for r in table}
+        if any(m not in by_id for m in measure_ids):
+            return None
+        out += [(uid, m, by_id[m]["numerator"], by_id[m]["denominator"], by_id[m]["verdict"])
+                for m in measure_ids]
+    return pd.DataFrame(out, columns=["unit_id", "measure_id", "numerator", "denominator", "verdict"])
+
+
 def _have(data: DataAccess, unit_id: str, start: date, end: date, sensitivity: str,
           ids: tuple[str, ...] | None, read: dict[str, list[dict[str, Any]]]) -> bool:
     """Whether the unit's assessments are cached, or its table stored (nothing to prefetch);

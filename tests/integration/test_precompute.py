@@ -32,6 +32,7 @@ from dashboard.analysis.assessment import (
     preset_periods,
     scope_units,
     stored_months,
+    stored_numbers,
 )
 from dashboard.analysis.metrics import headline_ids
 from dashboard.data.access import ANONYMOUS, Actor, Grant
@@ -39,6 +40,7 @@ from dashboard.data.facade import DataAccess
 from dashboard.data.warehouse import WarehouseReader
 from dashboard.pages import calls, satisfaction, vulnerable
 from dashboard.periods import add_months, month_end, preset_period
+from dashboard.state import ViewState, parse
 from etl import hierarchy
 from etl.measures.registry import MEASURES
 from tests.support.warehouses import copy_warehouse, publish_new_version
@@ -335,3 +337,54 @@ def test_past_months_exceptions_stored_equal_the_on_demand_ones(
         assert set(month_rows_many(reader, ["cheshire/northern"], months[0], month_end(months[0])))
     with reader.request(kent), pytest.raises(PermissionError):
         month_rows_many(reader, ["cheshire/northern"], months[0], month_end(months[0]))
+
+
+def test_the_calls_pages_numbers_from_stored_tables_are_the_scorecards(
+        stored_link: Path, open_data: Callable[[Path], DataAccess]) -> None:
+    """The Calls page's unplaced calls read the force's and BCUs' numbers from their stored
+    tables for a preset period (stored_numbers): the same numerators and verdicts as
+    DataAccess.scorecards (store off), so the same counts on the page; a custom range, never
+    stored, is not answered from the store."""
+    stored, plain = open_data(stored_link), open_data(stored_link)
+    plain.store.enabled = False
+    with stored.request(ANONYMOUS), plain.request(ANONYMOUS):
+        ids = [FORCE, *(u.unit_id for u in stored.children(FORCE))]
+        counted = 0
+        for p in _presets(stored, FORCE):
+            frame = stored_numbers(stored, ids, p.start, p.end, calls.VOLUME_IDS)
+            assert frame is not None
+            cards = plain.scorecards(ids, p.start, p.end, calls.VOLUME_IDS)
+            want = pd.concat([c.assign(unit_id=u) for u, c in zip(ids, cards, strict=True)],
+                             ignore_index=True)
+            cols = ["unit_id", "measure_id", "numerator", "denominator", "verdict"]
+            pd.testing.assert_frame_equal(frame, want[cols])
+            search = ViewState(unit=FORCE, preset="custom", start=p.start.isoformat(),
+                               end=p.end.isoformat()).query()
+            got = calls.unplaced_calls(stored, stored.resolve(parse(search)))
+            assert got == calls.unplaced_calls(plain, plain.resolve(parse(search)))
+            counted += int(got is not None and got[1] > 0)
+        assert counted > 0
+        assert stored_numbers(stored, ids, date(2007, 5, 3), date(2007, 9, 17), calls.VOLUME_IDS) is None
+
+
+def test_the_drill_downs_childrens_status_from_stored_tables_is_the_charted_one(
+        stored_link: Path, open_data: Callable[[Path], DataAccess]) -> None:
+    """The drill-down's children's SPC status and peer position read from their stored
+    assessments (pim_status.children_extra, a preset period) equal the ones charted and placed
+    on demand (store off), for the force's BCUs and a BCU's NPUs, crime and service measures."""
+    from dashboard.analysis import pim_status
+
+    stored, plain = open_data(stored_link), open_data(stored_link)
+    plain.store.enabled = False
+    with stored.request(ANONYMOUS), plain.request(ANONYMOUS):
+        groups = [[u.unit_id for u in stored.children(FORCE)],
+                  [u.unit_id for u in stored.children("cheshire/northern")]]
+        seen: Counter[str] = Counter()
+        for p in _presets(stored, FORCE):
+            for mid in ("total_crime", "crime_burglary", "calls_999_answered_10s", "sanction_detection_rate"):
+                for ids in groups:
+                    got = pim_status.children_extra(stored, ids, mid, p.start, p.end)
+                    want = pim_status.children_extra(plain, ids, mid, p.start, p.end)
+                    pd.testing.assert_frame_equal(got, want)
+                    seen.update(got["spc_verdict"])
+        assert len(seen) >= 2    # more than one verdict compared
