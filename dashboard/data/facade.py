@@ -1650,7 +1650,9 @@ def _empty_rows() -> pd.DataFrame:
 
 
 def _float(v: Any) -> float:
-    return math.nan if v is None or (isinstance(v, float) and math.isnan(v)) or pd.isna(v) else float(v)
+    if isinstance(v, float):   # numpy's float64 too: no pandas test per cell
+        return float(v) if not math.isnan(v) else math.nan
+    return math.nan if v is None or pd.isna(v) else float(v)
 
 
 def _score_row(
