@@ -380,11 +380,26 @@ def test_the_drill_downs_childrens_status_from_stored_tables_is_the_charted_one(
         groups = [[u.unit_id for u in stored.children(FORCE)],
                   [u.unit_id for u in stored.children("cheshire/northern")]]
         seen: Counter[str] = Counter()
-        for p in _presets(stored, FORCE):
-            for mid in ("total_crime", "crime_burglary", "calls_999_answered_10s", "sanction_detection_rate"):
-                for ids in groups:
-                    got = pim_status.children_extra(stored, ids, mid, p.start, p.end)
-                    want = pim_status.children_extra(plain, ids, mid, p.start, p.end)
-                    pd.testing.assert_frame_equal(got, want)
-                    seen.update(got["spc_verdict"])
+        charted: list[tuple[object, str]] = []   # (measure, unit) charted on demand by `stored`
+        real = pim_status._charted
+
+        def counting(data: DataAccess, ids: list[str], *args: object) -> dict:
+            if data is stored:
+                charted.extend((args[0], u) for u in ids)
+            return real(data, ids, *args)   # type: ignore[arg-type]
+
+        pim_status._charted = counting   # type: ignore[assignment]
+        try:
+            for p in _presets(stored, FORCE):
+                for mid in ("total_crime", "crime_burglary", "calls_999_answered_10s",
+                            "sanction_detection_rate"):
+                    for ids in groups:
+                        got = pim_status.children_extra(stored, ids, mid, p.start, p.end)
+                        want = pim_status.children_extra(plain, ids, mid, p.start, p.end)
+                        pd.testing.assert_frame_equal(got, want)
+                        seen.update(got["spc_verdict"])
+        finally:
+            pim_status._charted = real   # type: ignore[assignment]
         assert len(seen) >= 2    # more than one verdict compared
+        # the stored rows were read: total crime (loaded for every unit) was never charted again
+        assert not [c for c in charted if c[0] == "total_crime"]
