@@ -295,6 +295,9 @@ def test_past_months_exceptions_stored_equal_the_on_demand_ones(
         assert months[0] == add_months(last, -1) and last not in months
         assert months[-1] == min(writer.source_for(FORCE).months)   # type: ignore[union-attr]
         assert precompute_months(writer, [FORCE], months=2) == 2
+        # a force of one unit (a comparator) is cheap on demand: not stored
+        assert len(month_units(writer, "kent")) == 1
+        assert precompute_months(writer, ["kent"], months=2) == 0
         version = writer.version_key()
         units = month_units(writer, FORCE)
         assert len(units) == 1 + 3 + 18
