@@ -88,7 +88,8 @@ def precompute(
         done = assessment.precompute(data, force)
         month_files = assessment.precompute_months(data, force, months=months)
     console.print(f"stored the assessments of {done} unit-periods and the exceptions of {month_files} "
-                  f"force-months of {data.reader.version()} in {time.perf_counter() - began:.1f} s "
+                  f"force-month{'' if month_files == 1 else 's'} of {data.reader.version()} "
+                  f"in {time.perf_counter() - began:.1f} s "
                   f"under {data.store.root}", markup=False)
 
 
