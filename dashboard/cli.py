@@ -57,9 +57,13 @@ def precompute(
     warehouse: WarehouseOpt = None,
     force: Annotated[list[str] | None, typer.Option(
         "--force", help="Only this force (repeatable); every force by default.")] = None,
+    months: Annotated[int | None, typer.Option(
+        "--months", min=0, help="The exceptions of only the latest N past single months (every month "
+        "of the data by default; 0: none).")] = None,
 ) -> None:
     """Compute and store the live version's assessments (every unit above officers, every preset
-    period) beside it, so no request computes them (docs/precompute.md). Run after a load."""
+    period) and the exceptions of every past single month beside it, so no request computes them
+    (docs/precompute.md). Run after a load."""
     from dashboard.analysis import assessment  # lazy: `python -m dashboard --help` stays quick
     from dashboard.data.access import ANONYMOUS  # lazy: as above
     from dashboard.data.facade import DataAccess  # lazy: as above
@@ -82,8 +86,11 @@ def precompute(
     # stored; each request still checks its own actor before it reads a stored result
     with data.request(ANONYMOUS):
         done = assessment.precompute(data, force)
-    console.print(f"stored the assessments of {done} unit-periods of {data.reader.version()} "
-                  f"in {time.perf_counter() - began:.1f} s under {data.store.root}", markup=False)
+        month_files = assessment.precompute_months(data, force, months=months)
+    console.print(f"stored the assessments of {done} unit-periods and the exceptions of {month_files} "
+                  f"force-month{'' if month_files == 1 else 's'} of {data.reader.version()} "
+                  f"in {time.perf_counter() - began:.1f} s "
+                  f"under {data.store.root}", markup=False)
 
 
 def main() -> None:

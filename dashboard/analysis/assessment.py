@@ -307,6 +307,10 @@ TABLE = "assessment.table"   # the store's: one unit's rows for every measure (d
 ALL_IDS = tuple(MEASURES)    # what the stored table covers: any page's measures are a subset
 PRECOMPUTE_BATCH = 6   # units prefetched together by precompute
 LAZY_TABLES = 4   # a batch computes and stores at most this many units' tables (the rest: precompute)
+# The store's: the headline rows of every force, BCU and NPU of a force for one past single month
+# (the API's `/exceptions?month=`), one file per force and month (docs/precompute.md)
+MONTH_ROWS = "assessment.month_rows"
+MONTH_MIN_UNITS = 2   # precompute_months skips a force with fewer units (cheap on demand)
 
 
 def _table(data: DataAccess, unit_id: str, start: date, end: date, sensitivity: str) -> list[dict[str, Any]]:
@@ -406,6 +410,98 @@ def assess_rows_many(data: DataAccess, unit_ids: Sequence[str], start: date, end
     return {uid: _assess_rows(data, uid, start, end, sens, None) for uid in unit_ids}
 
 
+def stored_months(data: DataAccess, force_id: str) -> frozenset[date]:
+    """The past single months whose exceptions are kept beside the version (MONTH_ROWS): every
+    whole month from the first of the force's crime data to the last whole month its sources
+    run to, except a preset period (the latest month: its units' tables are stored). A bounded
+    set per version; any other month (outside the data) is assessed on demand."""
+
+    def compute() -> frozenset[date]:
+        src = data.source_for(force_id)
+        ends = data.as_of_dates(force_id)
+        if src is None or not ends:
+            return frozenset()
+        presets = preset_periods(data, force_id)
+        last = month_start(last_complete_month(max(ends)))
+        out, m = set(), month_start(src.first)
+        while m <= last:
+            if (m, month_end(m)) not in presets:
+                out.add(m)
+            m = add_months(m, 1)
+        return frozenset(out)
+
+    return data.cached("assessment.stored_months", (force_id,), compute)
+
+
+def month_units(data: DataAccess, force_id: str) -> list[str]:
+    """The units a past month's file holds: the force's units at EXCEPTION_LEVELS, parents
+    first (what an exceptions list of the force searches, whoever asks: access is checked
+    against the units a request asks for before the file is read)."""
+    return [u.unit_id for lv in EXCEPTION_LEVELS for u in data.units_at(force_id, lv)]
+
+
+def month_rows_many(data: DataAccess, unit_ids: Sequence[str], start: date, end: date,
+                    sensitivity: str = ew.DEFAULT_SENSITIVITY) -> dict[str, list[dict[str, Any]]]:
+    """`assess_rows_many`, read from the version's store for a past single month
+    (stored_months): one file per force and month holds `assess_rows_many`'s rows of every unit
+    of `month_units`. A month not stored yet is computed and stored when the request covers all
+    of a force's units (the force's own list); a smaller request (a BCU's list) computes only
+    its units and stores nothing. Other periods: `assess_rows_many` as it is."""
+    data.check_scorecard(unit_ids, start, end)
+    out: dict[str, list[dict[str, Any]]] = {}
+    rest: list[str] = []
+    by_force: dict[str, list[str]] = {}
+    for uid in unit_ids:
+        unit = data.unit(uid)
+        if unit is None:
+            raise KeyError(f"unknown unit {uid!r}")
+        by_force.setdefault(unit.force_id, []).append(uid)
+    single = start == month_start(start) and end == month_end(start)
+    for force_id, uids in by_force.items():
+        if not (single and data.store.enabled and start in stored_months(data, force_id)):
+            rest += uids
+            continue
+        every = month_units(data, force_id)
+        if not set(uids) <= set(every):
+            rest += uids
+            continue
+        key = (force_id, start, end, sensitivity)
+        table = data.stored(MONTH_ROWS, key, keep=False)
+        if table is None and set(every) <= set(uids):
+            table = data.persisted(MONTH_ROWS, key, keep=False,
+                                   compute=lambda e=every: assess_rows_many(data, e, start, end, sensitivity))
+        if table is None:
+            rest += uids
+            continue
+        out.update({uid: table[uid] for uid in uids})
+    if rest:
+        out.update(assess_rows_many(data, rest, start, end, sensitivity))
+    return {uid: out[uid] for uid in unit_ids}
+
+
+def precompute_months(data: DataAccess, force_ids: Sequence[str] | None = None,
+                      sensitivity: str = ew.DEFAULT_SENSITIVITY, months: int | None = None) -> int:
+    """Store the headline rows of every force, BCU and NPU of each force (every force by
+    default) for every past single month of the live version (stored_months; the latest
+    `months` only, if given): what the exceptions of a past month (the API's `month=`) read
+    instead of assessing ~22 units on demand. Months already stored are read, not recomputed.
+    A force with no unit below it (the demo's comparators, a force loaded without its
+    hierarchy) is skipped: its one unit is assessed on demand in ~0.1 s, and storing its 59
+    months cost ~7 s of CPU each, ~5 minutes for the demo's 42. Returns how many (force,
+    month) files there are."""
+    forces = list(force_ids) if force_ids is not None else sorted({str(f) for f in data.units()["force_id"]})
+    done = 0
+    for force_id in forces:
+        units = month_units(data, force_id)
+        if len(units) < MONTH_MIN_UNITS:
+            continue
+        wanted = sorted(stored_months(data, force_id), reverse=True)
+        for m in wanted[:months] if months is not None else wanted:
+            month_rows_many(data, units, m, month_end(m), sensitivity)
+            done += 1
+    return done
+
+
 def _prefetch(data: DataAccess, unit_ids: list[str], ids: list[str], card_ids: tuple[str, ...] | None,
               start: date, end: date) -> None:
     """What `_assess_rows` reads, for several units at once: their scorecards (one query per
@@ -422,6 +518,52 @@ def _prefetch(data: DataAccess, unit_ids: list[str], ids: list[str], card_ids: t
         ew.prefetch_unit_target_outlooks(data, unit_ids, end_month)
     except Exception:   # a refused targets file: each unit's _outlooks finds it and goes without
         pass
+
+
+def stored_rows(data: DataAccess, unit_ids: Sequence[str], start: date, end: date, measure_id: str,
+                sensitivity: str = ew.DEFAULT_SENSITIVITY) -> dict[str, dict[str, Any]]:
+    """The stored assessment row of `measure_id` of each unit whose table is stored for this
+    period (unit -> row; units without one are left out): what a page reads of one measure of
+    many units (the drill-down's children's SPC status and peer position) without charting
+    them again. The caller checks access first (`DataAccess.check_scorecard`)."""
+    out: dict[str, dict[str, Any]] = {}
+    if not data.store.enabled:
+        return out
+    for uid in unit_ids:
+        if not persistable(data, uid, start, end):
+            continue
+        table = data.stored(TABLE, (uid, start, end, sensitivity), keep=False)
+        row = next((r for r in table if r["measure_id"] == measure_id), None) if table else None
+        if row is not None:
+            out[uid] = row
+    return out
+
+
+def stored_numbers(data: DataAccess, unit_ids: Sequence[str], start: date, end: date,
+                   measure_ids: Sequence[str], sensitivity: str = ew.DEFAULT_SENSITIVITY
+                   ) -> pd.DataFrame | None:
+    """The scorecard's numbers of several units (unit_id, measure_id, numerator, denominator,
+    verdict; the units' order, then `measure_ids`'), read from their stored tables, which hold
+    exactly the scorecard's numbers (`_base_row` copies them): for a page that needs the counts
+    and not the verdicts (the Calls page's unplaced calls, the Vulnerable people page's case
+    counts), without computing the scorecard's change tests again. None unless every unit's
+    table is stored for this period (then ask `DataAccess.scorecards`)."""
+    data.check_scorecard(unit_ids, start, end)
+    if not data.store.enabled:
+        return None
+    out: list[tuple[str, str, Any, Any, Any]] = []
+    for uid in unit_ids:
+        if not persistable(data, uid, start, end):
+            return None
+        table = data.stored(TABLE, (uid, start, end, sensitivity), keep=False)
+        if table is None:
+            return None
+        by_id = {r["measure_id"]: r for r in table}
+        if any(m not in by_id for m in measure_ids):
+            return None
+        out += [(uid, m, by_id[m]["numerator"], by_id[m]["denominator"], by_id[m]["verdict"])
+                for m in measure_ids]
+    return pd.DataFrame(out, columns=["unit_id", "measure_id", "numerator", "denominator", "verdict"])
 
 
 def _have(data: DataAccess, unit_id: str, start: date, end: date, sensitivity: str,
@@ -821,7 +963,7 @@ def _flagged(data: DataAccess, unit_ids: list[str], start: date, end: date,
         # past month, or too many to store in one request; see _many): prefetched together and
         # assessed as rows, each unit's exceptions taken from its rows as from a stored table,
         # without building and sizing a frame per unit only to filter it
-        read.update(assess_rows_many(data, fresh, start, end, sensitivity))
+        read.update(month_rows_many(data, fresh, start, end, sensitivity))
         framed = [u for u in framed if u not in read]
     frames = {}
     if framed:

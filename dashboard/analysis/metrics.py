@@ -60,7 +60,11 @@ def _whole(x: float) -> bool:
 
 
 def _missing(x: object) -> bool:
-    return x is None or (isinstance(x, float) and math.isnan(x)) or bool(pd.isna(x))
+    # a float (numpy's float64 is one) answers without pandas: pd.isna on a scalar was ~40% of
+    # a day-by-day series' Python (100,000 calls on a custom-range drill-down)
+    if isinstance(x, float):
+        return math.isnan(x)
+    return x is None or bool(pd.isna(x))
 
 
 # -- value and interval ------------------------------------------------------------------

@@ -207,8 +207,11 @@ class DataAccess:
                 self._audit(audit_kinds.OFFICER, unit.unit_id, **detail)
 
     def lineage(self, unit: Unit) -> tuple[str, ...]:
-        """The unit's ids from its force down to itself: what the access seam places it by."""
-        return tuple(u.unit_id for u in self.path(unit.unit_id))
+        """The unit's ids from its force down to itself: what the access seam places it by
+        (built once with the unit map: every access check of every unit asks for it, ~600 of
+        them for one unit picker)."""
+        found = self._unit_map().lineage.get(unit.unit_id)
+        return found if found is not None else tuple(u.unit_id for u in self.path(unit.unit_id))
 
     def _sees(self, actor: Actor, unit: Unit) -> bool:
         return access.may_see_unit(actor, unit, self.lineage(unit))
@@ -313,10 +316,10 @@ class DataAccess:
     def units(self) -> pd.DataFrame:
         return self._query("units", unit_queries.units)
 
-    def _unit_map(self) -> dict[str, Unit]:
-        def compute() -> dict[str, Unit]:
+    def _unit_map(self) -> _UnitMap:
+        def compute() -> _UnitMap:
             frame = self.units()
-            out: dict[str, Unit] = {}
+            out = _UnitMap()
             for r in frame.itertuples(index=False):
                 pop = None if pd.isna(r.population) else float(r.population)
                 out[r.unit_id] = Unit(
@@ -328,6 +331,13 @@ class DataAccess:
                     pop,
                     bool(r.synthetic),
                 )
+            for uid in out:
+                chain: list[str] = []
+                current = out.get(uid)
+                while current is not None and len(chain) < 8:   # as `path` walks it
+                    chain.append(current.unit_id)
+                    current = out.get(current.parent_id) if current.parent_id else None
+                out.lineage[uid] = tuple(reversed(chain))
             return out
 
         return self.cached("unit_map", (), compute)
@@ -427,13 +437,15 @@ class DataAccess:
         """Units the actor may choose, force by force, each followed by its descendants."""
         units = self._unit_map()
         actor = self.actor()
+        # each unit's access decided once (the walk up to a visible ancestor asked again)
+        seen = {uid: self._sees(actor, u) for uid, u in units.items()}
         by_parent: dict[str | None, list[Unit]] = {}
         for u in units.values():
-            if u.level != "force" and self._sees(actor, u):
+            if u.level != "force" and seen[u.unit_id]:
                 # Under its nearest visible ancestor (an officer whose team is out of scope
                 # follows their NPU).
                 parent = units.get(u.parent_id or "")
-                while parent is not None and not self._sees(actor, parent):
+                while parent is not None and not seen[parent.unit_id]:
                     parent = units.get(parent.parent_id or "")
                 by_parent.setdefault(parent.unit_id if parent else None, []).append(u)
         out: list[Unit] = []
@@ -687,12 +699,15 @@ class DataAccess:
         not a DataFrame: these are small, and pandas' per-operation cost dominated the page
         time."""
         with self.cursor() as cur:
-            frame = cubes.measure_rows(
+            rows = cubes.measure_tuples(
                 cur, source.source, unit_ids, measure.id, period.start, period.end, time
             )
+        # DuckDB gives DATE as date and DOUBLE as float or None (NULL): no per-cell pandas test
+        nan = math.nan
         return [
-            (uid, _day(t), float(num), _float(den), _float(sq), _float(d2))
-            for uid, t, num, den, sq, d2 in frame.itertuples(index=False, name=None)
+            (uid, t, nan if num is None else float(num), nan if den is None else float(den),
+             nan if sq is None else float(sq), nan if d2 is None else float(d2))
+            for uid, t, num, den, sq, d2 in rows
         ]
 
     def _finish(self, measure: Measure, unit: Unit, num: float, den: float) -> tuple[float, float]:
@@ -792,33 +807,46 @@ class DataAccess:
 
         Columns: unit_id, name, level, population, numerator, denominator, num2, value,
         lower, upper, covered (whether the source has every month of the period).
-        """
-        self._check_visible(unit_ids)
-        found = self.cached(
-            "values",
-            (measure_id, tuple(unit_ids), start, end),
-            lambda: self._values(measure_id, tuple(unit_ids), start, end),
-        )
-        self._audit_officers(self._known(unit_ids), measure=measure_id, period=f"{start}..{end}")
-        return found
 
-    def _values(self, measure_id: str, unit_ids: tuple[str, ...], start: date, end: date) -> pd.DataFrame:
-        measure = MEASURES[measure_id]
+        Cached unit by unit (the units not cached read in one query), so the drill-down's
+        ranked children, the unit's own value in the trend's title and the NPUs' map share one
+        read. A unit's row depends on the call only through its first unit (which force's
+        source and coverage, which cube: `_values`), so that is part of each unit's key."""
+        self._check_visible(unit_ids)
         units = [self._require_unit(u) for u in unit_ids]
         if not units:
             return pd.DataFrame(columns=VALUES_COLUMNS)
-        source = self.source_for(units[0].force_id, measure.dataset)
+        measure = MEASURES[measure_id]
+        first = units[0]
+        source = self.source_for(first.force_id, measure.dataset)
+        time = self._time(source, Period(start, end), "month", first.level) if source is not None else ""
+        keys = [(measure_id, u, start, end, first.force_id, time) for u in unit_ids]
+
+        def compute(missing: list[tuple[Any, ...]]) -> dict[tuple[Any, ...], Any]:
+            rows = self._values(measure, [self._require_unit(k[1]) for k in missing], first, start, end)
+            return dict(zip(missing, rows, strict=True))
+
+        found = self.cached_many("values", keys, compute)
+        self._audit_officers(self._known(unit_ids), measure=measure_id, period=f"{start}..{end}")
+        return pd.DataFrame.from_records(found, columns=VALUES_COLUMNS)
+
+    def _values(self, measure: Measure, units: list[Unit], first: Unit, start: date, end: date
+                ) -> list[tuple[Any, ...]]:
+        """One VALUES_COLUMNS row per unit; the source, coverage and cube are `first`'s (the
+        call's first unit)."""
+        source = self.source_for(first.force_id, measure.dataset)
         period = Period(start, end)
         totals: dict[str, tuple[float, float, float, float]] = {}
         covered = any_data = False
         if source is not None:
-            time = self._time(source, period, "month", units[0].level)
+            time = self._time(source, period, "month", first.level)
             if time == "month":
                 period = period.to_whole_months()
-            covered = self.covered(units[0].force_id, period, measure.dataset)
+            covered = self.covered(first.force_id, period, measure.dataset)
             any_data = any(m in source.months for m in period.months())
             grouped: dict[str, list[tuple[date, float, float, float, float]]] = {}
-            for uid, t, num, den, sq, d2 in self._rows(measure, source, unit_ids, period, time):
+            for uid, t, num, den, sq, d2 in self._rows(measure, source, tuple(u.unit_id for u in units),
+                                                       period, time):
                 grouped.setdefault(uid, []).append((t, num, den, sq, d2))
             for u in units:
                 totals[u.unit_id] = metrics.combine_tuples(measure, grouped.get(u.unit_id, []))
@@ -846,7 +874,7 @@ class DataAccess:
                     covered,
                 )
             )
-        return pd.DataFrame.from_records(records, columns=VALUES_COLUMNS)
+        return records
 
     def period_counts(
         self, source: str, unit_ids: tuple[str, ...], start: date, end: date, time: str
@@ -1585,6 +1613,14 @@ def _lsoa_msoa_lookup() -> tuple[dict[str, str], dict[str, int]]:
     return {c: r.msoa for c, r in table.items()}, {c: r.population for c, r in table.items()}
 
 
+class _UnitMap(dict[str, Unit]):
+    """unit id -> Unit, with each unit's lineage (its ids from the force down) beside it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lineage: dict[str, tuple[str, ...]] = {}
+
+
 def _day(v: Any) -> date | None:
     if v is None or (not isinstance(v, date) and pd.isna(v)):
         return None
@@ -1614,7 +1650,9 @@ def _empty_rows() -> pd.DataFrame:
 
 
 def _float(v: Any) -> float:
-    return math.nan if v is None or (isinstance(v, float) and math.isnan(v)) or pd.isna(v) else float(v)
+    if isinstance(v, float):   # numpy's float64 too: no pandas test per cell
+        return float(v) if not math.isnan(v) else math.nan
+    return math.nan if v is None or pd.isna(v) else float(v)
 
 
 def _score_row(

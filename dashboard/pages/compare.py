@@ -220,10 +220,11 @@ def _title_lead(c: Comparison, view: View, short: bool = False) -> str:
             f"{_fmt(c, f['value'])} against the {word} average of {_fmt(c, c.average)}")
 
 
-def create_funnel(c: Comparison, view: View) -> dict[str, Any]:
-    """Points at (size, value); the weighted group average; 95% and 99.8% limits around it."""
+def create_funnel(c: Comparison, view: View, members: pd.DataFrame | None = None) -> dict[str, Any]:
+    """Points at (size, value); the weighted group average; 95% and 99.8% limits around it.
+    `members`: `members_frame(c)` when the caller has it (the page draws three views of it)."""
     m = view.measure
-    df = members_frame(c)
+    df = members_frame(c) if members is None else members
     drawn = df[df["value"].notna() & df["x"].notna()]
     if c.basis.kind == "value":
         return empty_figure(
@@ -288,11 +289,11 @@ def create_funnel(c: Comparison, view: View) -> dict[str, Any]:
     return _lay_out(fig, title, [sub, c.limits_note, synthetic_mark(c, view)])
 
 
-def create_ranked_bar(c: Comparison, view: View) -> dict[str, Any]:
+def create_ranked_bar(c: Comparison, view: View, members: pd.DataFrame | None = None) -> dict[str, Any]:
     """Bars best first (top), 95% intervals, the weighted group average as a line; the unit in
-    vermillion, members left out of the average hatched grey."""
+    vermillion, members left out of the average hatched grey. `members`: as create_funnel's."""
     m = view.measure
-    df = members_frame(c)
+    df = members_frame(c) if members is None else members
     df = df[df["value"].notna()]
     if df.empty:
         return empty_figure("No values to rank for this measure and period.")
@@ -441,8 +442,8 @@ def create_trend(c: Comparison, view: View) -> dict[str, Any]:
     return _lay_out(fig, title, [sub, synthetic_mark(c, view)])
 
 
-def create_members_grid(c: Comparison, view: View) -> Any:
-    df = members_frame(c)
+def create_members_grid(c: Comparison, view: View, members: pd.DataFrame | None = None) -> Any:
+    df = members_frame(c) if members is None else members
     show = pd.DataFrame({
         "rank": df["rank"], "name": df["name"] + [" ◆" if f else "" for f in df["is_focus"]],
         "value": df["value"], "interval": [f"{_fmt(c, lo)} to {_fmt(c, hi)}" if math.isfinite(lo) else ""
@@ -557,6 +558,7 @@ def body(data: DataAccess, view: View, scope: str = "msf", adjust: bool = True) 
     """Everything below the controls (redrawn when 'Compare with' or the over-dispersion
     switch changes)."""
     c = process_comparison(data, view, scope, adjust)
+    members = members_frame(c)   # once: the funnel, the bar and the table each drew it again
     scope = scope if scope in SCOPES and view.unit.level == "force" else "msf"
     members_csv = f"compare-members-{scope}" + ("" if adjust else PLAIN)
     who = "most similar forces" if view.unit.level == "force" else "peers"
@@ -573,7 +575,7 @@ def body(data: DataAccess, view: View, scope: str = "msf", adjust: bool = True) 
                 dbc.Col(
                     section(
                         "Funnel plot",
-                        graph("compare-funnel", create_funnel(c, view),
+                        graph("compare-funnel", create_funnel(c, view, members),
                               image=f"compare-funnel-{scope}" + ("" if adjust else PLAIN)),
                         action=csv_button(members_csv),
                         card_id="compare-funnel-card",
@@ -583,7 +585,7 @@ def body(data: DataAccess, view: View, scope: str = "msf", adjust: bool = True) 
                 dbc.Col(
                     section(
                         "Ranked",
-                        graph("compare-bar", create_ranked_bar(c, view),
+                        graph("compare-bar", create_ranked_bar(c, view, members),
                               image=f"compare-bar-{scope}" + ("" if adjust else PLAIN)),
                         action=csv_button(members_csv),
                         card_id="compare-bar-card",
@@ -603,7 +605,7 @@ def body(data: DataAccess, view: View, scope: str = "msf", adjust: bool = True) 
         ),
         section(
             "Members",
-            create_members_grid(c, view),
+            create_members_grid(c, view, members),
             card_id="compare-members-card",
             note="Funnel position: against the 95% and 99.8% limits around the group average at the "
             "member's size" + (f" ({c.limits_note[0].lower()}{c.limits_note[1:]})" if c.limits_note else "")

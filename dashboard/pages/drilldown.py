@@ -51,7 +51,7 @@ from dashboard.components.concentration import concentration_card
 from dashboard.components.controls import controls
 from dashboard.components.coverage import unassigned_note
 from dashboard.components.harm import harm_card
-from dashboard.components.maps import map_figure
+from dashboard.components.maps import map_figure, npus_of
 from dashboard.data.access import NOT_AVAILABLE
 from dashboard.data.facade import RECORDS_CSV_LIMIT, DataAccess
 from dashboard.data.model import Unit, View
@@ -130,19 +130,23 @@ def parent_name(view: View) -> str:
     return "the force" if view.unit.level == "force" else view.unit.title
 
 
-def process_children(data: DataAccess, view: View) -> pd.DataFrame:
+def process_children(data: DataAccess, view: View, also: Sequence[str] = ()) -> pd.DataFrame:
     """The children's values for the period, with their rate (per 1,000 residents for
     counts), its interval and one verdict against the unit itself (the funnel around its
-    rate, dashboard/analysis/ranking.py), ordered significantly worse first, then by rate."""
+    rate, dashboard/analysis/ranking.py), ordered significantly worse first, then by rate.
+    `also`: other units of the force whose values the page draws next (the force's map of its
+    NPUs), read in the same query and cached for it (DataAccess.values caches unit by unit)."""
     units = child_units(data, view)
     measure = view.measure
     if not units:
         frame = data.values(measure.id, (), view.period.start, view.period.end)
         return frame.assign(rank=[], **{c: [] for c in ranking.RATE_COLUMNS}, parent_rate=[], per_head=[])
+    ids = [u.unit_id for u in units]
+    taken = {*ids, view.unit.unit_id}
+    extra = tuple(dict.fromkeys(a for a in also if a not in taken))
     # The unit itself comes along in the same query, as the reference.
-    both = data.values(
-        measure.id, (*[u.unit_id for u in units], view.unit.unit_id), view.period.start, view.period.end
-    )
+    both = data.values(measure.id, (*ids, view.unit.unit_id, *extra), view.period.start,
+                       view.period.end).iloc[:len(ids) + 1]
     frame, parent = both.iloc[:-1].copy(), both.iloc[-1]
     return ranking.rank_against(measure, frame, parent, parent_name(view))
 
@@ -739,7 +743,9 @@ def npus_map_chart(data: DataAccess, view: View) -> dict[str, Any]:
 def layout(data: DataAccess, view: View) -> list[Any]:
     m = view.measure
     p = view.period
-    children = process_children(data, view)
+    # a force's page also colours every NPU on its map: their values come in the children's read
+    also = [n.unit_id for n in npus_of(data, view)] if view.unit.level == "force" else []
+    children = process_children(data, view, also)
     empty = empty_note(data, view)
     bar = create_bar(children, view, empty)
     rank_choice: Any = None

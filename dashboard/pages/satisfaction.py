@@ -423,7 +423,10 @@ def whole_value(questions: pd.DataFrame) -> float:
 
 @chart("satisfaction-questions-chart", measure="satisfaction")
 def questions_figure(data: DataAccess, view: View) -> dict[str, Any]:
-    questions = process_questions(data, view)
+    return _questions_dots(process_questions(data, view), view)
+
+
+def _questions_dots(questions: pd.DataFrame, view: View) -> dict[str, Any]:
     return create_dots(questions, view, weakest_title(questions), view.unit.title, whole_value(questions),
                        "Whole experience")
 
@@ -435,17 +438,23 @@ def trend_figure(data: DataAccess, view: View) -> dict[str, Any]:
 
 @chart("satisfaction-types-chart", measure="satisfaction-by-incident-type")
 def types_figure(data: DataAccess, view: View) -> dict[str, Any]:
-    types = process_types(data, view)
+    return _types_dots(process_types(data, view), process_questions(data, view), view)
+
+
+def _types_dots(types: pd.DataFrame, questions: pd.DataFrame, view: View) -> dict[str, Any]:
     return create_dots(types, view, types_title(types), f"{view.unit.title}, by incident type",
-                       whole_value(process_questions(data, view)), "All respondents")
+                       whole_value(questions), "All respondents")
 
 
 @chart("satisfaction-children-chart", measure=WHOLE)
 def children_figure(data: DataAccess, view: View) -> dict[str, Any]:
-    children = process_children(data, view)
+    return _children_dots(process_children(data, view), process_questions(data, view), view)
+
+
+def _children_dots(children: pd.DataFrame, questions: pd.DataFrame, view: View) -> dict[str, Any]:
     below = hierarchy.below(view.unit.level)
     plural = hierarchy.level(below).plural if below else "units"
-    whole = whole_value(process_questions(data, view))
+    whole = whole_value(questions)
     return create_dots(children, view, children_title(children, view, whole),
                        f"{plural} of {view.unit.title}", whole, view.unit.name)
 
@@ -454,6 +463,8 @@ def children_figure(data: DataAccess, view: View) -> dict[str, Any]:
 
 
 def layout(data: DataAccess, view: View) -> list[Any]:
+    # each frame made once and every figure drawn from it (the figures' own functions, which
+    # the image exports call, make them again: the page paid for four question frames)
     questions = process_questions(data, view)
     header = [*page_header(TITLE, view, with_measure=False), controls(data, view)]
     if (questions["verdict"].isna() | (questions["verdict"] == "not loaded")).all():
@@ -473,7 +484,7 @@ def layout(data: DataAccess, view: View) -> list[Any]:
         dbc.Row([
             dbc.Col(section(
                 f"The five questions, {view.unit.title}, {period}",
-                graph("satisfaction-questions-chart", questions_figure(data, view)),
+                graph("satisfaction-questions-chart", _questions_dots(questions, view)),
                 card_id="satisfaction-questions-card"), xxl=6),
             dbc.Col(section(
                 f"Trend of the whole experience, {view.unit.title}",
@@ -491,14 +502,14 @@ def layout(data: DataAccess, view: View) -> list[Any]:
         dbc.Row([
             dbc.Col(section(
                 f"Whole experience by incident type, {view.unit.title}",
-                [graph("satisfaction-types-chart", types_figure(data, view)),
+                [graph("satisfaction-types-chart", _types_dots(types, questions, view)),
                  create_table(types, view, "Incident type", "satisfaction-types-table")],
                 note="The survey's sample includes anti-social behaviour from April 2007 (HMIC L675).",
                 action=csv_button("satisfaction-types"),
                 card_id="satisfaction-types-card"), xxl=6),
             dbc.Col(section(
                 f"Whole experience by {hierarchy.level(below).label if below else 'unit'}, {view.unit.title}",
-                [graph("satisfaction-children-chart", children_figure(data, view))
+                [graph("satisfaction-children-chart", _children_dots(children, questions, view))
                  if not children.empty else html.P(
                      f"No units below {view.unit.title} to compare: the survey's results go down to "
                      f"{hierarchy.level(recorded_down_to('satisfaction')).label} level.", className="small"),

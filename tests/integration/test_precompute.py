@@ -16,16 +16,23 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from dashboard.analysis import assessment
 from dashboard.analysis.assessment import (
+    MONTH_ROWS,
     TABLE,
     _frame,
     assess,
     assess_rows_many,
     exceptions,
+    month_rows_many,
+    month_units,
     persistable,
     precompute,
+    precompute_months,
     preset_periods,
     scope_units,
+    stored_months,
+    stored_numbers,
 )
 from dashboard.analysis.metrics import headline_ids
 from dashboard.data.access import ANONYMOUS, Actor, Grant
@@ -33,6 +40,7 @@ from dashboard.data.facade import DataAccess
 from dashboard.data.warehouse import WarehouseReader
 from dashboard.pages import calls, satisfaction, vulnerable
 from dashboard.periods import add_months, month_end, preset_period
+from dashboard.state import ViewState, parse
 from etl import hierarchy
 from etl.measures.registry import MEASURES
 from tests.support.warehouses import copy_warehouse, publish_new_version
@@ -267,3 +275,134 @@ def test_a_periods_rows_assessed_together_equal_each_units_own_assessment(
             pd.testing.assert_frame_equal(exceptions(together, FORCE, start, end),
                                           exceptions(one_by_one, FORCE, start, end))
         assert flagged > 20    # exceptions were compared, not only empty lists
+
+
+def test_past_months_exceptions_stored_equal_the_on_demand_ones(
+        demo_link: Path, tmp_path: Path, open_data: Callable[[Path], DataAccess],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The exceptions of a past single month (the API's month=) read from the version's store
+    (precompute_months: one file per force and month of assess_rows_many's rows) are the ones
+    computed on demand with no store: the force's list, a BCU's list cut from the force's file,
+    and each unit's rows; the store is really read (assessing is made to fail), and who may see
+    them is still decided per request."""
+    link = copy_warehouse(demo_link, tmp_path / "w")
+    writer, reader, plain = open_data(link), open_data(link), open_data(link)
+    plain.store.enabled = False
+    with writer.request(ANONYMOUS):
+        last = max(writer.source_for(FORCE).months)   # type: ignore[union-attr]
+        months = sorted(stored_months(writer, FORCE), reverse=True)
+        # every whole month of the data but the latest (a preset: its tables are stored)
+        assert months[0] == add_months(last, -1) and last not in months
+        assert months[-1] == min(writer.source_for(FORCE).months)   # type: ignore[union-attr]
+        assert precompute_months(writer, [FORCE], months=2) == 2
+        # a force of one unit (a comparator) is cheap on demand: not stored
+        assert len(month_units(writer, "kent")) == 1
+        assert precompute_months(writer, ["kent"], months=2) == 0
+        version = writer.version_key()
+        units = month_units(writer, FORCE)
+        assert len(units) == 1 + 3 + 18
+    files = list((writer.store.version_folder(version) / MONTH_ROWS).glob("*.pkl"))
+    assert len(files) == 2
+
+    def refuse(*_a: object, **_k: object) -> None:
+        raise AssertionError("assessed on demand: the stored month was not read")
+
+    flagged = 0
+    for m in months[:2]:
+        start, end = m, month_end(m)
+        with plain.request(ANONYMOUS):
+            want_force = exceptions(plain, FORCE, start, end)
+            want_bcu = exceptions(plain, "cheshire/northern", start, end)
+            want_rows = assessment.assess_rows_many(plain, units, start, end)
+        with reader.request(ANONYMOUS), monkeypatch.context() as mp:
+            mp.setattr(assessment, "assess_rows_many", refuse)
+            pd.testing.assert_frame_equal(exceptions(reader, FORCE, start, end), want_force)
+            pd.testing.assert_frame_equal(exceptions(reader, "cheshire/northern", start, end), want_bcu)
+            got = month_rows_many(reader, units, start, end)
+        for uid in units:
+            pd.testing.assert_frame_equal(_frame(got[uid]), _frame(want_rows[uid]))
+            flagged += sum(bool(r["exception"]) for r in got[uid])
+        reader.clear_cache()
+    assert flagged > 10    # exceptions were compared, not only empty lists
+    # a month not stored (older than the two) is assessed on demand, and stored once the whole
+    # force's list asks for it, not by a BCU's smaller list
+    old = months[5]
+    with reader.request(ANONYMOUS):
+        exceptions(reader, "cheshire/northern", old, month_end(old))
+        assert reader.store.read(version, MONTH_ROWS, (FORCE, old, month_end(old), "standard")) is None
+        exceptions(reader, FORCE, old, month_end(old))
+        assert reader.store.read(version, MONTH_ROWS, (FORCE, old, month_end(old), "standard")) is not None
+    # access, per request: a BCU commander reads their BCU's rows from the force's file; another
+    # force's chief officer is refused them
+    commander = Actor("bcu", (Grant("bcu_commander", "cheshire/northern"),))
+    kent = Actor("kent", (Grant("chief_officer", "kent"),))
+    with reader.request(commander):
+        assert set(month_rows_many(reader, ["cheshire/northern"], months[0], month_end(months[0])))
+    with reader.request(kent), pytest.raises(PermissionError):
+        month_rows_many(reader, ["cheshire/northern"], months[0], month_end(months[0]))
+
+
+def test_the_calls_pages_numbers_from_stored_tables_are_the_scorecards(
+        stored_link: Path, open_data: Callable[[Path], DataAccess]) -> None:
+    """The Calls page's unplaced calls read the force's and BCUs' numbers from their stored
+    tables for a preset period (stored_numbers): the same numerators and verdicts as
+    DataAccess.scorecards (store off), so the same counts on the page; a custom range, never
+    stored, is not answered from the store."""
+    stored, plain = open_data(stored_link), open_data(stored_link)
+    plain.store.enabled = False
+    with stored.request(ANONYMOUS), plain.request(ANONYMOUS):
+        ids = [FORCE, *(u.unit_id for u in stored.children(FORCE))]
+        counted = 0
+        for p in _presets(stored, FORCE):
+            frame = stored_numbers(stored, ids, p.start, p.end, calls.VOLUME_IDS)
+            assert frame is not None
+            cards = plain.scorecards(ids, p.start, p.end, calls.VOLUME_IDS)
+            want = pd.concat([c.assign(unit_id=u) for u, c in zip(ids, cards, strict=True)],
+                             ignore_index=True)
+            cols = ["unit_id", "measure_id", "numerator", "denominator", "verdict"]
+            pd.testing.assert_frame_equal(frame, want[cols])
+            search = ViewState(unit=FORCE, preset="custom", start=p.start.isoformat(),
+                               end=p.end.isoformat()).query()
+            got = calls.unplaced_calls(stored, stored.resolve(parse(search)))
+            assert got == calls.unplaced_calls(plain, plain.resolve(parse(search)))
+            counted += int(got is not None and got[1] > 0)
+        assert counted > 0
+        assert stored_numbers(stored, ids, date(2007, 5, 3), date(2007, 9, 17), calls.VOLUME_IDS) is None
+
+
+def test_the_drill_downs_childrens_status_from_stored_tables_is_the_charted_one(
+        stored_link: Path, open_data: Callable[[Path], DataAccess]) -> None:
+    """The drill-down's children's SPC status and peer position read from their stored
+    assessments (pim_status.children_extra, a preset period) equal the ones charted and placed
+    on demand (store off), for the force's BCUs and a BCU's NPUs, crime and service measures."""
+    from dashboard.analysis import pim_status
+
+    stored, plain = open_data(stored_link), open_data(stored_link)
+    plain.store.enabled = False
+    with stored.request(ANONYMOUS), plain.request(ANONYMOUS):
+        groups = [[u.unit_id for u in stored.children(FORCE)],
+                  [u.unit_id for u in stored.children("cheshire/northern")]]
+        seen: Counter[str] = Counter()
+        charted: list[tuple[object, str]] = []   # (measure, unit) charted on demand by `stored`
+        real = pim_status._charted
+
+        def counting(data: DataAccess, ids: list[str], *args: object) -> dict:
+            if data is stored:
+                charted.extend((args[0], u) for u in ids)
+            return real(data, ids, *args)   # type: ignore[arg-type]
+
+        pim_status._charted = counting   # type: ignore[assignment]
+        try:
+            for p in _presets(stored, FORCE):
+                for mid in ("total_crime", "crime_burglary", "calls_999_answered_10s",
+                            "sanction_detection_rate"):
+                    for ids in groups:
+                        got = pim_status.children_extra(stored, ids, mid, p.start, p.end)
+                        want = pim_status.children_extra(plain, ids, mid, p.start, p.end)
+                        pd.testing.assert_frame_equal(got, want)
+                        seen.update(got["spc_verdict"])
+        finally:
+            pim_status._charted = real   # type: ignore[assignment]
+        assert len(seen) >= 2    # more than one verdict compared
+        # the stored rows were read: total crime (loaded for every unit) was never charted again
+        assert not [c for c in charted if c[0] == "total_crime"]

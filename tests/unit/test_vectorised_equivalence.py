@@ -188,3 +188,29 @@ def test_assessment_frame_is_the_pandas_sorted_frame() -> None:
         got = assessment._frame(rows)
         pd.testing.assert_frame_equal(got, _pandas_frame(rows))
         assert list(got.columns) == assessment.ASSESSMENT_COLUMNS + assessment.SPARK_COLUMNS
+
+
+def test_calls_demand_heatmap_cells_are_the_pandas_group_sums() -> None:
+    """The Calls page's weekday x hour heatmap sums its cells into an array (a pandas lookup
+    per cell cost ~30 ms a page): the same cells as the pandas group sum it replaced, with
+    repeated cells summed and missing ones 0, and a worked example."""
+    from types import SimpleNamespace
+
+    from dashboard.pages import calls
+    from dashboard.periods import Period
+
+    view = SimpleNamespace(unit=SimpleNamespace(title="Northern BCU"), as_of_text="data to 31 Mar 2008",
+                           period=Period(date(2007, 4, 1), date(2008, 3, 31)))
+    rng = np.random.default_rng(5)
+    rows = 300
+    df = pd.DataFrame({"weekday": rng.integers(1, 8, rows), "hour": rng.integers(0, 24, rows),
+                       "calls": rng.integers(0, 50, rows)})
+    twice = pd.DataFrame({"weekday": [2, 2], "hour": [7, 7], "calls": [5, 6]})
+    df = pd.concat([df, twice], ignore_index=True)
+    df.insert(1, "day", [calls.WEEKDAYS[d - 1] for d in df["weekday"]])   # as process_demand has it
+    fig = calls.create_demand_figure(df, view)   # type: ignore[arg-type]
+    z = fig["data"][0]["z"]
+    cells = df.groupby(["weekday", "hour"])["calls"].sum()
+    assert z == [[int(cells.get((d, h), 0)) for h in range(24)] for d in range(1, 8)]
+    assert z[1][7] == int(df[(df.weekday == 2) & (df.hour == 7)]["calls"].sum())
+    assert all(isinstance(v, int) for row in z for v in row)

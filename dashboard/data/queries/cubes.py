@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
 import pandas as pd
 
@@ -136,6 +137,28 @@ def measure_rows(
 ) -> pd.DataFrame:
     """One measure's cube rows per unit and day or month: [unit_id, t, num, den, num2, den2]. den is
     NULL where the kind has none. A unit-time without a row had nothing to count."""
+    return _measure_rows(cur, source, unit_ids, measure_id, start, end, time).df()
+
+
+def measure_tuples(
+    cur: Cursor,
+    source: str,
+    unit_ids: Sequence[str],
+    measure_id: str,
+    start: date,
+    end: date,
+    time: str,
+) -> list[tuple[Any, ...]]:
+    """`measure_rows` as plain tuples (unit_id, t, num, den, num2, den2), NULL as None: for
+    callers that read the rows one by one (DataAccess's series and values), where building a
+    DataFrame only to iterate it cost about as much as the query (a day-cube read: ~10 ms with
+    the frame, ~7 ms without)."""
+    return _measure_rows(cur, source, unit_ids, measure_id, start, end, time).fetchall()
+
+
+def _measure_rows(
+    cur: Cursor, source: str, unit_ids: Sequence[str], measure_id: str, start: date, end: date, time: str
+) -> Cursor:
     table, col = pick("time", time, MEASURE_CUBES)
     return cur.execute(
         f"""
@@ -147,7 +170,7 @@ def measure_rows(
         ORDER BY unit_id, {col}
         """,
         [source, measure_id, list(unit_ids), start, end],
-    ).df()
+    )
 
 
 def measure_rows_units(
