@@ -62,7 +62,8 @@ def precompute(
         "of the data by default; 0: none).")] = None,
 ) -> None:
     """Compute and store the live version's assessments (every unit above officers, every preset
-    period) and the exceptions of every past single month beside it, so no request computes them
+    period), its concentration figures (every unit with an area, every preset period) and the
+    exceptions of every past single month beside it, so no request computes them
     (docs/precompute.md). Run after a load."""
     from dashboard.analysis import assessment  # lazy: `python -m dashboard --help` stays quick
     from dashboard.data.access import ANONYMOUS  # lazy: as above
@@ -86,8 +87,13 @@ def precompute(
     # stored; each request still checks its own actor before it reads a stored result
     with data.request(ANONYMOUS):
         done = assessment.precompute(data, force)
+        assessed = time.perf_counter()
+        places = data.precompute_places(force)
+        placed = time.perf_counter()
         month_files = assessment.precompute_months(data, force, months=months)
-    console.print(f"stored the assessments of {done} unit-periods and the exceptions of {month_files} "
+    console.print(f"stored the assessments of {done} unit-periods ({assessed - began:.1f} s), the "
+                  f"concentration figures of {places} unit-period-categories ({placed - assessed:.1f} s) "
+                  f"and the exceptions of {month_files} "
                   f"force-month{'' if month_files == 1 else 's'} of {data.reader.version()} "
                   f"in {time.perf_counter() - began:.1f} s "
                   f"under {data.store.root}", markup=False)

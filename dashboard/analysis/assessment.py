@@ -43,7 +43,6 @@ from dashboard.analysis import peer_comparison as compare
 from dashboard.analysis import targets as tg
 from dashboard.analysis.metrics import headline_ids
 from dashboard.periods import (
-    PRESETS,
     Period,
     add_months,
     fy_quarter,
@@ -51,7 +50,6 @@ from dashboard.periods import (
     last_complete_month,
     month_end,
     month_start,
-    preset_period,
 )
 from etl import hierarchy
 from etl.measures.model import Measure
@@ -343,22 +341,9 @@ def persistable(data: DataAccess, unit_id: str, start: date, end: date) -> bool:
 
 
 def preset_periods(data: DataAccess, force_id: str) -> frozenset[tuple[date, date]]:
-    """(start, end) of every preset period (month, quarter and year to date, 12 months) ending
-    at a day one of the force's sources runs to, as a page resolves it (also widened to whole
-    months, as for a source with monthly data only)."""
-
-    def compute() -> frozenset[tuple[date, date]]:
-        out: set[tuple[date, date]] = set()
-        for as_of in data.as_of_dates(force_id):
-            for name in PRESETS:
-                if name == "custom":
-                    continue
-                p = preset_period(name, as_of)
-                out.add((p.start, p.end))
-                out.add((month_start(p.start), month_end(p.end)))
-        return frozenset(out)
-
-    return data.cached("assessment.preset_periods", (force_id,), compute)
+    """(start, end) of every preset period of the force (`DataAccess.preset_periods`: the
+    place figures are stored for the same periods)."""
+    return data.preset_periods(force_id)
 
 
 def assess_many(data: DataAccess, unit_ids: Sequence[str], start: date, end: date,

@@ -550,6 +550,25 @@ class DataAccess:
         found = {lst[0].as_of for (f, _), lst in self._sources().items() if f == force_id and lst}
         return tuple(sorted(found))
 
+    def preset_periods(self, force_id: str) -> frozenset[tuple[date, date]]:
+        """(start, end) of every preset period (month, quarter and year to date, 12 months) ending
+        at a day one of the force's sources runs to, as a page resolves it (also widened to whole
+        months, as for a source with monthly data only): the bounded set of periods whose
+        results are kept beside the version (docs/precompute.md)."""
+
+        def compute() -> frozenset[tuple[date, date]]:
+            out: set[tuple[date, date]] = set()
+            for as_of in self.as_of_dates(force_id):
+                for name in PRESETS:
+                    if name == "custom":
+                        continue
+                    p = preset_period(name, as_of)
+                    out.add((p.start, p.end))
+                    out.add((month_start(p.start), month_end(p.end)))
+            return frozenset(out)
+
+        return self.cached("assessment.preset_periods", (force_id,), compute)
+
     def source_for(self, force_id: str, family: str = "crime") -> Source | None:
         """The one source a force's numbers of a family come from (SOURCE_PREFERENCE:
         summing two sources would double count)."""
@@ -1535,8 +1554,45 @@ class DataAccess:
             return PlaceFigures(unit_id, source.source, period.start, period.end, inside, why,
                                 len(added), blank, elsewhere)
 
-        found = self.cached("concentration", (unit_id, period.start, period.end, measure_id), compute)
+        found = self._place_result("place.concentration", unit, period, measure_id, compute)
         return dataclasses.replace(found, lsoas=found.lsoas.copy())
+
+    def _place_result(self, name: str, unit: Unit, period: Period, measure_id: str,
+                      compute: Callable[[], Any]) -> Any:
+        """A place figure of (unit, period, the measure's categories): measures of the same
+        categories share it. For a preset period of the unit's force it is kept beside the
+        version (docs/precompute.md), so a cold worker reads it instead of scanning the
+        force's records (~0.1 s at national scale); any other period is computed on demand."""
+        key = (unit.unit_id, period.start, period.end, tuple(MEASURES[measure_id].categories))
+        if (period.start, period.end) in self.preset_periods(unit.force_id):
+            return self.persisted(name, key, compute)
+        return self.cached(name, key, compute)
+
+    def precompute_places(self, force_ids: Sequence[str] | None = None) -> int:
+        """Store the concentration card's figures (`concentration`, `repeat_locations`) of every
+        unit with an area (force, BCU, NPU) x preset period x set of crime categories a measure
+        counts, for each force (every force by default): the same calls a page makes, so what
+        is stored is what it would compute (`python -m dashboard precompute`). Already stored
+        ones are read, not recomputed. Returns how many (unit, period, categories) there are."""
+        forces = (list(force_ids) if force_ids is not None
+                  else sorted({str(f) for f in self.units()["force_id"]}))
+        by_categories: dict[tuple[str, ...], str] = {}
+        for mid, m in MEASURES.items():
+            if m.categories:
+                by_categories.setdefault(tuple(m.categories), mid)
+        done = 0
+        for force_id in forces:
+            units = [u.unit_id for lv in place_queries.AREA_COLUMN for u in self.units_at(force_id, lv)]
+            # the periods as the place cell reads them (whole months for a monthly source)
+            cells = (self._place_cell(force_id, DEFAULT_MEASURE, s, e)[2]
+                     for s, e in self.preset_periods(force_id))
+            for start, end in sorted({(p.start, p.end) for p in cells}):
+                for uid in units:
+                    for mid in by_categories.values():
+                        self.concentration(uid, start, end, mid)
+                        self.repeat_locations(uid, start, end, mid)
+                        done += 1
+        return done
 
     def msoa_values(self, unit_id: str, measure_id: str, start: date, end: date) -> MsoaFigures | None:
         """The measure's value per MSOA of an NPU, from its LSOAs' crimes or harm (the per-LSOA
@@ -1599,8 +1655,7 @@ class DataAccess:
                 return place_queries.location_counts(cur, crime, unit.level, unit.unit_id,
                                                      MEASURES[measure_id].categories, lo, hi, time)
 
-        key = (unit_id, period.start, period.end, measure_id)
-        frame = self.cached("repeat_locations", key, compute).copy()
+        frame = self._place_result("place.repeat_locations", unit, period, measure_id, compute).copy()
         if not self._sees_records(self.actor(), unit):
             frame = frame[["crimes"]]
         return frame
