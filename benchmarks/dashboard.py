@@ -554,6 +554,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-store", action="store_true",
                         help="without the assessments stored beside the version (docs/precompute.md): "
                              "every cold call computes them, as before the store existed")
+    parser.add_argument("--no-place-store", action="store_true",
+                        help="without the concentration figures stored beside the version: every cold "
+                             "drill-down scans the force's records for them, as before they were stored")
+    parser.add_argument("--months", type=int, default=None, metavar="N",
+                        help="store the exceptions of only the latest N past months before the run "
+                             "(default: every month, as `python -m dashboard precompute`; 0: none)")
     parser.add_argument("--only", action="append", default=[], metavar="TEXT",
                         help="time only the interactions whose name contains TEXT (repeatable)")
     args = parser.parse_args(argv)
@@ -577,10 +583,18 @@ def main(argv: list[str] | None = None) -> int:
         with bench.data.request(ANONYMOUS):
             stored = assessment.precompute(bench.data, [bench.force])
             t1, c1 = time.perf_counter(), time.process_time()
-            months = assessment.precompute_months(bench.data, [bench.force])
+            months = assessment.precompute_months(bench.data, [bench.force], months=args.months)
+            t2, c2 = time.perf_counter(), time.process_time()
+            places = 0
+            if args.no_place_store:
+                bench.data.store_places = False
+            else:
+                places = bench.data.precompute_places([bench.force])
         store = (f"precomputed: {stored} unit-periods of {bench.force} in {t1 - t0:.1f} s "
-                 f"(cpu {c1 - c0:.1f} s) and the exceptions of {months} past months in "
-                 f"{time.perf_counter() - t1:.1f} s (cpu {time.process_time() - c1:.1f} s) before the run")
+                 f"(cpu {c1 - c0:.1f} s), the exceptions of {months} past months in "
+                 f"{t2 - t1:.1f} s (cpu {c2 - c1:.1f} s) and the concentration figures of {places} "
+                 f"unit-period-categories in {time.perf_counter() - t2:.1f} s "
+                 f"(cpu {time.process_time() - c2:.1f} s) before the run")
         print(f"store {store}", file=sys.stderr)
     bench.route_request("/scorecard", "")()  # open the connection, import lazily loaded modules
     bench.run()

@@ -121,6 +121,9 @@ class DataAccess:
         # results that depend only on the version, on disk beside it: shared by every worker
         # and kept across restarts (dashboard/data/precomputed.py, docs/precompute.md)
         self.store = ResultStore(reader.link)
+        # off: the concentration figures are computed on every cold call, as before they were
+        # stored (benchmarks/dashboard.py --no-place-store measures that path)
+        self.store_places = True
         # The running app sets this: a check of what may be seen made outside `request(actor)`
         # (a callback or route that forgot to say who is asking) fails loudly instead of
         # quietly answering as the anonymous actor.
@@ -1564,7 +1567,7 @@ class DataAccess:
         version (docs/precompute.md), so a cold worker reads it instead of scanning the
         force's records (~0.1 s at national scale); any other period is computed on demand."""
         key = (unit.unit_id, period.start, period.end, tuple(MEASURES[measure_id].categories))
-        if (period.start, period.end) in self.preset_periods(unit.force_id):
+        if self.store_places and (period.start, period.end) in self.preset_periods(unit.force_id):
             return self.persisted(name, key, compute)
         return self.cached(name, key, compute)
 
