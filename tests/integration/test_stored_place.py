@@ -11,6 +11,9 @@ test_concentration.py builds: the store writes beside the warehouse."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -175,3 +178,22 @@ def test_who_sees_the_stored_points_is_decided_at_read_time(stored: tuple[Path, 
     if not sees_points:
         assert list(found.columns) == ["crimes"]
 
+
+
+def test_the_cli_stores_them_unless_told_not_to(built: tuple[Path, list[Path]],
+                                               tmp_path_factory: pytest.TempPathFactory) -> None:
+    link = copy_warehouse(built[0], tmp_path_factory.mktemp("cli-place"))
+    command = [sys.executable, "-m", "dashboard", "precompute", "--warehouse", str(link), "--months", "0"]
+    env = {**os.environ, "COLUMNS": "400"}
+    skipped = subprocess.run([*command, "--no-places"], capture_output=True, text=True, env=env, check=True)
+    assert "concentration figures of 0 unit-period-categories" in skipped.stdout + skipped.stderr
+    data = _cold(link)
+    folder = data.store.version_folder(data.version_key())
+    assert not (folder / "place.concentration").exists()
+    stored = subprocess.run(command, capture_output=True, text=True, env=env, check=True)
+    with data.request(ANONYMOUS):
+        units = [u.unit_id for lv in ("force", "bcu", "npu") for u in data.units_at("cheshire", lv)]
+    # Cheshire's units x 4 periods x the category sets (the loaded force is the only one)
+    expected = len(units) * 4 * len(CATEGORY_SETS)
+    assert f"concentration figures of {expected} unit-period-categories" in stored.stdout + stored.stderr
+    assert len(list((folder / "place.concentration").glob("*.pkl"))) == expected
