@@ -61,8 +61,12 @@ def precompute(
         "--months", min=0, help="The exceptions of only the latest N past single months (every month "
         "of the data by default; 0: none).")] = None,
     places: Annotated[bool, typer.Option(
-        "--places/--no-places", help="Also store the concentration figures (~85 s of CPU and ~100 MB a "
-        "force at national scale; without them a drill-down computes its own on first view).")] = True,
+        "--places/--no-places", help="Also store the concentration figures of the default measure's "
+        "crimes (without them a drill-down computes its own on first view).")] = True,
+    every_category: Annotated[bool, typer.Option(
+        "--every-category", help="Store the concentration figures of every measure's crime categories, "
+        "not only the default measure's (15 times the cost: ~85 s of CPU and ~100 MB a force at "
+        "national scale).")] = False,
 ) -> None:
     """Compute and store the live version's assessments (every unit above officers, every preset
     period), its concentration figures (every unit with an area, every preset period) and the
@@ -91,7 +95,7 @@ def precompute(
     with data.request(ANONYMOUS):
         done = assessment.precompute(data, force)
         assessed = time.perf_counter()
-        stored_places = data.precompute_places(force) if places else 0
+        stored_places = data.precompute_places(force, every_category) if places else 0
         placed = time.perf_counter()
         month_files = assessment.precompute_months(data, force, months=months)
     console.print(f"stored the assessments of {done} unit-periods ({assessed - began:.1f} s), the "

@@ -51,7 +51,7 @@ def stored(built: tuple[Path, list[Path]], tmp_path_factory: pytest.TempPathFact
     link = copy_warehouse(built[0], tmp_path_factory.mktemp("stored-place"))
     data = DataAccess(WarehouseReader(link))
     with data.request(ANONYMOUS):
-        done = data.precompute_places(["cheshire"])
+        done = data.precompute_places(["cheshire"], every_category=True)
     data.reader.close()
     return link, done
 
@@ -193,7 +193,13 @@ def test_the_cli_stores_them_unless_told_not_to(built: tuple[Path, list[Path]],
     stored = subprocess.run(command, capture_output=True, text=True, env=env, check=True)
     with data.request(ANONYMOUS):
         units = [u.unit_id for lv in ("force", "bcu", "npu") for u in data.units_at("cheshire", lv)]
-    # Cheshire's units x 4 periods x the category sets (the loaded force is the only one)
-    expected = len(units) * 4 * len(CATEGORY_SETS)
+    # Cheshire's units x 4 periods x the default measure's categories (the loaded force is the
+    # only one); --every-category: every category set
+    expected = len(units) * 4
     assert f"concentration figures of {expected} unit-period-categories" in stored.stdout + stored.stderr
     assert len(list((folder / "place.concentration").glob("*.pkl"))) == expected
+    every = subprocess.run([*command, "--every-category"], capture_output=True, text=True, env=env,
+                           check=True)
+    assert (f"concentration figures of {expected * len(CATEGORY_SETS)} unit-period-categories"
+            in every.stdout + every.stderr)
+    assert len(list((folder / "place.concentration").glob("*.pkl"))) == expected * len(CATEGORY_SETS)
