@@ -269,6 +269,24 @@ def _fine(con: duckdb.DuckDBPyConnection, ds: Dataset, measures: list[Measure],
                 "FROM _svc_facts GROUP BY ALL")
 
 
+def _group_order(table: str, unit: str, level: str) -> str:
+    """The order a builder writes its groups in (each group's measures follow in id order).
+
+    The day cube by day before unit: the dashboard reads it for one source's measure over a
+    week or a custom range (dashboard/data/queries/cubes.py `_measure_rows`), and DuckDB skips
+    a row group only by its min/max (zone map), which for VARCHARs keeps just the first 8
+    bytes: every unit of a force starts 'cheshire/...', so ordering by unit prunes nothing
+    within a force, while ordering by day leaves each row group a narrow span of days. Unit
+    first, a week of one NPU read 12 of the demo's 31 row groups; day first, 2 (the one
+    holding the week and the one where the dataset before ends). A load appends its
+    partitions' rows in the same order, so the newest months go on the end in day order.
+    The month cube keeps unit first: its reads span years and prune no better by month
+    (benchmarks/README.md, "Day cube order")."""
+    if table == DAY_TABLE:
+        return f"source, force_id, _period, {unit}, {level}"
+    return f"source, force_id, {unit}, {level}, _period"
+
+
 def _aggregate(con: duckdb.DuckDBPyConnection, ds: Dataset, table: str, period: str,
                officer: bool, measures: list[Measure],
                fine: list[Measure] | None = None) -> None:
@@ -291,11 +309,13 @@ def _aggregate(con: duckdb.DuckDBPyConnection, ds: Dataset, table: str, period: 
         f"""CREATE OR REPLACE TEMP TABLE _svc_agg AS
             SELECT source, force_id, _unit, _level, {period} AS _period, {', '.join(cols)}
             FROM ({_levels(ds, officer, relation)}) GROUP BY source, force_id, _unit, _level, _period""")
-    # One row per measure for every group, in the order ORDER BY ALL over every row gave (the
-    # group key is unique, then measure_id): the groups sorted, each one's measures unnested in
-    # id order, the rows a measure does not value dropped after. Sorting the groups rather
+    # One row per measure for every group, in the order a sort of every row by the group key
+    # (`_group_order`: the day cube day before unit), then measure_id, would give: the groups
+    # sorted, each one's measures unnested in id order, the rows a measure does not value
+    # dropped after. Sorting the groups rather
     # than the rows is measures-times less work (as in rebuild_crime_measures below).
     order = sorted(range(len(measures)), key=lambda i: measures[i].id)
+    groups = _group_order(table, "_unit", "_level")
     keeps = ", ".join(
         f"(n{i} IS NOT NULL" + (f" AND d{i} IS NOT NULL AND d{i} <> 0)" if measures[i].den_sql
                                  else ")") for i in order)
@@ -309,8 +329,7 @@ def _aggregate(con: duckdb.DuckDBPyConnection, ds: Dataset, table: str, period: 
                          unnest([{', '.join(f's{i}' for i in order)}]::DOUBLE[]) AS s,
                          unnest([{', '.join(f'e{i}' for i in order)}]::DOUBLE[]) AS e,
                          unnest([{keeps}]::BOOLEAN[]) AS _keep
-                  FROM (SELECT * FROM _svc_agg
-                        ORDER BY source, force_id, _unit, _level, _period))
+                  FROM (SELECT * FROM _svc_agg ORDER BY {groups}))
             WHERE _keep""",
         [ds.name, [measures[i].id for i in order]])
 
@@ -446,8 +465,8 @@ def rebuild_crime_measures(con: duckdb.DuckDBPyConnection, partitions: list[Part
                      AND p.force_id = c.force_id AND p.month = {month_of}
                 LEFT JOIN dim_unit u ON u.unit_id = c.unit_id
                 GROUP BY c.source, c.force_id, c.unit_id, c.level, c.{period}""", params)
-        # One row per measure for every group, in the order ORDER BY ALL over every row gave
-        # (the key, then measure_id; the key and measure_id are unique): the groups sorted and
+        # One row per measure for every group, in the order a sort of every row by the group
+        # key (`_group_order`), then measure_id, would give: the groups sorted and
         # each one's measures unnested in id order. Sorting the groups, not the rows, is
         # measures-times less work (5 s of a demo build's 9 s day insert was the sort).
         order = sorted(range(len(measures)), key=lambda i: measures[i].id)
@@ -460,7 +479,7 @@ def rebuild_crime_measures(con: duckdb.DuckDBPyConnection, partitions: list[Part
                 SELECT 'crime', source, force_id, unit_id, level, _period,
                        unnest(?::VARCHAR[]), unnest([{nums}]::DOUBLE[]), unnest([{dens}]::DOUBLE[]),
                        unnest([{num2s}]::DOUBLE[]), NULL
-                FROM (SELECT * FROM _crime_agg ORDER BY source, force_id, unit_id, level, _period)""",
+                FROM (SELECT * FROM _crime_agg ORDER BY {_group_order(table, "unit_id", "level")})""",
             [[measures[i].id for i in order]])
     con.execute("DROP TABLE IF EXISTS _crime_agg")
 
