@@ -11,9 +11,6 @@ test_concentration.py builds: the store writes beside the warehouse."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
@@ -26,7 +23,7 @@ from dashboard.data.queries import place as place_queries
 from dashboard.data.warehouse import WarehouseReader
 from etl.measures.registry import MEASURES
 from tests.conftest import build_once
-from tests.support import place
+from tests.support import cli, place
 from tests.support.warehouses import copy_warehouse
 
 REPO = Path(__file__).resolve().parents[2]
@@ -182,15 +179,18 @@ def test_who_sees_the_stored_points_is_decided_at_read_time(stored: tuple[Path, 
 
 def test_the_cli_stores_them_unless_told_not_to(built: tuple[Path, list[Path]],
                                                tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The first call in a process of its own (the command as a user runs it), the others
+    through typer's runner (tests/support/cli.py: the same command code)."""
     link = copy_warehouse(built[0], tmp_path_factory.mktemp("cli-place"))
-    command = [sys.executable, "-m", "dashboard", "precompute", "--warehouse", str(link), "--months", "0"]
-    env = {**os.environ, "COLUMNS": "400"}
-    skipped = subprocess.run([*command, "--no-places"], capture_output=True, text=True, env=env, check=True)
+    command = ("precompute", "--warehouse", str(link), "--months", "0")
+    skipped = cli.dashboard(*command, "--no-places", process=True)
+    assert skipped.returncode == 0, skipped.stderr
     assert "concentration figures of 0 unit-period-categories" in skipped.stdout + skipped.stderr
     data = _cold(link)
     folder = data.store.version_folder(data.version_key())
     assert not (folder / "place.concentration").exists()
-    stored = subprocess.run(command, capture_output=True, text=True, env=env, check=True)
+    stored = cli.dashboard(*command)
+    assert stored.returncode == 0, stored.stderr
     with data.request(ANONYMOUS):
         units = [u.unit_id for lv in ("force", "bcu", "npu") for u in data.units_at("cheshire", lv)]
     # Cheshire's units x 4 periods x the default measure's categories (the loaded force is the
@@ -198,8 +198,8 @@ def test_the_cli_stores_them_unless_told_not_to(built: tuple[Path, list[Path]],
     expected = len(units) * 4
     assert f"concentration figures of {expected} unit-period-categories" in stored.stdout + stored.stderr
     assert len(list((folder / "place.concentration").glob("*.pkl"))) == expected
-    every = subprocess.run([*command, "--every-category"], capture_output=True, text=True, env=env,
-                           check=True)
+    every = cli.dashboard(*command, "--every-category")
+    assert every.returncode == 0, every.stderr
     assert (f"concentration figures of {expected * len(CATEGORY_SETS)} unit-period-categories"
             in every.stdout + every.stderr)
     assert len(list((folder / "place.concentration").glob("*.pkl"))) == expected * len(CATEGORY_SETS)
