@@ -267,19 +267,29 @@ class _Part:
         self.pieces, self.held = [], 0
 
 
-def _spans(con: duckdb.DuckDBPyConnection, table: str,
-           partitions: int) -> dict[tuple[str, date], tuple[int, int, int]] | None:
-    """(first rowid, last rowid, rows) of each (force, month) partition of `table`, when the
-    rows of at most STREAM_MAX_OPEN partitions interleave anywhere in row order and the
-    partitions average RANGE_MIN_ROWS rows or more; else None (a view has no rowids)."""
+def _partition_runs(con: duckdb.DuckDBPyConnection, table: str,
+                    partitions: int) -> list[tuple[str, date, int, int, int]] | None:
+    """(force_id, month, first rowid, last rowid, rows) of each partition of `table`, for the
+    writers that cut the table by rowid (`_spans`, `_row_ranges`); None for a view (no rowids)
+    or partitions averaging fewer than RANGE_MIN_ROWS rows."""
     if not _is_table(con, table):
         return None
     total = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
     if partitions == 0 or total < RANGE_MIN_ROWS * partitions:
         return None
-    runs = con.execute(
+    return con.execute(
         f"SELECT force_id, month, min(rowid), max(rowid), count(*) FROM {table} GROUP BY ALL"
     ).fetchall()
+
+
+def _spans(con: duckdb.DuckDBPyConnection, table: str,
+           partitions: int) -> dict[tuple[str, date], tuple[int, int, int]] | None:
+    """(first rowid, last rowid, rows) of each (force, month) partition of `table`, when the
+    rows of at most STREAM_MAX_OPEN partitions interleave anywhere in row order and the
+    partitions average RANGE_MIN_ROWS rows or more; else None (a view has no rowids)."""
+    runs = _partition_runs(con, table, partitions)
+    if runs is None:
+        return None
     # The most partitions open at once when the rows are read in rowid order: a sweep.
     events = sorted([(first, 1) for _, _, first, _, _ in runs]
                     + [(last + 1, -1) for _, _, _, last, _ in runs])
@@ -402,14 +412,9 @@ def _row_ranges(con: duckdb.DuckDBPyConnection, table: str,
     unbroken run of rows and they average RANGE_MIN_ROWS rows or more; else None. A run is
     unbroken when its rowids span exactly its row count (rowids are unique, so no other row
     lies inside it); a view, or a table with rows deleted inside a run, takes the other path."""
-    if not _is_table(con, table):
+    runs = _partition_runs(con, table, partitions)
+    if runs is None:
         return None
-    total = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
-    if partitions == 0 or total < RANGE_MIN_ROWS * partitions:
-        return None
-    runs = con.execute(
-        f"SELECT force_id, month, min(rowid), max(rowid), count(*) FROM {table} GROUP BY ALL"
-    ).fetchall()
     if any(last - first + 1 != n for _, _, first, last, n in runs):
         return None
     return {(force_id, month): (first, last) for force_id, month, first, last, _ in runs}

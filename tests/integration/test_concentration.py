@@ -40,20 +40,11 @@ def raw(files: list[Path]) -> pd.DataFrame:
     return frame[frame["Crime type"] != "Anti-social behaviour"]
 
 
-def weights() -> dict[str, float]:
-    table = pd.read_csv(REPO / "data/reference/crime_severity_category_weights.csv", comment="#")
-    labels = {"burglary": "Burglary", "violent-crime": "Violence and sexual offences",
-              "shoplifting": "Shoplifting", "criminal-damage-arson": "Criminal damage and arson",
-              "vehicle-crime": "Vehicle crime", "robbery": "Robbery"}
-    pairs = zip(table["category"], table["weight"], strict=True)
-    return {labels[c]: float(w) for c, w in pairs if c in labels}
-
-
 def expected(files: list[Path], area: list[str], fraction: float) -> tuple[int, float, float]:
     """(k, crime share, harm share) of the top `fraction` of the area's LSOAs, by hand."""
     rows = raw(files)
     rows = rows[rows["LSOA code"].isin(area)]
-    w = weights()
+    w = place.weights(REPO)
     per = pd.DataFrame({"lsoa": area}).set_index("lsoa")
     per["crimes"] = rows.groupby("LSOA code").size()
     per["harm"] = rows.assign(h=rows["Crime type"].map(w)).groupby("LSOA code")["h"].sum()

@@ -71,15 +71,6 @@ def _raw(files: list[Path], period: tuple[date, date]) -> pd.DataFrame:
     return frame[(frame["Crime type"] != "Anti-social behaviour") & frame["Month"].isin(months)]
 
 
-def _weights() -> dict[str, float]:
-    table = pd.read_csv(REPO / "data/reference/crime_severity_category_weights.csv", comment="#")
-    labels = {"burglary": "Burglary", "violent-crime": "Violence and sexual offences",
-              "shoplifting": "Shoplifting", "criminal-damage-arson": "Criminal damage and arson",
-              "vehicle-crime": "Vehicle crime", "robbery": "Robbery"}
-    pairs = zip(table["category"], table["weight"], strict=True)
-    return {labels[c]: float(w) for c, w in pairs if c in labels}
-
-
 def test_precompute_stores_every_unit_period_and_category_set(stored: tuple[Path, int]) -> None:
     link, done = stored
     data = _cold(link)
@@ -106,7 +97,7 @@ def test_stored_figures_equal_an_independent_count(stored: tuple[Path, int], bui
             place.area_lsoas(REPO, (place.HALTON, place.WARRINGTON, place.CWAC, place.CHESHIRE_EAST)))
     inside = rows[rows["LSOA code"].isin(area)]
     crimes = inside.groupby("LSOA code").size()
-    harm = inside.assign(h=inside["Crime type"].map(_weights())).groupby("LSOA code")["h"].sum()
+    harm = inside.assign(h=inside["Crime type"].map(place.weights(REPO))).groupby("LSOA code")["h"].sum()
     placed = rows if las is None else inside            # a BCU's points are its LSOAs' crimes
     points = placed[placed["Longitude"] != ""].groupby(["Longitude", "Latitude"]).size()
 
@@ -174,7 +165,6 @@ def test_who_sees_the_stored_points_is_decided_at_read_time(stored: tuple[Path, 
     assert ({"location", "longitude", "latitude"} <= set(found.columns)) is sees_points
     if not sees_points:
         assert list(found.columns) == ["crimes"]
-
 
 
 def test_the_cli_stores_them_unless_told_not_to(built: tuple[Path, list[Path]],

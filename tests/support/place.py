@@ -12,6 +12,8 @@ import gzip
 import random
 from pathlib import Path
 
+import pandas as pd
+
 from etl.lake.ingest import load_police_uk
 from etl.sources.police_uk.reader import STREET_HEADER
 
@@ -80,3 +82,14 @@ def build(repo: Path, directory: Path) -> tuple[Path, list[Path]]:
     report = load_police_uk(link, files)
     assert report.committed and not report.refused, report
     return link, files
+
+
+def weights(repo: Path) -> dict[str, float]:
+    """The ONS crime severity weight of each street-file crime type this module writes, read
+    from the shipped reference file (the expected harm is counted from it, not from our query)."""
+    table = pd.read_csv(repo / "data/reference/crime_severity_category_weights.csv", comment="#")
+    labels = {"burglary": "Burglary", "violent-crime": "Violence and sexual offences",
+              "shoplifting": "Shoplifting", "criminal-damage-arson": "Criminal damage and arson",
+              "vehicle-crime": "Vehicle crime", "robbery": "Robbery"}
+    pairs = zip(table["category"], table["weight"], strict=True)
+    return {labels[c]: float(w) for c, w in pairs if c in labels}
