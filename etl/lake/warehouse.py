@@ -184,9 +184,17 @@ def _publish(paths: WarehousePaths, target: Path) -> None:
 
 
 def _remove_stale_temporaries(paths: WarehousePaths) -> None:
-    """Left by a killed load. Safe to remove: we hold the writer lock."""
+    """Left by a killed load. Safe to remove: we hold the writer lock.
+
+    DuckDB spills to a folder named after its database file plus `.tmp`: a reader of a
+    published version (a web worker) may have `warehouse.vN.duckdb.tmp/` open, which this
+    pattern also matches, and must keep it (it is DuckDB's to clear); a killed load's own
+    spill folder (its temporary file's name plus `.tmp`) goes with the rest."""
     for p in paths.directory.glob(f"{paths.stem}.v*.duckdb.tmp*"):
-        p.unlink(missing_ok=True)
+        if not p.is_dir():
+            p.unlink(missing_ok=True)
+        elif p.with_suffix("").name.endswith(".tmp"):
+            shutil.rmtree(p, ignore_errors=True)
     (paths.directory / f".{paths.stem}.link.tmp").unlink(missing_ok=True)
 
 
