@@ -327,8 +327,10 @@ def _stage_and_commit_police_uk(link: Path, con: duckdb.DuckDBPyConnection, item
         rows = dict(con.execute(f"SELECT _file, count(*) FROM {search_table} GROUP BY 1").fetchall())
         result.accepted.extend(i for i in searches if str(i.path) in rows)
         result.rows_read.update(rows)
-    forces = sorted({r[0] for t in staged.tables.values() for r in con.execute(
-        f"SELECT DISTINCT force_id FROM {t}").fetchall()})
+    for table in ("stg_crime", "stg_outcome"):
+        for _, _, file, n, _, _ in staged.parts(table):
+            result.rows_read[file] = result.rows_read.get(file, 0) + n
+    forces = sorted(staged.forces())
     if hierarchy is not None:
         try:
             staged.assignments = read_hierarchy_file(hierarchy, forces)

@@ -69,7 +69,7 @@ class ParseResult:
     refused: list[InputRefused] = field(default_factory=list)
     # (origin, force_id, month, line, crime_id) of rows dropped as repeated Crime IDs
     duplicates: list[tuple[str, str, date, int, str]] = field(default_factory=list)
-    rows_read: dict[str, int] = field(default_factory=dict)
+    rows_read: dict[str, int] = field(default_factory=dict)  # _file -> rows staged (the caller's)
 
 
 def expand_inputs(paths: Iterable[Path], workdir: Path) -> Iterator[InputFile | InputRefused]:
@@ -462,11 +462,6 @@ def parse(con: duckdb.DuckDBPyConnection, items: list[InputFile],
             if read_progress:
                 read_progress(files_done, len(checked), rows_done, rows_in_all)
     result.accepted.sort(key=lambda i: order[id(i)])
-    for file, n in con.execute(
-        "SELECT _file, count(*) FROM (SELECT _file FROM stg_crime UNION ALL "
-        "SELECT _file FROM stg_outcome) GROUP BY _file"
-    ).fetchall():
-        result.rows_read[file] = n
 
 
 def batches(items: list[InputFile], max_rows: int | None) -> Iterator[list[InputFile]]:
