@@ -319,6 +319,7 @@ def _stage_and_commit_police_uk(link: Path, con: duckdb.DuckDBPyConnection, item
         con, [(i.path, i.origin, i.name_force, i.name_month) for i in searches])
     report.refused.extend(result.refused + refused)
     origins = {str(i.path): i.origin for i in [*items, *searches]}
+    origins.update({i.key: i.origin for i in items if i.key})  # the staged rows' _file
     staged = Staged(con=con, source="police_uk", crime_table="stg_crime",
                     outcome_table="stg_outcome", origins=origins,
                     duplicates=result.duplicates, memory_after_write="256MB")
@@ -342,7 +343,8 @@ def _stage_and_commit_police_uk(link: Path, con: duckdb.DuckDBPyConnection, item
             report.notes.append(
                 f"{f}: no LSOA -> NPU mapping supplied (--hierarchy); loaded at force level"
             )
-    report.loaded = [(i.origin, result.rows_read.get(str(i.path), 0)) for i in result.accepted]
+    report.loaded = [(i.origin, result.rows_read.get(i.key or str(i.path), 0))
+                     for i in result.accepted]
     if not report.loaded and not staged.assignments:
         return report  # nothing to commit: the warehouse stays exactly as it was
     commit(link, staged, report, "load police-uk", progress)

@@ -59,6 +59,11 @@ class InputFile:
     name_month: date | None = None
     name_force: str | None = None
     rows: int = 0                  # data rows, from precheck's line count (for progress)
+    # What the staged tables' _file holds for this file (parse() sets it): a short key, not
+    # the path, which DuckDB would store beside each of millions of rows (a national year's
+    # paths were ~25% of its staged rows, spilled to disk and read back); Staged.origins maps
+    # it to the origin, as it maps paths.
+    key: str = ""
 
 
 @dataclass
@@ -387,7 +392,6 @@ def _validate(con: duckdb.DuckDBPyConnection, table: str, items: list[InputFile]
         FROM {table} WHERE {" OR ".join(f"({c})" for _, c in conds)} GROUP BY _file"""
     ).fetchall():
         failing[file] = min(k, failing.get(file, k))
-    con.execute("DROP TABLE _combos")
     if not failing:
         return items
     by_path = {str(i.path): i for i in items}
@@ -407,20 +411,19 @@ def _validate(con: duckdb.DuckDBPyConnection, table: str, items: list[InputFile]
     return [i for i in items if str(i.path) not in failing]
 
 
-def _force_ids(con: duckdb.DuckDBPyConnection, table: str, items: list[InputFile]) -> None:
+def _force_ids(con: duckdb.DuckDBPyConnection, items: list[InputFile]) -> None:
     """Force id per file: the file name's slug, else the 'Falls within' force's slug."""
-    rows = con.execute(
-        f"SELECT _file, any_value(\"Falls within\") FROM {table} GROUP BY _file"
-    ).fetchall()
-    falls = dict(rows)
+    falls = dict(con.execute(  # the batch's combinations (_validate), not its rows
+        "SELECT _file, any_value(\"Falls within\") FROM _combos GROUP BY _file"
+    ).fetchall())
     ids = []
     for i in items:
         if i.name_force:
-            ids.append((str(i.path), i.name_force))
-        else:  # every row's 'Falls within' is a known force (_check_falls_within)
-            ids.append((str(i.path), column_force(falls.get(str(i.path), "")) or ""))
-    con.execute("CREATE OR REPLACE TEMP TABLE _force (_file VARCHAR, force_id VARCHAR)")
-    con.executemany("INSERT INTO _force VALUES (?, ?)", ids)
+            ids.append((str(i.path), i.name_force, i.key))
+        else:  # every row's 'Falls within' is a known force (_validate)
+            ids.append((str(i.path), column_force(falls.get(str(i.path), "")) or "", i.key))
+    con.execute("CREATE OR REPLACE TEMP TABLE _force (_file VARCHAR, force_id VARCHAR, key VARCHAR)")
+    con.executemany("INSERT INTO _force VALUES (?, ?, ?)", ids)
 
 
 # (files done, files in all, rows done, rows in all) of one stage
@@ -432,7 +435,8 @@ def parse(con: duckdb.DuckDBPyConnection, items: list[InputFile],
           checked_progress: BatchProgress | None = None,
           read_progress: BatchProgress | None = None) -> None:
     """Parse street and outcomes files into temp tables `stg_crime` and `stg_outcome`,
-    shaped as etl.sources.shapes.CRIME_COLUMNS / OUTCOME_COLUMNS (+ `_file`).
+    shaped as etl.sources.shapes.CRIME_COLUMNS / OUTCOME_COLUMNS (+ `_file`: the file's
+    InputFile.key).
 
     Files are read, checked and staged in batches of at most `max_rows` rows (a file larger
     than that is a batch of its own), so the raw text of the input is never all in memory
@@ -450,6 +454,8 @@ def parse(con: duckdb.DuckDBPyConnection, items: list[InputFile],
             checked_progress(n, len(items), 0, 0)
     _make_empty(con)
     order = {id(i): n for n, i in enumerate(checked)}
+    for n, item in enumerate(checked):
+        item.key = f"#{n}"
     files_done = rows_done = 0
     rows_in_all = sum(i.rows for i in checked)
     if read_progress and checked:
@@ -492,7 +498,7 @@ def _parse_batch(con: duckdb.DuckDBPyConnection, kind: str, header: list[str],
     if items:
         items = _validate(con, raw, items, kind, result)
     if items:
-        _force_ids(con, raw, items)
+        _force_ids(con, items)
         if kind == "street":
             _stage_street(con, result)
         else:
@@ -501,6 +507,7 @@ def _parse_batch(con: duckdb.DuckDBPyConnection, kind: str, header: list[str],
     con.execute(f"DROP TABLE IF EXISTS {raw}")
     con.execute("DROP TABLE IF EXISTS _dups")
     con.execute("DROP TABLE IF EXISTS _dup_keys")
+    con.execute("DROP TABLE IF EXISTS _combos")
 
 
 def _make_empty(con: duckdb.DuckDBPyConnection) -> None:
@@ -514,41 +521,20 @@ def _stage_street(con: duckdb.DuckDBPyConnection, result: ParseResult) -> None:
     """Raw rows -> clean crime rows. A Crime ID repeated inside a force's month is one
     crime: the first row is kept, the rest are logged (by line) as duplicates.
 
-    Hash aggregates, not window functions: a window over 400k rows sorts, and cost 3x. The
-    raw rows are read twice (the repeated IDs, then the insert) rather than typed into a
-    table first: that table was a third copy of the batch, and cost as much as the insert.
-    """
+    Every row is staged first, then the repeated IDs are looked for among the batch's staged
+    rows (a rowid range: the batch's rows are the last ones staged, and rowids count deleted
+    rows too), whose IDs the insert has trimmed already: candidates are the 64-bit hashes of
+    the IDs of crimes (not ASB) seen more than once in the batch, whatever their force or
+    month (a superset of the repeated keys: equal IDs hash alike; a collision only adds a
+    candidate the exact query rules out). An aggregate over one 8-byte column, ~0.1 s of CPU
+    per million rows; trimming the raw IDs again for it cost ~0.3 s, the exact aggregate over
+    the IDs with their force and month ~0.9 s. Most batches have no candidate; in those that
+    do, the exact query reads only the candidates' raw rows (the first row of a repeated key
+    in the batch's row order is kept, as always) and their repeats leave the staged table.
+    Hash aggregates, not window functions: a window over 400k rows sorts, and cost 3x."""
     offsets = "(SELECT _file, min(rowid) AS r0 FROM _raw_street GROUP BY _file)"
-    # Candidates first: the 64-bit hashes of the trimmed IDs seen more than once in the batch,
-    # whatever their force, month or category (a superset of the repeated keys: equal IDs hash
-    # alike; a collision only adds a candidate the exact query below rules out). A hash
-    # aggregate over one 8-byte column without joins costs ~0.15 s of CPU per million rows,
-    # the exact one over the 64-character IDs with their force and month ~0.9 s; and most
-    # batches have no candidate at all, so the exact query reads only the candidates' rows.
-    con.execute(
-        """CREATE OR REPLACE TEMP TABLE _dup_keys AS
-        SELECT hash(trim("Crime ID")) AS h FROM _raw_street
-        WHERE trim("Crime ID") <> '' GROUP BY 1 HAVING count(*) > 1"""
-    )
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _dups AS
-        WITH t AS (
-            SELECT f.force_id, CAST(r."Month" || '-01' AS DATE) AS month,
-                   NULLIF(trim(r."Crime ID"), '') AS crime_id, r._file, r.rowid AS _rn
-            FROM _raw_street r JOIN _force f USING (_file) JOIN _cat c ON c.name = r."Crime type"
-            WHERE hash(trim(r."Crime ID")) IN (SELECT h FROM _dup_keys)
-              AND NULLIF(trim(r."Crime ID"), '') IS NOT NULL AND c.id <> 'anti-social-behaviour'),
-        k AS (
-            SELECT force_id, month, crime_id, min(_rn) AS first_rn FROM t
-            GROUP BY ALL HAVING count(*) > 1)
-        SELECT t._file, t.force_id, t.month, t._rn - m.r0 + 2 AS line, t.crime_id, t._rn
-        FROM t JOIN k USING (force_id, month, crime_id) JOIN {offsets} m USING (_file)
-        WHERE t._rn <> k.first_rn"""
-    )
-    result.duplicates.extend(con.execute(
-        "SELECT _file, force_id, month, line, crime_id FROM _dups ORDER BY _rn").fetchall())
-    before = con.execute("SELECT count(*) FROM stg_crime").fetchone()[0]
-    con.execute(
+    start = con.execute("SELECT count(*) FROM stg_crime").fetchone()[0] + len(result.duplicates)
+    inserted = con.execute(
         f"""INSERT INTO stg_crime
         SELECT f.force_id, CAST(r."Month" || '-01' AS DATE), NULLIF(trim(r."Crime ID"), ''), NULL,
                c.id, c.id = 'anti-social-behaviour',
@@ -557,13 +543,51 @@ def _stage_street(con: duckdb.DuckDBPyConnection, result: ParseResult) -> None:
                TRY_CAST(NULLIF(r."Latitude", '') AS DOUBLE),
                NULLIF(r."Location", ''), NULLIF(r."Last outcome category", ''),
                s.type IS NOT NULL AND c.id <> 'anti-social-behaviour', s.type, NULL,
-               NULL, NULL, NULL, r.rowid - m.r0 + 2, r._file
+               NULL, NULL, NULL, r.rowid - m.r0 + 2, f.key
         FROM _raw_street r JOIN {offsets} m USING (_file)
         JOIN _force f USING (_file) JOIN _cat c ON c.name = r."Crime type"
         LEFT JOIN _sanction s ON s.outcome = r."Last outcome category"
-        WHERE r.rowid NOT IN (SELECT _rn FROM _dups)"""
+        """
+    ).fetchone()[0]
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE _dup_keys AS
+        SELECT hash(crime_id) AS h FROM stg_crime
+        WHERE rowid >= ? AND crime_id IS NOT NULL AND NOT is_asb GROUP BY 1 HAVING count(*) > 1""",
+        [start],
     )
-    result.crimes += con.execute("SELECT count(*) FROM stg_crime").fetchone()[0] - before
+    dropped = 0
+    if con.execute("SELECT count(*) FROM _dup_keys").fetchone()[0]:
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _dups AS
+            WITH t AS (
+                SELECT f.force_id, CAST(r."Month" || '-01' AS DATE) AS month,
+                       NULLIF(trim(r."Crime ID"), '') AS crime_id, r._file, r.rowid AS _rn
+                FROM _raw_street r JOIN _force f USING (_file)
+                JOIN _cat c ON c.name = r."Crime type"
+                WHERE hash(trim(r."Crime ID")) IN (SELECT h FROM _dup_keys)
+                  AND NULLIF(trim(r."Crime ID"), '') IS NOT NULL
+                  AND c.id <> 'anti-social-behaviour'),
+            k AS (
+                SELECT force_id, month, crime_id, min(_rn) AS first_rn FROM t
+                GROUP BY ALL HAVING count(*) > 1)
+            SELECT t._file, t.force_id, t.month, t._rn - m.r0 + 2 AS line, t.crime_id, t._rn
+            FROM t JOIN k USING (force_id, month, crime_id) JOIN {offsets} m USING (_file)
+            WHERE t._rn <> k.first_rn"""
+        )
+        dups = con.execute(
+            "SELECT _file, force_id, month, line, crime_id FROM _dups ORDER BY _rn").fetchall()
+        if dups:
+            dropped = con.execute(
+                """DELETE FROM stg_crime s USING (
+                    SELECT f.key, d.line FROM _dups d JOIN _force f USING (_file)) d
+                WHERE s.rowid >= ? AND s._file = d.key AND s.line = d.line""",
+                [start],
+            ).fetchone()[0]
+            if dropped != len(dups):
+                raise RuntimeError(f"staging: {dropped} staged rows dropped for {len(dups)} "
+                                   "repeated Crime IDs")
+            result.duplicates.extend(dups)
+    result.crimes += inserted - dropped
 
 
 def _stage_outcomes(con: duckdb.DuckDBPyConnection) -> None:
@@ -571,7 +595,7 @@ def _stage_outcomes(con: duckdb.DuckDBPyConnection) -> None:
         """INSERT INTO stg_outcome
         SELECT f.force_id, CAST(r."Month" || '-01' AS DATE), NULLIF(trim(r."Crime ID"), ''),
                NULLIF(r."Outcome type", ''), s.type IS NOT NULL, s.type,
-               r.rowid - m.r0 + 2, r._file
+               r.rowid - m.r0 + 2, f.key
         FROM _raw_outcome r JOIN _force f USING (_file)
         JOIN (SELECT _file, min(rowid) AS r0 FROM _raw_outcome GROUP BY _file) m USING (_file)
         LEFT JOIN _sanction s ON s.outcome = r."Outcome type"
