@@ -2,8 +2,9 @@
 
 Files are read in batches of bounded rows (etl.limits.batch_rows), each in one DuckDB
 `read_csv` (per-file reads cost ~70 ms each in set-up); cheap checks that need no parsing
-(size, UTF-8, header, file name) run in Python first. A file that fails any check is
-refused whole and the rest of the batch goes on.
+(size, header, line count, file name) run in Python first, and a file DuckDB cannot read
+(bytes that are not UTF-8, a malformed row) is named with the full scan's words. A file
+that fails any check is refused whole and the rest of the batch goes on.
 """
 
 from __future__ import annotations
