@@ -401,8 +401,9 @@ def _write_stream(con: duckdb.DuckDBPyConnection, table: str, select: str, targe
                 if part.left == 0 or part.held >= STREAM_GROUP_ROWS:
                     _release(part, live)
                     part.flush(schema, encoding)
-                    if part.left == 0:
+                    if part.left == 0:  # complete: no row may come for it any more
                         part.writer.close()  # type: ignore[union-attr]  # flush made it
+                        part.writer = None   # what it kept (its file's metadata) is freed
             while len(live) > STREAM_LIVE_BATCHES:
                 # the partition holding the oldest batch writes what it holds (a row group)
                 oldest = min(live)
