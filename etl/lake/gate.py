@@ -33,6 +33,12 @@ def screen(staged: Staged, report: LoadReport) -> bool:
         cols = _columns(staged, table)
         if not {"force_id", "month"} <= cols:
             continue
+        # The staged table's (force, month) pairs first (Staged.parts, kept for the writers):
+        # only a table holding a bad one is scanned for the files and lines to name.
+        if not any(force_id is None or force_id not in FORCE_BY_SLUG or month is None
+                   or not EARLIEST_MONTH <= month <= latest_month()
+                   for force_id, month, *_ in staged.parts(table)):
+            continue
         file = "_file" if "_file" in cols else "NULL"
         line = "line" if "line" in cols else "NULL"
         rows = con.execute(
@@ -54,6 +60,7 @@ def screen(staged: Staged, report: LoadReport) -> bool:
     if not refused:
         return True
     report.refused.extend(refused.values())
+    staged.forget()  # rows leave the staged tables below
     whole = None in refused  # a bad row without a file to blame refuses the load
     files = [f for f in refused if f is not None]
     for table in [t for t in staged.tables.values() if t]:

@@ -319,6 +319,7 @@ def _stage_and_commit_police_uk(link: Path, con: duckdb.DuckDBPyConnection, item
         con, [(i.path, i.origin, i.name_force, i.name_month) for i in searches])
     report.refused.extend(result.refused + refused)
     origins = {str(i.path): i.origin for i in [*items, *searches]}
+    origins.update({i.key: i.origin for i in items if i.key})  # the staged rows' _file
     staged = Staged(con=con, source="police_uk", crime_table="stg_crime",
                     outcome_table="stg_outcome", origins=origins,
                     duplicates=result.duplicates, memory_after_write="256MB")
@@ -327,8 +328,10 @@ def _stage_and_commit_police_uk(link: Path, con: duckdb.DuckDBPyConnection, item
         rows = dict(con.execute(f"SELECT _file, count(*) FROM {search_table} GROUP BY 1").fetchall())
         result.accepted.extend(i for i in searches if str(i.path) in rows)
         result.rows_read.update(rows)
-    forces = sorted({r[0] for t in staged.tables.values() for r in con.execute(
-        f"SELECT DISTINCT force_id FROM {t}").fetchall()})
+    for table in ("stg_crime", "stg_outcome"):
+        for _, _, file, n, _, _ in staged.parts(table):
+            result.rows_read[file] = result.rows_read.get(file, 0) + n
+    forces = sorted(staged.forces())
     if hierarchy is not None:
         try:
             staged.assignments = read_hierarchy_file(hierarchy, forces)
@@ -340,7 +343,8 @@ def _stage_and_commit_police_uk(link: Path, con: duckdb.DuckDBPyConnection, item
             report.notes.append(
                 f"{f}: no LSOA -> NPU mapping supplied (--hierarchy); loaded at force level"
             )
-    report.loaded = [(i.origin, result.rows_read.get(str(i.path), 0)) for i in result.accepted]
+    report.loaded = [(i.origin, result.rows_read.get(i.key or str(i.path), 0))
+                     for i in result.accepted]
     if not report.loaded and not staged.assignments:
         return report  # nothing to commit: the warehouse stays exactly as it was
     commit(link, staged, report, "load police-uk", progress)
