@@ -6,6 +6,7 @@ measures registry says which measures each dataset feeds. Nothing here is per so
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
 
 import duckdb
@@ -28,16 +29,18 @@ def rebuild(con: duckdb.DuckDBPyConnection, lake: str, touched: dict[str, set[Pa
             remapped_forces: set[str]) -> None:
     """Rebuild every cube a load affected, then the completeness picture for crime.
 
-    Two chains that share no table row, run at once: the crime chain (category cubes, the
-    force aggregates, the crime measures from them, then month_status: each reads the one
-    before) on `con`, and the service datasets and comparators (each from its own lake
-    rows) on a second connection to the same version in a thread. Much of either chain is
-    statements DuckDB runs on one core (ordered inserts of millions of cube rows: the 5-year
-    demo's cubes took ~8.8 s of CPU in ~6.4 s of wall, 1.4 cores), so the other chain fills
-    the idle core. Each statement commits on its own as before, and the version is published
-    only once both chains are done, so a load stays atomic; a failure in either fails the
-    load. The rows are the same; only the order in which the chains' inserts land in
-    cube_measure_month differs (each insert's rows stay together, in their own order)."""
+    Two chains that share no table row, run at once: on `con`, the crime chain (the category
+    cubes of the crime records, then the crime measures, then month_status, each reading the
+    one before); on a second connection to the same version, in a thread, the force-level
+    aggregates (category cube rows of other forces, which the crime measures also read: the
+    crime chain waits for them before its measures) and then the service datasets and
+    comparators, each from its own lake rows. Much of either chain is statements DuckDB runs
+    on one core (ordered inserts of millions of cube rows: the 5-year demo's cubes took ~8.8
+    s of CPU in ~6.4 s of wall, 1.4 cores, one after another), so the other chain fills the
+    idle core. Each statement commits on its own as before, and the version is published only
+    once both chains are done, so a load stays atomic; a failure in either fails the load.
+    The rows are the same; only the order in which the two chains' inserts land in a table
+    differs (each insert's rows stay together, in their own order)."""
     kinds = {d: DATASETS[d].cube for d in touched}
     records = set().union(*(p for d, p in touched.items() if kinds[d] == "crime"))
     # Outcomes can arrive months after the crime, and a new LSOA -> NPU mapping moves
@@ -45,38 +48,39 @@ def rebuild(con: duckdb.DuckDBPyConnection, lake: str, touched: dict[str, set[Pa
     outcome_forces = {f for d, p in touched.items() if kinds[d] == "outcome" for _, f, _ in p}
     records |= crime.crime_partitions_of(con, outcome_forces, "police_uk")
     records |= crime.crime_partitions_of(con, set(remapped_forces))
-    services = {d: p for d, p in touched.items() if kinds[d] in ("measures", "comparators")}
+    aggregates: set[Partition] = set().union(
+        *(p for d, p in touched.items() if kinds[d] == "force_month"))
 
-    def crimes(c: duckdb.DuckDBPyConnection) -> None:
-        crime.rebuild_crime(c, lake, sorted(records))
-        aggregates: set[Partition] = set()
+    def force_level(c: duckdb.DuckDBPyConnection) -> None:
         for dataset, parts in touched.items():
             if kinds[dataset] == "force_month":
                 crime.rebuild_force_month(c, lake, sorted(parts))
-                aggregates |= parts
+
+    def service(c: duckdb.DuckDBPyConnection) -> None:
+        for dataset, parts in touched.items():
+            if kinds[dataset] == "measures":
+                measures.rebuild_dataset(c, lake, sorted(parts), DATASETS[dataset],
+                                         _measures_of(dataset))
+            elif kinds[dataset] == "comparators":
+                measures.rebuild_comparators(c, lake, sorted(parts), DATASETS[dataset])
+
+    def crimes(c: duckdb.DuckDBPyConnection, force_level_done: Callable[[], object]) -> None:
+        crime.rebuild_crime(c, lake, sorted(records))
+        force_level_done()
         measures.rebuild_crime_measures(c, sorted(records | aggregates), _measures_of("crime"))
         series = {(s, f) for s, f, _ in records | aggregates}
         crime.refresh_month_status(c, sorted(series))
 
-    def service(c: duckdb.DuckDBPyConnection) -> None:
-        for dataset, parts in services.items():
-            if kinds[dataset] == "measures":
-                measures.rebuild_dataset(c, lake, sorted(parts), DATASETS[dataset],
-                                         _measures_of(dataset))
-            else:
-                measures.rebuild_comparators(c, lake, sorted(parts), DATASETS[dataset])
-
-    if not services:
-        crimes(con)
-        return
     # A cursor is its own connection to the same database: its temp tables (each builder's
-    # _svc_*, _touched) are its own, and it sees everything committed on `con` so far.
+    # _svc_*, _touched) are its own, and it sees everything committed on `con` so far. One
+    # worker: the aggregates, then the service datasets, in that order on that cursor.
     with con.cursor() as cur, ThreadPoolExecutor(max_workers=1) as pool:
+        done = pool.submit(force_level, cur)
         other = pool.submit(service, cur)
         try:
-            crimes(con)
+            crimes(con, done.result)
         finally:
-            wait([other])  # never leave the thread writing once this returns or raises
+            wait([done, other])  # never leave the thread writing once this returns or raises
         other.result()
 
 

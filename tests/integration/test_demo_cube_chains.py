@@ -63,6 +63,7 @@ def test_the_chains_run_in_two_threads_and_rebuild_the_same_cubes(
 
 
 @pytest.mark.parametrize(("module", "name"), [(measures, "rebuild_comparators"),
+                                              (crime, "rebuild_force_month"),
                                               (crime, "refresh_month_status")])
 def test_a_failure_in_either_chain_fails_the_build_and_publishes_nothing(
         demo_warehouse: Callable, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
