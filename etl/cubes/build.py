@@ -13,6 +13,7 @@ import duckdb
 
 from etl.cubes import crime, measures
 from etl.cubes.crime import Partition
+from etl.limits import batch_rows
 from etl.measures.model import Measure
 from etl.measures.registry import MEASURES
 from etl.sources.registry import DATASETS
@@ -23,6 +24,24 @@ CUBE_TABLES = ("cube_crime_month", "cube_crime_day", "cube_measure_month", "cube
 
 def _measures_of(dataset: str) -> list[Measure]:
     return [m for m in MEASURES.values() if m.dataset == dataset]
+
+
+# The chains run at once only for a load of at most this many batches of rows in all
+# (LG_LOAD_BATCH_ROWS, default 1 M: the 5-year demo's 2.9 M rows, any month's load). Both
+# share the version's memory limit, and the national loads (6.25 M rows a year, built in
+# pieces within that limit: etl/cubes/crime.py `_chunks`) were measured one chain after the
+# other; they stay so.
+CONCURRENT_ROWS = 4
+
+
+def _rows(con: duckdb.DuckDBPyConnection, touched: dict[str, set[Partition]],
+          records: set[Partition]) -> int:
+    """The lake rows of the partitions the cube build reads (every dataset)."""
+    wanted = {(d, *p) for d, parts in touched.items() for p in parts}
+    wanted |= {("crime", *p) for p in records}
+    return sum(rows for *key, rows in con.execute(
+        "SELECT dataset, source, force_id, month, rows FROM lake_manifest").fetchall()
+        if tuple(key) in wanted)
 
 
 def rebuild(con: duckdb.DuckDBPyConnection, lake: str, touched: dict[str, set[Partition]],
@@ -37,7 +56,8 @@ def rebuild(con: duckdb.DuckDBPyConnection, lake: str, touched: dict[str, set[Pa
     comparators, each from its own lake rows. Much of either chain is statements DuckDB runs
     on one core (ordered inserts of millions of cube rows: the 5-year demo's cubes took ~8.8
     s of CPU in ~6.4 s of wall, 1.4 cores, one after another), so the other chain fills the
-    idle core. Each statement commits on its own as before, and the version is published only
+    idle core. Only for loads of at most CONCURRENT_ROWS batches; bigger ones run the chains
+    one after the other. Each statement commits on its own as before, and the version is published only
     once both chains are done, so a load stays atomic; a failure in either fails the load.
     The rows are the same; only the order in which the two chains' inserts land in a table
     differs (each insert's rows stay together, in their own order)."""
@@ -71,6 +91,10 @@ def rebuild(con: duckdb.DuckDBPyConnection, lake: str, touched: dict[str, set[Pa
         series = {(s, f) for s, f, _ in records | aggregates}
         crime.refresh_month_status(c, sorted(series))
 
+    if _rows(con, touched, records) > CONCURRENT_ROWS * batch_rows():
+        # one after the other, in the order measured at national scale
+        crimes(con, lambda: (force_level(con), service(con)))
+        return
     # A cursor is its own connection to the same database: its temp tables (each builder's
     # _svc_*, _touched) are its own, and it sees everything committed on `con` so far. One
     # worker: the aggregates, then the service datasets, in that order on that cursor.

@@ -80,3 +80,25 @@ def test_a_failure_in_either_chain_fails_the_build_and_publishes_nothing(
         build_demo(link, seed=SEED, years=YEARS)
     assert paths.versions() == versions and paths.live() == live
     assert not [p.name for p in paths.directory.iterdir() if ".tmp" in p.name]
+
+
+def test_a_load_over_the_bound_builds_the_chains_one_after_the_other(
+        demo_warehouse: Callable, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Beyond CONCURRENT_ROWS batches of rows (here batches of 1,000 rows: the one-year demo
+    has ~600,000) both chains run in the calling thread, and build the same cubes."""
+    link = copy_warehouse(demo_warehouse(SEED, YEARS).link, tmp_path / "copy")
+    before = _content(link)
+    monkeypatch.setenv("LG_LOAD_BATCH_ROWS", "1000")
+    threads: set[int] = set()
+
+    def spy(fn: Callable) -> Callable:
+        def wrapped(*args: object, **kwargs: object) -> object:
+            threads.add(threading.get_ident())
+            return fn(*args, **kwargs)
+        return wrapped
+
+    monkeypatch.setattr(crime, "rebuild_crime", spy(crime.rebuild_crime))
+    monkeypatch.setattr(measures, "rebuild_dataset", spy(measures.rebuild_dataset))
+    build_demo(link, seed=SEED, years=YEARS)
+    assert threads == {threading.get_ident()}
+    assert _content(link) == before
