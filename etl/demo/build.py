@@ -33,15 +33,20 @@ def _small_pages() -> Iterator[None]:
 
     The generators make and drop a few gigabytes of short-lived arrays, and numpy advises the
     kernel to back every large one with 2 MiB huge pages (where transparent huge pages are
-    'madvise', as on this machine), which the kernel must zero whole on first touch: `perf`
-    put 26% of the generation's samples in the kernel's clear_page. Without the advice the
-    generation took 4.9 -> 3.3 s of CPU (system time 1.85 -> 0.8 s), the same arrays. The
-    setting is process-wide, so it is put back after."""
-    huge = multiarray._set_madvise_hugepage(False)
+    'madvise', as on this machine), which the kernel zeroes whole on first touch: with ~12 GB
+    of memory free, `perf` put 26% of the generation's samples in the kernel's clear_page,
+    and without the advice its system time fell 1.85 -> 0.8 s; with the page cache full (few
+    huge pages to be had) the saving is 0.2-0.4 s. The same arrays either way. The setting is
+    process-wide, so it is put back after; a numpy without the setter is left alone."""
+    setter = getattr(multiarray, "_set_madvise_hugepage", None)
+    if setter is None:
+        yield
+        return
+    huge = setter(False)
     try:
         yield
     finally:
-        multiarray._set_madvise_hugepage(huge)
+        setter(huge)
 
 
 def demo_frames(seed: int = 2007, years: int = 5, progress: Progress | None = None,
