@@ -76,8 +76,17 @@ def records(
         out[col] = pd.to_datetime(out[col]).dt.strftime("%Y-%m-%d")
     for col in times:
         out[col] = pd.to_datetime(out[col]).dt.strftime("%Y-%m-%d %H:%M:%S")
-    out = out.astype(object).where(out.notna(), None)
-    return out.to_dict("records")
+    # column by column as Python values (Series.tolist), every missing value as None: the
+    # frame-wide astype(object).where(notna) and to_dict cost ~5-10 ms a grid, for frames of a
+    # few dozen rows (two grids a drill-down)
+    cols = [[None if _missing_cell(v) else v for v in out.iloc[:, i].tolist()] for i in range(out.shape[1])]
+    return [dict(zip(out.columns, row, strict=True)) for row in zip(*cols, strict=True)]
+
+
+def _missing_cell(v: Any) -> bool:
+    if v is None or v is pd.NA or v is pd.NaT:
+        return True
+    return isinstance(v, float) and math.isnan(v)
 
 
 def grid(

@@ -19,29 +19,14 @@ from dashboard.data import access
 from dashboard.data.facade import DataAccess
 from dashboard.data.model import View
 from dashboard.periods import GRAINS, PRESETS
-from etl import hierarchy
 from etl.measures.registry import MEASURES
 
 
 def unit_options(data: DataAccess) -> list[dict[str, str]]:
-    """Every unit, each force followed by its BCUs, NPUs and teams; a label says what the
-    unit is and what it belongs to ('Widnes NPU · Northern'), so it reads alone too.
-
-    Made once per warehouse version and actor (every page draws the picker: at national scale
-    ~1,400 units' access checks and labels, ~35 ms a page); which units an actor may choose is
-    still decided by DataAccess.picker_units (dashboard/data/access.py), the key is the actor."""
-    def compute() -> list[dict[str, str]]:
-        units = {u.unit_id: u for u in data.picker_units()}
-        out = []
-        for u in units.values():
-            parent = units.get(u.parent_id or "")
-            label = u.title if u.level in ("force", "bcu") else f"{u.title} · {parent.name if parent else ''}"
-            search = f"{u.name} {hierarchy.level(u.level).label}"
-            out.append({"label": label, "value": u.unit_id, "search": search})
-        return out
-
-    # a copy: Dash may hold on to the list it is given, the cached one stays as made
-    return list(data.cached("controls.unit_options", (data.actor(),), compute))
+    """Every unit the actor may choose, each force followed by its BCUs, NPUs and teams; a
+    label says what the unit is and what it belongs to ('Widnes NPU · Northern'), so it reads
+    alone too (DataAccess.picker_options: made once per version, filtered by access.py)."""
+    return data.picker_options()
 
 
 def measure_options() -> list[dict[str, str]]:

@@ -304,3 +304,75 @@ def test_compare_funnel_says_when_its_limits_are_widened(data: DataAccess) -> No
     trend = page.create_trend(c, view)["layout"]["xaxis"]
     assert trend["tickmode"] == "array" and trend["tickangle"] == 0
     assert trend["ticktext"][0] == "Apr 2007"
+
+
+def _picker_by_hand(demo_link: Path, visible: set[str]) -> list[tuple[str, str]]:
+    """(value, label) of the unit picker for an actor who sees `visible`, from dim_unit with our
+    own walk: forces by name, each unit followed by the units it is the nearest visible
+    ancestor of, by name; a label names the parent only when the parent is listed too."""
+    import duckdb
+
+    with duckdb.connect(str(demo_link.resolve()), read_only=True) as con:
+        rows = con.execute("SELECT unit_id, parent_id, level, name FROM dim_unit").fetchall()
+    unit = {r[0]: r for r in rows}
+    word = {"bcu": "BCU", "npu": "NPU", "team": "team", "officer": "officer"}
+    under: dict[str | None, list[str]] = {}
+    for uid, parent, level, _ in rows:
+        if level != "force" and uid in visible:
+            while parent is not None and parent not in visible:
+                parent = unit[parent][1] if parent in unit else None
+            under.setdefault(parent, []).append(uid)
+    out: list[str] = []
+
+    def walk(uid: str) -> None:
+        out.append(uid)
+        for child in sorted(under.get(uid, []), key=lambda c: unit[c][3]):
+            walk(child)
+
+    for force in sorted((r[0] for r in rows if r[2] == "force"), key=lambda f: unit[f][3]):
+        walk(force)
+    listed = set(out)
+
+    def label(uid: str) -> str:
+        _, parent, level, name = unit[uid]
+        title = name if level == "force" else f"{name} {word[level]}"
+        if level in ("force", "bcu"):
+            return title
+        return f"{title} · {unit[parent][3] if parent in listed else ''}"
+
+    return [(uid, label(uid)) for uid in out]
+
+
+def test_the_unit_picker_lists_what_each_actor_may_see(data: DataAccess, demo_link: Path) -> None:
+    """The picker's options (made once per version, filtered per actor) are the walk of the units
+    the actor may see, for an anonymous reader, a BCU commander, a police authority member and
+    an officer limited to their own page (whose team they may not see: listed under their NPU,
+    its label naming no parent)."""
+    from dashboard.data.access import ANONYMOUS, Actor, Grant
+
+    units = data.units()
+    ids = set(units["unit_id"])
+    level = dict(zip(units["unit_id"], units["level"], strict=True))
+    officer = "cheshire/northern/widnes/response-a/pc-6548"
+    actors = {
+        "anonymous": (ANONYMOUS, {u for u in ids if level[u] != "officer"}),
+        "bcu commander": (Actor("b", (Grant("bcu_commander", "cheshire/northern"),)),
+                          {u for u in ids if level[u] == "force"}
+                          | {u for u in ids if u.startswith("cheshire/northern")}
+                          | {u for u in ids if u.startswith("cheshire/") and level[u] in ("bcu", "npu")}),
+        "authority": (Actor("p", (Grant("police_authority", "cheshire"),)), None),
+        "officer": (Actor("o", (Grant("officer", officer),)), None),
+    }
+    for who, (actor, visible) in actors.items():
+        with data.request(actor):
+            got = [(o["value"], o["label"]) for o in data.picker_options()]
+            seen = {u for u in ids if data._sees(actor, data.unit(u))}   # access.py's verdict per unit
+            assert [u.unit_id for u in data.picker_units()] == [v for v, _ in got], who
+        if visible is not None:   # our own reading of the roles, where it is simple
+            assert seen == visible, who
+        assert got == _picker_by_hand(demo_link, seen), who
+        assert len({v for v, _ in got}) == len(got), who
+    with data.request(actors["officer"][0]):
+        mine = dict((o["value"], o["label"]) for o in data.picker_options())
+    assert mine[officer].endswith(" · ")   # their team is not listed: no parent named
+    assert "cheshire/northern/widnes/response-a" not in mine
