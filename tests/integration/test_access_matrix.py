@@ -314,6 +314,8 @@ def _callbacks(query: str) -> list[tuple[str, list[Any], list[Any], list[str]]]:
          ["drill-status-view.data"]),
         ("children-grid.rowData", [{"id": "children-extra-view", "property": "data", "value": query}], [],
          ["children-extra-view.data"]),
+        ("concentration-slot.children",
+         [{"id": "concentration-view", "property": "data", "value": query}], [], ["concentration-view.data"]),
         ("compare-body.children", [{"id": "compare-scope", "property": "value", "value": "msf"},
                                    {"id": "compare-adjust", "property": "value", "value": True}], url,
          ["compare-scope.value"]),

@@ -376,3 +376,72 @@ def test_the_unit_picker_lists_what_each_actor_may_see(data: DataAccess, demo_li
         mine = dict((o["value"], o["label"]) for o in data.picker_options())
     assert mine[officer].endswith(" · ")   # their team is not listed: no parent named
     assert "cheshire/northern/widnes/response-a" not in mine
+
+
+def test_the_concentration_card_is_drawn_by_its_own_callback(demo_link: Path) -> None:
+    """The drill-down's first draw holds a placeholder and the view; the card (here: the demo's
+    records carry no LSOA, so 'not available') comes from its own callback, which resolves the
+    view as the actor asking may see it: another force's police authority member gets their own
+    force's card (DataAccess.resolve's fallback, as for the page), nothing of Widnes."""
+    from dashboard import auth
+    from dashboard.data.access import ANONYMOUS, Actor, Grant
+
+    app = create_app(demo_link)
+    who: list[Actor] = [ANONYMOUS]
+    app.server.before_request(lambda: auth.set_actor(who[0]))
+    client = app.server.test_client()
+    assert client.get("/data").status_code == 200
+    token = client.get_cookie("_csrf_token").value
+    search = "?unit=cheshire/northern/widnes&measure=crime_burglary&preset=fytd&grain=month"
+
+    def call(output: str, inputs: list[dict[str, object]]) -> tuple[int, str]:
+        key = next(k for k in app.callback_map if k.strip(".").startswith(output))
+        parts = [dict(zip(("id", "property"), p.rsplit(".", 1), strict=True))
+                 for p in key.strip(".").split("...")]
+        outs = parts if key.startswith("..") else parts[0]
+        body = {"output": key, "outputs": outs, "inputs": inputs, "state": [],
+                "changedPropIds": [f"{i['id']}.{i['property']}" for i in inputs]}
+        resp = client.post("/_dash-update-component", json=body, headers={"X-CSRFToken": token})
+        return resp.status_code, resp.get_data(as_text=True)
+
+    status, page = call("page.children", [{"id": "url", "property": "pathname", "value": "/drill-down"},
+                                          {"id": "url", "property": "search", "value": search}])
+    assert status == 200
+    assert "concentration-slot" in page and "concentration-pending" in page
+    assert "concentration-card" not in page and "concentration-not-available" not in page
+    view = [{"id": "concentration-view", "property": "data", "value": search}]
+    status, card = call("concentration-slot.children", view)
+    assert status == 200
+    assert "concentration-card" in card and "the records of this force carry no LSOA" in card
+    assert "Widnes" in card
+    who[0] = Actor("p", (Grant("police_authority", "merseyside"),))
+    status, refused = call("concentration-slot.children", view)
+    assert status == 200 and "Widnes" not in refused and "Merseyside" in refused
+
+
+def test_grid_rows_are_the_frames_values_with_none_for_missing() -> None:
+    """components.common.records, column by column: the same rows, values and Python types as
+    pandas' own conversion (astype(object), missing -> None, to_dict), for every kind of column a
+    page sends (floats with NaN, ints, strings with None, bools, nullable ints, Arrow strings,
+    dates, timestamps with NaT, mixed objects, months formatted)."""
+    import numpy as np
+    import pandas as pd
+
+    from dashboard.components.common import records
+
+    df = pd.DataFrame({
+        "f": [1.5, np.nan, 3.0], "i": [1, 2, 3], "s": ["a", None, "c"], "b": [True, False, True],
+        "I": pd.array([1, None, 3], dtype="Int64"),
+        "arrow": pd.array(["x", None, "z"], dtype="string[pyarrow]"),
+        "d": [date(2020, 1, 1), None, date(2020, 3, 1)],
+        "ts": pd.to_datetime(["2020-01-01", None, "2020-03-04"]),
+        "o": [np.nan, "t", 4], "m": ["2020-01-01", "2020-02-01", None]})
+    want = df.assign(m=pd.to_datetime(df["m"]).dt.strftime("%Y-%m"))
+    want = want.astype(object).where(want.notna(), None).to_dict("records")
+    got = records(df, months=("m",))
+    assert got == want
+    def types(rows: list[dict[str, object]]) -> list[list[type]]:
+        return [[type(v) for v in row.values()] for row in rows]
+
+    assert types(got) == types(want)
+    assert got[1]["f"] is None and got[1]["I"] is None and got[1]["ts"] is None and got[0]["o"] is None
