@@ -391,6 +391,15 @@ class Bench:
             return self.post("concentration-slot.children", [("concentration-view", "data", search)])
 
         self.time("drill-down 2nd callback: concentration, custom range", "http", concentration_custom_cb)
+
+        def npu_map_cb(i: int) -> Any:
+            # an NPU's map: its records' points (read from the lake) on its MSOAs
+            search = self.q(unit=r.choice(self.npus), measure=measure(i), preset=preset(i))
+            return self.post("drill-map.figure...drill-map-caption.children",
+                             [("drill-map-view", "data", search)])
+
+        if self.npus:
+            self.time("drill-down 2nd callback: NPU map", "http", npu_map_cb)
         if self.teams:
             self.time("drill-down: team, weekly", "http",
                       page("/drill-down", self.need_children, unit=lambda i: r.choice(self.teams),

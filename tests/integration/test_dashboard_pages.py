@@ -445,3 +445,42 @@ def test_grid_rows_are_the_frames_values_with_none_for_missing() -> None:
 
     assert types(got) == types(want)
     assert got[1]["f"] is None and got[1]["I"] is None and got[1]["ts"] is None and got[0]["o"] is None
+
+
+def test_an_npus_map_is_drawn_by_its_own_callback_for_who_may_see_records(demo_link: Path) -> None:
+    """An NPU's drill-down goes out with a placeholder map and the view; its map (the records'
+    points on its MSOAs) and the map's text alternative come from their own callback, which
+    sends nothing to an actor who may not see records (a police authority member)."""
+    from dashboard import auth
+    from dashboard.data.access import ANONYMOUS, Actor, Grant
+
+    app = create_app(demo_link)
+    who: list[Actor] = [ANONYMOUS]
+    app.server.before_request(lambda: auth.set_actor(who[0]))
+    client = app.server.test_client()
+    assert client.get("/data").status_code == 200
+    token = client.get_cookie("_csrf_token").value
+    search = "?unit=cheshire/northern/widnes&measure=crime_burglary&preset=fytd&grain=month"
+    route = next(k for k in app.callback_map if k.startswith("..page.children"))
+    page = client.post("/_dash-update-component", headers={"X-CSRFToken": token}, json={
+        "output": route,
+        "outputs": [dict(zip(("id", "property"), p.rsplit(".", 1), strict=True))
+                    for p in route.strip(".").split("...")],
+        "inputs": [{"id": "url", "property": "pathname", "value": "/drill-down"},
+                   {"id": "url", "property": "search", "value": search}],
+        "changedPropIds": ["url.search"], "state": []}).get_data(as_text=True)
+    assert "drill-map-view" in page and drilldown.MAP_PENDING.rstrip("…") in page and "scattergeo" not in page
+    key = "..drill-map.figure...drill-map-caption.children.."
+    body = {"output": key, "outputs": [{"id": "drill-map", "property": "figure"},
+                                       {"id": "drill-map-caption", "property": "children"}],
+            "inputs": [{"id": "drill-map-view", "property": "data", "value": search}],
+            "changedPropIds": ["drill-map-view.data"], "state": []}
+    resp = client.post("/_dash-update-component", json=body, headers={"X-CSRFToken": token})
+    assert resp.status_code == 200
+    out = resp.get_json()["response"]
+    fig, caption = out["drill-map"]["figure"], out["drill-map-caption"]["children"]
+    assert {t["type"] for t in fig["data"]} >= {"choropleth", "scattergeo"}
+    assert len(fig["data"][-1]["lon"]) > 100 and "has the highest burglary" in caption
+    who[0] = Actor("p", (Grant("police_authority", "cheshire"),))
+    refused = client.post("/_dash-update-component", json=body, headers={"X-CSRFToken": token})
+    assert refused.status_code == 200 and refused.get_json()["response"] == {}   # no output updated
