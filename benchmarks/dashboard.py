@@ -373,6 +373,33 @@ class Bench:
                     self.need_chart(search))
 
         self.time("drill-down 2nd callback: unit status", "http", status_cb)
+
+        def concentration_cb(i: int) -> Any:
+            # the concentration card, drawn after the page (its figures: read from the store
+            # for a preset period, or from the lake; no cube query behind them)
+            search = self.q(unit=r.choice([f, *self.below]), measure=measure(i), preset=preset(i))
+            return self.post("concentration-slot.children", [("concentration-view", "data", search)])
+
+        self.time("drill-down 2nd callback: concentration", "http", concentration_cb)
+
+        def concentration_custom_cb(i: int) -> Any:
+            # a custom range's figures are not stored: counted from the lake's records
+            last = self.last_month
+            search = self.q(unit=r.choice([f, *self.below]), measure=measure(i), preset="custom",
+                            start=f"{add_months(last, -11):%Y-%m}-{r.randint(1, 28):02d}",
+                            end=f"{add_months(last, -2):%Y-%m}-{r.randint(1, 28):02d}")
+            return self.post("concentration-slot.children", [("concentration-view", "data", search)])
+
+        self.time("drill-down 2nd callback: concentration, custom range", "http", concentration_custom_cb)
+
+        def npu_map_cb(i: int) -> Any:
+            # an NPU's map: its records' points (read from the lake) on its MSOAs
+            search = self.q(unit=r.choice(self.npus), measure=measure(i), preset=preset(i))
+            return self.post("drill-map.figure...drill-map-caption.children",
+                             [("drill-map-view", "data", search)])
+
+        if self.npus:
+            self.time("drill-down 2nd callback: NPU map", "http", npu_map_cb)
         if self.teams:
             self.time("drill-down: team, weekly", "http",
                       page("/drill-down", self.need_children, unit=lambda i: r.choice(self.teams),

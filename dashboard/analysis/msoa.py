@@ -34,10 +34,10 @@ def by_msoa(lsoas: pd.DataFrame, column: str, lsoa_msoa: Mapping[str, str],
             lsoa_population: Mapping[str, int]) -> pd.DataFrame:
     """Sum `column` and the resident population of the LSOAs per MSOA. LSOAs the 2011 lookup
     does not know (or a blank code) are left out: they have no MSOA to be drawn in. [COLUMNS]"""
-    codes = [c for c in lsoas["lsoa_code"] if isinstance(c, str) and c in lsoa_msoa]
-    if not codes:
+    known = [isinstance(c, str) and c in lsoa_msoa for c in lsoas["lsoa_code"]]
+    if not any(known):
         return pd.DataFrame(columns=COLUMNS)
-    rows = lsoas[lsoas["lsoa_code"].isin(codes)]
+    rows = lsoas[known]
     frame = pd.DataFrame({
         "msoa_code": [lsoa_msoa[c] for c in rows["lsoa_code"]],
         "lsoas": 1,

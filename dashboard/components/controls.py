@@ -19,21 +19,14 @@ from dashboard.data import access
 from dashboard.data.facade import DataAccess
 from dashboard.data.model import View
 from dashboard.periods import GRAINS, PRESETS
-from etl import hierarchy
 from etl.measures.registry import MEASURES
 
 
 def unit_options(data: DataAccess) -> list[dict[str, str]]:
-    """Every unit, each force followed by its BCUs, NPUs and teams; a label says what the
-    unit is and what it belongs to ('Widnes NPU · Northern'), so it reads alone too."""
-    units = {u.unit_id: u for u in data.picker_units()}
-    out = []
-    for u in units.values():
-        parent = units.get(u.parent_id or "")
-        label = u.title if u.level in ("force", "bcu") else f"{u.title} · {parent.name if parent else ''}"
-        search = f"{u.name} {hierarchy.level(u.level).label}"
-        out.append({"label": label, "value": u.unit_id, "search": search})
-    return out
+    """Every unit the actor may choose, each force followed by its BCUs, NPUs and teams; a
+    label says what the unit is and what it belongs to ('Widnes NPU · Northern'), so it reads
+    alone too (DataAccess.picker_options: made once per version, filtered by access.py)."""
+    return data.picker_options()
 
 
 def measure_options() -> list[dict[str, str]]:

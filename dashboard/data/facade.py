@@ -27,8 +27,9 @@ import dataclasses
 import functools
 import logging
 import math
+import sys
 from collections.abc import Callable, Hashable, Iterator, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pandas as pd
@@ -72,6 +73,7 @@ from dashboard.periods import (
     MAX_BUCKETS,
     PRESETS,
     Period,
+    add_months,
     bucket_count,
     bucket_label,
     bucket_start,
@@ -341,6 +343,8 @@ class DataAccess:
                     chain.append(current.unit_id)
                     current = out.get(current.parent_id) if current.parent_id else None
                 out.lineage[uid] = tuple(reversed(chain))
+            out.picker_order = _walk(out, dict.fromkeys(out, True))
+            out.options = {u.unit_id: _option(u, out.get(u.parent_id or "")) for u in out.picker_order}
             return out
 
         return self.cached("unit_map", (), compute)
@@ -438,29 +442,41 @@ class DataAccess:
 
     def picker_units(self) -> list[Unit]:
         """Units the actor may choose, force by force, each followed by its descendants."""
+        units, seen = self._picker_seen()
+        if seen is None:
+            return list(units.picker_order)
+        if self._hangs(units, seen):
+            return [u for u in units.picker_order if seen[u.unit_id]]
+        return _walk(units, seen)
+
+    def picker_options(self) -> list[dict[str, str]]:
+        """`picker_units` as the unit picker's options: {label, value, search}, the label saying
+        what the unit is and what it belongs to ('Widnes NPU · Northern')."""
+        units, seen = self._picker_seen()
+        if seen is None or self._hangs(units, seen):
+            # copies: the map's own stay as made whatever a page does with its list
+            options = units.options
+            return [dict(options[u.unit_id]) for u in units.picker_order if seen is None or seen[u.unit_id]]
+        chosen = _walk(units, seen)
+        ids = {u.unit_id for u in chosen}
+        return [_option(u, units.get(u.parent_id or "") if u.parent_id in ids else None) for u in chosen]
+
+    def _picker_seen(self) -> tuple[_UnitMap, dict[str, bool] | None]:
+        """The unit map and which units the actor may see (access.py decides, each unit once,
+        with the lineage the unit map keeps), or None when they may see every unit."""
         units = self._unit_map()
         actor = self.actor()
-        # each unit's access decided once (the walk up to a visible ancestor asked again)
-        seen = {uid: self._sees(actor, u) for uid, u in units.items()}
-        by_parent: dict[str | None, list[Unit]] = {}
-        for u in units.values():
-            if u.level != "force" and seen[u.unit_id]:
-                # Under its nearest visible ancestor (an officer whose team is out of scope
-                # follows their NPU).
-                parent = units.get(u.parent_id or "")
-                while parent is not None and not seen[parent.unit_id]:
-                    parent = units.get(parent.parent_id or "")
-                by_parent.setdefault(parent.unit_id if parent else None, []).append(u)
-        out: list[Unit] = []
+        lineage = units.lineage
+        seen = {uid: access.may_see_unit(actor, u, lineage[uid]) for uid, u in units.items()}
+        return units, (None if all(seen.values()) else seen)
 
-        def walk(u: Unit) -> None:
-            out.append(u)
-            for child in sorted(by_parent.get(u.unit_id, []), key=lambda c: c.name):
-                walk(child)
-
-        for force in sorted((u for u in units.values() if u.level == "force"), key=lambda u: u.name):
-            walk(force)
-        return out
+    @staticmethod
+    def _hangs(units: _UnitMap, seen: dict[str, bool]) -> bool:
+        """Whether every unit seen hangs from one seen (all but an officer limited to their own
+        page): then the walk of every unit (made once with the unit map), filtered, is the walk
+        of the units seen, and each one's option reads as in the full list."""
+        return all(u.level == "force" or (u.parent_id in seen and seen[u.parent_id])
+                   for uid, u in units.items() if seen[uid])
 
     def default_unit(self) -> str | None:
         """The actor's own scope (a BCU commander's BCU, an officer's own page), else the force
@@ -732,6 +748,33 @@ class DataAccess:
             for uid, t, num, den, sq, d2 in rows
         ]
 
+    def _total_rows(
+        self, measure: Measure, source: Source, unit_ids: tuple[str, ...], period: Period
+    ) -> list[tuple[str, date, float, float, float, float]]:
+        """Day-cube rows of a range that only a total is made of (`_values`): for a flow (summed
+        over time, its denominator too), the range's whole months come from the month cube and
+        only its edge days from the day cube (cubes.measure_tuples_split), the same sums from
+        ~8x fewer rows for a custom range of months; anything else reads every day, as `_rows`."""
+        first = period.start if period.start.day == 1 else add_months(month_start(period.start), 1)
+        last = month_start(period.end) if period.end == month_end(period.end) else add_months(
+            month_start(period.end), -1)
+        # nor crime harm: its month rows are not exactly the sum of its day rows (the demo's
+        # Cheshire, June 2007: 2,300,491.77 by month, 2,300,492.08 by day), so it reads days
+        if (metrics.aggregate_kind(measure) != "sum" or kinds.denominator_is_stock(measure)
+                or kinds.is_weighted(measure) or last < first):
+            return self._rows(measure, source, unit_ids, period, "day")
+        head = (period.start, first - timedelta(days=1)) if period.start < first else None
+        tail = (month_end(last) + timedelta(days=1), period.end) if month_end(last) < period.end else None
+        with self.cursor() as cur:
+            rows = cubes.measure_tuples_split(cur, source.source, unit_ids, measure.id, head, (first, last),
+                                              tail)
+        nan = math.nan
+        return [
+            (uid, t, nan if num is None else float(num), nan if den is None else float(den),
+             nan if sq is None else float(sq), nan if d2 is None else float(d2))
+            for uid, t, num, den, sq, d2 in rows
+        ]
+
     def _finish(self, measure: Measure, unit: Unit, num: float, den: float) -> tuple[float, float]:
         """The unit's denominator over a span, as the measure's kind defines it."""
         return num, kinds.denominator(measure, unit.population, den)
@@ -867,8 +910,10 @@ class DataAccess:
             covered = self.covered(first.force_id, period, measure.dataset)
             any_data = any(m in source.months for m in period.months())
             grouped: dict[str, list[tuple[date, float, float, float, float]]] = {}
-            for uid, t, num, den, sq, d2 in self._rows(measure, source, tuple(u.unit_id for u in units),
-                                                       period, time):
+            ids = tuple(u.unit_id for u in units)
+            rows = (self._total_rows(measure, source, ids, period) if time == "day"
+                    else self._rows(measure, source, ids, period, time))
+            for uid, t, num, den, sq, d2 in rows:
                 grouped.setdefault(uid, []).append((t, num, den, sq, d2))
             for u in units:
                 totals[u.unit_id] = metrics.combine_tuples(measure, grouped.get(u.unit_id, []))
@@ -1679,11 +1724,56 @@ def _lsoa_msoa_lookup() -> tuple[dict[str, str], dict[str, int]]:
 
 
 class _UnitMap(dict[str, Unit]):
-    """unit id -> Unit, with each unit's lineage (its ids from the force down) beside it."""
+    """unit id -> Unit, with beside it each unit's lineage (its ids from the force down), the
+    walk of every unit the unit picker lists them in and each one's picker option: made once
+    per version (every page draws the picker: ~1,400 units at national scale)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.lineage: dict[str, tuple[str, ...]] = {}
+        self.picker_order: list[Unit] = []
+        self.options: dict[str, dict[str, str]] = {}
+
+    def __sizeof__(self) -> int:
+        # what the result cache's byte bound counts (cache.py sizes a mapping by its items):
+        # the units plus, roughly, the lineages, the walk and the options beside them
+        n = len(self)
+        return (super().__sizeof__() + sys.getsizeof(self.lineage) + sys.getsizeof(self.options)
+                + sys.getsizeof(self.picker_order) + n * (_LINEAGE_BYTES + _OPTION_BYTES))
+
+
+# rough bytes of one unit's lineage tuple and of its picker option (a dict of three strings)
+_LINEAGE_BYTES = 70
+_OPTION_BYTES = 420
+
+
+def _option(u: Unit, parent: Unit | None) -> dict[str, str]:
+    """A unit's option in the picker: forces and BCUs by title, others with their parent's name."""
+    label = u.title if u.level in ("force", "bcu") else f"{u.title} · {parent.name if parent else ''}"
+    return {"label": label, "value": u.unit_id, "search": f"{u.name} {hierarchy.level(u.level).label}"}
+
+
+def _walk(units: dict[str, Unit], seen: dict[str, bool]) -> list[Unit]:
+    """The units seen, force by force (by name), each followed by its descendants (by name),
+    each under its nearest ancestor seen (an officer whose team is out of scope follows their
+    NPU); forces always."""
+    by_parent: dict[str | None, list[Unit]] = {}
+    for u in units.values():
+        if u.level != "force" and seen[u.unit_id]:
+            parent = units.get(u.parent_id or "")
+            while parent is not None and not seen[parent.unit_id]:
+                parent = units.get(parent.parent_id or "")
+            by_parent.setdefault(parent.unit_id if parent else None, []).append(u)
+    out: list[Unit] = []
+
+    def walk(u: Unit) -> None:
+        out.append(u)
+        for child in sorted(by_parent.get(u.unit_id, []), key=lambda c: c.name):
+            walk(child)
+
+    for force in sorted((u for u in units.values() if u.level == "force"), key=lambda u: u.name):
+        walk(force)
+    return out
 
 
 def _day(v: Any) -> date | None:

@@ -34,6 +34,7 @@ from dashboard.components.axes import ticks
 from dashboard.components.common import (
     BLUE,
     GREY,
+    MODEBAR_PX,
     SKY,
     SYNTHETIC_PEER_UNITS,
     SYNTHETIC_PEERS,
@@ -171,18 +172,19 @@ def _lay_out(fig: dict[str, Any], title: str, subtitles: list[str], legend: bool
     layout = fig["layout"]
     lines = len(heads) + len(subs)
     margin = dict(layout.get("margin", {}))
-    margin["t"] = 30 + LINE_PX * lines + room_above
+    margin["t"] = 30 + MODEBAR_PX + LINE_PX * lines + room_above
     if legend:
         margin["b"] = FOOT_PX
         layout["legend"] = {"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom", "x": 0,
                             "xanchor": "left"}
     layout["margin"] = margin
-    extra = LINE_PX * max(lines - 2, 0) + room_above + (FOOT_PX - 50 if legend else 0)
+    extra = MODEBAR_PX + LINE_PX * max(lines - 2, 0) + room_above + (FOOT_PX - 50 if legend else 0)
     height = layout["height"] = layout.get("height", 380) + extra
     # Plotly puts the FIRST BASELINE of a multi-line title at y, whatever the anchor: 24 px
-    # down leaves the 15 px capitals 10 px below the top edge (y=1 would cut them off).
+    # down leaves the 15 px capitals 10 px below the top edge (y=1 would cut them off);
+    # MODEBAR_PX more keeps them below the toolbar (components/common.py).
     layout["title"] = {"text": text, "x": 0.01, "xanchor": "left", "yref": "container",
-                       "y": 1 - 24 / height, "yanchor": "top", "font": {"size": 15}}
+                       "y": 1 - (24 + MODEBAR_PX) / height, "yanchor": "top", "font": {"size": 15}}
     return fig
 
 

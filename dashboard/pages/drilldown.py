@@ -29,6 +29,7 @@ from dashboard.analysis.metrics import has_denominator
 from dashboard.auth import current_actor
 from dashboard.components import officers as officer_page
 from dashboard.components.axes import ticks
+from dashboard.components.charts import finding
 from dashboard.components.common import (
     BLUE,
     GREY,
@@ -480,6 +481,8 @@ def create_trend(df: pd.DataFrame, view: View, title: str) -> dict[str, Any]:
 
 # -- the NPU map ---------------------------------------------------------------------------------
 
+MAP_PENDING = "Placing the records on the map…"
+
 
 def process_map(data: DataAccess, view: View) -> pd.DataFrame:
     return data.map_points(view.measure.id, view.unit.unit_id, view.period.start, view.period.end)
@@ -827,7 +830,15 @@ def layout(data: DataAccess, view: View) -> list[Any]:
     if kinds.is_weighted(m):  # crime harm: where it comes from, and how it was weighted
         cards.append(harm_card(data, view))
     if m.categories and view.unit.level in ("force", "bcu", "npu"):  # where in its LSOAs the crime is
-        cards.append(concentration_card(data, view))
+        # below the fold: drawn by its own callback (fill_concentration) once the answer above
+        # is on screen, as the children's status is (~25-40 ms of a national page's first draw)
+        cards.append(html.Div(
+            [dcc.Store(id="concentration-view", data=view.state.query()),
+             section(f"Concentration: {view.unit.title}'s LSOAs",
+                     html.P("Placing the crime in its LSOAs…", className="small mb-0"),
+                     card_id="concentration-pending")],
+            id="concentration-slot",
+        ))
     if not m.categories:  # records are listed by crime category
         cards.append(
             dbc.Alert(
@@ -844,10 +855,13 @@ def layout(data: DataAccess, view: View) -> list[Any]:
                                color="info", className="small", id="records-not-available"))
         return cards
     if view.unit.level == "npu":
+        # below the fold: the records' points and the MSOAs' values are drawn by their own
+        # callback (fill_map) once the page is on screen (~40-70 ms of a national NPU page)
         cards.append(
             section(
                 f"Map: {view.unit.title}",
-                graph("drill-map", map_chart(data, view)),
+                [dcc.Store(id="drill-map-view", data=view.state.query()),
+                 graph("drill-map", empty_figure(MAP_PENDING))],
                 action=csv_button("drill-map"),
                 card_id="map-card",
             )
@@ -926,6 +940,33 @@ def register(app: dash.Dash, data: DataAccess) -> None:
             if df.empty:
                 return dash.no_update
             return records(children_rows(df, view, process_children_extra(data, view, df)))
+
+    @app.callback(
+        Output("concentration-slot", "children"),
+        Input("concentration-view", "data"),
+    )
+    def fill_concentration(query: str | None) -> Any:
+        with data.request(current_actor()):
+            view = data.resolve(url_state.parse(query))
+            if view is None:
+                return dash.no_update
+            return concentration_card(data, view)
+
+    @app.callback(
+        Output("drill-map", "figure"),
+        Output("drill-map-caption", "children"),
+        Input("drill-map-view", "data"),
+    )
+    def fill_map(query: str | None) -> Any:
+        with data.request(current_actor()):
+            view = data.resolve(url_state.parse(query))
+            # the page draws this map only for an NPU whose records the actor may see: the same
+            # test here, before anything record-level is read (dashboard/data/access.py)
+            if (view is None or view.unit.level != "npu" or not view.measure.categories
+                    or not data.may_see_records(view.unit)):
+                return dash.no_update, dash.no_update
+            fig = map_chart(data, view)
+            return fig, finding(fig) or "Chart"
 
     @app.callback(
         Output("records-grid", "getRowsResponse"),

@@ -304,3 +304,183 @@ def test_compare_funnel_says_when_its_limits_are_widened(data: DataAccess) -> No
     trend = page.create_trend(c, view)["layout"]["xaxis"]
     assert trend["tickmode"] == "array" and trend["tickangle"] == 0
     assert trend["ticktext"][0] == "Apr 2007"
+
+
+def _picker_by_hand(demo_link: Path, visible: set[str]) -> list[tuple[str, str]]:
+    """(value, label) of the unit picker for an actor who sees `visible`, from dim_unit with our
+    own walk: forces by name, each unit followed by the units it is the nearest visible
+    ancestor of, by name; a label names the parent only when the parent is listed too."""
+    import duckdb
+
+    with duckdb.connect(str(demo_link.resolve()), read_only=True) as con:
+        rows = con.execute("SELECT unit_id, parent_id, level, name FROM dim_unit").fetchall()
+    unit = {r[0]: r for r in rows}
+    word = {"bcu": "BCU", "npu": "NPU", "team": "team", "officer": "officer"}
+    under: dict[str | None, list[str]] = {}
+    for uid, parent, level, _ in rows:
+        if level != "force" and uid in visible:
+            while parent is not None and parent not in visible:
+                parent = unit[parent][1] if parent in unit else None
+            under.setdefault(parent, []).append(uid)
+    out: list[str] = []
+
+    def walk(uid: str) -> None:
+        out.append(uid)
+        for child in sorted(under.get(uid, []), key=lambda c: unit[c][3]):
+            walk(child)
+
+    for force in sorted((r[0] for r in rows if r[2] == "force"), key=lambda f: unit[f][3]):
+        walk(force)
+    listed = set(out)
+
+    def label(uid: str) -> str:
+        _, parent, level, name = unit[uid]
+        title = name if level == "force" else f"{name} {word[level]}"
+        if level in ("force", "bcu"):
+            return title
+        return f"{title} · {unit[parent][3] if parent in listed else ''}"
+
+    return [(uid, label(uid)) for uid in out]
+
+
+def test_the_unit_picker_lists_what_each_actor_may_see(data: DataAccess, demo_link: Path) -> None:
+    """The picker's options (made once per version, filtered per actor) are the walk of the units
+    the actor may see, for an anonymous reader, a BCU commander, a police authority member and
+    an officer limited to their own page (whose team they may not see: listed under their NPU,
+    its label naming no parent)."""
+    from dashboard.data.access import ANONYMOUS, Actor, Grant
+
+    units = data.units()
+    ids = set(units["unit_id"])
+    level = dict(zip(units["unit_id"], units["level"], strict=True))
+    officer = "cheshire/northern/widnes/response-a/pc-6548"
+    actors = {
+        "anonymous": (ANONYMOUS, {u for u in ids if level[u] != "officer"}),
+        "bcu commander": (Actor("b", (Grant("bcu_commander", "cheshire/northern"),)),
+                          {u for u in ids if level[u] == "force"}
+                          | {u for u in ids if u.startswith("cheshire/northern")}
+                          | {u for u in ids if u.startswith("cheshire/") and level[u] in ("bcu", "npu")}),
+        "authority": (Actor("p", (Grant("police_authority", "cheshire"),)), None),
+        "officer": (Actor("o", (Grant("officer", officer),)), None),
+    }
+    for who, (actor, visible) in actors.items():
+        with data.request(actor):
+            got = [(o["value"], o["label"]) for o in data.picker_options()]
+            seen = {u for u in ids if data._sees(actor, data.unit(u))}   # access.py's verdict per unit
+            assert [u.unit_id for u in data.picker_units()] == [v for v, _ in got], who
+        if visible is not None:   # our own reading of the roles, where it is simple
+            assert seen == visible, who
+        assert got == _picker_by_hand(demo_link, seen), who
+        assert len({v for v, _ in got}) == len(got), who
+    with data.request(actors["officer"][0]):
+        mine = dict((o["value"], o["label"]) for o in data.picker_options())
+    assert mine[officer].endswith(" · ")   # their team is not listed: no parent named
+    assert "cheshire/northern/widnes/response-a" not in mine
+
+
+def test_the_concentration_card_is_drawn_by_its_own_callback(demo_link: Path) -> None:
+    """The drill-down's first draw holds a placeholder and the view; the card (here: the demo's
+    records carry no LSOA, so 'not available') comes from its own callback, which resolves the
+    view as the actor asking may see it: another force's police authority member gets their own
+    force's card (DataAccess.resolve's fallback, as for the page), nothing of Widnes."""
+    from dashboard import auth
+    from dashboard.data.access import ANONYMOUS, Actor, Grant
+
+    app = create_app(demo_link)
+    who: list[Actor] = [ANONYMOUS]
+    app.server.before_request(lambda: auth.set_actor(who[0]))
+    client = app.server.test_client()
+    assert client.get("/data").status_code == 200
+    token = client.get_cookie("_csrf_token").value
+    search = "?unit=cheshire/northern/widnes&measure=crime_burglary&preset=fytd&grain=month"
+
+    def call(output: str, inputs: list[dict[str, object]]) -> tuple[int, str]:
+        key = next(k for k in app.callback_map if k.strip(".").startswith(output))
+        parts = [dict(zip(("id", "property"), p.rsplit(".", 1), strict=True))
+                 for p in key.strip(".").split("...")]
+        outs = parts if key.startswith("..") else parts[0]
+        body = {"output": key, "outputs": outs, "inputs": inputs, "state": [],
+                "changedPropIds": [f"{i['id']}.{i['property']}" for i in inputs]}
+        resp = client.post("/_dash-update-component", json=body, headers={"X-CSRFToken": token})
+        return resp.status_code, resp.get_data(as_text=True)
+
+    status, page = call("page.children", [{"id": "url", "property": "pathname", "value": "/drill-down"},
+                                          {"id": "url", "property": "search", "value": search}])
+    assert status == 200
+    assert "concentration-slot" in page and "concentration-pending" in page
+    assert "concentration-card" not in page and "concentration-not-available" not in page
+    view = [{"id": "concentration-view", "property": "data", "value": search}]
+    status, card = call("concentration-slot.children", view)
+    assert status == 200
+    assert "concentration-card" in card and "the records of this force carry no LSOA" in card
+    assert "Widnes" in card
+    who[0] = Actor("p", (Grant("police_authority", "merseyside"),))
+    status, refused = call("concentration-slot.children", view)
+    assert status == 200 and "Widnes" not in refused and "Merseyside" in refused
+
+
+def test_grid_rows_are_the_frames_values_with_none_for_missing() -> None:
+    """components.common.records, column by column: the same rows, values and Python types as
+    pandas' own conversion (astype(object), missing -> None, to_dict), for every kind of column a
+    page sends (floats with NaN, ints, strings with None, bools, nullable ints, Arrow strings,
+    dates, timestamps with NaT, mixed objects, months formatted)."""
+    import numpy as np
+    import pandas as pd
+
+    from dashboard.components.common import records
+
+    df = pd.DataFrame({
+        "f": [1.5, np.nan, 3.0], "i": [1, 2, 3], "s": ["a", None, "c"], "b": [True, False, True],
+        "I": pd.array([1, None, 3], dtype="Int64"),
+        "arrow": pd.array(["x", None, "z"], dtype="string[pyarrow]"),
+        "d": [date(2020, 1, 1), None, date(2020, 3, 1)],
+        "ts": pd.to_datetime(["2020-01-01", None, "2020-03-04"]),
+        "o": [np.nan, "t", 4], "m": ["2020-01-01", "2020-02-01", None]})
+    want = df.assign(m=pd.to_datetime(df["m"]).dt.strftime("%Y-%m"))
+    want = want.astype(object).where(want.notna(), None).to_dict("records")
+    got = records(df, months=("m",))
+    assert got == want
+    def types(rows: list[dict[str, object]]) -> list[list[type]]:
+        return [[type(v) for v in row.values()] for row in rows]
+
+    assert types(got) == types(want)
+    assert got[1]["f"] is None and got[1]["I"] is None and got[1]["ts"] is None and got[0]["o"] is None
+
+
+def test_an_npus_map_is_drawn_by_its_own_callback_for_who_may_see_records(demo_link: Path) -> None:
+    """An NPU's drill-down goes out with a placeholder map and the view; its map (the records'
+    points on its MSOAs) and the map's text alternative come from their own callback, which
+    sends nothing to an actor who may not see records (a police authority member)."""
+    from dashboard import auth
+    from dashboard.data.access import ANONYMOUS, Actor, Grant
+
+    app = create_app(demo_link)
+    who: list[Actor] = [ANONYMOUS]
+    app.server.before_request(lambda: auth.set_actor(who[0]))
+    client = app.server.test_client()
+    assert client.get("/data").status_code == 200
+    token = client.get_cookie("_csrf_token").value
+    search = "?unit=cheshire/northern/widnes&measure=crime_burglary&preset=fytd&grain=month"
+    route = next(k for k in app.callback_map if k.startswith("..page.children"))
+    page = client.post("/_dash-update-component", headers={"X-CSRFToken": token}, json={
+        "output": route,
+        "outputs": [dict(zip(("id", "property"), p.rsplit(".", 1), strict=True))
+                    for p in route.strip(".").split("...")],
+        "inputs": [{"id": "url", "property": "pathname", "value": "/drill-down"},
+                   {"id": "url", "property": "search", "value": search}],
+        "changedPropIds": ["url.search"], "state": []}).get_data(as_text=True)
+    assert "drill-map-view" in page and drilldown.MAP_PENDING.rstrip("…") in page and "scattergeo" not in page
+    key = "..drill-map.figure...drill-map-caption.children.."
+    body = {"output": key, "outputs": [{"id": "drill-map", "property": "figure"},
+                                       {"id": "drill-map-caption", "property": "children"}],
+            "inputs": [{"id": "drill-map-view", "property": "data", "value": search}],
+            "changedPropIds": ["drill-map-view.data"], "state": []}
+    resp = client.post("/_dash-update-component", json=body, headers={"X-CSRFToken": token})
+    assert resp.status_code == 200
+    out = resp.get_json()["response"]
+    fig, caption = out["drill-map"]["figure"], out["drill-map-caption"]["children"]
+    assert {t["type"] for t in fig["data"]} >= {"choropleth", "scattergeo"}
+    assert len(fig["data"][-1]["lon"]) > 100 and "has the highest burglary" in caption
+    who[0] = Actor("p", (Grant("police_authority", "cheshire"),))
+    refused = client.post("/_dash-update-component", json=body, headers={"X-CSRFToken": token})
+    assert refused.status_code == 200 and refused.get_json()["response"] == {}   # no output updated

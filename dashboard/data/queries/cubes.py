@@ -173,6 +173,43 @@ def _measure_rows(
     )
 
 
+def measure_tuples_split(
+    cur: Cursor,
+    source: str,
+    unit_ids: Sequence[str],
+    measure_id: str,
+    head: tuple[date, date] | None,
+    months: tuple[date, date],
+    tail: tuple[date, date] | None,
+) -> list[tuple[Any, ...]]:
+    """A range's rows for a total over it, in one read: its whole months (`months`: the first
+    day of the first and of the last) from the month cube, one row per unit and month with t
+    the month's first day, and only its edge days (`head`, `tail`: first and last day, or None)
+    from the day cube. A month row is the sum of its days, so a flow's total over these rows is
+    its total over the range's days (DataAccess._values decides when that holds); a custom
+    range of ten months reads ~40 day rows a unit instead of ~300. Each part is a range of its
+    own cube's ordering column, so each prunes by the cube's zone maps as a plain read does.
+    (unit_id, t, num, den, num2, den2), NULL as None."""
+    day_part = """
+        SELECT unit_id, day AS t, sum(num) AS num, sum(den) AS den, sum(num2) AS num2, sum(den2) AS den2
+        FROM cube_measure_day
+        WHERE source = ? AND measure_id = ? AND list_contains(?::VARCHAR[], unit_id) AND day BETWEEN ? AND ?
+        GROUP BY unit_id, day"""
+    month_part = """
+        SELECT unit_id, month AS t, sum(num) AS num, sum(den) AS den, sum(num2) AS num2, sum(den2) AS den2
+        FROM cube_measure_month
+        WHERE source = ? AND measure_id = ? AND list_contains(?::VARCHAR[], unit_id)
+          AND month BETWEEN ? AND ?
+        GROUP BY unit_id, month"""
+    parts, params = [month_part], [source, measure_id, list(unit_ids), *months]
+    for edge in (head, tail):
+        if edge is not None:
+            parts.append(day_part)
+            params += [source, measure_id, list(unit_ids), *edge]
+    sql = " UNION ALL ".join(parts) + " ORDER BY unit_id, t"
+    return cur.execute(sql, params).fetchall()
+
+
 def measure_rows_units(
     cur: Cursor, source: str, unit_ids: Sequence[str], measure_ids: Sequence[str], start: date, end: date,
     time: str
