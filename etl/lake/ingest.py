@@ -322,7 +322,8 @@ def _stage_and_commit_police_uk(link: Path, con: duckdb.DuckDBPyConnection, item
     origins.update({i.key: i.origin for i in items if i.key})  # the staged rows' _file
     staged = Staged(con=con, source="police_uk", crime_table="stg_crime",
                     outcome_table="stg_outcome", origins=origins,
-                    duplicates=result.duplicates, memory_after_write="256MB")
+                    duplicates=result.duplicates, memory_after_write="256MB",
+                    memory_while_writing="512MB")
     if search_table:
         staged.tables[stop_search.DATASET] = search_table
         rows = dict(con.execute(f"SELECT _file, count(*) FROM {search_table} GROUP BY 1").fetchall())
