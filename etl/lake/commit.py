@@ -96,6 +96,10 @@ class Staged:
     # build only asks it for small aggregates, and what it frees is what the version's
     # connection needs, so a big load's two connections never hold their full bound together.
     memory_after_write: str | None = None
+    # Memory `con` may keep while the lake files are written, when most of its staged rows
+    # have spilled already (a load of years): the stream reads them back in order and needs
+    # few blocks at once, and the build that follows must not meet a full connection.
+    memory_while_writing: str | None = None
     _parts: dict[str, list[tuple]] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -528,6 +532,8 @@ def commit(link: Path, staged: Staged, report: LoadReport, command: str,
     for _, force_id, month, _, _ in staged.duplicates:
         dup_count[(force_id, month)] = dup_count.get((force_id, month), 0) + 1
     moved: list[Path] = []
+    if staged.memory_while_writing and _mostly_spilled(con):
+        con.execute("SET memory_limit = ?", [staged.memory_while_writing])
     for dataset, table, columns in datasets:
         if table is None:
             continue
@@ -614,6 +620,14 @@ def _build_version(paths: WarehousePaths, staged: Staged, report: LoadReport, co
         durable()  # the switch (new_version's exit) lists only files already on disk
         if progress:
             progress("Building warehouse", 1, 1)
+
+
+def _mostly_spilled(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the connection holds less in memory than it has spilled to disk."""
+    held, spilled = con.execute(
+        "SELECT sum(memory_usage_bytes), sum(temporary_storage_bytes) FROM duckdb_memory()"
+    ).fetchall()[0]
+    return (spilled or 0) > (held or 0)
 
 
 def _has_column(con: duckdb.DuckDBPyConnection, table: str, column: str) -> bool:

@@ -292,16 +292,20 @@ def load_police_uk(link: Path, inputs: Iterable[Path], hierarchy: Path | None = 
             else:
                 items.append(x)
         total = sum(i.path.stat().st_size for i in items if i.path.is_file())
-        con = duckdb.connect(config=staging_config(total, str(Path(work) / "spill")))
+        config = staging_config(total, str(Path(work) / "spill"))
+        con = duckdb.connect(config=config)
         try:
-            return _stage_and_commit_police_uk(link, con, items, hierarchy, report, progress)
+            return _stage_and_commit_police_uk(link, con, items, hierarchy, report, progress,
+                                               int(config["memory_limit"].removesuffix("MB")))
         finally:
             con.close()
 
 
 def _stage_and_commit_police_uk(link: Path, con: duckdb.DuckDBPyConnection, items: list,
                                 hierarchy: Path | None, report: LoadReport,
-                                progress: Progress | None) -> LoadReport:
+                                progress: Progress | None, memory_mb: int) -> LoadReport:
+    """`memory_mb`: the staging connection's bound, which the lower bounds while and after
+    the lake is written never exceed (LG_LOAD_MEMORY_MB may be set below them)."""
     result = police_uk.ParseResult()
     searches, items = _split_stop_search(items, report)
     checked = read = None
@@ -322,7 +326,9 @@ def _stage_and_commit_police_uk(link: Path, con: duckdb.DuckDBPyConnection, item
     origins.update({i.key: i.origin for i in items if i.key})  # the staged rows' _file
     staged = Staged(con=con, source="police_uk", crime_table="stg_crime",
                     outcome_table="stg_outcome", origins=origins,
-                    duplicates=result.duplicates, memory_after_write="256MB")
+                    duplicates=result.duplicates,
+                    memory_after_write=f"{min(256, memory_mb)}MB",
+                    memory_while_writing=f"{min(512, memory_mb)}MB")
     if search_table:
         staged.tables[stop_search.DATASET] = search_table
         rows = dict(con.execute(f"SELECT _file, count(*) FROM {search_table} GROUP BY 1").fetchall())

@@ -153,3 +153,26 @@ def test_each_bad_file_of_a_batch_is_refused_for_its_first_failing_check(tmp_pat
     }
     assert staged == [(items[-1].key, 4)]  # the staged rows name their file by its key
     assert [i.origin for i in result.accepted] == [str(good)]
+
+
+def test_the_lake_writes_never_raise_the_loads_memory_bound(tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """A load mostly spilled lowers its staging connection while the lake is written (512 MB)
+    and after (256 MB), but never above the bound LG_LOAD_MEMORY_MB set (here 64 MB)."""
+    from etl.lake import commit
+
+    monkeypatch.setenv("LG_LOAD_MEMORY_MB", "64")
+    monkeypatch.setattr(commit, "_mostly_spilled", lambda con: True)  # as a load of years
+    seen: list[str] = []
+    real = commit._write_partitions
+
+    def spy(con, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003 - passes through
+        seen.append(con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0])
+        return real(con, *args, **kwargs)
+
+    monkeypatch.setattr(commit, "_write_partitions", spy)
+    path = _street(tmp_path / "in", "2019-01-durham-street.csv", "Durham Constabulary", "2019-01",
+                   _rows(50))
+    report = load_police_uk(tmp_path / "w" / "warehouse.duckdb", [path])
+    assert report.committed and seen
+    assert all(float(v.split()[0]) <= 64 and v.split()[1] in ("MiB", "KiB") for v in seen), seen
