@@ -400,6 +400,15 @@ class Bench:
 
         if self.npus:
             self.time("drill-down 2nd callback: NPU map", "http", npu_map_cb)
+
+        def npus_map_cb(i: int) -> Any:
+            # a force's or a BCU's map of its NPUs' values
+            search = self.q(unit=r.choice([f, *self.bcus]), measure=measure(i), preset=preset(i))
+            return self.post("drill-npu-map.figure...drill-npu-map-caption.children",
+                             [("drill-npu-map-view", "data", search)])
+
+        if self.npus:
+            self.time("drill-down 2nd callback: map of NPUs", "http", npus_map_cb)
         if self.teams:
             self.time("drill-down: team, weekly", "http",
                       page("/drill-down", self.need_children, unit=lambda i: r.choice(self.teams),

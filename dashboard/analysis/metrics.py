@@ -176,6 +176,15 @@ def combine_tuples(measure: Measure, rows: list[tuple]) -> tuple[float, float, f
     no_den = 0.0 if has_denominator(measure) else math.nan
     if not rows:
         return (0.0, no_den, math.nan, math.nan)
+    if len(rows) == 1:
+        # one base row (a day's bucket of a day-grain series: ~260 a daily trend): the sums and
+        # maxima below of one value are that value, so it is read as it stands
+        r = rows[0]
+        one = max if kinds.denominator_is_stock(measure) else math.fsum
+        den = one((r[2],)) if not _missing(r[2]) else no_den
+        sq = math.fsum((r[3],)) if len(r) > 3 and not _missing(r[3]) else math.nan
+        den2 = one((r[4],)) if len(r) > 4 and not _missing(r[4]) else math.nan
+        return (math.fsum((r[1],)), den, sq, den2)
     if aggregate_kind(measure) == "latest":
         last = max(r[0] for r in rows)
         rows = [r for r in rows if r[0] == last]

@@ -482,6 +482,14 @@ def create_trend(df: pd.DataFrame, view: View, title: str) -> dict[str, Any]:
 # -- the NPU map ---------------------------------------------------------------------------------
 
 MAP_PENDING = "Placing the records on the map…"
+NPU_MAP_PENDING = "Placing the NPUs on the map…"
+NOT_PLACED = "These NPUs cannot be placed on the boundaries."
+
+
+def npus_map_shown(view: View, npu_without_records: bool) -> bool:
+    """Whether the page has the map of NPUs' values (a force's or a BCU's; an NPU's own when its
+    records may not be seen: its values, no points)."""
+    return view.unit.level in ("force", "bcu") or npu_without_records
 
 
 def process_map(data: DataAccess, view: View) -> pd.DataFrame:
@@ -740,7 +748,7 @@ def map_chart(data: DataAccess, view: View) -> dict[str, Any]:
 
 @chart("drill-npu-map")
 def npus_map_chart(data: DataAccess, view: View) -> dict[str, Any]:
-    return map_figure(data, view) or empty_figure("These NPUs cannot be placed on the boundaries.")
+    return map_figure(data, view) or empty_figure(NOT_PLACED)
 
 
 def layout(data: DataAccess, view: View) -> list[Any]:
@@ -819,11 +827,13 @@ def layout(data: DataAccess, view: View) -> list[Any]:
     # values (aggregates, like concentration), here, with no points.
     npu_without_records = (view.unit.level == "npu" and bool(m.categories)
                            and not data.may_see_records(view.unit))
-    if view.unit.level in ("force", "bcu") or npu_without_records:
-        npus_map = map_figure(data, view)
-        if npus_map is not None:
-            title = f"Map: {view.unit.title}" if npu_without_records else f"Map: NPUs of {view.unit.title}"
-            cards.append(section(title, graph("drill-npu-map", npus_map), card_id="npu-map-card"))
+    if npus_map_shown(view, npu_without_records) and npus_of(data, view):
+        # drawn by its own callback (fill_npu_map) once the page is on screen: the boundaries of
+        # every MSOA of the area, ~100 KB of figure, below the fold
+        title = f"Map: {view.unit.title}" if npu_without_records else f"Map: NPUs of {view.unit.title}"
+        cards.append(section(title, [dcc.Store(id="drill-npu-map-view", data=view.state.query()),
+                                     graph("drill-npu-map", empty_figure(NPU_MAP_PENDING))],
+                             card_id="npu-map-card"))
     gap = unassigned_note(data, view) if m.categories else None
     if gap is not None:  # records counted for the force but no BCU or NPU
         cards.append(gap)
@@ -966,6 +976,23 @@ def register(app: dash.Dash, data: DataAccess) -> None:
                     or not data.may_see_records(view.unit)):
                 return dash.no_update, dash.no_update
             fig = map_chart(data, view)
+            return fig, finding(fig) or "Chart"
+
+    @app.callback(
+        Output("drill-npu-map", "figure"),
+        Output("drill-npu-map-caption", "children"),
+        Input("drill-npu-map-view", "data"),
+    )
+    def fill_npu_map(query: str | None) -> Any:
+        with data.request(current_actor()):
+            view = data.resolve(url_state.parse(query))
+            if view is None:
+                return dash.no_update, dash.no_update
+            without = (view.unit.level == "npu" and bool(view.measure.categories)
+                       and not data.may_see_records(view.unit))
+            if not npus_map_shown(view, without):
+                return dash.no_update, dash.no_update
+            fig = map_figure(data, view) or empty_figure(NOT_PLACED)
             return fig, finding(fig) or "Chart"
 
     @app.callback(

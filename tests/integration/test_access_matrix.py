@@ -318,6 +318,8 @@ def _callbacks(query: str) -> list[tuple[str, list[Any], list[Any], list[str]]]:
          [{"id": "concentration-view", "property": "data", "value": query}], [], ["concentration-view.data"]),
         ("..drill-map.figure...drill-map-caption.children..",
          [{"id": "drill-map-view", "property": "data", "value": query}], [], ["drill-map-view.data"]),
+        ("..drill-npu-map.figure...drill-npu-map-caption.children..",
+         [{"id": "drill-npu-map-view", "property": "data", "value": query}], [], ["drill-npu-map-view.data"]),
         ("compare-body.children", [{"id": "compare-scope", "property": "value", "value": "msf"},
                                    {"id": "compare-adjust", "property": "value", "value": True}], url,
          ["compare-scope.value"]),

@@ -484,3 +484,35 @@ def test_an_npus_map_is_drawn_by_its_own_callback_for_who_may_see_records(demo_l
     who[0] = Actor("p", (Grant("police_authority", "cheshire"),))
     refused = client.post("/_dash-update-component", json=body, headers={"X-CSRFToken": token})
     assert refused.status_code == 200 and refused.get_json()["response"] == {}   # no output updated
+
+
+def test_a_bcus_map_of_its_npus_is_drawn_by_its_own_callback(demo_link: Path) -> None:
+    """A BCU's drill-down goes out with a placeholder map of its NPUs and the view; the map (its
+    NPUs' values on their MSOAs) and its text alternative come from their own callback; an
+    NPU's page whose records the actor may see has no such map (its own map has the points)."""
+    app = create_app(demo_link)
+    client = app.server.test_client()
+    assert client.get("/data").status_code == 200
+    token = client.get_cookie("_csrf_token").value
+
+    def post(key: str, inputs: list[dict[str, object]]) -> dict[str, object]:
+        outs = [dict(zip(("id", "property"), part.rsplit(".", 1), strict=True))
+                for part in key.strip(".").split("...")]
+        resp = client.post("/_dash-update-component", headers={"X-CSRFToken": token}, json={
+            "output": key, "outputs": outs, "inputs": inputs, "state": [],
+            "changedPropIds": [f"{i['id']}.{i['property']}" for i in inputs]})
+        assert resp.status_code == 200
+        return resp.get_json()["response"]
+
+    route = next(k for k in app.callback_map if k.startswith("..page.children"))
+    search = "?unit=cheshire/northern&measure=total_crime&preset=12m"
+    page = json.dumps(post(route, [{"id": "url", "property": "pathname", "value": "/drill-down"},
+                                   {"id": "url", "property": "search", "value": search}]))
+    assert "drill-npu-map-view" in page and "choropleth" not in page
+    key = "..drill-npu-map.figure...drill-npu-map-caption.children.."
+    out = post(key, [{"id": "drill-npu-map-view", "property": "data", "value": search}])
+    fig, caption = out["drill-npu-map"]["figure"], out["drill-npu-map-caption"]["children"]
+    assert fig["data"][0]["type"] == "choropleth" and len(set(fig["data"][0]["customdata"])) == 6
+    assert "has the highest total recorded crime of the 6 NPUs shown" in caption
+    npu = "?unit=cheshire/northern/widnes&measure=total_crime&preset=12m"
+    assert post(key, [{"id": "drill-npu-map-view", "property": "data", "value": npu}]) == {}
