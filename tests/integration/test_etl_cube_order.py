@@ -95,7 +95,7 @@ def test_an_incremental_rebuild_appends_its_months_in_day_order(demo_link: Path,
     """A load rebuilds only the partitions it touched: their rows are deleted and appended at the
     end of the table, in day order. The newest month keeps the whole table in order; an older
     month lands after it, in the row group(s) at the end, whose days then span from that month
-    to the newest: a read between the two scans one more row group (`python -m etl rebuild`
+    to the newest: a read between the two scans one or two more row groups (`python -m etl rebuild`
     writes the table in order again)."""
     copy = copy_warehouse(demo_link, tmp_path / "w")
     con = duckdb.connect(str(copy.resolve()))
@@ -119,11 +119,20 @@ def test_an_incremental_rebuild_appends_its_months_in_day_order(demo_link: Path,
             return counts
 
         content, reads = con.execute(CONTENT).fetchone(), scanned()
+        # A month's rebuilt rows are fewer than a row group, so once appended they sit in at most
+        # two: the end of the table's last, part-filled group and one new one. Where the last
+        # group ends depends on how the build's two cube chains' inserts landed (etl/cubes/build.py),
+        # so a read of that month may scan one or two groups more (its old groups are still
+        # counted for their deleted rows), never more.
+        for month in (newest, older):
+            appended = con.execute(
+                "SELECT count(*) FROM cube_measure_day WHERE dataset = 'crime' AND source = 'demo' "
+                "AND force_id = 'cheshire' AND date_trunc('month', day) = ?", [month]).fetchone()[0]
+            assert 0 < appended < ROW_GROUP
         rebuild_crime_measures(con, [("demo", "cheshire", newest)], crime)
         con.execute("CHECKPOINT")
         assert _out_of_order(con) == 0
-        # the month's own reads also scan the row group its deleted rows are still counted in
-        assert all(a <= r + 1 for a, r in zip(scanned(), reads, strict=True))
+        assert all(a <= r + 2 for a, r in zip(scanned(), reads, strict=True))
         rebuild_crime_measures(con, [("demo", "cheshire", older)], crime)
         con.execute("CHECKPOINT")
         assert con.execute(CONTENT).fetchone() == content  # the same rows, wherever they are
@@ -131,6 +140,6 @@ def test_an_incremental_rebuild_appends_its_months_in_day_order(demo_link: Path,
         assert _out_of_order(con) == 1
         after = scanned()
         assert after[3] == reads[3]  # before the older month: untouched
-        assert all(a <= r + 1 for a, r in zip(after, reads, strict=True)), (reads, after)
+        assert all(a <= r + 2 for a, r in zip(after, reads, strict=True)), (reads, after)
     finally:
         con.close()
