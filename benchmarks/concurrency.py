@@ -21,6 +21,10 @@ Issue 11, item 4. What it does, in one run:
    second, each gunicorn worker's peak resident memory (sampled from /proc every 0.2 s), and
    p95 under load against the baseline's p95 measured in the same run.
 
+At national scale (a 10-year warehouse is ~5 GB): `--warehouse W --in-place --force cheshire`
+serves W itself with the benchmark's users in a store of their own, and stores only the
+assessments of the force the mix asks for (those of every force take many minutes).
+
 Goals (issue 11): p95 under 500 ms, no errors, each worker under 400 MB. A measurement, not a
 test: it exits 0 whether the goals are met or not. Loopback only; nothing else is contacted.
 """
@@ -32,6 +36,7 @@ import json
 import os
 import platform
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -149,7 +154,16 @@ def main() -> None:
     ap.add_argument("--json", type=Path, help="also write the figures here")
     ap.add_argument("--no-precompute", action="store_true",
                     help="serve without storing the assessments first (docs/precompute.md)")
+    ap.add_argument("--force", action="append",
+                    help="store the assessments of only this force (repeatable; the mix asks for "
+                         "cheshire): every force of a national warehouse takes many minutes")
+    ap.add_argument("--in-place", action="store_true",
+                    help="serve --warehouse itself, not a copy (a national one is 5 GB): the "
+                         "benchmark's users go to a store of their own in a temp folder, and the "
+                         "stored assessments beside the warehouse are kept for the next run")
     args = ap.parse_args()
+    if args.in_place and args.warehouse is None:
+        ap.error("--in-place needs --warehouse")
 
     tmp = Path(tempfile.mkdtemp(prefix="lg-concurrency-"))
     if args.warehouse is None:
@@ -158,16 +172,20 @@ def main() -> None:
         build_demo(source, seed=2007, years=2)
     else:
         source = args.warehouse
-    link = copy_warehouse(source, tmp / "served")
+    link = source if args.in_place else copy_warehouse(source, tmp / "served")
     if not args.no_precompute:
-        # as `make run` does (in the background there): the copy is a new version file, so its
+        # as `make run` does (in the background there): a copy is a new version file, so its
         # assessments are stored afresh; not timed, the load test starts once they are
         began = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "dashboard", "precompute", "--warehouse", str(link)],
+        only = [arg for name in args.force or () for arg in ("--force", name)]
+        subprocess.run([sys.executable, "-m", "dashboard", "precompute", "--warehouse", str(link), *only],
                        cwd=REPO, check=True, stdout=subprocess.DEVNULL)
         print(f"assessments stored in {time.perf_counter() - began:.0f} s (not timed)", file=sys.stderr)
     env = {k: v for k, v in os.environ.items() if k not in (db.STORE_URL_ENV, "LG_AUTH")}
-    store = db.open_store(link)
+    if args.in_place:
+        # the served warehouse's own store (its real users) is left alone
+        env[db.STORE_URL_ENV] = f"sqlite:///{tmp / 'benchmark-store.sqlite'}"
+    store = db.open_store(link, url=env.get(db.STORE_URL_ENV))
     tokens: dict[str, str] = {}
     for i in range(args.users):
         name = f"bench-{i:02d}"
@@ -254,6 +272,7 @@ def main() -> None:
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(30)
+        shutil.rmtree(tmp, ignore_errors=True)  # the copy, the demo built for the run, the store
 
     every = [v for vs in times.values() for v in vs]
     base_every = [v for vs in base_times.values() for v in vs]
