@@ -358,6 +358,15 @@ STREAM_MAX_OPEN = 64
 STREAM_MIN_RUN = 256
 
 
+# Columns the streamed Parquet files carry no min/max statistics for: values that are unique or
+# nearly so (crime ids of random hex digits, addresses, LSOA names, coordinates, line
+# numbers), whose row groups' ranges span nearly every value, so a reader's filter or join
+# never skips a row group by them; nothing reads them but pruning (the rows read back are
+# the same). pyarrow's statistics of these columns were ~20% of its CPU writing a national
+# year's street rows (0.66 -> 0.55 s per 950,000 rows, ~0.7 s of the load).
+NO_STATISTICS = frozenset({"crime_id", "location", "lsoa_name", "longitude", "latitude", "line"})
+
+
 class _Interleaved(Exception):
     """The scan's rows came in runs too short to stream: the caller uses another writer."""
 
@@ -378,8 +387,10 @@ class _Part:
             if self.writer is None:
                 if "dictionary" not in encoding:
                     encoding["dictionary"] = _dictionary_columns(rows)
-                self.writer = pq.ParquetWriter(self.path, schema, compression="snappy",
-                                               use_dictionary=encoding["dictionary"])
+                self.writer = pq.ParquetWriter(
+                    self.path, schema, compression="snappy",
+                    use_dictionary=encoding["dictionary"],
+                    write_statistics=[c for c in schema.names if c not in NO_STATISTICS])
             self.writer.write_table(rows, row_group_size=max(self.held, 1))
         self.pieces, self.held = [], 0
 

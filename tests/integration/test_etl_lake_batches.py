@@ -163,3 +163,32 @@ def test_a_load_failing_after_its_batches_were_written_leaves_them_to_the_next_l
     assert _parquet_files(link) == [p for p in _parquet_files(link) if report.load_id in p.name]
     assert len(_parquet_files(link)) == 1
     assert [r[2] for r in _lake_rows(link)] == ["a1", "a2", "a3", "a4"]
+
+
+def test_streamed_files_skip_statistics_of_unique_columns_only(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stream writes no min/max of crime ids, addresses, LSOA names, coordinates and line
+    numbers (nothing a reader prunes by) and keeps the rest's; the rows read back are the
+    same."""
+    import pyarrow.parquet as pq  # lazy: only this test reads Parquet metadata
+
+    monkeypatch.setattr(commit, "RANGE_MIN_ROWS", 1)  # (the stream, not the small-table writer)
+    used: list[str] = []
+    real = commit._write_stream
+
+    def spy(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202 - passes through
+        used.append("stream")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(commit, "_write_stream", spy)
+    link = tmp_path / "w" / "warehouse.duckdb"
+    report = load_police_uk(link, _inputs(tmp_path / "in")[:1])
+    assert report.committed and used == ["stream"]
+    [path] = _parquet_files(link)
+    group = pq.ParquetFile(path).metadata.row_group(0)
+    stats = {group.column(i).path_in_schema: group.column(i).statistics
+             for i in range(group.num_columns)}
+    for column in ("crime_id", "location", "lsoa_name", "longitude", "latitude", "line"):
+        assert stats[column] is None or not stats[column].has_min_max, column
+    assert stats["category"].has_min_max and stats["lsoa_code"].min == "E01012516"
+    assert [r[2:] for r in _lake_rows(link)] == [("a1", 2), ("a2", 3), ("a3", 4), ("a4", 5)]
