@@ -9,6 +9,7 @@ such line, and its rows leave every staged table; the other files of the load go
 
 from __future__ import annotations
 
+from datetime import date
 from typing import TYPE_CHECKING
 
 from etl.errors import InputRefused
@@ -23,6 +24,12 @@ def _columns(staged: Staged, table: str) -> set[str]:
     return {r[0] for r in staged.con.execute(f"DESCRIBE {table}").fetchall()}
 
 
+def passes_gate(force_id: str | None, month: date | None) -> bool:
+    """Whether a staged row of this force and month passes the gate."""
+    return (force_id is not None and force_id in FORCE_BY_SLUG and month is not None
+            and EARLIEST_MONTH <= month <= latest_month())
+
+
 def screen(staged: Staged, report: LoadReport) -> bool:
     """Refuse the files holding rows of unknown forces or implausible months. False when
     nothing is left to write (the caller then writes nothing at all)."""
@@ -35,9 +42,7 @@ def screen(staged: Staged, report: LoadReport) -> bool:
             continue
         # The staged table's (force, month) pairs first (Staged.parts, kept for the writers):
         # only a table holding a bad one is scanned for the files and lines to name.
-        if not any(force_id is None or force_id not in FORCE_BY_SLUG or month is None
-                   or not EARLIEST_MONTH <= month <= latest_month()
-                   for force_id, month, *_ in staged.parts(table)):
+        if all(passes_gate(force_id, month) for force_id, month, *_ in staged.parts(table)):
             continue
         file = "_file" if "_file" in cols else "NULL"
         line = "line" if "line" in cols else "NULL"
@@ -70,5 +75,7 @@ def screen(staged: Staged, report: LoadReport) -> bool:
             con.execute(f"DELETE FROM {table} WHERE _file IN (SELECT unnest(?::VARCHAR[]))", [files])
     gone = {r.file for r in refused.values()}
     report.loaded = [] if whole else [(o, n) for o, n in report.loaded if o not in gone]
+    if whole:
+        staged.discard_prewritten()  # (a source that writes while staging names its files)
     left = sum(con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in staged.tables.values() if t)
-    return left > 0 or bool(staged.assignments)
+    return left > 0 or bool(staged.assignments) or any(w.files for w in staged.prewritten.values())

@@ -25,7 +25,7 @@ reference; the report says how many were linked and how many not found.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
 from pathlib import Path
 
@@ -41,7 +41,7 @@ from etl.cubes.measures import (
     unknown_units,
 )
 from etl.errors import InputRefused, UsageError
-from etl.lake.commit import LoadReport, Progress, Staged, commit, new_load_id
+from etl.lake.commit import LakeBatches, LoadReport, Progress, Staged, commit, new_load_id
 from etl.lake.warehouse import WarehousePaths, connect_readonly, writer_lock
 from etl.limits import batch_rows, staging_config
 from etl.reference.lsoa_mapping import read_hierarchy_file
@@ -318,17 +318,37 @@ def _stage_and_commit_police_uk(link: Path, con: duckdb.DuckDBPyConnection, item
         def read(done: int, total: int, rows: int, total_rows: int) -> None:
             progress(READ_STAGE, done, total, rows=(rows, total_rows))
 
-    police_uk.parse(con, items, result, batch_rows(), checked, read)
+    # Each batch's crimes go into the lake as soon as they are staged (LakeBatches), so the
+    # staged table never outgrows the connection's bound and spills.
+    lake_batches = LakeBatches(link, report.load_id, "police_uk", "crime")
+    staged = Staged(con=con, source="police_uk", crime_table="stg_crime",
+                    outcome_table="stg_outcome", duplicates=result.duplicates,
+                    prewritten={"crime": lake_batches},
+                    memory_after_write=f"{min(256, memory_mb)}MB",
+                    memory_while_writing=f"{min(512, memory_mb)}MB")
+    _stage_and_commit(link, con, items, searches, hierarchy, report, progress, result, staged,
+                      checked, read)
+    if not report.committed:
+        # Refused (a hierarchy file) or nothing to commit: no version lists what was written.
+        # (A load that fails leaves its files, and its `.incoming` marker, to the next load,
+        # which removes those no version lists.)
+        staged.discard_prewritten()
+    return report
+
+
+def _stage_and_commit(link: Path, con: duckdb.DuckDBPyConnection, items: list,
+                      searches: list, hierarchy: Path | None, report: LoadReport,
+                      progress: Progress | None, result: police_uk.ParseResult,
+                      staged: Staged, checked: Callable | None,
+                      read: Callable | None) -> LoadReport:
+    lake_batches = staged.prewritten["crime"]
+    police_uk.parse(con, items, result, batch_rows(), checked, read, flush=lake_batches.flush)
     search_table, refused = stop_search.parse(
         con, [(i.path, i.origin, i.name_force, i.name_month) for i in searches])
     report.refused.extend(result.refused + refused)
     origins = {str(i.path): i.origin for i in [*items, *searches]}
     origins.update({i.key: i.origin for i in items if i.key})  # the staged rows' _file
-    staged = Staged(con=con, source="police_uk", crime_table="stg_crime",
-                    outcome_table="stg_outcome", origins=origins,
-                    duplicates=result.duplicates,
-                    memory_after_write=f"{min(256, memory_mb)}MB",
-                    memory_while_writing=f"{min(512, memory_mb)}MB")
+    staged.origins = origins
     if search_table:
         staged.tables[stop_search.DATASET] = search_table
         rows = dict(con.execute(f"SELECT _file, count(*) FROM {search_table} GROUP BY 1").fetchall())
@@ -337,6 +357,8 @@ def _stage_and_commit_police_uk(link: Path, con: duckdb.DuckDBPyConnection, item
     for table in ("stg_crime", "stg_outcome"):
         for _, _, file, n, _, _ in staged.parts(table):
             result.rows_read[file] = result.rows_read.get(file, 0) + n
+    for _, _, file, n in lake_batches.parts:
+        result.rows_read[file] = result.rows_read.get(file, 0) + n
     forces = sorted(staged.forces())
     if hierarchy is not None:
         try:

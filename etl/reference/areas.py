@@ -226,23 +226,37 @@ def compass_names(la_name: str, centre: tuple[float, float], parts: list[tuple[f
 
 
 @cache
+def _groups(directory: Path) -> tuple[dict[str, list[Lsoa]], dict[str, list[Msoa]]]:
+    """MSOA code -> its LSOAs (in the LSOA file's order), and LA code -> its MSOAs sorted by
+    code: what hierarchy() needs of the national tables, grouped once per process. Each
+    force's hierarchy grouped all 35,000 LSOAs and scanned all 7,201 MSOAs per authority
+    itself before: ~1 s of a national load's 43 forces."""
+    by_msoa: dict[str, list[Lsoa]] = {}
+    for lsoa in lsoas(directory).values():
+        by_msoa.setdefault(lsoa.msoa, []).append(lsoa)
+    by_la: dict[str, list[Msoa]] = {}
+    for m in msoas(directory).values():
+        by_la.setdefault(m.la_code, []).append(m)
+    for members in by_la.values():
+        members.sort(key=lambda m: m.code)
+    return by_msoa, by_la
+
+
+@cache
 def hierarchy(force_id: str, directory: Path | None = None) -> Hierarchy | None:
     """The force's default hierarchy; None for a force with no local authority in the lookup."""
     las = {code: name for code, (name, f) in local_authorities(directory).items() if f == force_id}
     if not las:
         return None
     groups = BCU_GROUPS.get(force_id, {})
-    by_msoa: dict[str, list[Lsoa]] = {}
-    for lsoa in lsoas(directory).values():
-        by_msoa.setdefault(lsoa.msoa, []).append(lsoa)
-    all_msoas = msoas(directory)
+    by_msoa, by_la = _groups(directory or data_dir())
     lsoa_npu: dict[str, tuple[str, str]] = {}
     bcu_pop: dict[str, list[int]] = {}
     npus: dict[str, Unit] = {}
     npu_msoas: dict[str, tuple[str, ...]] = {}
     for la_code, la_name in sorted(las.items(), key=lambda kv: kv[1]):
         bcu = groups.get(la_name, la_name)
-        mine = sorted((m for m in all_msoas.values() if m.la_code == la_code), key=lambda m: m.code)
+        mine = by_la.get(la_code, [])
         if not mine:
             continue
         mine = [mine[i] for i in hilbert_order([(m.lon, m.lat) for m in mine])]

@@ -76,6 +76,9 @@ class ParseResult:
     # (origin, force_id, month, line, crime_id) of rows dropped as repeated Crime IDs
     duplicates: list[tuple[str, str, date, int, str]] = field(default_factory=list)
     rows_read: dict[str, int] = field(default_factory=dict)  # _file -> rows staged (the caller's)
+    # Rowids stg_crime has used since it was made (rows staged, repeats dropped included):
+    # where the next batch's rows start (_stage_street).
+    crime_rowids: int = 0
 
 
 def expand_inputs(paths: Iterable[Path], workdir: Path) -> Iterator[InputFile | InputRefused]:
@@ -429,12 +432,16 @@ def _force_ids(con: duckdb.DuckDBPyConnection, items: list[InputFile]) -> None:
 
 # (files done, files in all, rows done, rows in all) of one stage
 BatchProgress = Callable[[int, int, int, int], None]
+# Takes a staged table's rows away (etl.lake.commit.LakeBatches.flush: into the lake); False
+# when it took none and they stay staged.
+Flush = Callable[[duckdb.DuckDBPyConnection, str], bool]
 
 
 def parse(con: duckdb.DuckDBPyConnection, items: list[InputFile],
           result: ParseResult, max_rows: int | None = None,
           checked_progress: BatchProgress | None = None,
-          read_progress: BatchProgress | None = None) -> None:
+          read_progress: BatchProgress | None = None,
+          flush: Flush | None = None) -> None:
     """Parse street and outcomes files into temp tables `stg_crime` and `stg_outcome`,
     shaped as etl.sources.shapes.CRIME_COLUMNS / OUTCOME_COLUMNS (+ `_file`: the file's
     InputFile.key).
@@ -443,7 +450,12 @@ def parse(con: duckdb.DuckDBPyConnection, items: list[InputFile],
     than that is a batch of its own), so the raw text of the input is never all in memory
     at once: only the typed staging tables grow, and DuckDB spills them to disk beyond its
     memory limit. Files naming the same force and month share a batch (a repeated Crime ID
-    is found within a force's month)."""
+    is found within a force's month).
+
+    `flush`, when given, is handed `stg_crime` after each batch of street files, when every
+    street file names its force and month (so no (force, month) has rows in two batches);
+    what it takes leaves `stg_crime`, which then holds one batch at most: stg_crime holds
+    what it did not take."""
     _register_lookups(con)
     checked: list[InputFile] = []
     for n, item in enumerate(items, 1):
@@ -454,6 +466,7 @@ def parse(con: duckdb.DuckDBPyConnection, items: list[InputFile],
         if checked_progress:
             checked_progress(n, len(items), 0, 0)
     _make_empty(con)
+    result.crime_rowids = 0
     order = {id(i): n for n, i in enumerate(checked)}
     for n, item in enumerate(checked):
         item.key = f"#{n}"
@@ -461,14 +474,28 @@ def parse(con: duckdb.DuckDBPyConnection, items: list[InputFile],
     rows_in_all = sum(i.rows for i in checked)
     if read_progress and checked:
         read_progress(0, len(checked), 0, rows_in_all)  # the stage's clock starts now
+    streets = [i for i in checked if i.kind == "street"]
+    if not all(i.name_force and i.name_month for i in streets):
+        flush = None  # a file without them may hold rows of any batch's partitions
     for kind, header in (("street", STREET_HEADER), ("outcomes", OUTCOME_HEADER)):
         for batch in batches([i for i in checked if i.kind == kind], max_rows):
             _parse_batch(con, kind, header, batch, result)
+            if kind == "street" and flush is not None:
+                _flush_crimes(con, result, flush)
             files_done += len(batch)
             rows_done += sum(i.rows for i in batch)
             if read_progress:
                 read_progress(files_done, len(checked), rows_done, rows_in_all)
     result.accepted.sort(key=lambda i: order[id(i)])
+
+
+def _flush_crimes(con: duckdb.DuckDBPyConnection, result: ParseResult, flush: Flush) -> None:
+    """Hand stg_crime to `flush`; when it takes the rows, stg_crime starts again empty (its
+    rowids from 0). It holds only the batch just staged: an earlier batch's rows, unless
+    flush left them, are gone already; rows it left are offered again with the next batch."""
+    if flush(con, "stg_crime"):
+        _make_empty(con, crime=True, outcome=False)
+        result.crime_rowids = 0
 
 
 def batches(items: list[InputFile], max_rows: int | None) -> Iterator[list[InputFile]]:
@@ -511,11 +538,13 @@ def _parse_batch(con: duckdb.DuckDBPyConnection, kind: str, header: list[str],
     con.execute("DROP TABLE IF EXISTS _combos")
 
 
-def _make_empty(con: duckdb.DuckDBPyConnection) -> None:
-    cols = ", ".join(f'"{c}" {t}' for c, t in CRIME_COLUMNS.items())
-    con.execute(f"CREATE OR REPLACE TEMP TABLE stg_crime ({cols}, _file VARCHAR)")
-    cols = ", ".join(f'"{c}" {t}' for c, t in OUTCOME_COLUMNS.items())
-    con.execute(f"CREATE OR REPLACE TEMP TABLE stg_outcome ({cols}, _file VARCHAR)")
+def _make_empty(con: duckdb.DuckDBPyConnection, crime: bool = True, outcome: bool = True) -> None:
+    if crime:
+        cols = ", ".join(f'"{c}" {t}' for c, t in CRIME_COLUMNS.items())
+        con.execute(f"CREATE OR REPLACE TEMP TABLE stg_crime ({cols}, _file VARCHAR)")
+    if outcome:
+        cols = ", ".join(f'"{c}" {t}' for c, t in OUTCOME_COLUMNS.items())
+        con.execute(f"CREATE OR REPLACE TEMP TABLE stg_outcome ({cols}, _file VARCHAR)")
 
 
 def _stage_street(con: duckdb.DuckDBPyConnection, result: ParseResult) -> None:
@@ -534,7 +563,7 @@ def _stage_street(con: duckdb.DuckDBPyConnection, result: ParseResult) -> None:
     in the batch's row order is kept, as always) and their repeats leave the staged table.
     Hash aggregates, not window functions: a window over 400k rows sorts, and cost 3x."""
     offsets = "(SELECT _file, min(rowid) AS r0 FROM _raw_street GROUP BY _file)"
-    start = con.execute("SELECT count(*) FROM stg_crime").fetchone()[0] + len(result.duplicates)
+    start = result.crime_rowids  # the rows staged since stg_crime was made, repeats included
     inserted = con.execute(
         f"""INSERT INTO stg_crime
         SELECT f.force_id, CAST(r."Month" || '-01' AS DATE), NULLIF(trim(r."Crime ID"), ''), NULL,
@@ -550,6 +579,7 @@ def _stage_street(con: duckdb.DuckDBPyConnection, result: ParseResult) -> None:
         LEFT JOIN _sanction s ON s.outcome = r."Last outcome category"
         """
     ).fetchone()[0]
+    result.crime_rowids += inserted
     con.execute(
         """CREATE OR REPLACE TEMP TABLE _dup_keys AS
         SELECT hash(crime_id) AS h FROM stg_crime
