@@ -25,6 +25,7 @@ import fcntl
 import os
 import pickle
 import shutil
+import threading
 from collections.abc import Callable
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -136,7 +137,7 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:  # noqa
 
 TIERS = ("unit", "integration", "browser", "realdata")
 # Fixtures that each tier may not use (a unit test must stay pure and fast).
-_SLOW = {"demo_warehouse", "demo_link", "real_load", "real_link", "shared_data", "dash_duo",
+_SLOW = {"demo_warehouse", "demo_link", "demo_rebuilt", "real_load", "real_link", "shared_data", "dash_duo",
          "serve_dashboard", "demo_duo", "chromium_required", "_chromium", "_demo_server"}
 FORBIDDEN = {
     "unit": _SLOW,
@@ -288,6 +289,43 @@ def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Callable[[int, i
         return built[(seed, years)]
 
     return get
+
+
+class DemoRebuilt(NamedTuple):
+    link: Path                       # a copy of demo_warehouse(5, 1), built again by build_demo
+    crime_threads: frozenset[int]    # the threads that ran the crime chain's rebuild_crime
+    service_threads: frozenset[int]  # and the service chain's rebuild_dataset
+
+
+@pytest.fixture(scope="session")
+def demo_rebuilt(demo_warehouse: Callable[[int, int], DemoBuild],
+                 tmp_path_factory: pytest.TempPathFactory) -> DemoRebuilt:
+    """`python -m etl demo --seed 5 --years 1` (build_demo) run again over a private copy of the
+    session's one-year demo, once per run: test_demo_warehouse checks that the rebuild gives the
+    same cubes as a second version, test_demo_cube_chains that its two cube chains ran in two
+    threads and wrote the same cubes. Each file made its own such build before (the same build
+    twice). The threads are recorded by spies on the chains' functions while it runs."""
+    from etl.cubes import crime, measures
+    from etl.demo.build import build_demo
+    from tests.support.warehouses import copy_warehouse
+
+    def build(folder: Path) -> DemoRebuilt:
+        link = copy_warehouse(demo_warehouse(5, 1).link, folder)
+        threads: dict[str, set[int]] = {"crime": set(), "service": set()}
+
+        def spy(fn: Callable, chain: str) -> Callable:
+            def wrapped(*args: object, **kwargs: object) -> object:
+                threads[chain].add(threading.get_ident())
+                return fn(*args, **kwargs)
+            return wrapped
+
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(crime, "rebuild_crime", spy(crime.rebuild_crime, "crime"))
+            mp.setattr(measures, "rebuild_dataset", spy(measures.rebuild_dataset, "service"))
+            build_demo(link, seed=5, years=1)
+        return DemoRebuilt(link, frozenset(threads["crime"]), frozenset(threads["service"]))
+
+    return build_once(tmp_path_factory, "demo-seed5-1y-rebuilt", build)
 
 
 @pytest.fixture(scope="session")

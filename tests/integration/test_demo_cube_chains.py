@@ -2,9 +2,10 @@
 connection and the service datasets on a second one in a thread, at once.
 
 Run through `python -m etl demo` (build_demo) again, over a private copy of the session's
-seed-5, one-year demo: what the chains write is the same as the build that made the copy, they
-really run in two threads, and a failure in either chain fails the build and leaves the live
-version as it was (no new version, no temporary file left)."""
+seed-5, one-year demo (the successful rebuild is the session's `demo_rebuilt`, shared with
+test_demo_warehouse: tests/conftest.py): what the chains write is the same as the build that
+made the copy, they really run in two threads, and a failure in either chain fails the build
+and leaves the live version as it was (no new version, no temporary file left)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import pytest
 from etl.cubes import crime, measures
 from etl.demo.build import build_demo
 from etl.lake.warehouse import WarehousePaths, connect_readonly
+from tests.conftest import DemoRebuilt
 from tests.support.warehouses import copy_warehouse
 
 SEED, YEARS = 5, 1
@@ -42,24 +44,14 @@ def _content(link: Path) -> dict[str, tuple[int, int]]:
 
 
 def test_the_chains_run_in_two_threads_and_rebuild_the_same_cubes(
-        demo_warehouse: Callable, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    link = copy_warehouse(demo_warehouse(SEED, YEARS).link, tmp_path / "copy")
-    before = _content(link)
+        demo_warehouse: Callable, demo_rebuilt: DemoRebuilt) -> None:
+    """The build over the copy is the session's `demo_rebuilt` (shared with test_demo_warehouse),
+    whose spies recorded the threads that ran each chain."""
+    before = _content(demo_warehouse(SEED, YEARS).link)
     assert before["cube_measure_day"][0] > 0 and before["month_status"][0] > 0
-    threads: dict[str, set[int]] = {"crime": set(), "service": set()}
-
-    def spy(fn: Callable, chain: str) -> Callable:
-        def wrapped(*args: object, **kwargs: object) -> object:
-            threads[chain].add(threading.get_ident())
-            return fn(*args, **kwargs)
-        return wrapped
-
-    monkeypatch.setattr(crime, "rebuild_crime", spy(crime.rebuild_crime, "crime"))
-    monkeypatch.setattr(measures, "rebuild_dataset", spy(measures.rebuild_dataset, "service"))
-    build_demo(link, seed=SEED, years=YEARS)
-    assert len(threads["crime"]) == 1 and len(threads["service"]) == 1
-    assert threads["crime"] != threads["service"]
-    assert _content(link) == before
+    assert len(demo_rebuilt.crime_threads) == 1 and len(demo_rebuilt.service_threads) == 1
+    assert demo_rebuilt.crime_threads != demo_rebuilt.service_threads
+    assert _content(demo_rebuilt.link) == before
 
 
 @pytest.mark.parametrize(("module", "name"), [(measures, "rebuild_comparators"),

@@ -1,7 +1,8 @@
 """`python -m etl demo` through the real load path: cubes equal counts of the generated facts.
 
 The first build is the session's seed-5, one-year demo (shared with test_services_load); the
-rebuild over an existing warehouse runs on a private copy of it."""
+rebuild over an existing warehouse runs on a private copy of it (the session's `demo_rebuilt`, which
+test_demo_cube_chains reads too)."""
 
 from __future__ import annotations
 
@@ -11,11 +12,10 @@ from pathlib import Path
 import pandas as pd
 
 from etl import hierarchy
-from etl.demo.build import build_demo
 from etl.demo.force import generate
 from etl.lake.warehouse import WarehousePaths, connect_readonly
 from etl.sources.registry import recorded_down_to
-from tests.support.warehouses import copy_warehouse
+from tests.conftest import DemoRebuilt
 
 SEED, YEARS = 5, 1
 
@@ -31,8 +31,8 @@ def _cube(link: Path, level: str) -> pd.DataFrame:
         con.close()
 
 
-def test_demo_cubes_match_the_generated_facts_and_rebuild_identically(demo_warehouse: Callable,
-                                                                       tmp_path: Path) -> None:
+def test_demo_cubes_match_the_generated_facts_and_rebuild_identically(
+        demo_warehouse: Callable, demo_rebuilt: DemoRebuilt) -> None:
     shared = demo_warehouse(SEED, YEARS).link
     assert len(WarehousePaths(shared).versions()) == 1
     crimes = generate(seed=SEED, years=YEARS).crimes
@@ -52,8 +52,7 @@ def test_demo_cubes_match_the_generated_facts_and_rebuild_identically(demo_wareh
         assert list(got["n"]) == list(expected["n"]), level
         assert list(got["sd"]) == list(expected["sd"]), level
     first = _cube(shared, "npu")
-    link = copy_warehouse(shared, tmp_path / "copy")
-    build_demo(link, seed=SEED, years=YEARS)  # the same seed again, over the existing warehouse
+    link = demo_rebuilt.link  # the same seed again, over a copy of it (tests/conftest.py)
     pd.testing.assert_frame_equal(_cube(link, "npu"), first)
     con = connect_readonly(link)
     try:

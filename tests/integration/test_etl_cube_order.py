@@ -139,7 +139,15 @@ def test_an_incremental_rebuild_appends_its_months_in_day_order(demo_link: Path,
         # out of order only where the older month's rows follow the newest month's
         assert _out_of_order(con) == 1
         after = scanned()
-        assert after[3] == reads[3]  # before the older month: untouched
+        # before the older month: untouched but for one group at most. The CHECKPOINT after the
+        # newest month's rebuild may merge the row group its deleted rows left part-empty with
+        # the table's last group; when that one holds the start of another dataset's rows (which
+        # span every day: it depends on how the two chains' inserts landed), the merged group
+        # spans every day and every read scans it. Seen on CI at cbe003e: that read scanned 2 groups,
+        # then 3; the copy's storage_info: group 11 went from 2008-01-16..2008-03-31
+        # (111,860 rows) to 2006-04-01..2008-03-31 (96,397 rows: by the counts, its own rows left
+        # and the last group's 30,777 merged).
+        assert after[3] <= reads[3] + 1, (reads, after)
         assert all(a <= r + 2 for a, r in zip(after, reads, strict=True)), (reads, after)
     finally:
         con.close()

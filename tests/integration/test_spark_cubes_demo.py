@@ -2,26 +2,40 @@
 what the real data.police.uk files lack (tests/realdata/test_spark_cubes.py holds those):
 day-level dates (so a non-empty cube_crime_day and cube_measure_day), BCUs, teams and officers
 named by the force's own records, Home Office offence codes that weight crimes exactly, and
-the 42 comparison forces' force x month aggregates (rebuild_force_month)."""
+the 42 comparison forces' force x month aggregates (rebuild_force_month).
+
+The demo compared is the session's one-year demo (seed 5: `demo_warehouse(5, 1)`, built once
+per run and read by test_services_load, test_demo_warehouse and test_rebuild_and_stop_search
+too), not the dashboard tests' two years: the same generator makes the same kinds of rows
+(each asserted below), and Spark's build and each full-outer-join comparison scale with the
+rows (the day measure cube: about half a million instead of a million)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from etl.cubes import spark as spark_cubes
+from tests.conftest import DemoBuild
 from tests.support.spark import spark_differences
 
 
 @pytest.fixture(scope="module")
-def built(demo_link: Path, spark, tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN001, ANN201
+def demo(demo_warehouse: Callable[[int, int], DemoBuild]) -> Path:
+    """The session's seed-5, one-year demo (see the module's doc)."""
+    return demo_warehouse(5, 1).link
+
+
+@pytest.fixture(scope="module")
+def built(demo: Path, spark, tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN001, ANN201
     """Spark's cubes of the demo, built once and written as Parquet by the module's own `write`
     (what `python -m etl cubes --engine spark` writes), read back as DataFrames. The lazy
     DataFrames of `build` ran the whole build again for every action on them (a cube's count,
     its differences, their examples: 20-36 s a cube); the written files are read instead."""
     out = tmp_path_factory.mktemp("spark-cubes")
-    cubes = spark_cubes.build(spark, spark_cubes.read_inputs(demo_link))
+    cubes = spark_cubes.build(spark, spark_cubes.read_inputs(demo))
     spark_cubes.write(cubes, str(out))
     for df in cubes.values():
         df.unpersist()   # the category cubes' cache: the files are read from here on
@@ -29,10 +43,10 @@ def built(demo_link: Path, spark, tmp_path_factory: pytest.TempPathFactory):  # 
 
 
 @pytest.fixture(scope="module")
-def exported(demo_link: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[str, int]]:
+def exported(demo: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[str, int]]:
     """DuckDB's cubes of the demo as Parquet (`python -m etl cubes --engine duckdb`'s code)."""
     out = tmp_path_factory.mktemp("duckdb-cubes")
-    counts = spark_cubes.export_duckdb(demo_link, str(out))
+    counts = spark_cubes.export_duckdb(demo, str(out))
     return {name: (str(out / name), rows) for name, rows in counts.items()}
 
 

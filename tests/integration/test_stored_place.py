@@ -11,8 +11,10 @@ test_concentration.py builds: the store writes beside the warehouse."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
+from typing import NamedTuple
 
 import pandas as pd
 import pytest
@@ -42,15 +44,56 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Path]]:
     return build_once(tmp_path_factory, "place-tiny", lambda folder: place.build(REPO, folder))
 
 
-@pytest.fixture(scope="module")
-def stored(built: tuple[Path, list[Path]], tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
-    """A private copy with Cheshire's place figures precomputed (as the CLI does)."""
-    link = copy_warehouse(built[0], tmp_path_factory.mktemp("stored-place"))
-    data = DataAccess(WarehouseReader(link))
-    with data.request(ANONYMOUS):
-        done = data.precompute_places(["cheshire"], every_category=True)
+class CliRuns(NamedTuple):
+    """`python -m dashboard precompute --months 0` three times on one private copy, and what was
+    on disk after each call: `--no-places` (in a process of its own), the default, then
+    `--every-category` (through typer's runner: tests/support/cli.py)."""
+    link: Path
+    skipped: cli.Ran
+    places_after_skipped: bool          # whether a place.concentration folder existed after it
+    default: cli.Ran
+    files_after_default: int            # place.concentration files after the default call
+    every: cli.Ran
+    files_after_every: int
+
+
+def _place_files(link: Path) -> tuple[bool, int]:
+    data = _cold(link)
+    folder = data.store.version_folder(data.version_key()) / "place.concentration"
     data.reader.close()
-    return link, done
+    return folder.exists(), len(list(folder.glob("*.pkl")))
+
+
+@pytest.fixture(scope="module")
+def cli_runs(built: tuple[Path, list[Path]], tmp_path_factory: pytest.TempPathFactory) -> CliRuns:
+    """The command's three calls, checked by test_the_cli_stores_them_unless_told_not_to. The
+    last one stores every category set of Cheshire's figures (DataAccess.precompute_places, what
+    the command calls), so its copy is also the store the other tests read: the fifteen sets
+    used to be computed twice, once here and once more by a fixture calling precompute_places
+    on a copy of its own."""
+    link = copy_warehouse(built[0], tmp_path_factory.mktemp("cli-place"))
+    command = ("precompute", "--warehouse", str(link), "--months", "0")
+    skipped = cli.dashboard(*command, "--no-places", process=True)
+    after_skipped = _place_files(link)[0]
+    default = cli.dashboard(*command)
+    after_default = _place_files(link)[1]
+    every = cli.dashboard(*command, "--every-category")
+    return CliRuns(link, skipped, after_skipped, default, after_default, every, _place_files(link)[1])
+
+
+def _figures(ran: cli.Ran) -> int:
+    """The count of unit-period-categories the command says it stored (precompute_places')."""
+    found = re.search(r"concentration figures of (\d+) unit-period-categories", ran.stdout + ran.stderr)
+    assert found is not None, ran.stdout + ran.stderr
+    return int(found.group(1))
+
+
+@pytest.fixture(scope="module")
+def stored(cli_runs: CliRuns) -> tuple[Path, int]:
+    """The copy with Cheshire's place figures of every category set precomputed by the command,
+    and how many (unit, period, categories) it says it stored."""
+    assert cli_runs.every.returncode == 0, cli_runs.every.stderr
+    return cli_runs.link, _figures(cli_runs.every)
 
 
 def _cold(link: Path) -> DataAccess:
@@ -167,29 +210,27 @@ def test_who_sees_the_stored_points_is_decided_at_read_time(stored: tuple[Path, 
         assert list(found.columns) == ["crimes"]
 
 
-def test_the_cli_stores_them_unless_told_not_to(built: tuple[Path, list[Path]],
-                                               tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_the_cli_stores_them_unless_told_not_to(cli_runs: CliRuns) -> None:
     """The first call in a process of its own (the command as a user runs it), the others
-    through typer's runner (tests/support/cli.py: the same command code)."""
-    link = copy_warehouse(built[0], tmp_path_factory.mktemp("cli-place"))
-    command = ("precompute", "--warehouse", str(link), "--months", "0")
-    skipped = cli.dashboard(*command, "--no-places", process=True)
+    through typer's runner (tests/support/cli.py: the same command code); each call's words and
+    what it left on disk (the calls are the `cli_runs` fixture's)."""
+    skipped = cli_runs.skipped
     assert skipped.returncode == 0, skipped.stderr
     assert "concentration figures of 0 unit-period-categories" in skipped.stdout + skipped.stderr
-    data = _cold(link)
-    folder = data.store.version_folder(data.version_key())
-    assert not (folder / "place.concentration").exists()
-    stored = cli.dashboard(*command)
+    assert not cli_runs.places_after_skipped
+    stored = cli_runs.default
     assert stored.returncode == 0, stored.stderr
+    data = _cold(cli_runs.link)
     with data.request(ANONYMOUS):
         units = [u.unit_id for lv in ("force", "bcu", "npu") for u in data.units_at("cheshire", lv)]
+    data.reader.close()
     # Cheshire's units x 4 periods x the default measure's categories (the loaded force is the
     # only one); --every-category: every category set
     expected = len(units) * 4
     assert f"concentration figures of {expected} unit-period-categories" in stored.stdout + stored.stderr
-    assert len(list((folder / "place.concentration").glob("*.pkl"))) == expected
-    every = cli.dashboard(*command, "--every-category")
+    assert cli_runs.files_after_default == expected
+    every = cli_runs.every
     assert every.returncode == 0, every.stderr
     assert (f"concentration figures of {expected * len(CATEGORY_SETS)} unit-period-categories"
             in every.stdout + every.stderr)
-    assert len(list((folder / "place.concentration").glob("*.pkl"))) == expected * len(CATEGORY_SETS)
+    assert cli_runs.files_after_every == expected * len(CATEGORY_SETS)
