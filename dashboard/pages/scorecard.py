@@ -215,10 +215,13 @@ def export_scorecard(data: DataAccess, view: View) -> tuple[pd.DataFrame, str]:
     """Exactly the table: one row per measure (the assessment's fields), the sparkline's 13
     values as columns (every row has the same 13 months: blank for a measure not loaded)."""
     df = process_data(data, view)
-    flat = df.drop(columns=assessment.SPARK_COLUMNS).copy()
+    flat = df.drop(columns=assessment.SPARK_COLUMNS)
     if not df.empty:
-        for j, month in enumerate(df["spark_months"].iloc[0]):
-            flat[f"spark_{month:%Y-%m}"] = [s[j] for s in df["spark"]]
+        # the 13 columns framed once and joined (inserting them one by one was ~5 ms)
+        sparks = list(df["spark"])
+        spark = pd.DataFrame({f"spark_{month:%Y-%m}": [s[j] for s in sparks]
+                              for j, month in enumerate(df["spark_months"].iloc[0])}, index=flat.index)
+        flat = pd.concat([flat, spark], axis=1)
     return flat, "scorecard"
 
 
