@@ -471,7 +471,10 @@ def force_group(data: DataAccess, force_id: str, scope: str = "msf", family: str
         return msf_group(force_id, available=available, synthetic=bool(unit and unit.synthetic),
                          groups=warehouse_msf_groups(data), chars=warehouse_characteristics(data))
 
-    return data.cached("peers.force_group", (force_id, scope, family), compute)
+    # depends only on the version (its forces, sources and reference files) and a bounded set
+    # of arguments: kept beside the version, so a cold result cache does not read the two
+    # reference files and build the groups again (~5-10 ms of a cold Compare page)
+    return data.persisted("peers.force_group", (force_id, scope, family), compute)
 
 
 def npu_clusters(data: DataAccess, force_id: str, end_month: date | None = None) -> dict[str, int]:
@@ -496,7 +499,8 @@ def npu_clusters(data: DataAccess, force_id: str, end_month: date | None = None)
         labels = balanced_kmeans(x, cluster_count(len(npus)), seed=2007)
         return {u.unit_id: int(labels[i]) for i, u in enumerate(npus)}
 
-    return data.cached("peers.npu_clusters", (force_id, end_month), compute)
+    # the version's crime and the force (and a month of it): kept beside the version
+    return data.persisted("peers.npu_clusters", (force_id, end_month), compute)
 
 
 def team_type(unit: Unit) -> str:

@@ -19,6 +19,7 @@ Pure: the frames come from DataAccess.values (the page fetches them).
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -160,17 +161,25 @@ def rank_against(
     testable = by_head or kinds.has_denominator(measure)
     points: list[tuple[float, float] | None] = []
     reasons: list[str] = []
-    for _, row in frame.iterrows():
-        k, n = _exposure(measure, row, by_head)
+    # column by column as Python values (not a Series per row: iterrows and its look-ups were
+    # most of this function for a force's ~20 NPUs); each row's numbers as _exposure reads them
+    n_rows = len(frame)
+    nums, vals = _column(frame, "numerator"), _column(frame, "value")
+    lowers, uppers = _column(frame, "lower"), _column(frame, "upper")
+    exposures = _column(frame, "population" if by_head else "denominator")
+    for i in range(n_rows):
+        k = float(nums[i]) if _present(nums[i]) else math.nan
+        e = exposures[i]
+        n = float(e) if _present(e) and (e or not by_head) else math.nan
         if by_head:
             ok = math.isfinite(n) and n > 0
             rates.append(k / n * PER_HEAD if ok else math.nan)
-            los.append(row["lower"] / n * PER_HEAD if ok else math.nan)
-            his.append(row["upper"] / n * PER_HEAD if ok else math.nan)
+            los.append(lowers[i] / n * PER_HEAD if ok else math.nan)
+            his.append(uppers[i] / n * PER_HEAD if ok else math.nan)
         else:
-            rates.append(row["value"])
-            los.append(row["lower"])
-            his.append(row["upper"])
+            rates.append(vals[i])
+            los.append(lowers[i])
+            his.append(uppers[i])
         points.append((k, n) if testable else None)
         reason = why_not
         if by_head and not (math.isfinite(n) and n > 0):
@@ -191,13 +200,28 @@ def rank_against(
     frame["vs_parent_text"] = texts
     frame["parent_rate"] = p_rate
     frame["per_head"] = by_head
+    # The reading order: by verdict group, then by rate worst first (a missing rate last in
+    # its group), then by name; ties keep the children's order (a stable sort, as pandas'
+    # sort_values by these three columns with na_position="last" was).
     worst_high = measure.polarity != "up"  # higher is worse, except where higher is better
-    frame["_group"] = frame["vs_parent"].map(_GROUP_ORDER)
-    frame["_key"] = -frame["rate"] if worst_high else frame["rate"]
-    frame = frame.sort_values(["_group", "_key", "name"], na_position="last", kind="stable")
-    frame = frame.drop(columns=["_group", "_key"]).reset_index(drop=True)
+    keys = [-r if worst_high else r for r in frame["rate"].tolist()]
+    names = frame["name"].tolist()
+    order = sorted(range(n_rows), key=lambda i: (_GROUP_ORDER[codes[i]], math.isnan(keys[i]),
+                                                  0.0 if math.isnan(keys[i]) else keys[i], names[i]))
+    frame = frame.take(order).reset_index(drop=True)
     frame.insert(0, "rank", range(1, len(frame) + 1))
     return frame
+
+
+def _column(frame: pd.DataFrame, name: str) -> list[Any]:
+    """A column's values as Python objects (None for every cell when the frame lacks it, as
+    a row's .get gave)."""
+    return frame[name].tolist() if name in frame.columns else [None] * len(frame)
+
+
+def _present(value: Any) -> bool:
+    """pd.notna for one cell."""
+    return value is not None and value is not pd.NA and not (isinstance(value, float) and math.isnan(value))
 
 
 def headline(measure: Measure, ranked: pd.DataFrame, parent_name: str, level: str, plural: str) -> str:

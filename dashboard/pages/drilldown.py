@@ -12,6 +12,7 @@ Each chart has a `process_*` function (numbers, from DataAccess) and a `create_*
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -57,6 +58,7 @@ from dashboard.data.access import NOT_AVAILABLE
 from dashboard.data.facade import RECORDS_CSV_LIMIT, DataAccess
 from dashboard.data.model import Unit, View
 from dashboard.exports import chart, export
+from dashboard.periods import month_end, month_start
 from etl import hierarchy
 from etl.measures.crime import CATEGORY_LABELS, SANCTION_TYPES
 from etl.measures.model import Measure
@@ -178,46 +180,49 @@ def create_bar(df: pd.DataFrame, view: View, empty: str = NO_CHILDREN) -> dict[s
     m = view.measure
     by_head = bool(df["per_head"].iloc[0])
     parent = parent_name(view)
-    d = df.iloc[::-1].reset_index(drop=True)  # plotly draws the first category at the bottom
+    # plotly draws the first category at the bottom: the rows reversed, as Python lists (a
+    # pandas mask and column arithmetic per verdict group were most of this function)
+    rows = df.iloc[::-1]
+    col = {c: rows[c].tolist() for c in ("name", "position", "numerator", "vs_parent", "rate", "rate_lower",
+                                         "rate_upper", "unit_id", "vs_parent_text")}
     names = [
         plot_text(n) + (" ▲" if str(pos).startswith("above_99") else " ▼" if str(pos).startswith("below_99")
                         else "")
-        for n, pos in zip(d["name"], d["position"], strict=True)
+        for n, pos in zip(col["name"], col["position"], strict=True)
     ]
-    d["label"] = names
-    counts = [metrics.fmt(m, v) for v in d["numerator"]] if not has_denominator(m) else [""] * len(d)
-    d["count_text"] = [f"<br>{c} {m.unit}" if c and by_head else "" for c in counts]
+    counts = [metrics.fmt(m, v) for v in col["numerator"]] if not has_denominator(m) else [""] * len(names)
+    count_text = [f"<br>{c} {m.unit}" if c and by_head else "" for c in counts]
     traces: list[dict[str, Any]] = []
     for codes, label, colour, pattern in _BAR_GROUPS:
-        part = d[d["vs_parent"].isin(codes)]
-        if part.empty:
+        part = [i for i, v in enumerate(col["vs_parent"]) if v in codes]
+        if not part:
             continue
         marker: dict[str, Any] = {"color": colour, "line": {"color": "#333333", "width": 0.5}}
         if pattern:
             marker["pattern"] = {"shape": pattern, "fgcolor": "#ffffff", "fillmode": "overlay",
                                  "solidity": 0.35}
+        rate = [float(col["rate"][i]) for i in part]
+        lower = [float(col["rate_lower"][i]) for i in part]
+        upper = [float(col["rate_upper"][i]) for i in part]
         traces.append(
             {
                 "type": "bar",
                 "orientation": "h",
-                "y": list(part["label"]),
-                "x": values(part["rate"]),
+                "y": [names[i] for i in part],
+                "x": _json_floats(rate),
                 "name": plot_text(label.format(p=parent)),
                 "marker": marker,
                 "error_x": {
                     "type": "data",
                     "symmetric": False,
-                    "array": values(part["rate_upper"] - part["rate"]),
-                    "arrayminus": values(part["rate"] - part["rate_lower"]),
+                    "array": _json_floats([hi - r for hi, r in zip(upper, rate, strict=True)]),
+                    "arrayminus": _json_floats([r - lo for r, lo in zip(rate, lower, strict=True)]),
                     "color": "#333333",
                     "thickness": 1.2,
                 },
                 "customdata": [
-                    [u, lo, hi, plot_text(t), ct]
-                    for u, lo, hi, t, ct in zip(
-                        part["unit_id"], values(part["rate_lower"]), values(part["rate_upper"]),
-                        part["vs_parent_text"], part["count_text"], strict=True,
-                    )
+                    [col["unit_id"][i], lo, hi, plot_text(col["vs_parent_text"][i]), count_text[i]]
+                    for i, lo, hi in zip(part, _json_floats(lower), _json_floats(upper), strict=True)
                 ],
                 "hovertemplate": "%{y}: %{x:,.4~g} " + plot_text(ranking.rate_unit(m, by_head))
                 + "%{customdata[4]}<br>95% interval %{customdata[1]:,.4~g} to %{customdata[2]:,.4~g}"
@@ -256,6 +261,12 @@ def create_bar(df: pd.DataFrame, view: View, empty: str = NO_CHILDREN) -> dict[s
                         "with 95% intervals"], room_above=16 if shapes else 0)
 
 
+
+
+
+def _json_floats(xs: list[float]) -> list[float | None]:
+    """Floats as the figure's JSON holds them: NaN -> None (what `values` does for a column)."""
+    return [None if x != x else x for x in xs]
 
 
 CHILD_FIELDS = ["unit_id", "rank", "name", "value_text", "rate_text", "interval_text", "numerator",
@@ -751,11 +762,34 @@ def npus_map_chart(data: DataAccess, view: View) -> dict[str, Any]:
     return map_figure(data, view) or empty_figure(NOT_PLACED)
 
 
-def layout(data: DataAccess, view: View) -> list[Any]:
-    m = view.measure
+def read_ahead(data: DataAccess, view: View, also: Sequence[str]) -> contextlib.ExitStack:
+    """Announce the measure's cube rows the page reads (DataAccess.read_ahead), so they come
+    in one query instead of four: by month, the unit's, its parent's, its children's and
+    `also`'s from last year's period to the end of this one (the children's values, the
+    trend and its title's last year); by day, the unit's and its parent's over the same span
+    (a day or week trend and last year's)."""
     p = view.period
+    last = p.last_year()
+    parent = [view.path[-2].unit_id] if len(view.path) > 1 else []
+    own = [view.unit.unit_id, *parent]
+    ranked = [u.unit_id for u in child_units(data, view)]
+    stack = contextlib.ExitStack()
+    stack.enter_context(data.read_ahead(view.measure.id, [*own, *ranked, *also], month_start(last.start),
+                                        month_end(p.end), "month"))
+    stack.enter_context(data.read_ahead(view.measure.id, own, last.start, p.end, "day"))
+    return stack
+
+
+def layout(data: DataAccess, view: View) -> list[Any]:
     # a force's page also colours every NPU on its map: their values come in the children's read
     also = [n.unit_id for n in npus_of(data, view)] if view.unit.level == "force" else []
+    with read_ahead(data, view, also):
+        return _layout(data, view, also)
+
+
+def _layout(data: DataAccess, view: View, also: list[str]) -> list[Any]:
+    m = view.measure
+    p = view.period
     children = process_children(data, view, also)
     empty = empty_note(data, view)
     bar = create_bar(children, view, empty)
