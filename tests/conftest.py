@@ -26,7 +26,7 @@ import os
 import pickle
 import shutil
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
@@ -39,6 +39,7 @@ from tests.support.warehouses import DEMO_SEED, DEMO_YEARS
 if TYPE_CHECKING:
     from selenium.webdriver.chrome.options import Options
 
+    from dashboard.data.facade import DataAccess
     from etl.demo.force import DemoData
     from etl.lake.commit import LoadReport
 
@@ -332,6 +333,21 @@ def demo_rebuilt(demo_warehouse: Callable[[int, int], DemoBuild],
 def demo_link(demo_warehouse: Callable[[int, int], DemoBuild]) -> Path:
     """The dashboard tests' demo warehouse (seed 2007, April 2006 to March 2008)."""
     return demo_warehouse(DEMO_SEED, DEMO_YEARS).link
+
+
+@pytest.fixture
+def demo_data(demo_link: Path) -> Iterator[DataAccess]:
+    """The demo's data access as the anonymous actor (every unit above officers), its result
+    store off: the session's shared warehouse is never written beside."""
+    from dashboard.data.access import ANONYMOUS  # lazy: collection stays free of the dashboard
+    from dashboard.data.facade import DataAccess  # lazy: as above
+    from dashboard.data.warehouse import WarehouseReader  # lazy: as above
+
+    d = DataAccess(WarehouseReader(demo_link))
+    d.store.enabled = False
+    with d.request(ANONYMOUS):
+        yield d
+    d.reader.close()
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,6 @@ give the same total (a range inside one month, a stock, crime harm)."""
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -15,22 +14,16 @@ import duckdb
 import pytest
 
 from dashboard.analysis import kinds, metrics
-from dashboard.data.access import ANONYMOUS
 from dashboard.data.facade import DataAccess
 from dashboard.data.queries import cubes
-from dashboard.data.warehouse import WarehouseReader
 from etl.measures.registry import MEASURES
 
 FORCE = "cheshire"
 
 
 @pytest.fixture
-def data(demo_link: Path) -> Iterator[DataAccess]:
-    d = DataAccess(WarehouseReader(demo_link))
-    d.store.enabled = False   # the session's shared warehouse is never written beside
-    with d.request(ANONYMOUS):
-        yield d
-    d.reader.close()
+def data(demo_data: DataAccess) -> DataAccess:
+    return demo_data
 
 
 def _day_sums(link: Path, measure: str, unit: str, first: date, last: date) -> tuple[float, float | None]:

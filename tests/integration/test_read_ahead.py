@@ -4,29 +4,21 @@ by day, last year's too), on the demo warehouse; reads it does not cover still q
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from dashboard.data import facade
-from dashboard.data.access import ANONYMOUS
 from dashboard.data.facade import DataAccess
-from dashboard.data.warehouse import WarehouseReader
 from dashboard.periods import month_end
 
 FORCE = "cheshire"
 
 
 @pytest.fixture
-def data(demo_link: Path) -> Iterator[DataAccess]:
-    d = DataAccess(WarehouseReader(demo_link))
-    d.store.enabled = False   # the session's shared warehouse is never written beside
-    with d.request(ANONYMOUS):
-        yield d
-    d.reader.close()
+def data(demo_data: DataAccess) -> DataAccess:
+    return demo_data
 
 
 def _reads(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, ...]]:

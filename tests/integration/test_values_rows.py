@@ -6,7 +6,6 @@ call read it first and in whatever company; and the rows come back in the order 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -14,21 +13,15 @@ import duckdb
 import pandas as pd
 import pytest
 
-from dashboard.data.access import ANONYMOUS
 from dashboard.data.facade import DataAccess
-from dashboard.data.warehouse import WarehouseReader
 from dashboard.periods import month_end
 
 FORCE = "cheshire"
 
 
 @pytest.fixture
-def data(demo_link: Path) -> Iterator[DataAccess]:
-    d = DataAccess(WarehouseReader(demo_link))
-    d.store.enabled = False   # the session's shared warehouse is never written beside
-    with d.request(ANONYMOUS):
-        yield d
-    d.reader.close()
+def data(demo_data: DataAccess) -> DataAccess:
+    return demo_data
 
 
 def _cube_sum(link: Path, table: str, col: str, measure: str, unit: str, first: date, last: date) -> float:
