@@ -174,26 +174,42 @@ def rebuild_force_month(con: duckdb.DuckDBPyConnection, lake: str,
         "AND t.force_id = p.force_id AND t.month = p.month"
     )
     files = con.execute(
-        """SELECT m.source, m.path FROM lake_manifest m JOIN _touched p
+        """SELECT m.source, m.path, m.force_id, m.month FROM lake_manifest m JOIN _touched p
            ON m.source = p.source AND m.force_id = p.force_id AND m.month = p.month
            WHERE m.dataset = 'force_month'"""
     ).fetchall()
     weights(con)
-    for source in sorted({s for s, _ in files}):
-        paths = [f"{lake}/{p}" for s, p in files if s == source]
+    for source in sorted({f[0] for f in files}):
+        rows, params = listed_rows(con, lake, [f[1:] for f in files if f[0] == source])
         # aggregates carry categories only: harm by the category weights (approximate)
         con.execute(
-            """INSERT INTO cube_crime_month
+            f"""INSERT INTO cube_crime_month
             SELECT ?, a.force_id, a.force_id, 'force', a.month, a.category, sum(a.n), sum(a.sd),
                    sum(a.n) * coalesce(any_value(w.weight), 0),
                    sum(a.n) * coalesce(any_value(w.weight) * any_value(w.weight), 0),
                    CASE WHEN a.category = 'anti-social-behaviour' THEN 0 ELSE sum(a.n) END
-            FROM read_parquet(?, hive_partitioning = false) a
+            FROM ({rows}) a
             LEFT JOIN _w_category w ON w.category = a.category
                  AND a.category <> 'anti-social-behaviour'
             GROUP BY a.force_id, a.month, a.category""",
-            [source, paths],
+            [source, *params],
         )
+
+
+def listed_rows(con: duckdb.DuckDBPyConnection, lake: str,
+                files: list[tuple[str, str, date]]) -> tuple[str, list]:
+    """SQL (and its parameters) for the rows of force-level lake files that the manifest
+    lists: `files` are its (path, force_id, month) rows. A month file holds every force of
+    the load that wrote it (etl/lake/layout.py), and the manifest may list it for some of
+    them only (a later load replaced a force, or real data removed the demo's): a file is
+    read once, and only its listed forces' rows are taken. Makes temp table `_listed`."""
+    con.execute("CREATE OR REPLACE TEMP TABLE _listed (file VARCHAR, force_id VARCHAR, month DATE)")
+    insert_rows(con, "_listed", ["file", "force_id", "month"],
+                [(f"{lake}/{p}", f, m) for p, f, m in files])
+    paths = sorted({f"{lake}/{p}" for p, _, _ in files})
+    return ("SELECT r.* EXCLUDE (filename) FROM read_parquet(?, hive_partitioning = false, "
+            "filename = true) r JOIN _listed l ON l.file = r.filename "
+            "AND l.force_id = r.force_id AND l.month = r.month", [paths])
 
 
 def weights(con: duckdb.DuckDBPyConnection) -> None:

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import duckdb
 
+from etl.cubes.crime import listed_rows
 from etl.measures.kinds import KINDS
 from etl.measures.model import Measure
 from etl.reference.tables import POPULATION_GROUPS
@@ -406,13 +407,14 @@ def rebuild_comparators(con: duckdb.DuckDBPyConnection, lake: str, partitions: l
     _clear(con, ds.name)
     files = _files(con, ds.name)
     for source in sorted({f[0] for f in files}):
+        rows, params = listed_rows(con, lake, [(f[3], f[1], f[2]) for f in files if f[0] == source])
         con.execute(
             f"""INSERT INTO {MONTH_TABLE}
                SELECT ?, ?, force_id, force_id, 'force', month, measure_id, sum(num), sum(den),
                       NULL, NULL
-               FROM read_parquet(?, hive_partitioning = false)
+               FROM ({rows})
                GROUP BY ALL HAVING sum(den) IS NULL OR sum(den) <> 0 ORDER BY ALL""",
-            [ds.name, source, [f"{lake}/{f[3]}" for f in files if f[0] == source]])
+            [ds.name, source, *params])
 
 
 # --------------------------------------------------------------------------- crime measures

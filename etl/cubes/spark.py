@@ -64,6 +64,10 @@ class Inputs:
     crime: dict[str, list[str]] = field(default_factory=dict)       # source -> lake files
     outcome: list[str] = field(default_factory=list)
     force_month: dict[str, list[str]] = field(default_factory=dict)  # source -> lake files
+    # the manifest's force_month rows, (source, force_id, 'YYYY-MM-DD', load_id): a month
+    # file holds every force of its load, and only the forces listed for it count
+    # (etl/lake/layout.py; etl.cubes.crime.listed_rows does the same for DuckDB)
+    force_month_listed: list[tuple] = field(default_factory=list)
     lsoa: list[tuple] = field(default_factory=list)      # (force_id, lsoa_code, npu_id)
     units: list[tuple] = field(default_factory=list)     # (unit_id, parent_id, population)
     w_offence: list[tuple] = field(default_factory=list)   # (code, weight)
@@ -78,13 +82,16 @@ def read_inputs(link: Path, lake: str | None = None) -> Inputs:
     try:
         inputs = Inputs()
         for dataset, source, path in con.execute(
-                "SELECT dataset, source, path FROM lake_manifest "
+                "SELECT DISTINCT dataset, source, path FROM lake_manifest "
                 "WHERE dataset IN ('crime', 'outcome', 'force_month') ORDER BY path").fetchall():
             full = f"{base}/{path}"
             if dataset == "outcome":
                 inputs.outcome.append(full)
             else:
                 getattr(inputs, dataset).setdefault(source, []).append(full)
+        inputs.force_month_listed = con.execute(
+            "SELECT source, force_id, strftime(month, '%Y-%m-%d'), load_id FROM lake_manifest "
+            "WHERE dataset = 'force_month'").fetchall()
         inputs.lsoa = con.execute("SELECT force_id, lsoa_code, npu_id FROM dim_lsoa").fetchall()
         inputs.units = con.execute("SELECT unit_id, parent_id, population FROM dim_unit").fetchall()
         have = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
@@ -258,6 +265,16 @@ def crime_cubes(spark: SparkSession, inputs: Inputs) -> dict[str, DataFrame]:
                 GROUP BY source, force_id, unit_id, level, date, category""")
     aggregates = _read(spark, "force_month", inputs.force_month)
     if aggregates is not None:
+        from pyspark.sql import functions as F  # lazy: pyspark is the optional spark extra
+
+        listed = _small(spark, inputs.force_month_listed,
+                        "source STRING, force_id STRING, month STRING, load_id STRING")
+        aggregates = (aggregates
+                      .withColumn("load_id", F.regexp_extract(F.input_file_name(),
+                                                               r"([^/]+)\.parquet$", 1))
+                      .withColumn("_m", F.date_format("month", "yyyy-MM-dd"))
+                      .join(listed.withColumnRenamed("month", "_m"),
+                            ["source", "force_id", "_m", "load_id"], "left_semi"))
         if not inputs.crime:  # the category weights' view is made with the facts' views
             _small(spark, inputs.w_category, "category STRING, weight DOUBLE"
                    ).createOrReplaceTempView("_w_category")

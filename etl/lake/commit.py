@@ -31,7 +31,7 @@ from etl.cubes.build import rebuild, rebuild_all
 from etl.cubes.crime import Partition
 from etl.errors import InputRefused
 from etl.lake.gate import passes_gate, screen
-from etl.lake.layout import lake_path
+from etl.lake.layout import lake_path, month_path
 from etl.lake.repair import check_version, looks_damaged, repair
 from etl.lake.warehouse import (
     GRACE_SECONDS,
@@ -289,6 +289,40 @@ def _write_partitions(con: duckdb.DuckDBPyConnection, table: str, columns: dict[
             raise RuntimeError(f"writing the lake: {len(found)} files for {dataset} "
                                f"{force_id} {month:%Y-%m}, expected one")
         out[(force_id, month)] = found[0]
+    return out
+
+
+def _write_months(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, str],
+                  lake: Path, dataset: str, source: str, load_id: str,
+                  partitions: list[tuple[str, date]],
+                  optional: dict[str, str] | None = None) -> dict[date, Path]:
+    """A force-level dataset's rows written one file a month holding every force
+    (etl/lake/layout.py `month_path`), in force order, under a name the caller renames to the
+    final one in the same folder. Returns month -> file. pyarrow writes them from one Arrow
+    fetch where every column's type is one it writes as DuckDB does; DuckDB otherwise."""
+    target = lake / dataset / f"source={source}"
+    present = {c for c in (optional or {}) if _has_column(con, table, c)}
+    select = select_list(columns, optional, present)
+    order = "month, force_id" + (", rowid" if _is_table(con, table) else "")
+    rel = con.sql(f"SELECT {select} FROM {table} ORDER BY {order}")
+    runs = con.execute(f"SELECT month, count(*), list(DISTINCT force_id) FROM {table} "
+                       "GROUP BY month ORDER BY month").fetchall()
+    if {(f, m) for m, _, forces in runs for f in forces} != set(partitions):
+        raise _changed(dataset)
+    rows = rel.to_arrow_table() if {str(t) for t in rel.types} <= _ARROW_SAFE else None
+    out: dict[date, Path] = {}
+    start = 0
+    for month, n, _ in runs:
+        folder = target / f"month={month:%Y-%m-%d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{load_id}.part0.parquet"
+        if rows is not None:
+            pq.write_table(rows.slice(start, n), path, compression="snappy")
+        else:
+            con.sql(f"SELECT {select} FROM {table} WHERE month = ? ORDER BY {order}",
+                    params=[month]).write_parquet(str(path), compression="snappy")
+        out[month] = path
+        start += n
     return out
 
 
@@ -653,15 +687,28 @@ def commit(link: Path, staged: Staged, report: LoadReport, command: str,
         if any(k in done for k in left):
             raise RuntimeError(f"writing the lake: a partition of {dataset} is both written "
                                "and staged")
-        written = _write_partitions(con, table, columns, lake, dataset, staged.source,
-                                    report.load_id, left, DATASETS[dataset].optional,
-                                    parts) if left and table else {}
+        by_month = DATASETS[dataset].force_level and table is not None and not done
+        if by_month:
+            months = _write_months(con, table, columns, lake, dataset, staged.source,
+                                   report.load_id, left, DATASETS[dataset].optional)
+            written = {}
+        else:
+            written = _write_partitions(con, table, columns, lake, dataset, staged.source,
+                                        report.load_id, left, DATASETS[dataset].optional,
+                                        parts) if left and table else {}
         for force_id, month, rows, origin in counts:
-            rel = lake_path(dataset, staged.source, force_id, month, report.load_id)
-            final = lake / rel
-            if (force_id, month) not in done:  # (a prewritten one has its final name)
-                os.replace(written[(force_id, month)], final)
-            moved.append(final)
+            if by_month:  # every force's rows of the month in one file
+                rel = month_path(dataset, staged.source, month, report.load_id)
+                final = lake / rel
+                if month in months:
+                    os.replace(months.pop(month), final)
+                    moved.append(final)
+            else:
+                rel = lake_path(dataset, staged.source, force_id, month, report.load_id)
+                final = lake / rel
+                if (force_id, month) not in done:  # (a prewritten one has its final name)
+                    os.replace(written[(force_id, month)], final)
+                moved.append(final)
             manifest.append((dataset, staged.source, force_id, month, rel, rows,
                              report.load_id, loaded_at, staged.origins.get(origin, origin),
                              dup_count.get((force_id, month), 0) if dataset == "crime" else 0))
@@ -815,9 +862,12 @@ def _publish_manifest(wcon: duckdb.DuckDBPyConnection, staged: Staged,
 
 
 def _collect_superseded(wcon: duckdb.DuckDBPyConnection, lake: Path) -> None:
-    """Delete lake files replaced by earlier loads once no reader can still want them."""
+    """Delete lake files replaced by earlier loads once no reader can still want them. A
+    force-level month file stays while the manifest lists it for any force (one force's rows
+    replaced, the others' still live in it)."""
     old = wcon.execute(
-        "SELECT path FROM lake_garbage WHERE superseded_at < now() - to_seconds(?)",
+        "SELECT DISTINCT path FROM lake_garbage WHERE superseded_at < now() - to_seconds(?) "
+        "AND path NOT IN (SELECT path FROM lake_manifest)",
         [GRACE_SECONDS],
     ).fetchall()
     for (rel,) in old:

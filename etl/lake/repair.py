@@ -77,14 +77,21 @@ def _gist(exc: BaseException) -> str:
     return text if len(text) <= 160 else text[:160] + "…"
 
 
-def check_lake_file(path: Path, rows: int) -> str | None:
-    """None when the Parquet file reads in full and holds `rows` rows."""
+def check_lake_file(path: Path, rows: int, forces: list[str] | None = None) -> str | None:
+    """None when the Parquet file reads in full and holds `rows` rows (of `forces` only,
+    when given: a force-level month file the manifest lists for some of its forces)."""
     if not path.exists():
         return "it is missing"
     con = duckdb.connect()
     try:
-        found = con.execute("SELECT count(*) FROM (SELECT hash(COLUMNS(*)) FROM read_parquet(?))",
-                            [str(path)]).fetchone()[0]
+        if forces is None:
+            found = con.execute("SELECT count(*) FROM (SELECT hash(COLUMNS(*)) FROM read_parquet(?))",
+                                [str(path)]).fetchone()[0]
+        else:
+            found = con.execute(
+                "SELECT count(*) FILTER (WHERE list_contains(?::VARCHAR[], force_id)) "
+                "FROM (SELECT force_id, hash(COLUMNS(*)) FROM read_parquet(?))",
+                [forces, str(path)]).fetchone()[0]
     except duckdb.Error as exc:
         return f"it cannot be read ({_gist(exc)})"
     finally:
@@ -94,13 +101,24 @@ def check_lake_file(path: Path, rows: int) -> str | None:
     return None
 
 
+# Each lake file once, with the rows the manifest lists in it (a force-level month file is
+# listed once per force) and, for a month file, the forces it is listed for.
+_BY_FILE = """SELECT path, sum(rows) AS rows, any_value(origin) AS origin,
+                     list(DISTINCT force_id ORDER BY force_id) AS forces
+              FROM lake_manifest GROUP BY path ORDER BY path"""
+
+
+def _check(lake: Path, rel: str, rows: int, forces: list[str]) -> str | None:
+    return check_lake_file(lake / rel, rows, list(forces) if layout.is_month_file(rel) else None)
+
+
 def _manifest(path: Path) -> pd.DataFrame | None:
     try:
         con = duckdb.connect(str(path), read_only=True)
     except duckdb.Error:
         return None
     try:
-        return con.execute("SELECT path, rows, origin FROM lake_manifest ORDER BY path").df()
+        return con.execute(_BY_FILE).df()
     except duckdb.Error:
         return None
     finally:
@@ -126,8 +144,8 @@ def verify(link: Path) -> list[Damage]:
             manifest = _manifest(versions[number]) if versions[number] != live else None
             if manifest is not None:
                 break
-    for rel, rows, origin in ([] if manifest is None else manifest.itertuples(index=False)):
-        problem = check_lake_file(paths.lake / rel, int(rows))
+    for rel, rows, origin, forces in ([] if manifest is None else manifest.itertuples(index=False)):
+        problem = _check(paths.lake, rel, int(rows), forces)
         if problem:
             out.append(Damage(str(paths.lake / rel), f"lake file {rel} is damaged: {problem}",
                               f"load its input again ({origin or 'the file named in the load log'}): "
@@ -192,8 +210,8 @@ def repair(paths: WarehousePaths) -> list[str]:
                 notes.append(f"the damaged version's manifest is unreadable: {found} lake file(s) of "
                              f"later loads were found in the lake itself and kept")
         bad = []
-        for rel, rows, origin in wcon.execute("SELECT path, rows, origin FROM lake_manifest").fetchall():
-            problem = check_lake_file(paths.lake / rel, int(rows))
+        for rel, rows, origin, forces in wcon.execute(_BY_FILE).fetchall():
+            problem = _check(paths.lake, rel, int(rows), forces)
             if problem:
                 bad.append(rel)
                 notes.append(f"left out lake file {rel} ({problem}): load {origin or 'its input'} again")
@@ -214,22 +232,33 @@ def _later_lake_files(wcon: duckdb.DuckDBPyConnection, paths: WarehousePaths) ->
     known = {(d, s, f, m.strftime("%Y-%m")): lid for d, s, f, m, lid in wcon.execute(
         "SELECT dataset, source, force_id, month, load_id FROM lake_manifest").fetchall()}
     newest = max(known.values(), default="")[:15]  # 'YYYYMMDDTHHMMSS'
-    latest: dict[tuple[str, ...], tuple[str, str]] = {}
-    for file in paths.lake.glob(layout.GLOB):  # either layout (etl/lake/layout.py)
-        rel = file.relative_to(paths.lake).as_posix()
-        parsed = layout.parse(rel)
-        if not parsed:
-            continue
-        key, load_id = parsed[:4], parsed[4]
-        later = load_id > known[key] if key in known else load_id[:15] >= newest
-        if later and (key not in latest or latest[key][0] < load_id):
-            latest[key] = (load_id, rel)
+    latest: dict[tuple[str, ...], tuple[str, str, int | None]] = {}
     con = duckdb.connect()
     try:
-        for (dataset, source, force, month), (load_id, rel) in sorted(latest.items()):
+        files = [*paths.lake.glob(layout.GLOB), *paths.lake.glob(layout.MONTH_GLOB)]
+        for file in sorted(files):  # either layout, and force-level month files (layout.py)
+            rel = file.relative_to(paths.lake).as_posix()
+            parsed = layout.parse(rel)
+            if not parsed:
+                continue
+            dataset, source, force, month, load_id = parsed
+            found: list[tuple[str, int | None]] = [(force, None)]
+            if force == layout.EVERY_FORCE:  # a month file: one partition per force in it
+                try:
+                    found = con.execute(
+                        "SELECT force_id, count(*) FROM read_parquet(?) GROUP BY 1 ORDER BY 1",
+                        [str(file)]).fetchall()
+                except duckdb.Error:
+                    continue  # unreadable, and which forces it held is unknown: not added
+            for force_id, n in found:
+                key = (dataset, source, force_id, month)
+                later = load_id > known[key] if key in known else load_id[:15] >= newest
+                if later and (key not in latest or latest[key][0] < load_id):
+                    latest[key] = (load_id, rel, n)
+        for (dataset, source, force, month), (load_id, rel, n) in sorted(latest.items()):
             try:
-                rows = con.execute("SELECT count(*) FROM read_parquet(?)",
-                                   [str(paths.lake / rel)]).fetchone()[0]
+                rows = n if n is not None else con.execute(
+                    "SELECT count(*) FROM read_parquet(?)", [str(paths.lake / rel)]).fetchone()[0]
             except duckdb.Error:
                 rows = -1  # unreadable: check_lake_file leaves it out and says so
             wcon.execute(

@@ -42,6 +42,12 @@ class Dataset:
     # adding one does not touch every reader: e.g. a crime's Home Office offence code.
     optional: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def force_level(self) -> bool:
+        """Rows of whole forces (the national comparators): the lake holds one file a month
+        with every force of a load in it (etl/lake/layout.py `month_path`)."""
+        return self.cube in ("force_month", "comparators")
+
 
 Demo = Callable[["DemoContext"], dict[str, "pd.DataFrame"]]
 

@@ -28,3 +28,16 @@ def test_other_paths_are_not_partitions() -> None:
                 "crime/source=police_uk/force_id=cheshire/month=2019-01/a.parquet",
                 "crime/source=police_uk/force_id=cheshire/month=2019-01-01/a.csv"):
         assert layout.parse(rel) is None, rel
+
+
+def test_a_force_level_month_file_holds_every_force_and_is_current() -> None:
+    rel = layout.month_path("service_force_month", "demo", date(2004, 4, 1), "20261207T021712-19aaedcd")
+    assert rel == "service_force_month/source=demo/month=2004-04-01/20261207T021712-19aaedcd.parquet"
+    assert layout.is_current(rel) and layout.is_month_file(rel)
+    assert layout.parse(rel) == ("service_force_month", "demo", layout.EVERY_FORCE, "2004-04",
+                                 "20261207T021712-19aaedcd")
+    partition = layout.lake_path("crime", "demo", "cheshire", date(2004, 4, 1), "x")
+    assert not layout.is_month_file(partition)
+    for bad in ("force_month/source=demo/month=2004-04-15/a.parquet",
+                "force_month/source=demo/month=2004-04/a.parquet"):
+        assert layout.parse(bad) is None, bad
