@@ -212,3 +212,16 @@ def test_repair_finds_each_force_of_a_month_file_the_manifest_lost(
                      "AND month > DATE '2004-06-01'")  # (the earlier months keep the base's newest load)
         assert _later_lake_files(wcon, paths) > 0
     assert _rows(link, want) == before
+
+
+def test_a_glob_reader_with_hive_partitioning_gets_source_month_and_force(demo: Path) -> None:
+    """Read by folder as Trino or a Spark/DuckDB glob would: `source` and `month` (a DATE)
+    from the folders, `force_id` from the file, the same rows the files hold."""
+    lake = WarehousePaths(demo).lake
+    con = duckdb.connect()
+    rows = con.execute(
+        "SELECT source, typeof(month), count(DISTINCT month), count(DISTINCT force_id), count(*) "
+        "FROM read_parquet(?, hive_partitioning = true) GROUP BY ALL",
+        [str(lake / "force_month" / "**" / "*.parquet")]).fetchall()
+    total = sum(pq.read_metadata(f).num_rows for f in _files(lake, "force_month"))
+    assert rows == [("demo", "DATE", 12, 42, total)]
