@@ -342,7 +342,12 @@ def _stage_and_commit(link: Path, con: duckdb.DuckDBPyConnection, items: list,
                       staged: Staged, checked: Callable | None,
                       read: Callable | None) -> LoadReport:
     lake_batches = staged.prewritten["crime"]
-    police_uk.parse(con, items, result, batch_rows(), checked, read, flush=lake_batches.flush)
+    try:
+        police_uk.parse(con, items, result, batch_rows(), checked, read, flush=lake_batches.flush)
+    except BaseException:
+        lake_batches.finish(raise_error=False)  # its writer must not outlive the connection
+        raise
+    lake_batches.finish()  # the last batch written in the background is in the lake
     search_table, refused = stop_search.parse(
         con, [(i.path, i.origin, i.name_force, i.name_month) for i in searches])
     report.refused.extend(result.refused + refused)

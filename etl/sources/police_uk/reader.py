@@ -16,6 +16,7 @@ import shutil
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -194,6 +195,16 @@ def precheck(item: InputFile) -> InputFile:
         if problem:
             raise InputRefused(item.origin, f"the file name's {problem}")
     return item
+
+
+PRECHECK_THREADS = 2
+
+
+def _precheck_or_refusal(item: InputFile) -> InputFile | InputRefused:
+    try:
+        return precheck(item)
+    except InputRefused as refusal:
+        return refusal
 
 
 def name_force(origin: str, text: str) -> str:
@@ -458,13 +469,17 @@ def parse(con: duckdb.DuckDBPyConnection, items: list[InputFile],
     what it did not take."""
     _register_lookups(con)
     checked: list[InputFile] = []
-    for n, item in enumerate(items, 1):
-        try:
-            checked.append(precheck(item))
-        except InputRefused as refusal:
-            result.refused.append(refusal)
-        if checked_progress:
-            checked_progress(n, len(items), 0, 0)
+    # The files' checks run two at a time (results taken in the files' order): each is a
+    # read and a numpy count of newline bytes, both of which release the GIL, so two
+    # threads use both cores (a national year's 516 files: ~1.3 -> ~0.6 s of wall).
+    with ThreadPoolExecutor(max_workers=PRECHECK_THREADS) as pool:
+        for n, outcome in enumerate(pool.map(_precheck_or_refusal, items), 1):
+            if isinstance(outcome, InputRefused):
+                result.refused.append(outcome)
+            else:
+                checked.append(outcome)
+            if checked_progress:
+                checked_progress(n, len(items), 0, 0)
     _make_empty(con)
     result.crime_rowids = 0
     order = {id(i): n for n, i in enumerate(checked)}
@@ -539,9 +554,12 @@ def _parse_batch(con: duckdb.DuckDBPyConnection, kind: str, header: list[str],
 
 
 def _make_empty(con: duckdb.DuckDBPyConnection, crime: bool = True, outcome: bool = True) -> None:
+    """`stg_crime` is a table of the connection's in-memory database, not a TEMP one: a
+    flush may hand it to a writer thread, whose cursor (another connection to the same
+    database) sees the database's tables but not `con`'s TEMP ones."""
     if crime:
         cols = ", ".join(f'"{c}" {t}' for c, t in CRIME_COLUMNS.items())
-        con.execute(f"CREATE OR REPLACE TEMP TABLE stg_crime ({cols}, _file VARCHAR)")
+        con.execute(f"CREATE OR REPLACE TABLE stg_crime ({cols}, _file VARCHAR)")
     if outcome:
         cols = ", ".join(f'"{c}" {t}' for c, t in OUTCOME_COLUMNS.items())
         con.execute(f"CREATE OR REPLACE TEMP TABLE stg_outcome ({cols}, _file VARCHAR)")
