@@ -45,7 +45,6 @@ from etl.lake.warehouse import (
 from etl.reference.forces import FORCE_BY_SLUG
 from etl.reference.lsoa_mapping import DEFAULT_NOTE, Assignment, default_assignment
 from etl.reference.tables import write_reference_tables
-from etl.sources.police_uk.reader import drop_batch_view
 from etl.sources.registry import DATASETS
 from etl.sources.shapes import UNIT_COLUMNS, select_list
 from etl.sqlutil import insert_rows
@@ -184,14 +183,10 @@ class LakeBatches:
         """Write every partition of `table` (one staged batch) into the lake; the caller
         then empties the table. False, having written nothing, when a row would fail the
         gate: the rows stay staged."""
-        view = _is_view(con, table)  # a batch's crime view (reader._flush_street)
-        rowid = "_row" if view else "rowid"
         parts = con.execute(
-            f"SELECT force_id, month, _file, count(*), min({rowid}), max({rowid}) FROM {table} "
+            f"SELECT force_id, month, _file, count(*), min(rowid), max(rowid) FROM {table} "
             "GROUP BY ALL ORDER BY ALL").fetchall()
         if not parts:
-            if view:
-                drop_batch_view(con, table)
             return True
         if not all(passes_gate(force_id, month) for force_id, month, *_ in parts):
             return False
@@ -207,12 +202,10 @@ class LakeBatches:
         con.execute(f"INSERT INTO {self.lsoas} SELECT force_id, lsoa_code, any_value(lsoa_name) "
                     f"FROM {table} WHERE lsoa_code IS NOT NULL GROUP BY ALL")
         self.keys.update(keys)
-        if view:  # its name and its tables' are the batch's own: written behind as they are
-            self._submit(con, table, keys, parts)
-        elif _is_temporary(con, table):  # no other connection sees it: written here and now
+        if _is_temporary(con, table):  # no other connection sees it: written here and now
             self._write(con, table, keys, parts)
-        else:
-            self._write_behind(con, table, keys, parts)
+            return True
+        self._write_behind(con, table, keys, parts)
         return True
 
     def _write_behind(self, con: duckdb.DuckDBPyConnection, table: str,
@@ -230,13 +223,6 @@ class LakeBatches:
         name = f"_lake_batch_{self._batches}"
         self._batches += 1
         con.execute(f"ALTER TABLE {table} RENAME TO {name}")
-        self._submit(con, name, keys, parts)
-
-    def _submit(self, con: duckdb.DuckDBPyConnection, name: str,
-                keys: list[tuple[str, date]], parts: list[tuple]) -> None:
-        """Hand the batch `name` (a table, or a batch's crime view) to the writer thread, once
-        the batch before it is written."""
-        self.wait()
         cursor = con.cursor()
         if self._writer is None:
             self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lake-writer")
@@ -248,10 +234,7 @@ class LakeBatches:
             self._write(cursor, name, keys, parts)
         finally:
             try:
-                if _is_view(cursor, name):
-                    drop_batch_view(cursor, name)
-                else:
-                    cursor.execute(f"DROP TABLE IF EXISTS {name}")
+                cursor.execute(f"DROP TABLE IF EXISTS {name}")
             finally:
                 cursor.close()
 
@@ -338,8 +321,7 @@ def _write_partitions(con: duckdb.DuckDBPyConnection, table: str, columns: dict[
             if set(streamed) != set(partitions):
                 raise _changed(dataset)
             return streamed
-    # (a view has no rowid to cut by: its parts' first and last rows are its `_row`s)
-    ranges = _row_ranges(con, table, len(partitions), parts) if _is_table(con, table) else None
+    ranges = _row_ranges(con, table, len(partitions), parts)
     if ranges is None and _small(con, table, len(partitions)):
         small = _write_small(con, table, select, target, load_id, partitions, dataset)
         if small is not None:
@@ -390,13 +372,6 @@ _ARROW_SAFE = {"BIGINT", "BOOLEAN", "DATE", "DOUBLE", "INTEGER", "TIMESTAMP", "V
 def _is_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?",
                             [table]).fetchall()[0][0])
-
-
-def _is_view(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    """Whether `table` names a view of the database (not a TEMP table shadowing it)."""
-    return bool(con.execute(
-        "SELECT count(*) FROM duckdb_views() WHERE view_name = ? AND NOT internal "
-        "AND NOT temporary", [table]).fetchall()[0][0]) and not _is_table(con, table)
 
 
 def _is_temporary(con: duckdb.DuckDBPyConnection, table: str) -> bool:

@@ -257,7 +257,7 @@ def _duckdb_csv_problem(message: str) -> tuple[str | None, int | None, str]:
 
 
 def read_batch(con: duckdb.DuckDBPyConnection, table: str, items: list[InputFile],
-                header: list[str], result: ParseResult, temp: bool = True) -> list[InputFile]:
+                header: list[str], result: ParseResult) -> list[InputFile]:
     """Read all files into `table` in one scan; a file DuckDB cannot parse is refused and
     the scan is retried without it (rare: only for malformed files).
 
@@ -268,7 +268,7 @@ def read_batch(con: duckdb.DuckDBPyConnection, table: str, items: list[InputFile
     while items:
         try:
             con.execute(
-                f"""CREATE OR REPLACE {"TEMP " if temp else ""}TABLE {table} AS
+                f"""CREATE OR REPLACE TEMP TABLE {table} AS
                 SELECT * FROM read_csv(
                     ?, header = true, auto_detect = false, columns = ?, delim = ',',
                     quote = '"', escape = '"', strict_mode = true, null_padding = false,
@@ -321,11 +321,9 @@ class _Quoted:
 
 
 def _register_lookups(con: duckdb.DuckDBPyConnection) -> None:
-    """Tables of the connection's database, not TEMP ones: a batch's crime view (_crime_view),
-    which a writer thread reads through a cursor, joins them."""
-    con.execute("CREATE OR REPLACE TABLE _cat (name VARCHAR, id VARCHAR)")
+    con.execute("CREATE OR REPLACE TEMP TABLE _cat (name VARCHAR, id VARCHAR)")
     con.executemany("INSERT INTO _cat VALUES (?, ?)", list(CRIME_CATEGORIES.items()))
-    con.execute("CREATE OR REPLACE TABLE _sanction (outcome VARCHAR, type VARCHAR)")
+    con.execute("CREATE OR REPLACE TEMP TABLE _sanction (outcome VARCHAR, type VARCHAR)")
     con.executemany("INSERT INTO _sanction VALUES (?, ?)", list(SANCTION_OUTCOMES.items()))
 
 
@@ -439,15 +437,14 @@ def _force_ids(con: duckdb.DuckDBPyConnection, items: list[InputFile]) -> None:
             ids.append((str(i.path), i.name_force, i.key))
         else:  # every row's 'Falls within' is a known force (_validate)
             ids.append((str(i.path), column_force(falls.get(str(i.path), "")) or "", i.key))
-    con.execute("CREATE OR REPLACE TABLE _force (_file VARCHAR, force_id VARCHAR, key VARCHAR)")
+    con.execute("CREATE OR REPLACE TEMP TABLE _force (_file VARCHAR, force_id VARCHAR, key VARCHAR)")
     con.executemany("INSERT INTO _force VALUES (?, ?, ?)", ids)
 
 
 # (files done, files in all, rows done, rows in all) of one stage
 BatchProgress = Callable[[int, int, int, int], None]
 # Takes a staged table's rows away (etl.lake.commit.LakeBatches.flush: into the lake); False
-# when it took none and they stay staged. The table may be a batch's crime view
-# (_flush_street), whose `_row` column stands for the rowid it does not have.
+# when it took none and they stay staged.
 Flush = Callable[[duckdb.DuckDBPyConnection, str], bool]
 
 
@@ -497,8 +494,8 @@ def parse(con: duckdb.DuckDBPyConnection, items: list[InputFile],
         flush = None  # a file without them may hold rows of any batch's partitions
     for kind, header in (("street", STREET_HEADER), ("outcomes", OUTCOME_HEADER)):
         for batch in batches([i for i in checked if i.kind == kind], max_rows):
-            flushed = _parse_batch(con, kind, header, batch, result, flush)
-            if kind == "street" and flush is not None and not flushed:
+            _parse_batch(con, kind, header, batch, result)
+            if kind == "street" and flush is not None:
                 _flush_crimes(con, result, flush)
             files_done += len(batch)
             rows_done += sum(i.rows for i in batch)
@@ -537,22 +534,15 @@ def batches(items: list[InputFile], max_rows: int | None) -> Iterator[list[Input
 
 
 def _parse_batch(con: duckdb.DuckDBPyConnection, kind: str, header: list[str],
-                 items: list[InputFile], result: ParseResult,
-                 flush: Flush | None = None) -> bool:
-    """One batch of one kind of file: read, validate, stage; its raw text is dropped after.
-    True when the batch's street rows were handed to `flush` straight from its raw rows
-    (_flush_street: stg_crime was empty and stays so)."""
+                 items: list[InputFile], result: ParseResult) -> None:
+    """One batch of one kind of file: read, validate, stage; its raw text is dropped after."""
     raw = "_raw_street" if kind == "street" else "_raw_outcome"
-    flushed = False
-    items = read_batch(con, raw, items, header, result, temp=kind != "street")
+    items = read_batch(con, raw, items, header, result)
     if items:
         items = _validate(con, raw, items, kind, result)
     if items:
         _force_ids(con, items)
-        if kind == "street" and flush is not None and result.crime_rowids == 0:
-            _flush_street(con, result, flush)
-            flushed = True
-        elif kind == "street":
+        if kind == "street":
             _stage_street(con, result)
         else:
             _stage_outcomes(con)
@@ -561,111 +551,6 @@ def _parse_batch(con: duckdb.DuckDBPyConnection, kind: str, header: list[str],
     con.execute("DROP TABLE IF EXISTS _dups")
     con.execute("DROP TABLE IF EXISTS _dup_keys")
     con.execute("DROP TABLE IF EXISTS _combos")
-    return flushed
-
-
-# The typed crime row of a raw street row (the columns of etl.sources.shapes.CRIME_COLUMNS,
-# then _file: the file's key), over raw rows `r`, the batch's per-file first rowid `m`, its
-# forces `f` (_force_ids), and the lookups `c` and `s` (_register_lookups).
-_CRIME_ROW = """f.force_id, CAST(r."Month" || '-01' AS DATE), NULLIF(trim(r."Crime ID"), ''), NULL,
-               c.id, c.id = 'anti-social-behaviour',
-               NULLIF(r."LSOA code", ''), NULLIF(r."LSOA name", ''),
-               TRY_CAST(NULLIF(r."Longitude", '') AS DOUBLE),
-               TRY_CAST(NULLIF(r."Latitude", '') AS DOUBLE),
-               NULLIF(r."Location", ''), NULLIF(r."Last outcome category", ''),
-               s.type IS NOT NULL AND c.id <> 'anti-social-behaviour', s.type, NULL,
-               NULL, NULL, NULL, r.rowid - m.r0 + 2, f.key"""
-
-
-def _crime_from(raw: str, force: str) -> str:
-    return (f"""FROM {raw} r JOIN (SELECT _file, min(rowid) AS r0 FROM {raw} GROUP BY _file) m
-        USING (_file) JOIN {force} f USING (_file) JOIN _cat c ON c.name = r."Crime type"
-        LEFT JOIN _sanction s ON s.outcome = r."Last outcome category"
-        """)
-
-
-def _flush_street(con: duckdb.DuckDBPyConnection, result: ParseResult, flush: Flush) -> None:
-    """A batch's street rows handed to `flush` as a view over its raw rows, not copied into
-    stg_crime first: the typed insert copied every string of a national year's 6.25 M rows
-    once more (~5.6 s of CPU of ~27), the view's scans cost a fraction of it. The batch's raw
-    rows and forces become tables named after the view (`<view>__raw`, `<view>__force`,
-    with `<view>__dups`, the rowids of the repeated Crime IDs it leaves out) that the flush
-    takes over (etl.lake.commit.LakeBatches: it drops them once written). When the flush
-    takes nothing (a row that would fail the lake's gate), the rows go into stg_crime as
-    _stage_street would have put them, for commit() to refuse their files as before.
-
-    The repeated Crime IDs are found as _stage_street finds them, on the batch's own rows:
-    candidates are the hashes of the (trimmed, non-blank) IDs of crimes (not ASB) seen more
-    than once, then the exact query over the candidates' raw rows."""
-    global _VIEWS  # noqa: PLW0603 - a per-process counter of unique names
-    _VIEWS += 1
-    view = f"_crime_batch_{_VIEWS}"
-    raw, force, repeats = f"{view}__raw", f"{view}__force", f"{view}__dups"
-    con.execute(f"ALTER TABLE _raw_street RENAME TO {raw}")
-    con.execute(f"ALTER TABLE _force RENAME TO {force}")
-    rows = con.execute(
-        f"""SELECT count(*) FROM {raw} r JOIN {force} f USING (_file)
-        JOIN _cat c ON c.name = r."Crime type"
-        """).fetchone()[0]
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _dup_keys AS
-        SELECT hash(NULLIF(trim(r."Crime ID"), '')) AS h FROM {raw} r
-        JOIN _cat c ON c.name = r."Crime type"
-        WHERE NULLIF(trim(r."Crime ID"), '') IS NOT NULL AND c.id <> 'anti-social-behaviour'
-        GROUP BY 1 HAVING count(*) > 1""")
-    dups = _repeats(con, raw, force) if con.execute(
-        "SELECT count(*) FROM _dup_keys").fetchone()[0] else []
-    cols = ", ".join(f'"{c}"' for c in CRIME_COLUMNS)
-    left_out = ""
-    if dups:
-        con.execute(f"CREATE OR REPLACE TABLE {repeats} AS SELECT _rn FROM _dups")
-        left_out = f"WHERE r.rowid NOT IN (SELECT _rn FROM {repeats})"
-    con.execute(
-        f"""CREATE OR REPLACE VIEW {view} ({cols}, _file, _row) AS
-        SELECT {_CRIME_ROW}, r.rowid {_crime_from(raw, force)} {left_out}""")
-    result.duplicates.extend(dups)
-    result.crimes += rows - len(dups)
-    if not flush(con, view):
-        # nothing taken: staged as _stage_street stages (stg_crime is empty: rowids from 0)
-        result.crime_rowids += con.execute(
-            f"INSERT INTO stg_crime SELECT * EXCLUDE (_row) FROM {view}").fetchone()[0]
-        drop_batch_view(con, view)
-
-
-_VIEWS = 0
-
-
-def drop_batch_view(con: duckdb.DuckDBPyConnection, view: str) -> None:
-    """Drop a batch's crime view (_flush_street) and the tables it reads."""
-    con.execute(f"DROP VIEW IF EXISTS {view}")
-    for suffix in ("__raw", "__force", "__dups"):
-        con.execute(f"DROP TABLE IF EXISTS {view}{suffix}")
-
-
-def _repeats(con: duckdb.DuckDBPyConnection, raw: str, force: str) -> list[tuple]:
-    """(_file, force_id, month, line, crime_id) of every row of `raw` repeating the Crime ID of
-    an earlier row of its force's month, in row order, from the candidates in _dup_keys; the
-    rows also go into the TEMP table _dups (with their rowid, _rn)."""
-    offsets = f"(SELECT _file, min(rowid) AS r0 FROM {raw} GROUP BY _file)"
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _dups AS
-        WITH t AS (
-            SELECT f.force_id, CAST(r."Month" || '-01' AS DATE) AS month,
-                   NULLIF(trim(r."Crime ID"), '') AS crime_id, r._file, r.rowid AS _rn
-            FROM {raw} r JOIN {force} f USING (_file)
-            JOIN _cat c ON c.name = r."Crime type"
-            WHERE hash(trim(r."Crime ID")) IN (SELECT h FROM _dup_keys)
-              AND NULLIF(trim(r."Crime ID"), '') IS NOT NULL
-              AND c.id <> 'anti-social-behaviour'),
-        k AS (
-            SELECT force_id, month, crime_id, min(_rn) AS first_rn FROM t
-            GROUP BY ALL HAVING count(*) > 1)
-        SELECT t._file, t.force_id, t.month, t._rn - m.r0 + 2 AS line, t.crime_id, t._rn
-        FROM t JOIN k USING (force_id, month, crime_id) JOIN {offsets} m USING (_file)
-        WHERE t._rn <> k.first_rn"""
-    )
-    return con.execute(
-        "SELECT _file, force_id, month, line, crime_id FROM _dups ORDER BY _rn").fetchall()
 
 
 def _make_empty(con: duckdb.DuckDBPyConnection, crime: bool = True, outcome: bool = True) -> None:
@@ -695,9 +580,22 @@ def _stage_street(con: duckdb.DuckDBPyConnection, result: ParseResult) -> None:
     do, the exact query reads only the candidates' raw rows (the first row of a repeated key
     in the batch's row order is kept, as always) and their repeats leave the staged table.
     Hash aggregates, not window functions: a window over 400k rows sorts, and cost 3x."""
+    offsets = "(SELECT _file, min(rowid) AS r0 FROM _raw_street GROUP BY _file)"
     start = result.crime_rowids  # the rows staged since stg_crime was made, repeats included
     inserted = con.execute(
-        f"INSERT INTO stg_crime SELECT {_CRIME_ROW} {_crime_from('_raw_street', '_force')}"
+        f"""INSERT INTO stg_crime
+        SELECT f.force_id, CAST(r."Month" || '-01' AS DATE), NULLIF(trim(r."Crime ID"), ''), NULL,
+               c.id, c.id = 'anti-social-behaviour',
+               NULLIF(r."LSOA code", ''), NULLIF(r."LSOA name", ''),
+               TRY_CAST(NULLIF(r."Longitude", '') AS DOUBLE),
+               TRY_CAST(NULLIF(r."Latitude", '') AS DOUBLE),
+               NULLIF(r."Location", ''), NULLIF(r."Last outcome category", ''),
+               s.type IS NOT NULL AND c.id <> 'anti-social-behaviour', s.type, NULL,
+               NULL, NULL, NULL, r.rowid - m.r0 + 2, f.key
+        FROM _raw_street r JOIN {offsets} m USING (_file)
+        JOIN _force f USING (_file) JOIN _cat c ON c.name = r."Crime type"
+        LEFT JOIN _sanction s ON s.outcome = r."Last outcome category"
+        """
     ).fetchone()[0]
     result.crime_rowids += inserted
     con.execute(
@@ -708,7 +606,25 @@ def _stage_street(con: duckdb.DuckDBPyConnection, result: ParseResult) -> None:
     )
     dropped = 0
     if con.execute("SELECT count(*) FROM _dup_keys").fetchone()[0]:
-        dups = _repeats(con, "_raw_street", "_force")
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _dups AS
+            WITH t AS (
+                SELECT f.force_id, CAST(r."Month" || '-01' AS DATE) AS month,
+                       NULLIF(trim(r."Crime ID"), '') AS crime_id, r._file, r.rowid AS _rn
+                FROM _raw_street r JOIN _force f USING (_file)
+                JOIN _cat c ON c.name = r."Crime type"
+                WHERE hash(trim(r."Crime ID")) IN (SELECT h FROM _dup_keys)
+                  AND NULLIF(trim(r."Crime ID"), '') IS NOT NULL
+                  AND c.id <> 'anti-social-behaviour'),
+            k AS (
+                SELECT force_id, month, crime_id, min(_rn) AS first_rn FROM t
+                GROUP BY ALL HAVING count(*) > 1)
+            SELECT t._file, t.force_id, t.month, t._rn - m.r0 + 2 AS line, t.crime_id, t._rn
+            FROM t JOIN k USING (force_id, month, crime_id) JOIN {offsets} m USING (_file)
+            WHERE t._rn <> k.first_rn"""
+        )
+        dups = con.execute(
+            "SELECT _file, force_id, month, line, crime_id FROM _dups ORDER BY _rn").fetchall()
         if dups:
             dropped = con.execute(
                 """DELETE FROM stg_crime s USING (
