@@ -155,7 +155,11 @@ class LakeBatches:
     file is written under its final name for this load (`lake_path`), after the load's
     `.incoming` marker is made (and earlier killed loads' files removed): a load killed or
     failing from here on leaves files nothing lists, removed by the next load, exactly as
-    a load killed during commit()'s own writes. commit() lists them in the version."""
+    a load killed during commit()'s own writes. commit() lists them in the version.
+
+    A batch is written in a background thread while the source reads its next one
+    (`_write_behind`); the source calls finish() once it has staged everything, before
+    anything reads `files` or `parts`."""
 
     def __init__(self, link: Path, load_id: str, source: str, dataset: str) -> None:
         self.paths = WarehousePaths(link)
@@ -181,8 +185,11 @@ class LakeBatches:
 
     def flush(self, con: duckdb.DuckDBPyConnection, table: str) -> bool:
         """Write every partition of `table` (one staged batch) into the lake; the caller
-        then empties the table. False, having written nothing, when a row would fail the
-        gate: the rows stay staged."""
+        then makes the table again, empty (a table of the database is renamed away and
+        written by the writer thread, `_write_behind`; a TEMP one is written here and now).
+        False, having written nothing, when a row would fail the gate: the rows stay
+        staged. What the writer thread wrote is listed (`files`, `parts`) once `wait()` or
+        `finish()` has returned."""
         parts = con.execute(
             f"SELECT force_id, month, _file, count(*), min(rowid), max(rowid) FROM {table} "
             "GROUP BY ALL ORDER BY ALL").fetchall()
