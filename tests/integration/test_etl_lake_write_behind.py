@@ -144,3 +144,36 @@ def test_refusals_keep_the_files_order_when_checked_two_at_a_time(tmp_path: Path
     assert "not a data.police.uk" in report.refused[1].problem
     assert report.refused[2].line == 2
     assert len(_lake_rows(link)) == 11
+
+
+def test_batches_are_half_the_row_budget_and_a_later_batch_is_checked_on_the_reader_thread(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """LG_LOAD_BATCH_ROWS=8 and files of 2 to 4 rows: two batches are in hand at once (one
+    read ahead on the reader thread while the other is staged), so each holds at most 4 rows
+    and every force-month here is a batch of its own (5 flushes; whole budgets would make 2).
+    A malformed row in the last batch, read on the reader thread, is refused by its line and
+    the other files load."""
+    monkeypatch.setenv("LG_LOAD_BATCH_ROWS", "8")
+    flushed: list[int] = []
+    real = commit.LakeBatches.flush
+
+    def spy(self, con, table):  # noqa: ANN001, ANN202 - passes through
+        flushed.append(con.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+        return real(self, con, table)
+
+    monkeypatch.setattr(commit.LakeBatches, "flush", spy)
+    folder = tmp_path / "in"
+    files = _inputs(folder)
+    bad = folder / "2019-03-dorset-street.csv"
+    good = _street(folder, "2019-03-dorset-street.csv", "dorset", "2019-03", ["f1", "f2"])
+    assert good == bad
+    lines = bad.read_text(encoding="utf-8").splitlines()
+    bad.write_text("\n".join([*lines, "f3,2019-03,too,few,fields"]) + "\n", encoding="utf-8")
+    link = tmp_path / "w" / "warehouse.duckdb"
+    report = load_police_uk(link, [*files, bad])
+    assert report.committed
+    assert [(Path(r.file).name, r.line) for r in report.refused] == [
+        ("2019-03-dorset-street.csv", 4)]
+    # 3, 4 - 1 repeat, 2 and 3 rows; the refused file's batch hands over none
+    assert sorted(flushed) == [0, 2, 3, 3, 3]
+    assert len(_lake_rows(link)) == 11

@@ -462,9 +462,10 @@ def parse(con: duckdb.DuckDBPyConnection, items: list[InputFile],
 
     Files are read, checked and staged in batches of at most half `max_rows` rows (a file
     larger than that is a batch of its own; a batch is read while the one before is
-    staged), so the raw text of the input is never all in memory at once: only the typed staging tables grow, and DuckDB spills them to disk beyond its
-    memory limit. Files naming the same force and month share a batch (a repeated Crime ID
-    is found within a force's month).
+    staged), so the raw text of the input is never all in memory at once: only the typed
+    staging tables grow, and DuckDB spills them to disk beyond its memory limit. Files
+    naming the same force and month share a batch (a repeated Crime ID is found within a
+    force's month).
 
     `flush`, when given, is handed `stg_crime` after each batch of street files, when every
     street file names its force and month (so no (force, month) has rows in two batches);
