@@ -14,7 +14,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -155,7 +155,11 @@ class LakeBatches:
     file is written under its final name for this load (`lake_path`), after the load's
     `.incoming` marker is made (and earlier killed loads' files removed): a load killed or
     failing from here on leaves files nothing lists, removed by the next load, exactly as
-    a load killed during commit()'s own writes. commit() lists them in the version."""
+    a load killed during commit()'s own writes. commit() lists them in the version.
+
+    A batch is written in a background thread while the source reads its next one
+    (`_write_behind`); the source calls finish() once it has staged everything, before
+    anything reads `files` or `parts`."""
 
     def __init__(self, link: Path, load_id: str, source: str, dataset: str) -> None:
         self.paths = WarehousePaths(link)
@@ -165,6 +169,11 @@ class LakeBatches:
         self.files: dict[tuple[str, date], Path] = {}   # partition -> its final file
         self.started = False       # the marker made (and killed loads' files removed)
         self.lsoas: str | None = None  # temp table of the LSOAs seen (_upsert_lsoas)
+        self.keys: set[tuple[str, date]] = set()  # partitions handed to a writer so far
+        # The batch being written in the background (_write_behind), at most one at a time.
+        self._writer: ThreadPoolExecutor | None = None
+        self._pending: Future | None = None
+        self._batches = 0
 
     def start(self) -> None:
         """Remove what killed loads left and mark this load unfinished (commit() does the
@@ -176,8 +185,11 @@ class LakeBatches:
 
     def flush(self, con: duckdb.DuckDBPyConnection, table: str) -> bool:
         """Write every partition of `table` (one staged batch) into the lake; the caller
-        then empties the table. False, having written nothing, when a row would fail the
-        gate: the rows stay staged."""
+        then makes the table again, empty (a table of the database is renamed away and
+        written by the writer thread, `_write_behind`; a TEMP one is written here and now).
+        False, having written nothing, when a row would fail the gate: the rows stay
+        staged. What the writer thread wrote is listed (`files`, `parts`) once `wait()` or
+        `finish()` has returned."""
         parts = con.execute(
             f"SELECT force_id, month, _file, count(*), min(rowid), max(rowid) FROM {table} "
             "GROUP BY ALL ORDER BY ALL").fetchall()
@@ -186,7 +198,7 @@ class LakeBatches:
         if not all(passes_gate(force_id, month) for force_id, month, *_ in parts):
             return False
         keys = sorted({(f, m) for f, m, *_ in parts})
-        if any(k in self.files for k in keys):
+        if any(k in self.keys for k in keys):
             raise RuntimeError(f"writing the lake: a partition of {self.dataset} is in two "
                                "staged batches")
         self.start()
@@ -196,6 +208,47 @@ class LakeBatches:
                         "(force_id VARCHAR, lsoa_code VARCHAR, lsoa_name VARCHAR)")
         con.execute(f"INSERT INTO {self.lsoas} SELECT force_id, lsoa_code, any_value(lsoa_name) "
                     f"FROM {table} WHERE lsoa_code IS NOT NULL GROUP BY ALL")
+        self.keys.update(keys)
+        if _is_temporary(con, table):  # no other connection sees it: written here and now
+            self._write(con, table, keys, parts)
+            return True
+        self._write_behind(con, table, keys, parts)
+        return True
+
+    def _write_behind(self, con: duckdb.DuckDBPyConnection, table: str,
+                      keys: list[tuple[str, date]], parts: list[tuple]) -> None:
+        """Write the batch in a background thread while the source reads and stages its next
+        one. The batch's table is renamed away (the source makes its staged table again,
+        empty) and read through a cursor: another connection to the same in-memory
+        database, which sees its tables (not its TEMP ones). The writer is DuckDB's scan to
+        Arrow and pyarrow's Parquet encoding, ~1 core for ~5 s of a national year, which ran
+        while the other core idled; the source's read and typed insert are DuckDB's, so the
+        two threads seldom hold the GIL together. One batch is written at a time: the next
+        flush waits for the one before (its rows, the next batch's raw and staged rows are
+        what the connection holds at most), and finish() waits for the last."""
+        self.wait()
+        name = f"_lake_batch_{self._batches}"
+        self._batches += 1
+        con.execute(f"ALTER TABLE {table} RENAME TO {name}")
+        cursor = con.cursor()
+        if self._writer is None:
+            self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lake-writer")
+        self._pending = self._writer.submit(self._write_moved, cursor, name, keys, parts)
+
+    def _write_moved(self, cursor: duckdb.DuckDBPyConnection, name: str,
+                     keys: list[tuple[str, date]], parts: list[tuple]) -> None:
+        try:
+            self._write(cursor, name, keys, parts)
+        finally:
+            try:
+                cursor.execute(f"DROP TABLE IF EXISTS {name}")
+            finally:
+                cursor.close()
+
+    def _write(self, con: duckdb.DuckDBPyConnection, table: str,
+               keys: list[tuple[str, date]], parts: list[tuple]) -> None:
+        """Write one batch's partitions and give each its final name; then (only then) list
+        them as written."""
         spec = DATASETS[self.dataset]
         lake = self.paths.lake
         written = _write_partitions(con, table, spec.columns, lake, self.dataset, self.source,
@@ -205,14 +258,36 @@ class LakeBatches:
             os.replace(path, final)
             self.files[(force_id, month)] = final
         self.parts.extend((f, m, file, n) for f, m, file, n, _, _ in parts)
-        return True
+
+    def wait(self) -> None:
+        """Return once the batch being written (if any) is in the lake; its error, if it
+        failed, is raised here."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def finish(self, raise_error: bool = True) -> None:
+        """Wait for the last batch's writer and stop its thread: called once the source has
+        staged everything (and when it failed: a writer must not outlive the connection).
+        `raise_error` False keeps a writer's error quiet (the caller is raising its own)."""
+        try:
+            self.wait()
+        except BaseException:
+            if raise_error:
+                raise
+        finally:
+            if self._writer is not None:
+                self._writer.shutdown(wait=True)
+                self._writer = None
 
     def discard(self) -> None:
         """Remove the files written and the load's marker (nothing will list them)."""
+        self.finish(raise_error=False)
         for path in self.files.values():
             path.unlink(missing_ok=True)
         self.files.clear()
         self.parts.clear()
+        self.keys.clear()
         if self.started:
             shutil.rmtree(self.paths.lake / ".incoming" / self.load_id, ignore_errors=True)
 
@@ -338,6 +413,14 @@ _ARROW_SAFE = {"BIGINT", "BOOLEAN", "DATE", "DOUBLE", "INTEGER", "TIMESTAMP", "V
 def _is_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?",
                             [table]).fetchall()[0][0])
+
+
+def _is_temporary(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    """Whether `table` (as a query names it: a TEMP table first) is a TEMP table or a view:
+    one that only `con` sees."""
+    rows = con.execute("SELECT temporary FROM duckdb_tables() WHERE table_name = ? "
+                       "ORDER BY temporary DESC", [table]).fetchall()
+    return not rows or bool(rows[0][0])
 
 
 def _small(con: duckdb.DuckDBPyConnection, table: str, partitions: int) -> bool:
