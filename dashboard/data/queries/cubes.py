@@ -8,7 +8,10 @@
   categories themselves: the drill-through's row count, the NPU clusters' crime mix.
 
 Each read is small and indexed and returns aggregated rows (a unit x month x measure slice at
-most), never facts. The time grain picks the table from a whitelist; unit levels are checked
+most), never facts. A list of units (or sources, measures) is matched with `IN (SELECT
+unnest(?))`, not `list_contains(?, col)`: the same rows, but a hash semi-join instead of a scan of
+the list for every cube row (43 forces x 12 months from the national cube: ~21 -> ~12 ms).
+The time grain picks the table from a whitelist; unit levels are checked
 against the hierarchy and bound as values.
 """
 
@@ -75,7 +78,7 @@ def period_counts(
         f"""
         SELECT unit_id, category, sum(n)::BIGINT AS n, sum(sd)::BIGINT AS sd
         FROM {table}
-        WHERE source = ? AND list_contains(?::VARCHAR[], unit_id) AND {col} BETWEEN ? AND ?
+        WHERE source = ? AND unit_id IN (SELECT unnest(?::VARCHAR[])) AND {col} BETWEEN ? AND ?
         GROUP BY unit_id, category
         ORDER BY unit_id, category
         """,
@@ -105,7 +108,7 @@ def unit_category_totals(
         """
         SELECT unit_id, category, sum(n)::BIGINT AS n
         FROM cube_crime_month
-        WHERE source = ? AND list_contains(?::VARCHAR[], unit_id) AND month BETWEEN ? AND ?
+        WHERE source = ? AND unit_id IN (SELECT unnest(?::VARCHAR[])) AND month BETWEEN ? AND ?
         GROUP BY unit_id, category
         ORDER BY unit_id, category
         """,
@@ -164,7 +167,7 @@ def _measure_rows(
         f"""
         SELECT unit_id, {col} AS t, sum(num) AS num, sum(den) AS den, sum(num2) AS num2, sum(den2) AS den2
         FROM {table}
-        WHERE source = ? AND measure_id = ? AND list_contains(?::VARCHAR[], unit_id)
+        WHERE source = ? AND measure_id = ? AND unit_id IN (SELECT unnest(?::VARCHAR[]))
           AND {col} BETWEEN ? AND ?
         GROUP BY unit_id, {col}
         ORDER BY unit_id, {col}
@@ -193,12 +196,13 @@ def measure_tuples_split(
     day_part = """
         SELECT unit_id, day AS t, sum(num) AS num, sum(den) AS den, sum(num2) AS num2, sum(den2) AS den2
         FROM cube_measure_day
-        WHERE source = ? AND measure_id = ? AND list_contains(?::VARCHAR[], unit_id) AND day BETWEEN ? AND ?
+        WHERE source = ? AND measure_id = ? AND unit_id IN (SELECT unnest(?::VARCHAR[]))
+          AND day BETWEEN ? AND ?
         GROUP BY unit_id, day"""
     month_part = """
         SELECT unit_id, month AS t, sum(num) AS num, sum(den) AS den, sum(num2) AS num2, sum(den2) AS den2
         FROM cube_measure_month
-        WHERE source = ? AND measure_id = ? AND list_contains(?::VARCHAR[], unit_id)
+        WHERE source = ? AND measure_id = ? AND unit_id IN (SELECT unnest(?::VARCHAR[]))
           AND month BETWEEN ? AND ?
         GROUP BY unit_id, month"""
     parts, params = [month_part], [source, measure_id, list(unit_ids), *months]
@@ -223,7 +227,8 @@ def measure_rows_units(
         SELECT unit_id, measure_id, {col} AS t, sum(num) AS num, sum(den) AS den, sum(num2) AS num2,
                sum(den2) AS den2
         FROM {table}
-        WHERE source = ? AND list_contains(?::VARCHAR[], unit_id) AND list_contains(?::VARCHAR[], measure_id)
+        WHERE source = ? AND unit_id IN (SELECT unnest(?::VARCHAR[]))
+          AND list_contains(?::VARCHAR[], measure_id)
           AND {col} BETWEEN ? AND ?
         GROUP BY unit_id, measure_id, {col}
         ORDER BY unit_id, measure_id, {col}
@@ -248,8 +253,8 @@ def measure_months(
         SELECT source, unit_id, month, measure_id, sum(num) AS num, sum(den) AS den,
                sum(num2) AS num2, sum(den2) AS den2
         FROM cube_measure_month
-        WHERE list_contains(?::VARCHAR[], source) AND list_contains(?::VARCHAR[], unit_id)
-          AND list_contains(?::VARCHAR[], measure_id) AND month BETWEEN ? AND ?
+        WHERE source IN (SELECT unnest(?::VARCHAR[])) AND unit_id IN (SELECT unnest(?::VARCHAR[]))
+          AND measure_id IN (SELECT unnest(?::VARCHAR[])) AND month BETWEEN ? AND ?
         GROUP BY source, unit_id, month, measure_id
         ORDER BY source, unit_id, month, measure_id
         """,

@@ -33,9 +33,11 @@ def _has_column(cur: Cursor, files: list[str], column: str) -> bool:
     return any(d[0] == column for d in described)
 
 
-def _has_table(cur: Cursor, name: str) -> bool:
-    found = cur.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [name]).fetchone()
-    return bool(found and found[0])
+def _has_tables(cur: Cursor, names: Sequence[str]) -> set[str]:
+    """Which of `names` the version holds (one query for all of them)."""
+    return {r[0] for r in cur.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE table_name IN (SELECT unnest(?::VARCHAR[]))",
+        [list(names)]).fetchall()}
 
 
 def _facts_sql(cur: Cursor, files: list[str], time: str) -> str:
@@ -44,11 +46,12 @@ def _facts_sql(cur: Cursor, files: list[str], time: str) -> str:
     if time not in ("date", "month"):
         raise ValueError(f"time must be 'date' or 'month', got {time!r}")
     code = "f.offence_code" if _has_column(cur, files, "offence_code") else "NULL::VARCHAR"
+    tables = _has_tables(cur, ["ref_crime_severity", "ref_crime_severity_category"])
     off = ("SELECT upper(trim(code)) AS key, TRY_CAST(weight AS DOUBLE) AS weight FROM ref_crime_severity"
-           if _has_table(cur, "ref_crime_severity") else
+           if "ref_crime_severity" in tables else
            "SELECT NULL::VARCHAR AS key, NULL::DOUBLE AS weight WHERE FALSE")
     cat = ("SELECT category AS key, TRY_CAST(weight AS DOUBLE) AS weight FROM ref_crime_severity_category"
-           if _has_table(cur, "ref_crime_severity_category") else
+           if "ref_crime_severity_category" in tables else
            "SELECT NULL::VARCHAR AS key, NULL::DOUBLE AS weight WHERE FALSE")
     return f"""
         WITH f AS (SELECT * FROM read_parquet(?, hive_partitioning = false, union_by_name = true)),
@@ -123,3 +126,4 @@ def location_counts(
         ORDER BY crimes DESC, location, longitude, latitude
     """
     return cur.execute(sql, [crime_files, list(categories), start, end, unit_id]).df()
+
