@@ -40,31 +40,41 @@ def _has_tables(cur: Cursor, names: Sequence[str]) -> set[str]:
         [list(names)]).fetchall()}
 
 
-def _facts_sql(cur: Cursor, files: list[str], time: str) -> str:
-    """The crimes (never ASB) of the files, with their NPU and BCU, and their harm weight as
-    the cubes give it. Parameters, in order: files, categories, start, end."""
+def _facts_sql(cur: Cursor, files: list[str], time: str, weighted: bool = True) -> str:
+    """The crimes (never ASB) of the files, with their NPU and BCU, and (`weighted`) their harm
+    weight as the cubes give it. Parameters, in order: files, categories, start, end.
+
+    Without `weighted` (the map points' counts, which read no weight) the two weight tables are
+    not joined, nor the files' columns and the version's tables looked up for them (~10 ms of a
+    custom range's card at national scale): the same rows, because each weight table holds one
+    row per key (the cube build makes its weights so: etl/cubes/crime.py `weights`)."""
     if time not in ("date", "month"):
         raise ValueError(f"time must be 'date' or 'month', got {time!r}")
-    code = "f.offence_code" if _has_column(cur, files, "offence_code") else "NULL::VARCHAR"
-    tables = _has_tables(cur, ["ref_crime_severity", "ref_crime_severity_category"])
-    off = ("SELECT upper(trim(code)) AS key, TRY_CAST(weight AS DOUBLE) AS weight FROM ref_crime_severity"
-           if "ref_crime_severity" in tables else
-           "SELECT NULL::VARCHAR AS key, NULL::DOUBLE AS weight WHERE FALSE")
-    cat = ("SELECT category AS key, TRY_CAST(weight AS DOUBLE) AS weight FROM ref_crime_severity_category"
-           if "ref_crime_severity_category" in tables else
-           "SELECT NULL::VARCHAR AS key, NULL::DOUBLE AS weight WHERE FALSE")
+    weight_sql, joins = "", ""
+    if weighted:
+        code = "f.offence_code" if _has_column(cur, files, "offence_code") else "NULL::VARCHAR"
+        tables = _has_tables(cur, ["ref_crime_severity", "ref_crime_severity_category"])
+        off = ("SELECT upper(trim(code)) AS key, TRY_CAST(weight AS DOUBLE) AS weight FROM ref_crime_severity"
+               if "ref_crime_severity" in tables else
+               "SELECT NULL::VARCHAR AS key, NULL::DOUBLE AS weight WHERE FALSE")
+        cat = ("SELECT category AS key, TRY_CAST(weight AS DOUBLE) AS weight FROM ref_crime_severity_category"
+               if "ref_crime_severity_category" in tables else
+               "SELECT NULL::VARCHAR AS key, NULL::DOUBLE AS weight WHERE FALSE")
+        weight_sql = f"w_off AS ({off}), w_cat AS ({cat}),"
+        joins = f"""
+            LEFT JOIN w_off wo ON wo.key = upper(trim({code}))
+            LEFT JOIN w_cat wc ON wc.key = f.category"""
+    weight_cols = (", coalesce(wo.weight, wc.weight, 0) AS w, (wo.weight IS NULL)::INT AS w_approx"
+                   if weighted else "")
     return f"""
         WITH f AS (SELECT * FROM read_parquet(?, hive_partitioning = false, union_by_name = true)),
-        w_off AS ({off}), w_cat AS ({cat}),
+        {weight_sql}
         facts AS (
             SELECT f.force_id, coalesce(f.npu_id, l.npu_id) AS npu_id, u.parent_id AS bcu_id,
-                   f.lsoa_code, f.location, f.longitude, f.latitude,
-                   coalesce(wo.weight, wc.weight, 0) AS w, (wo.weight IS NULL)::INT AS w_approx
+                   f.lsoa_code, f.location, f.longitude, f.latitude{weight_cols}
             FROM f
             LEFT JOIN dim_lsoa l ON l.force_id = f.force_id AND l.lsoa_code = f.lsoa_code
-            LEFT JOIN dim_unit u ON u.unit_id = coalesce(f.npu_id, l.npu_id)
-            LEFT JOIN w_off wo ON wo.key = upper(trim({code}))
-            LEFT JOIN w_cat wc ON wc.key = f.category
+            LEFT JOIN dim_unit u ON u.unit_id = coalesce(f.npu_id, l.npu_id){joins}
             WHERE NOT f.is_asb AND list_contains(?::VARCHAR[], f.category) AND f.{time} BETWEEN ? AND ?)
     """
 
@@ -117,7 +127,7 @@ def location_counts(
     fact_col = pick("level", level, FACT_COLUMN)
     if not crime_files:
         return pd.DataFrame(columns=LOCATION_COLUMNS)
-    sql = _facts_sql(cur, crime_files, time) + f"""
+    sql = _facts_sql(cur, crime_files, time, weighted=False) + f"""
         SELECT longitude, latitude, min(location) AS location, min(lsoa_code) AS lsoa_code,
                count(*)::BIGINT AS crimes
         FROM facts
