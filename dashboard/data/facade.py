@@ -1689,7 +1689,7 @@ class DataAccess:
         version (docs/precompute.md), so a cold worker reads it instead of scanning the
         force's records (~0.1 s at national scale); any other period is computed on demand."""
         key = (unit.unit_id, period.start, period.end, tuple(MEASURES[measure_id].categories))
-        if self.store_places and (period.start, period.end) in self.preset_periods(unit.force_id):
+        if self._place_stored(unit, period):
             return self.persisted(name, key, compute)
         return self.cached(name, key, compute)
 
@@ -1792,6 +1792,39 @@ class DataAccess:
             frame = frame[["crimes"]]
         return frame
 
+    def repeat_summary(self, unit_id: str, start: date, end: date, measure_id: str = DEFAULT_MEASURE,
+                       at_least: int = 2, top: int = 10
+                       ) -> tuple[tuple[int, int, int, int], pd.DataFrame | None]:
+        """`repeat_locations` as the concentration card reads it: (map points, points with at
+        least `at_least` crimes, crimes at any point, crimes at those points), and the first
+        `top` of those points, most first (None for a role that may not see records, as
+        `repeat_locations` gives such a role no locations). A stored (preset) period reads them
+        from the stored frame; any other period reads only these (`place_queries.
+        location_repeats`), not every point with its location text."""
+        unit, source, period, time, lo, hi = self._place_cell(unit_id, measure_id, start, end)
+        listed = self._sees_records(self.actor(), unit)
+        if self._place_stored(unit, period) or source is None or unit.level not in place_queries.FACT_COLUMN:
+            frame = self.repeat_locations(unit_id, start, end, measure_id)
+            counts = [int(c) for c in frame["crimes"].tolist()]
+            repeats = [c for c in counts if c >= at_least]
+            totals = (len(counts), len(repeats), sum(counts), sum(repeats))
+            return totals, (frame[frame["crimes"] >= at_least].head(top) if listed else None)
+
+        def compute() -> tuple[tuple[int, int, int, int], pd.DataFrame]:
+            crime, _ = self._cell_files(unit, source, period)
+            with self.cursor() as cur:
+                return place_queries.location_repeats(cur, crime, unit.level, unit.unit_id,
+                                                      MEASURES[measure_id].categories, lo, hi, time,
+                                                      at_least, top)
+
+        key = (unit.unit_id, period.start, period.end, tuple(MEASURES[measure_id].categories), at_least, top)
+        totals, frame = self.cached("place.repeat_summary", key, compute)
+        return totals, (frame.copy() if listed else None)
+
+    def _place_stored(self, unit: Unit, period: Period) -> bool:
+        """Whether the unit's place figures for `period` are kept beside the version (a preset
+        period of its force: `_place_result`)."""
+        return self.store_places and (period.start, period.end) in self.preset_periods(unit.force_id)
 
 @functools.cache
 def _lsoa_msoa_lookup() -> tuple[dict[str, str], dict[str, int]]:

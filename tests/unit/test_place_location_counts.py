@@ -75,3 +75,40 @@ def test_crimes_per_point_of_a_unit(cur: duckdb.DuckDBPyConnection, tmp_path: Pa
     assert _counts(cur, tmp_path, "bcu", "b1", both) == expected
     assert _counts(cur, tmp_path, "force", "f1", both) == expected
     assert _counts(cur, tmp_path, "npu", "n2", ["shoplifting"]) == []
+
+
+MORE = [   # repeat points with ties on the count, to order by location and then coordinates
+    ("f1", "n2", "L3", "On or near F Street", -3.0, 53.6, False, "burglary", "28E"),
+    ("f1", "n2", "L3", "On or near F Street", -3.0, 53.6, False, "burglary", "28E"),
+    ("f1", "n2", "L3", "On or near B Road", -3.1, 53.7, False, "burglary", "28E"),
+    ("f1", "n2", "L4", "On or near B Road", -3.1, 53.7, False, "burglary", "28E"),
+    ("f1", "n2", "L3", "On or near B Road", -3.2, 53.8, False, "burglary", "28E"),
+    ("f1", "n2", "L3", "On or near B Road", -3.2, 53.8, False, "burglary", "28E"),
+    ("f1", "n2", "L3", None, -3.2, 53.8, False, "burglary", "28E"),   # no location: not counted
+]
+
+
+@pytest.mark.parametrize("top", [1, 2, 3, 10])
+def test_location_repeats_are_the_counts_first_repeat_points(cur: duckdb.DuckDBPyConnection, tmp_path: Path,
+                                                              top: int) -> None:
+    cur.executemany("INSERT INTO facts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [(*r, M) for r in MORE])
+    cur.execute(f"COPY facts TO '{tmp_path / 'crime.parquet'}' (FORMAT parquet)")
+    files = [str(tmp_path / "crime.parquet")]
+    cats = ["burglary", "shoplifting"]
+    counts = place.location_counts(cur, files, "force", "f1", cats, M, M, "month")
+    # A Street 3; then the 2s by location (B Road before F Street), B Road's two points by longitude
+    assert list(counts.itertuples(index=False, name=None))[:4] == [
+        (-2.5, 53.1, "On or near A Street", "L1", 3),
+        (-3.2, 53.8, "On or near B Road", "L3", 2),
+        (-3.1, 53.7, "On or near B Road", "L3", 2),
+        (-3.0, 53.6, "On or near F Street", "L3", 2),
+    ]
+    totals, first = place.location_repeats(cur, files, "force", "f1", cats, M, M, "month", 2, top)
+    # 6 points (A Street, B Road at -2.6, E Close, F Street, B Road at -3.1 and at -3.2), 4 with
+    # 2+ crimes, holding 3 + 2 + 2 + 2 of the 11 crimes with a point
+    assert totals == (6, 4, 11, 9)
+    assert list(first.columns) == place.LOCATION_COLUMNS
+    assert first.equals(counts[counts["crimes"] >= 2].head(top))
+    empty_totals, none = place.location_repeats(cur, files, "npu", "n1", ["shoplifting"], M, M, "month", 2,
+                                                top)
+    assert empty_totals == (1, 0, 1, 0) and none.empty
