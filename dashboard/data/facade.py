@@ -1421,21 +1421,26 @@ class DataAccess:
             crime, outcome = self._cell_files(unit, source, period)
             cats = MEASURES[measure_id].categories
             with self.cursor() as cur:
-                first, skip = lo, 0
-                if time == "month" and order_by == "month" and not descending and offset > 0:
-                    # A page deep in the default order (month, then line): whole months before it
-                    # are skipped by their counts in the crime cube (which counts exactly these
-                    # records: `record_count`), so only the files from the page's month on are
-                    # read and sorted (a year's 5,000th record: 12 files -> 1 or 2)
+                first, last, skip = lo, hi, 0
+                if time == "month" and order_by == "month" and not descending:
+                    # The default order (month, then line) is the files' order: the page's rows lie
+                    # in the months its offsets fall in, which the crime cube's counts of these
+                    # records (`record_count` counts them so) tell; only those months' files are
+                    # read and sorted, and the months before it skipped by their counts (a year's
+                    # first pages, or its 5,000th record: 12 files -> 1 or 2)
+                    cum = 0
                     for t, n, _sd in cubes.series_counts(cur, source.source, unit.unit_id, lo, hi, cats,
                                                          "month").itertuples(index=False, name=None):
-                        if skip + int(n) > offset:
+                        month, end_cum = month_start(_as_date(t)), cum + int(n)
+                        if end_cum <= offset:   # the whole month is before the page
+                            skip, first = end_cum, add_months(month, 1)
+                        elif end_cum >= offset + limit:   # the page ends in this month
+                            last = month
                             break
-                        skip += int(n)
-                        first = month_start(add_months(_as_date(t), 1))
-                    if skip:
+                        cum = end_cum
+                    if (first, last) != (lo, hi):
                         crime = facts.lake_files(cur, self.lake, "crime", source.source, unit.force_id, first,
-                                                 hi)
+                                                 last)
                 return facts.records(
                     cur,
                     crime,
@@ -1444,7 +1449,7 @@ class DataAccess:
                     unit.unit_id,
                     cats,
                     first,
-                    hi,
+                    last,
                     columns=columns,
                     time=time,
                     limit=limit,
