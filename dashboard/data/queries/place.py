@@ -160,14 +160,15 @@ def location_repeats(
     located = f"{fact_col} = ? AND location IS NOT NULL AND longitude IS NOT NULL AND latitude IS NOT NULL"
     base = _facts_sql(cur, crime_files, time, weighted=False)
     params = [crime_files, list(categories), start, end, unit_id]
-    rows = cur.execute(base + f""",
+    sql = base + f""",
         g AS (SELECT longitude, latitude, count(*) AS crimes FROM facts WHERE {located}
               GROUP BY longitude, latitude)
         SELECT 0 AS part, NULL::DOUBLE AS longitude, NULL::DOUBLE AS latitude, count(*)::BIGINT AS crimes,
                coalesce(sum(crimes), 0)::BIGINT AS total FROM g
         UNION ALL
         SELECT 1, longitude, latitude, crimes, NULL FROM g WHERE crimes >= ?
-    """, [*params, at_least]).fetchall()
+    """
+    rows = cur.execute(sql, [*params, at_least]).fetchall()
     head = next(r for r in rows if r[0] == 0)
     repeat = [r for r in rows if r[0] == 1]
     totals = (int(head[3]), len(repeat), int(head[4]), int(sum(r[3] for r in repeat)))
@@ -176,7 +177,7 @@ def location_repeats(
     floor = sorted((r[3] for r in repeat), reverse=True)[min(top, len(repeat)) - 1]
     lons = [r[1] for r in repeat if r[3] >= floor]
     lats = [r[2] for r in repeat if r[3] >= floor]
-    frame = cur.execute(base + f""",
+    sql = base + f""",
         r AS (SELECT unnest(?::DOUBLE[]) AS longitude, unnest(?::DOUBLE[]) AS latitude)
         SELECT longitude, latitude, min(location) AS location, min(lsoa_code) AS lsoa_code,
                count(*)::BIGINT AS crimes
@@ -185,5 +186,6 @@ def location_repeats(
         GROUP BY longitude, latitude
         ORDER BY crimes DESC, location, longitude, latitude
         LIMIT ?
-    """, [crime_files, list(categories), start, end, lons, lats, unit_id, top]).df()
+    """
+    frame = cur.execute(sql, [crime_files, list(categories), start, end, lons, lats, unit_id, top]).df()
     return totals, frame
