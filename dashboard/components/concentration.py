@@ -66,10 +66,12 @@ def process(data: DataAccess, view: View) -> Concentration:
     rows = concentration.ranked(list(lsoas["lsoa_code"]), list(lsoas["lsoa_name"]),
                                 [names.get(n, n) for n in lsoas["npu_id"]], lsoas["crimes"], lsoas["harm"])
     ranked = pd.DataFrame(rows, columns=concentration.RANKED_COLUMNS)
-    points = data.repeat_locations(view.unit.unit_id, p.start, p.end, m.id)
-    repeats = concentration.repeats(points["crimes"]) if len(points) else concentration.repeats([])
-    listed = "location" in points.columns   # only for roles that may see records
-    top = points[points["crimes"] >= 2].head(TOP_LOCATIONS) if listed else pd.DataFrame()
+    # the points' counts and the top repeat points, not every point (a custom range at national
+    # scale has ~74,000); the locations only for roles that may see records
+    totals, listed = data.repeat_summary(view.unit.unit_id, p.start, p.end, m.id, at_least=2,
+                                         top=TOP_LOCATIONS)
+    repeats = concentration.Repeats(*totals)
+    top = listed if listed is not None else pd.DataFrame()
     basis = harm.Basis(int(lsoas["crimes"].sum()), int(lsoas["harm_approx"].sum()))
     return Concentration(fig, concentration.summarise(lsoas["crimes"], lsoas["harm"]), ranked, repeats,
                          top, basis, period)

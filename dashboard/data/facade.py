@@ -400,6 +400,10 @@ class DataAccess:
                     chain.append(current.unit_id)
                     current = out.get(current.parent_id) if current.parent_id else None
                 out.lineage[uid] = tuple(reversed(chain))
+            for u in out.values():
+                if u.parent_id:
+                    out.children_of.setdefault(u.parent_id, []).append(u)
+                out.at.setdefault((u.force_id, u.level), []).append(u)
             out.picker_order = _walk(out, dict.fromkeys(out, True))
             out.options = {u.unit_id: _option(u, out.get(u.parent_id or "")) for u in out.picker_order}
             return out
@@ -423,13 +427,13 @@ class DataAccess:
         """Child units the actor may see (officers are never returned to the anonymous actor:
         see dashboard.data.access)."""
         actor = self.actor()
-        return [u for u in self._unit_map().values() if u.parent_id == unit_id and self._sees(actor, u)]
+        return [u for u in self._unit_map().children_of.get(unit_id, ()) if self._sees(actor, u)]
 
     def hidden_children_note(self, unit_id: str) -> str | None:
         """Why some of the unit's children are not shown (None when none are hidden)."""
         actor = self.actor()
-        for u in self._unit_map().values():
-            if u.parent_id == unit_id and not self._sees(actor, u):
+        for u in self._unit_map().children_of.get(unit_id, ()):
+            if not self._sees(actor, u):
                 if actor.anonymous:
                     return access.refusal(actor, u.level)
                 return f"The {hierarchy.level(u.level).plural} below this unit are {access.NOT_AVAILABLE}."
@@ -495,7 +499,7 @@ class DataAccess:
         return access.visible_columns(self.actor(), facts.FACT_COLUMNS)
 
     def units_at(self, force_id: str, level: str) -> list[Unit]:
-        return [u for u in self._unit_map().values() if u.force_id == force_id and u.level == level]
+        return list(self._unit_map().at.get((force_id, level), ()))
 
     def picker_units(self) -> list[Unit]:
         """Units the actor may choose, force by force, each followed by its descendants."""
@@ -1415,20 +1419,41 @@ class DataAccess:
                 return pd.DataFrame(columns=list(columns))
             unit, source, period, time, lo, hi = cell
             crime, outcome = self._cell_files(unit, source, period)
+            cats = MEASURES[measure_id].categories
             with self.cursor() as cur:
+                first, last, skip = lo, hi, 0
+                if time == "month" and order_by == "month" and not descending:
+                    # The default order (month, then line) is the files' order: the page's rows lie
+                    # in the months its offsets fall in, which the crime cube's counts of these
+                    # records (`record_count` counts them so) tell; only those months' files are
+                    # read and sorted, and the months before it skipped by their counts (a year's
+                    # first pages, or its 5,000th record: 12 files -> 1 or 2)
+                    cum = 0
+                    for t, n, _sd in cubes.series_counts(cur, source.source, unit.unit_id, lo, hi, cats,
+                                                         "month").itertuples(index=False, name=None):
+                        month, end_cum = month_start(_as_date(t)), cum + int(n)
+                        if end_cum <= offset:   # the whole month is before the page
+                            skip, first = end_cum, add_months(month, 1)
+                        elif end_cum >= offset + limit:   # the page ends in this month
+                            last = month
+                            break
+                        cum = end_cum
+                    if (first, last) != (lo, hi):
+                        crime = facts.lake_files(cur, self.lake, "crime", source.source, unit.force_id, first,
+                                                 last)
                 return facts.records(
                     cur,
                     crime,
                     outcome,
                     unit.level,
                     unit.unit_id,
-                    MEASURES[measure_id].categories,
-                    lo,
-                    hi,
+                    cats,
+                    first,
+                    last,
                     columns=columns,
                     time=time,
                     limit=limit,
-                    offset=offset,
+                    offset=offset - skip,
                     order_by=order_by,
                     descending=descending,
                 )
@@ -1685,7 +1710,7 @@ class DataAccess:
         version (docs/precompute.md), so a cold worker reads it instead of scanning the
         force's records (~0.1 s at national scale); any other period is computed on demand."""
         key = (unit.unit_id, period.start, period.end, tuple(MEASURES[measure_id].categories))
-        if self.store_places and (period.start, period.end) in self.preset_periods(unit.force_id):
+        if self._place_stored(unit, period):
             return self.persisted(name, key, compute)
         return self.cached(name, key, compute)
 
@@ -1788,6 +1813,44 @@ class DataAccess:
             frame = frame[["crimes"]]
         return frame
 
+    def repeat_summary(self, unit_id: str, start: date, end: date, measure_id: str = DEFAULT_MEASURE,
+                       at_least: int = 2, top: int = 10
+                       ) -> tuple[tuple[int, int, int, int], pd.DataFrame | None]:
+        """`repeat_locations` as the concentration card reads it: (map points, points with at
+        least `at_least` crimes, crimes at any point, crimes at those points), and the first
+        `top` of those points, most first (None for a role that may not see records, as
+        `repeat_locations` gives such a role no locations). A stored (preset) period reads them
+        from the stored frame; any other period reads only these (`place_queries.
+        location_repeats`), not every point with its location text."""
+        unit, source, period, time, lo, hi = self._place_cell(unit_id, measure_id, start, end)
+        listed = self._sees_records(self.actor(), unit)
+        if self._place_stored(unit, period) or source is None or unit.level not in place_queries.FACT_COLUMN:
+            frame = self.repeat_locations(unit_id, start, end, measure_id)
+            counts = [int(c) for c in frame["crimes"].tolist()]
+            repeats = [c for c in counts if c >= at_least]
+            totals = (len(counts), len(repeats), sum(counts), sum(repeats))
+            return totals, (frame[frame["crimes"] >= at_least].head(top) if listed else None)
+
+        def compute() -> tuple[tuple[int, int, int, int], pd.DataFrame]:
+            crime, _ = self._cell_files(unit, source, period)
+            with self.cursor() as cur:
+                return place_queries.location_repeats(cur, crime, unit.level, unit.unit_id,
+                                                      MEASURES[measure_id].categories, lo, hi, time,
+                                                      at_least, top)
+
+        key = (unit.unit_id, period.start, period.end, tuple(MEASURES[measure_id].categories), at_least, top)
+        totals, frame = self.cached("place.repeat_summary", key, compute)
+        return totals, (frame.copy() if listed else None)
+
+    def _place_stored(self, unit: Unit, period: Period) -> bool:
+        """Whether the unit's place figures for `period` are kept beside the version (a preset
+        period of its force: `_place_result`)."""
+        return self.store_places and (period.start, period.end) in self.preset_periods(unit.force_id)
+
+def _as_date(t: Any) -> date:
+    """A cube's time value as a date (DuckDB hands a DATE to pandas as a Timestamp)."""
+    return t.date() if isinstance(t, datetime) else t
+
 
 @functools.cache
 def _lsoa_msoa_lookup() -> tuple[dict[str, str], dict[str, int]]:
@@ -1806,18 +1869,25 @@ class _UnitMap(dict[str, Unit]):
         self.lineage: dict[str, tuple[str, ...]] = {}
         self.picker_order: list[Unit] = []
         self.options: dict[str, dict[str, str]] = {}
+        # each unit's children, and the units of each (force, level), in the map's order: what
+        # `children` and `units_at` answer without a scan of every unit (a drill-down asks ten
+        # times a page: ~1 ms of ~1,400 units at national scale)
+        self.children_of: dict[str, list[Unit]] = {}
+        self.at: dict[tuple[str, str], list[Unit]] = {}
 
     def __sizeof__(self) -> int:
         # what the result cache's byte bound counts (cache.py sizes a mapping by its items):
         # the units plus, roughly, the lineages, the walk and the options beside them
         n = len(self)
         return (super().__sizeof__() + sys.getsizeof(self.lineage) + sys.getsizeof(self.options)
-                + sys.getsizeof(self.picker_order) + n * (_LINEAGE_BYTES + _OPTION_BYTES))
+                + sys.getsizeof(self.picker_order) + sys.getsizeof(self.children_of)
+                + sys.getsizeof(self.at) + n * (_LINEAGE_BYTES + _OPTION_BYTES + 2 * _REF_BYTES))
 
 
 # rough bytes of one unit's lineage tuple and of its picker option (a dict of three strings)
 _LINEAGE_BYTES = 70
 _OPTION_BYTES = 420
+_REF_BYTES = 8   # a unit's place in `children_of` and in `at` (a list slot each)
 
 
 def _option(u: Unit, parent: Unit | None) -> dict[str, str]:

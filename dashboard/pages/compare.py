@@ -355,7 +355,7 @@ def trend_summary(c: Comparison, view: View) -> str:
     return f"{view.unit.title} was " + ", ".join(parts) + f" (latest: {last:%b %Y})."
 
 
-def create_trend(c: Comparison, view: View) -> dict[str, Any]:
+def create_trend(c: Comparison, view: View, summary_text: str | None = None) -> dict[str, Any]:
     """The unit's monthly value and the group's weighted average; months where the difference is
     significant (5%, exact or z test) marked ▲ worse / ▼ better; open circles on the average where
     a member month was left out."""
@@ -438,7 +438,7 @@ def create_trend(c: Comparison, view: View) -> dict[str, Any]:
     sub = f"{m.label} ({_units(c)}) by month, {c.period.label}, {view.as_of_text}; test at 5% each month"
     if t["excluded"].astype(bool).any():
         sub += "; ○ = a member month left out of the average"
-    title = trend_summary(c, view)
+    title = trend_summary(c, view) if summary_text is None else summary_text
     fig = figure(traces, title, sub, xaxis={"type": "date", **ticks(list(t["month"]), "month", NARROWEST_PX)},
                  yaxis={"title": {"text": plot_text(_axis_units(c))}, "rangemode": "tozero"})
     return _lay_out(fig, title, [sub, synthetic_mark(c, view)])
@@ -547,13 +547,13 @@ def group_card(c: Comparison, view: View) -> Any:
     return body
 
 
-def summary(c: Comparison, view: View) -> str:
+def summary(c: Comparison, view: View, summary_text: str | None = None) -> str:
     """The sentence to read first: rank, value against the group average, funnel position, trend."""
     text = _title_lead(c, view)
     pos = c.focus["position"]
     if isinstance(pos, str):
         text += f"; {c.focus['position_text']}"
-    return f"{text}. {trend_summary(c, view)}"
+    return f"{text}. {trend_summary(c, view) if summary_text is None else summary_text}"
 
 
 def body(data: DataAccess, view: View, scope: str = "msf", adjust: bool = True) -> list[Any]:
@@ -561,13 +561,14 @@ def body(data: DataAccess, view: View, scope: str = "msf", adjust: bool = True) 
     switch changes)."""
     c = process_comparison(data, view, scope, adjust)
     members = members_frame(c)   # once: the funnel, the bar and the table each drew it again
+    said = trend_summary(c, view)   # once: the summary, the trend's title and its caption say it
     scope = scope if scope in SCOPES and view.unit.level == "force" else "msf"
     members_csv = f"compare-members-{scope}" + ("" if adjust else PLAIN)
     who = "most similar forces" if view.unit.level == "force" else "peers"
     return [
         section(f"{view.unit.title} and its {who}", group_card(c, view), card_id="compare-group-card"),
         dbc.Alert(
-            summary(c, view),
+            summary(c, view, said),
             color="light",
             className="border",
             id="compare-summary",
@@ -599,8 +600,8 @@ def body(data: DataAccess, view: View, scope: str = "msf", adjust: bool = True) 
         section(
             "Trend against the group average",
             [
-                graph("compare-trend", create_trend(c, view), image=f"compare-trend-{scope}"),
-                html.P(trend_summary(c, view), id="compare-trend-summary", className="small mb-0"),
+                graph("compare-trend", create_trend(c, view, said), image=f"compare-trend-{scope}"),
+                html.P(said, id="compare-trend-summary", className="small mb-0"),
             ],
             action=csv_button(f"compare-trend-{scope}"),
             card_id="compare-trend-card",

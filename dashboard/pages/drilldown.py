@@ -618,6 +618,43 @@ def shape_records(data: DataAccess, frame: pd.DataFrame) -> pd.DataFrame:
     return out.astype(object).where(out.notna(), None)
 
 
+def record_rows(data: DataAccess, frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """`shape_records(data, frame).to_dict("records")`, the same dicts, built from the columns
+    as Python lists: a page of the table is 100 rows, for which pandas' date parsing, maps and
+    the frame-wide astype/where cost ~5 ms (a third of a records request's Python). The CSV
+    export (up to 100,000 rows) keeps the vectorised `shape_records`."""
+    def col(name: str) -> list[Any]:
+        return [None if _missing(v) else v for v in frame[name].tolist()]
+
+    names = {u: _unit_name(data, u) for c in ("npu_id", "team_id") for u in frame[c].dropna().unique()}
+    sanction = {True: "Yes", False: "No"}
+    out = {
+        "date": [None if v is None else v.strftime("%Y-%m-%d") for v in col("date")],
+        "month": [None if v is None else v.strftime("%Y-%m") for v in col("month")],
+        "crime_id": col("crime_id"),
+        "category": [None if v is None else _present_or_none(CATEGORY_LABELS.get(v, v))
+                     for v in col("category")],
+        "outcome": col("outcome"),
+        "sanction": [sanction.get(v, "No") if v is not None else "No" for v in col("sanction")],
+        "detection_type": [None if v is None else SANCTION_TYPES.get(v, v) for v in col("detection_type")],
+        "npu": [None if v is None else _present_or_none(names.get(v)) for v in col("npu_id")],
+        "team": [None if v is None else _present_or_none(names.get(v)) for v in col("team_id")],
+        "lsoa_code": col("lsoa_code"),
+        "location": col("location"),
+    }
+    keys = list(out)
+    return [dict(zip(keys, row, strict=True)) for row in zip(*out.values(), strict=True)]
+
+
+def _missing(v: Any) -> bool:
+    """pd.isna for one cell (None, NaN, NaT, NA)."""
+    return v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and math.isnan(v))
+
+
+def _present_or_none(v: Any) -> Any:
+    return None if _missing(v) else v
+
+
 def _unit_name(data: DataAccess, unit_id: Any) -> str | None:
     if not isinstance(unit_id, str):
         return None
@@ -662,7 +699,7 @@ def records_response(data: DataAccess, view: View, request: dict[str, Any] | Non
         descending=descending,
     )
     total = data.record_count(view.measure.id, view.unit.unit_id, p.start, p.end)
-    return {"rowData": shape_records(data, frame).to_dict("records"), "rowCount": total}
+    return {"rowData": record_rows(data, frame), "rowCount": total}
 
 
 def create_records_grid(view: View, sortable: Sequence[str]) -> dag.AgGrid:
@@ -937,6 +974,12 @@ def register(app: dash.Dash, data: DataAccess) -> None:
     areas.lsoas()
     areas.msoas()
     areas.local_authorities()
+    # and the national grouping of LSOAs and MSOAs every force's default hierarchy is built from
+    # (the concentration card of a custom range reads a force's hierarchy: ~70 ms the first card
+    # of a worker paid), warmed by one force's hierarchy; each other force's adds ~6 ms on use
+    forces = sorted({force for _name, force in areas.local_authorities().values()})
+    if forces:
+        areas.hierarchy(forces[0])
     @app.callback(
         Output("url", "href", allow_duplicate=True),
         Input("drill-bar", "clickData"),

@@ -27,6 +27,9 @@ CRIME_CUBES: dict[str, tuple[str, str]] = {
     "day": ("cube_crime_day", "day"),
     "month": ("cube_crime_month", "month"),
 }
+# measure_months matches more units than this with a semi-join (IN), fewer with list_contains:
+# measured on the national cube, list_contains costs ~0.5 ms a unit and the semi-join ~3 ms + ~0.2
+LONG_LIST = 12
 MEASURE_CUBES: dict[str, tuple[str, str]] = {
     "day": ("cube_measure_day", "day"),
     "month": ("cube_measure_month", "month"),
@@ -193,7 +196,8 @@ def measure_tuples_split(
     day_part = """
         SELECT unit_id, day AS t, sum(num) AS num, sum(den) AS den, sum(num2) AS num2, sum(den2) AS den2
         FROM cube_measure_day
-        WHERE source = ? AND measure_id = ? AND list_contains(?::VARCHAR[], unit_id) AND day BETWEEN ? AND ?
+        WHERE source = ? AND measure_id = ? AND list_contains(?::VARCHAR[], unit_id)
+          AND day BETWEEN ? AND ?
         GROUP BY unit_id, day"""
     month_part = """
         SELECT unit_id, month AS t, sum(num) AS num, sum(den) AS den, sum(num2) AS num2, sum(den2) AS den2
@@ -223,7 +227,8 @@ def measure_rows_units(
         SELECT unit_id, measure_id, {col} AS t, sum(num) AS num, sum(den) AS den, sum(num2) AS num2,
                sum(den2) AS den2
         FROM {table}
-        WHERE source = ? AND list_contains(?::VARCHAR[], unit_id) AND list_contains(?::VARCHAR[], measure_id)
+        WHERE source = ? AND list_contains(?::VARCHAR[], unit_id)
+          AND list_contains(?::VARCHAR[], measure_id)
           AND {col} BETWEEN ? AND ?
         GROUP BY unit_id, measure_id, {col}
         ORDER BY unit_id, measure_id, {col}
@@ -242,13 +247,21 @@ def measure_months(
 ) -> pd.DataFrame:
     """Measures per source, unit and month: [source, unit_id, month, measure_id, num, den, num2].
     Units may come from different forces with different sources (an MSF group, or the
-    comparators of other forces); the caller keeps the (source, unit) pairs it wants."""
+    comparators of other forces); the caller keeps the (source, unit) pairs it wants.
+
+    A long list of units (every force) is matched with `IN (SELECT unnest(?))`: the same rows
+    (one cube row per group) by a hash semi-join, where `list_contains` scans the list for every
+    row the month range keeps, i.e. every force's (43 forces x 12 months from the national cube:
+    ~21 -> ~12 ms of CPU). For a short list (an MSF group of ~8) `list_contains` is faster
+    (~6 against ~9 ms), so it stays below `LONG_LIST` units."""
+    units = ("unit_id IN (SELECT unnest(?::VARCHAR[]))" if len(unit_ids) > LONG_LIST
+             else "list_contains(?::VARCHAR[], unit_id)")
     return cur.execute(
-        """
+        f"""
         SELECT source, unit_id, month, measure_id, sum(num) AS num, sum(den) AS den,
                sum(num2) AS num2, sum(den2) AS den2
         FROM cube_measure_month
-        WHERE list_contains(?::VARCHAR[], source) AND list_contains(?::VARCHAR[], unit_id)
+        WHERE list_contains(?::VARCHAR[], source) AND {units}
           AND list_contains(?::VARCHAR[], measure_id) AND month BETWEEN ? AND ?
         GROUP BY source, unit_id, month, measure_id
         ORDER BY source, unit_id, month, measure_id
