@@ -297,8 +297,9 @@ class LakeBatches:
 # and partitions hold this many rows on average: DuckDB's partitioned COPY costs about 1.6x
 # its single-file COPY of the same rows (demo calls, 2.15 M rows in 60 partitions: 2.1 -> 1.3
 # s of CPU; crimes, 0.5 M in 60: 0.9 -> 0.6 s), but a COPY costs ~1.4 ms however few its
-# rows, so thousands of tiny partitions (the demo's 2,520 comparator files of 7 to 14 rows:
-# 1.3 s partitioned, 3.6 s one by one) stay with the partitioned writer.
+# rows, so thousands of tiny partitions (the demo's 2,520 comparator files of 7 to 14 rows,
+# before they became one file a month: 1.3 s partitioned, 3.6 s one by one) stay with the
+# partitioned writer.
 RANGE_MIN_ROWS = 4096
 
 
@@ -316,7 +317,8 @@ def _write_partitions(con: duckdb.DuckDBPyConnection, table: str, columns: dict[
     leaves only unreferenced files named for its load id, which the next load removes
     (recover_killed_loads: the load's folder under `.incoming` marks it as unfinished).
     Writing in place, not into a staging folder renamed across, saves a mkdir, a rename
-    across folders and two rmdirs per partition: the demo writes 5,520."""
+    across folders and two rmdirs per partition (the demo wrote 5,520; 600 since its
+    force-level comparators are one file a month, `_write_months`)."""
     target = lake / dataset / f"source={source}"
     target.mkdir(parents=True, exist_ok=True)
     present = {c for c in (optional or {}) if _has_column(con, table, c)}
@@ -403,8 +405,8 @@ def _write_months(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str,
 
 # Tables of at most this many rows whose partitions average fewer than RANGE_MIN_ROWS are
 # fetched whole as Arrow and each partition written by pyarrow: DuckDB's partitioned COPY
-# spends ~0.55 ms of CPU a file whatever its size, pyarrow ~0.3 ms (the demo's 5,040
-# comparator files of 7 to 14 rows, the largest share of its lake writes).
+# spends ~0.55 ms of CPU a file whatever its size, pyarrow ~0.3 ms (measured on the demo's
+# 5,040 comparator files of 7 to 14 rows, since written one file a month: `_write_months`).
 SMALL_TABLE_ROWS = 250_000
 # Column types whose Parquet pyarrow writes as DuckDB does (read back as the same DuckDB types)
 _ARROW_SAFE = {"BIGINT", "BOOLEAN", "DATE", "DOUBLE", "INTEGER", "TIMESTAMP", "VARCHAR"}
@@ -694,8 +696,9 @@ def _row_ranges(con: duckdb.DuckDBPyConnection, table: str, partitions: int,
     return {(force_id, month): (first, last) for force_id, month, first, last, _ in runs}
 
 
-# Threads for the many small filesystem calls of a load with thousands of partitions (the demo
-# writes 5,520): each fsync or rmdir waits on the journal, a thread pool lets the filesystem
+# Threads for the many small filesystem calls of a load with thousands of partitions (a
+# national year writes 516; the demo wrote 5,520 before its comparators became month files):
+# each fsync or rmdir waits on the journal, a thread pool lets the filesystem
 # commit many at once (measured on ext4: 1,000 fsyncs 1.9 s -> 0.18 s, 2,000 rmdirs 5.3 s ->
 # 0.4 s). The calls release the GIL.
 _IO_THREADS = 16
@@ -804,8 +807,8 @@ def commit(link: Path, staged: Staged, report: LoadReport, command: str,
         progress("Syncing lake files", 0, 1)
     # The lake files are made durable in a thread while the version is built from them (the
     # build reads them from the page cache): the fsyncs wait on the disk, not the CPU (the
-    # demo's 5,520 files: ~1.7 s of wall on its own). The version is published only after
-    # they are all durable (_build_version waits for them before its switch).
+    # demo's 5,520 files took ~1.7 s of wall on their own; it writes 600 now). The version is
+    # published only after they are all durable (_build_version waits for them before its switch).
     with ThreadPoolExecutor(max_workers=1) as pool:
         synced = pool.submit(_fsync_files, moved)
         said: list[bool] = []
