@@ -127,7 +127,12 @@ def _mark_synthetic(data: DataAccess, frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return [{k: _clean(v) for k, v in row.items()} for row in frame.to_dict("records")]
+    """Each row as a dict of JSON-safe cells, read column by column (`tolist`): the same cells
+    as `to_dict("records")` once `_clean`ed, without pandas' per-row boxing (~1 ms a series)."""
+    names = list(frame.columns)
+    columns = [frame.iloc[:, j].tolist() for j in range(frame.shape[1])]
+    return [{k: _clean(v) for k, v in zip(names, row, strict=True)} for row in zip(*columns, strict=True)] \
+        if columns else [{} for _ in range(len(frame))]
 
 
 def _format() -> str:
@@ -340,7 +345,8 @@ def series() -> flask.Response:
         frame = data.series(measure.id, unit.unit_id, period.start, period.end, grain)
     except GrainUnavailable as exc:  # pragma: no cover - checked above
         raise BadParameter("grain", str(exc)) from None
-    frame = frame.drop(columns=["label"]).assign(label=frame["label"])
+    # the label last: one column selection (drop and assign were two frame copies)
+    frame = frame[[c for c in frame.columns if c != "label"] + ["label"]]
     payload = {
         "measure": measure.id,
         "measure_label": measure.label,

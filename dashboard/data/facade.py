@@ -675,7 +675,9 @@ class DataAccess:
             ms = self.month_status(source.source, source.force_id)
             return frozenset(_day(m) for m, s in zip(ms["month"], ms["suspect"], strict=True) if bool(s))
 
-        return set(self.cached("suspect", (source.source, source.force_id), compute))
+        # kept beside the version as the set itself: a cold result cache reads a few dates, not
+        # the month_status frame (unpickling a DataFrame: ~1 ms of every cold series and trend)
+        return set(self.persisted("suspect_months", (source.source, source.force_id), compute))
 
     # -- resolving a URL ------------------------------------------------------------------
 
