@@ -6,8 +6,6 @@ leaves them to the next load, which removes them."""
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 
 import duckdb
@@ -16,24 +14,7 @@ import pytest
 from etl.lake import commit
 from etl.lake.ingest import load_police_uk
 from etl.lake.warehouse import WarehousePaths
-from etl.sources.police_uk.reader import STREET_HEADER
-
-FORCES = {"cheshire": "Cheshire Constabulary", "dorset": "Dorset Police"}
-
-
-def _street(folder: Path, name: str, force: str, month: str, ids: list[str]) -> Path:
-    """A street file whose line n + 2 holds the crime ids[n]."""
-    out = io.StringIO()
-    w = csv.writer(out, lineterminator="\n")
-    w.writerow(STREET_HEADER)
-    for crime_id in ids:
-        w.writerow([crime_id, month, FORCES[force], FORCES[force], "-2.59", "53.39",
-                    "On or near High St", "E01012516", "Warrington 001A", "Burglary",
-                    "Under investigation", ""])
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / name
-    path.write_text(out.getvalue(), encoding="utf-8")
-    return path
+from tests.support.street import lake_crime_rows, parquet_files, street_file
 
 
 def _inputs(folder: Path) -> list[Path]:
@@ -42,31 +23,15 @@ def _inputs(folder: Path) -> list[Path]:
     January): a batch's repeats are looked for from its own first row, whatever earlier
     batches staged or dropped."""
     return [
-        _street(folder, "2019-01-cheshire-street.csv", "cheshire", "2019-01",
-                ["a1", "a2", "a3", "a4"]),
-        _street(folder, "2019-02-cheshire-street.csv", "cheshire", "2019-02",
-                ["b1", "b2", "b1", "b4", "b5"]),
-        _street(folder, "2019-01-dorset-street.csv", "dorset", "2019-01",
-                ["c1", "c2", "c3", "c4", "c5", "c1"]),
+        street_file(folder, "2019-01-cheshire-street.csv", "cheshire", "2019-01",
+                    ["a1", "a2", "a3", "a4"]),
+        street_file(folder, "2019-02-cheshire-street.csv", "cheshire", "2019-02",
+                    ["b1", "b2", "b1", "b4", "b5"]),
+        street_file(folder, "2019-01-dorset-street.csv", "dorset", "2019-01",
+                    ["c1", "c2", "c3", "c4", "c5", "c1"]),
     ]
 
 
-def _lake_rows(link: Path) -> list[tuple]:
-    live = WarehousePaths(link).live()
-    assert live is not None
-    con = duckdb.connect(str(live), read_only=True)
-    try:
-        paths = [str(WarehousePaths(link).lake / p) for (p,) in con.execute(
-            "SELECT path FROM lake_manifest WHERE dataset = 'crime'").fetchall()]
-    finally:
-        con.close()
-    return duckdb.connect().execute(
-        "SELECT force_id, strftime(month, '%Y-%m'), crime_id, line FROM read_parquet(?, "
-        "hive_partitioning = true) ORDER BY ALL", [paths]).fetchall()
-
-
-def _parquet_files(link: Path) -> list[Path]:
-    return sorted(WarehousePaths(link).lake.rglob("*.parquet"))
 
 
 def test_each_batch_is_written_as_it_is_staged_and_the_load_is_the_same(
@@ -86,7 +51,7 @@ def test_each_batch_is_written_as_it_is_staged_and_the_load_is_the_same(
     report = load_police_uk(link, _inputs(tmp_path / "in"))
     assert report.committed and not report.refused
     assert sorted(seen) == [4, 4, 5]  # one batch each: 4 rows, 5 - 1 repeat, 6 - 1 repeat
-    rows = _lake_rows(link)
+    rows = lake_crime_rows(link)
     assert [(f, m, c) for f, m, c, _ in rows] == sorted(
         [("cheshire", "2019-01", x, ) for x in ("a1", "a2", "a3", "a4")]
         + [("cheshire", "2019-02", x) for x in ("b1", "b2", "b4", "b5")]
@@ -104,7 +69,7 @@ def test_each_batch_is_written_as_it_is_staged_and_the_load_is_the_same(
     assert quarantined == [("cheshire", "2019-02", 4, "b1"), ("dorset", "2019-01", 7, "c1")]
     assert manifest == [("cheshire", "2019-01", 4, 0), ("cheshire", "2019-02", 4, 1),
                         ("dorset", "2019-01", 5, 1)]
-    assert len(_parquet_files(link)) == 3
+    assert len(parquet_files(link)) == 3
     assert not any((WarehousePaths(link).lake / ".incoming").iterdir())
 
 
@@ -114,16 +79,16 @@ def test_a_file_without_force_and_month_in_its_name_stages_everything_first(
     nothing is written until commit(), which writes each partition once, whole."""
     monkeypatch.setenv("LG_LOAD_BATCH_ROWS", "1")
     files = _inputs(tmp_path / "in")
-    extra = _street(tmp_path / "in", "more-cheshire.csv", "cheshire", "2019-01", ["a9"])
+    extra = street_file(tmp_path / "in", "more-cheshire.csv", "cheshire", "2019-01", ["a9"])
     flushed: list[int] = []
     monkeypatch.setattr(commit.LakeBatches, "flush",
                         lambda self, con, table: flushed.append(1) or True)
     link = tmp_path / "w" / "warehouse.duckdb"
     report = load_police_uk(link, [*files, extra])
     assert report.committed and not report.refused and not flushed
-    assert [r[2] for r in _lake_rows(link) if r[:2] == ("cheshire", "2019-01")] == [
+    assert [r[2] for r in lake_crime_rows(link) if r[:2] == ("cheshire", "2019-01")] == [
         "a1", "a2", "a3", "a4", "a9"]
-    assert len(_parquet_files(link)) == 3
+    assert len(parquet_files(link)) == 3
 
 
 def test_a_refused_hierarchy_leaves_no_file_of_the_batches_written(
@@ -134,7 +99,7 @@ def test_a_refused_hierarchy_leaves_no_file_of_the_batches_written(
     link = tmp_path / "w" / "warehouse.duckdb"
     report = load_police_uk(link, _inputs(tmp_path / "in"), hierarchy=bad)
     assert not report.committed and [r.file for r in report.refused] == [str(bad)]
-    assert _parquet_files(link) == []
+    assert parquet_files(link) == []
     assert WarehousePaths(link).live() is None
     incoming = WarehousePaths(link).lake / ".incoming"
     assert not incoming.exists() or not any(incoming.iterdir())
@@ -155,14 +120,14 @@ def test_a_load_failing_after_its_batches_were_written_leaves_them_to_the_next_l
     monkeypatch.setattr(commit, "_build_version", fail)
     with pytest.raises(RuntimeError, match="killed"):
         load_police_uk(link, files)
-    left = _parquet_files(link)
+    left = parquet_files(link)
     assert len(left) == 3 and WarehousePaths(link).live() is None
     monkeypatch.setattr(commit, "_build_version", real)
     report = load_police_uk(link, files[:1])
     assert report.committed
-    assert _parquet_files(link) == [p for p in _parquet_files(link) if report.load_id in p.name]
-    assert len(_parquet_files(link)) == 1
-    assert [r[2] for r in _lake_rows(link)] == ["a1", "a2", "a3", "a4"]
+    assert parquet_files(link) == [p for p in parquet_files(link) if report.load_id in p.name]
+    assert len(parquet_files(link)) == 1
+    assert [r[2] for r in lake_crime_rows(link)] == ["a1", "a2", "a3", "a4"]
 
 
 def test_streamed_files_skip_statistics_of_unique_columns_only(
@@ -184,11 +149,11 @@ def test_streamed_files_skip_statistics_of_unique_columns_only(
     link = tmp_path / "w" / "warehouse.duckdb"
     report = load_police_uk(link, _inputs(tmp_path / "in")[:1])
     assert report.committed and used == ["stream"]
-    [path] = _parquet_files(link)
+    [path] = parquet_files(link)
     group = pq.ParquetFile(path).metadata.row_group(0)
     stats = {group.column(i).path_in_schema: group.column(i).statistics
              for i in range(group.num_columns)}
     for column in ("crime_id", "location", "lsoa_name", "longitude", "latitude", "line"):
         assert stats[column] is None or not stats[column].has_min_max, column
     assert stats["category"].has_min_max and stats["lsoa_code"].min == "E01012516"
-    assert [r[2:] for r in _lake_rows(link)] == [("a1", 2), ("a2", 3), ("a3", 4), ("a4", 5)]
+    assert [r[2:] for r in lake_crime_rows(link)] == [("a1", 2), ("a2", 3), ("a3", 4), ("a4", 5)]

@@ -6,64 +6,30 @@ files to the next load, which removes them."""
 
 from __future__ import annotations
 
-import csv
-import io
 import threading
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from etl.lake import commit
 from etl.lake.ingest import load_police_uk
 from etl.lake.warehouse import WarehousePaths
 from etl.sources.police_uk.reader import STREET_HEADER
-
-FORCES = {"cheshire": "Cheshire Constabulary", "dorset": "Dorset Police"}
-
-
-def _street(folder: Path, name: str, force: str, month: str, ids: list[str],
-            falls_within: str | None = None) -> Path:
-    """A street file whose line n + 2 holds the crime ids[n]."""
-    out = io.StringIO()
-    w = csv.writer(out, lineterminator="\n")
-    w.writerow(STREET_HEADER)
-    for crime_id in ids:
-        w.writerow([crime_id, month, FORCES[force], falls_within or FORCES[force], "-2.59",
-                    "53.39", "On or near High St", "E01012516", "Warrington 001A", "Burglary",
-                    "Under investigation", ""])
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / name
-    path.write_text(out.getvalue(), encoding="utf-8")
-    return path
+from tests.support.street import lake_crime_rows, parquet_files, street_file
 
 
 def _inputs(folder: Path) -> list[Path]:
     return [
-        _street(folder, "2019-01-cheshire-street.csv", "cheshire", "2019-01", ["a1", "a2", "a3"]),
-        _street(folder, "2019-02-cheshire-street.csv", "cheshire", "2019-02",
-                ["b1", "b2", "b1", "b4"]),
-        _street(folder, "2019-01-dorset-street.csv", "dorset", "2019-01", ["c1", "c2"]),
-        _street(folder, "2019-02-dorset-street.csv", "dorset", "2019-02", ["d1", "d2", "d3"]),
+        street_file(folder, "2019-01-cheshire-street.csv", "cheshire", "2019-01",
+                    ["a1", "a2", "a3"]),
+        street_file(folder, "2019-02-cheshire-street.csv", "cheshire", "2019-02",
+                    ["b1", "b2", "b1", "b4"]),
+        street_file(folder, "2019-01-dorset-street.csv", "dorset", "2019-01", ["c1", "c2"]),
+        street_file(folder, "2019-02-dorset-street.csv", "dorset", "2019-02",
+                    ["d1", "d2", "d3"]),
     ]
 
 
-def _lake_rows(link: Path) -> list[tuple]:
-    live = WarehousePaths(link).live()
-    assert live is not None
-    con = duckdb.connect(str(live), read_only=True)
-    try:
-        paths = [str(WarehousePaths(link).lake / p) for (p,) in con.execute(
-            "SELECT path FROM lake_manifest WHERE dataset = 'crime'").fetchall()]
-    finally:
-        con.close()
-    return duckdb.connect().execute(
-        "SELECT force_id, strftime(month, '%Y-%m'), crime_id, line FROM read_parquet(?, "
-        "hive_partitioning = true) ORDER BY ALL", [paths]).fetchall()
-
-
-def _parquet_files(link: Path) -> list[Path]:
-    return sorted(WarehousePaths(link).lake.rglob("*.parquet"))
 
 
 def test_batches_are_written_by_the_writer_thread_and_the_lake_is_complete(
@@ -83,13 +49,13 @@ def test_batches_are_written_by_the_writer_thread_and_the_lake_is_complete(
     report = load_police_uk(link, _inputs(tmp_path / "in"))
     assert report.committed and not report.refused
     assert len(threads) == 4 and all(t.startswith("lake-writer") for t in threads)
-    assert [r[:3] for r in _lake_rows(link)] == [
+    assert [r[:3] for r in lake_crime_rows(link)] == [
         ("cheshire", "2019-01", "a1"), ("cheshire", "2019-01", "a2"), ("cheshire", "2019-01", "a3"),
         ("cheshire", "2019-02", "b1"), ("cheshire", "2019-02", "b2"), ("cheshire", "2019-02", "b4"),
         ("dorset", "2019-01", "c1"), ("dorset", "2019-01", "c2"),
         ("dorset", "2019-02", "d1"), ("dorset", "2019-02", "d2"), ("dorset", "2019-02", "d3")]
-    assert ("cheshire", "2019-02", "b4", 5) in _lake_rows(link)
-    assert len(_parquet_files(link)) == 4
+    assert ("cheshire", "2019-02", "b4", 5) in lake_crime_rows(link)
+    assert len(parquet_files(link)) == 4
     # the batches' tables are gone from the staging connection's database: nothing is left
     # behind for the next batch's names
     assert not any((WarehousePaths(link).lake / ".incoming").iterdir())
@@ -115,13 +81,13 @@ def test_a_writer_failing_in_the_background_fails_the_load_and_publishes_nothing
     with pytest.raises(OSError, match="disk full"):
         load_police_uk(link, files)
     assert WarehousePaths(link).live() is None
-    assert len(_parquet_files(link)) == 1  # the first batch's file, listed by no version
+    assert len(parquet_files(link)) == 1  # the first batch's file, listed by no version
     monkeypatch.setattr(commit, "_write_partitions", real)
     report = load_police_uk(link, files[:1])
     assert report.committed
-    assert len(_parquet_files(link)) == 1
-    assert all(report.load_id in p.name for p in _parquet_files(link))
-    assert [r[2] for r in _lake_rows(link)] == ["a1", "a2", "a3"]
+    assert len(parquet_files(link)) == 1
+    assert all(report.load_id in p.name for p in parquet_files(link))
+    assert [r[2] for r in lake_crime_rows(link)] == ["a1", "a2", "a3"]
 
 
 def test_refusals_keep_the_files_order_when_checked_two_at_a_time(tmp_path: Path) -> None:
@@ -133,8 +99,8 @@ def test_refusals_keep_the_files_order_when_checked_two_at_a_time(tmp_path: Path
     empty.write_text(",".join(STREET_HEADER) + "\n", encoding="utf-8")
     wrong = folder / "2019-03-dorset-street.csv"
     wrong.write_text("a,b,c\n1,2,3\n", encoding="utf-8")
-    other = _street(folder, "2019-04-dorset-street.csv", "dorset", "2019-04", ["e1"],
-                    falls_within="Cheshire Constabulary")
+    other = street_file(folder, "2019-04-dorset-street.csv", "dorset", "2019-04", ["e1"],
+                        falls_within="Cheshire Constabulary")
     link = tmp_path / "w" / "warehouse.duckdb"
     report = load_police_uk(link, [*good, empty, wrong, other])
     assert report.committed
@@ -143,7 +109,7 @@ def test_refusals_keep_the_files_order_when_checked_two_at_a_time(tmp_path: Path
     assert "header only" in report.refused[0].problem
     assert "not a data.police.uk" in report.refused[1].problem
     assert report.refused[2].line == 2
-    assert len(_lake_rows(link)) == 11
+    assert len(lake_crime_rows(link)) == 11
 
 
 def test_batches_are_half_the_row_budget_and_a_later_batch_is_checked_on_the_reader_thread(
@@ -165,7 +131,7 @@ def test_batches_are_half_the_row_budget_and_a_later_batch_is_checked_on_the_rea
     folder = tmp_path / "in"
     files = _inputs(folder)
     bad = folder / "2019-03-dorset-street.csv"
-    good = _street(folder, "2019-03-dorset-street.csv", "dorset", "2019-03", ["f1", "f2"])
+    good = street_file(folder, "2019-03-dorset-street.csv", "dorset", "2019-03", ["f1", "f2"])
     assert good == bad
     lines = bad.read_text(encoding="utf-8").splitlines()
     bad.write_text("\n".join([*lines, "f3,2019-03,too,few,fields"]) + "\n", encoding="utf-8")
@@ -176,4 +142,4 @@ def test_batches_are_half_the_row_budget_and_a_later_batch_is_checked_on_the_rea
         ("2019-03-dorset-street.csv", 4)]
     # 3, 4 - 1 repeat, 2 and 3 rows; the refused file's batch hands over none
     assert sorted(flushed) == [0, 2, 3, 3, 3]
-    assert len(_lake_rows(link)) == 11
+    assert len(lake_crime_rows(link)) == 11
