@@ -95,8 +95,10 @@ def _data() -> DataAccess:
 
 
 def _clean(value: Any) -> Any:
-    """JSON-safe: NaN/NA -> null, dates -> ISO text, numpy scalars -> Python."""
-    if value is None:
+    """JSON-safe: NaN/NA/NaT -> null, dates -> ISO text, numpy scalars -> Python. NaT is
+    tested first: it is a `datetime` whose `isoformat()` is the text "NaT", which a client
+    would read as a date it cannot parse."""
+    if value is None or value is pd.NA or value is pd.NaT:
         return None
     if isinstance(value, float):
         return None if math.isnan(value) else value
@@ -106,8 +108,6 @@ def _clean(value: Any) -> Any:
         return value.isoformat()
     if hasattr(value, "item"):
         return _clean(value.item())
-    if value is pd.NA or value is pd.NaT:
-        return None
     return value
 
 

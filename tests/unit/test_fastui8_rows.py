@@ -33,10 +33,10 @@ def test_api_rows_are_json_safe_cells_in_column_order() -> None:
     assert got == [
         {"period_start": "2024-04-01", "label": "Apr 2024", "days": 30, "value": 1.5, "partial": False,
          "when": "2024-04-30", "n": 3},
-        # NaT in a datetime column is written "NaT", as main's to_dict path wrote it (no API
-        # frame has one: its dates are date objects); unchanged here, not fixed
+        # a missing datetime is null, like every other missing cell (it was the text "NaT"
+        # until session 13: NaT is a datetime whose isoformat() says so)
         {"period_start": "2024-05-01", "label": None, "days": 31, "value": None, "partial": True,
-         "when": "NaT", "n": None},
+         "when": None, "n": None},
     ]
     assert [list(r) for r in got] == [list(_frame().columns)] * 2
     assert type(got[0]["days"]) is int and type(got[1]["partial"]) is bool
