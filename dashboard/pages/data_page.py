@@ -220,8 +220,9 @@ def layout(data: DataAccess, view: View | None) -> list[Any]:
             "Where it came from",
             lake_body,
             action=csv_button("data-lake"),
-            note="Fact files in the Parquet lake by dataset, source and force; the load log below "
-            "names each input file.",
+            note="Fact files in the Parquet lake by dataset, source and force (Files: those "
+            "holding the force's rows; the comparison forces' monthly figures share one file a "
+            "month); the load log below names each input file.",
         ),
         section(
             "Suspect months",

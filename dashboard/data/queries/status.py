@@ -131,10 +131,12 @@ def suspect_months_of(cur: Cursor, force_ids: Sequence[str]) -> pd.DataFrame:
 
 
 def lake_summary(cur: Cursor) -> pd.DataFrame:
-    """Fact files in the lake by dataset, source and force: where the numbers come from."""
+    """Fact files in the lake by dataset, source and force: where the numbers come from.
+    `files` counts the distinct files holding the force's rows: a force-level dataset's month
+    file holds every force of its load, so it is counted once for each force it holds."""
     return cur.execute(
         """
-        SELECT dataset, source, force_id, count(*) AS files, sum(rows) AS rows,
+        SELECT dataset, source, force_id, count(DISTINCT path) AS files, sum(rows) AS rows,
                min(month) AS first_month, max(month) AS last_month,
                max(loaded_at) AS last_loaded, sum(duplicates) AS duplicates
         FROM lake_manifest
