@@ -33,6 +33,12 @@ class ReferenceFile:
     table: str
     file: str                    # name inside the data directory
     columns: tuple[str, ...]     # required columns, in order; others kept too
+    # The column a reader joins on, when each value must name one row: a repeated value is
+    # refused with both lines, because a join would count a fact once per repeat (the place
+    # queries join the weight tables directly). `fold`: compared upper-cased and trimmed, as
+    # the join compares it.
+    key: str | None = None
+    fold: bool = False
 
 
 REFERENCE_FILES: tuple[ReferenceFile, ...] = (
@@ -42,13 +48,14 @@ REFERENCE_FILES: tuple[ReferenceFile, ...] = (
     ReferenceFile("ref_targets", "targets.csv", ("unit", "measure", "period", "target", "note")),
     # The denominators of the stop-and-search rate ratios (2011 Census, ONS, OGL v3).
     ReferenceFile("ref_population_ethnicity", "reference/population_by_ethnicity_census2011.csv",
-                  ("force_id", "all", "white", "black", "asian", "mixed", "other")),
+                  ("force_id", "all", "white", "black", "asian", "mixed", "other"), key="force_id"),
     # Crime harm: ONS Crime Severity Score weight per Home Office offence code, and the
     # approximate weight of a data.police.uk category (ONS, OGL v3; docs/harm-and-maps.md).
     ReferenceFile("ref_crime_severity", "reference/crime_severity_weights.csv",
-                  ("code", "offence", "weight", "category")),
+                  ("code", "offence", "weight", "category"), key="code", fold=True),
     ReferenceFile("ref_crime_severity_category", "reference/crime_severity_category_weights.csv",
-                  ("category", "weight", "codes", "min_weight", "max_weight", "basis")),
+                  ("category", "weight", "codes", "min_weight", "max_weight", "basis"),
+                  key="category"),
 )
 POPULATION_GROUPS = ("all", "white", "black", "asian", "mixed", "other")
 
@@ -90,7 +97,21 @@ def _read(ref: ReferenceFile, path: Path) -> tuple[list[str], list[tuple], str, 
         rows.append((line_no, *fields))
     if header is None:
         raise InputRefused(str(path), "no header row")
+    if ref.key is not None:
+        _refuse_repeats(ref, path, header.index(ref.key), rows)
     return header, rows, "\n".join(comments), hashlib.sha256(raw).hexdigest()
+
+
+def _refuse_repeats(ref: ReferenceFile, path: Path, column: int, rows: list[tuple]) -> None:
+    """Refuse a file whose key column names one value on two rows (rows hold the line first)."""
+    first: dict[str, int] = {}
+    for line_no, *fields in rows:
+        value = fields[column].strip().upper() if ref.fold else fields[column]
+        if value in first:
+            raise InputRefused(
+                str(path), f"{ref.key} {fields[column]!r} is on line {first[value]} already; "
+                "each must be on one line", line_no)
+        first[value] = line_no
 
 
 def _unchanged(con: duckdb.DuckDBPyConnection, directory: Path) -> bool:
