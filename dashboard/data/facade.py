@@ -1342,6 +1342,20 @@ class DataAccess:
         )
         return list(crime), list(outcome)
 
+    def _crime_files(self, unit: Unit, source: Source, period: Period) -> list[str]:
+        """`_cell_files`' crime files alone, for the place reads (they read no outcomes): the
+        same list, without listing every outcome file of the force (~1.5 ms a cold card)."""
+        if self.cached_peek("cell_files", (unit.force_id, source.source, period.start, period.end)):
+            return self._cell_files(unit, source, period)[0]
+
+        def compute() -> tuple[str, ...]:
+            with self.cursor() as cur:
+                return tuple(facts.lake_files(cur, self.lake, "crime", source.source, unit.force_id,
+                                              month_start(period.start), month_start(period.end)))
+
+        return list(self.cached("crime_files", (unit.force_id, source.source, period.start, period.end),
+                                compute))
+
     def _cell(
         self, measure_id: str, unit_id: str, start: date, end: date
     ) -> tuple[Unit, Source, Period, str, date, date] | None:
@@ -1713,7 +1727,7 @@ class DataAccess:
             if source is None:
                 return PlaceFigures(unit_id, None, period.start, period.end, empty,
                                     f"not available: no crime data is loaded for {unit.force_id!r}")
-            crime, _ = self._cell_files(unit, source, period)
+            crime = self._crime_files(unit, source, period)
             cats = MEASURES[measure_id].categories
             with self.cursor() as cur:
                 mappings = place_queries.lsoa_mappings(cur, unit.force_id)
@@ -1855,7 +1869,7 @@ class DataAccess:
         def compute() -> pd.DataFrame:
             if source is None or unit.level not in place_queries.FACT_COLUMN:
                 return pd.DataFrame(columns=place_queries.LOCATION_COLUMNS)
-            crime, _ = self._cell_files(unit, source, period)
+            crime = self._crime_files(unit, source, period)
             with self.cursor() as cur:
                 return place_queries.location_counts(cur, crime, unit.level, unit.unit_id,
                                                      MEASURES[measure_id].categories, lo, hi, time)
@@ -1884,7 +1898,7 @@ class DataAccess:
             return totals, (frame[frame["crimes"] >= at_least].head(top) if listed else None)
 
         def compute() -> tuple[tuple[int, int, int, int], pd.DataFrame]:
-            crime, _ = self._cell_files(unit, source, period)
+            crime = self._crime_files(unit, source, period)
             with self.cursor() as cur:
                 return place_queries.location_repeats(cur, crime, unit.level, unit.unit_id,
                                                       MEASURES[measure_id].categories, lo, hi, time,
