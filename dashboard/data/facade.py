@@ -1872,7 +1872,8 @@ class DataAccess:
             crime = self._crime_files(unit, source, period)
             with self.cursor() as cur:
                 return place_queries.location_counts(cur, crime, unit.level, unit.unit_id,
-                                                     MEASURES[measure_id].categories, lo, hi, time)
+                                                     MEASURES[measure_id].categories, lo, hi, time,
+                                                     force_id=unit.force_id)
 
         frame = self._place_result("place.repeat_locations", unit, period, measure_id, compute).copy()
         if not self._sees_records(self.actor(), unit):
@@ -1902,7 +1903,7 @@ class DataAccess:
             with self.cursor() as cur:
                 return place_queries.location_repeats(cur, crime, unit.level, unit.unit_id,
                                                       MEASURES[measure_id].categories, lo, hi, time,
-                                                      at_least, top)
+                                                      at_least, top, force_id=unit.force_id)
 
         key = (unit.unit_id, period.start, period.end, tuple(MEASURES[measure_id].categories), at_least, top)
         totals, frame = self.cached("place.repeat_summary", key, compute)
