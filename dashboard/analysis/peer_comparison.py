@@ -45,10 +45,9 @@ import numpy as np
 import pandas as pd
 
 from dashboard.analysis import kinds, stats
+from dashboard.analysis.metrics import headline_ids
 from dashboard.analysis.peers import PeerGroup, unit_group
-from dashboard.data.model import DEFAULT_MEASURE
 from dashboard.periods import Period, add_months, month_start
-from etl import hierarchy
 from etl.measures.model import Measure
 from etl.measures.registry import MEASURES
 
@@ -557,28 +556,30 @@ def compare(data: DataAccess, unit_id: str, measure_id: str, start: date, end: d
 
 
 def precompute(data: DataAccess, force_ids: Sequence[str] | None = None,
-               measure_ids: Sequence[str] = (DEFAULT_MEASURE,)) -> int:
-    """Store the comparison the Compare page opens on (the measure, most similar forces or
-    peers, the funnel widened when over-dispersed; a force also against every force) of every
-    unit above the individual level x preset period of each force (every force by default),
-    for `measure_ids` (the default measure: the page's first view); any other measure is
+               measure_ids: Sequence[str] | None = None) -> int:
+    """Store the comparison the Compare page draws (most similar forces or peers, the funnel
+    widened when over-dispersed; a force also against every force) of every force, BCU and
+    NPU x preset period of each force (every force by default), for `measure_ids` (by default
+    the scorecard's headline measures, each row of which links to its comparison, whose data
+    the force has), so that no page view computes them; any other measure, and a team's, is
     stored by its first view (`python -m dashboard precompute`; docs/precompute.md). Returns
     how many comparisons there are."""
-    levels = [lv.id for lv in hierarchy.LEVELS if not lv.individual]
     forces = list(force_ids) if force_ids is not None else sorted({str(f) for f in data.units()["force_id"]})
     done = 0
     for force_id in forces:
-        units = [u for lv in levels for u in data.units_at(force_id, lv)]
+        units = [u for lv in ("force", "bcu", "npu") for u in data.units_at(force_id, lv)]
+        wanted = list(measure_ids) if measure_ids is not None else list(headline_ids())
+        mids = [m for m in wanted if kinds.valued(MEASURES[m])
+                and data.source_for(force_id, MEASURES[m].dataset) is not None]
         for start, end in sorted(data.preset_periods(force_id)):
             for unit in units:
-                for mid in measure_ids:
-                    if MEASURES[mid].dataset == "crime" or data.source_for(force_id, MEASURES[mid].dataset):
-                        for scope in (("msf", "all") if unit.level == "force" else ("msf",)):
-                            try:
-                                compare(data, unit.unit_id, mid, start, end, scope)
-                            except KeyError:   # no group for this unit and measure: the page says so
-                                continue
-                            done += 1
+                for mid in mids:
+                    for scope in (("msf", "all") if unit.level == "force" else ("msf",)):
+                        try:
+                            compare(data, unit.unit_id, mid, start, end, scope)
+                        except KeyError:   # no group for this unit and measure: the page says so
+                            continue
+                        done += 1
     return done
 
 

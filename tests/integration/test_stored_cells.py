@@ -41,6 +41,7 @@ REPO = Path(__file__).resolve().parents[2]
 QTD = (date(2019, 1, 1), date(2019, 2, 28))
 MONTH = (date(2019, 2, 1), date(2019, 2, 28))
 JANUARY = (date(2019, 1, 1), date(2019, 1, 31))   # a custom range: no preset period ends there
+STORED_MEASURES = ("total_crime", "sanction_detection_rate")
 NORTHERN = "cheshire/northern"                    # Halton and Warrington (tests/support/place.py)
 # the street file's crime types (tests/support/place.py CATEGORIES) and data.police.uk's category ids
 CATEGORY_OF = {"Burglary": "burglary", "Violence and sexual offences": "violent-crime",
@@ -238,11 +239,12 @@ def test_the_facts_of_a_level_give_the_rows_of_the_full_facts(built: tuple[Path,
 
 @pytest.fixture(scope="module")
 def compared(demo_link: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of the demo with Cheshire's comparisons of the default measure stored."""
+    """A copy of the demo with Cheshire's comparisons of two measures stored (the command
+    stores the headline measures': fourteen here, more than these tests need)."""
     link = copy_warehouse(demo_link, tmp_path_factory.mktemp("stored-compare"))
     data = DataAccess(WarehouseReader(link))
     with data.request(ANONYMOUS):
-        assert peer_comparison.precompute(data, ["cheshire"]) > 0
+        assert peer_comparison.precompute(data, ["cheshire"], STORED_MEASURES) > 0
     data.reader.close()
     return link
 
@@ -258,11 +260,11 @@ def _same(a: peer_comparison.Comparison, b: peer_comparison.Comparison) -> None:
 
 
 def _views(data: DataAccess) -> list[tuple[str, str, date, date, str]]:
-    """Units of each level, every preset period, both scopes of the force."""
-    units = ["cheshire", *[u.unit_id for lv in ("bcu", "npu", "team")
-                           for u in data.units_at("cheshire", lv)[:2]]]
+    """Units of each level with an area, every preset period, both scopes of the force, both
+    measures stored."""
+    units = ["cheshire", *[u.unit_id for lv in ("bcu", "npu") for u in data.units_at("cheshire", lv)[:2]]]
     periods = sorted(data.preset_periods("cheshire"))
-    return [(u, "total_crime", s, e, scope) for u in units for s, e in periods
+    return [(u, m, s, e, scope) for u in units for m in STORED_MEASURES for s, e in periods
             for scope in (("msf", "all") if u == "cheshire" else ("msf",))]
 
 
@@ -283,15 +285,18 @@ def test_stored_comparisons_equal_the_computed_ones(compared: Path, monkeypatch:
     assert len(views) > 10
 
 
-def test_another_measure_is_stored_by_its_first_view_and_a_custom_range_never(compared: Path) -> None:
+def test_another_measure_or_a_team_is_stored_by_its_first_view_and_a_custom_range_never(
+        compared: Path) -> None:
     data = _cold(compared)
     folder = data.store.version_folder(data.version_key()) / "compare.compare"
     with data.request(ANONYMOUS):
         start, end = sorted(data.preset_periods("cheshire"))[0]
+        team = data.units_at("cheshire", "team")[0].unit_id
         before = set(folder.glob("*.pkl"))
         peer_comparison.compare(data, "cheshire", "crime_burglary", start, end)
+        peer_comparison.compare(data, team, "total_crime", start, end)
         after = set(folder.glob("*.pkl"))
-        assert len(after - before) == 1
+        assert len(after - before) == 2
         peer_comparison.compare(data, "cheshire", "total_crime", date(2023, 2, 1), date(2023, 4, 30))
         assert set(folder.glob("*.pkl")) == after
 
