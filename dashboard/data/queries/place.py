@@ -81,7 +81,7 @@ def _facts_sql(cur: Cursor, files: list[str], time: str, weighted: bool = True,
     Without `weighted` (the map points' counts, which read no weight) the two weight tables are
     not joined, nor the files' columns and the version's tables looked up for them (~10 ms of a
     custom range's card at national scale): the same rows, because each weight table holds one
-    row per key (the cube build makes its weights so: etl/cubes/crime.py `weights`)."""
+    row per key (the reference loader refuses a repeated key: etl/reference/tables.py)."""
     if time not in ("date", "month"):
         raise ValueError(f"time must be 'date' or 'month', got {time!r}")
     weight_sql, joins = "", ""
