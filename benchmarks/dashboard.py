@@ -55,7 +55,7 @@ os.environ["LG_AUTH"] = "open"
 
 from dashboard import exports  # noqa: E402
 from dashboard import state as url_state  # noqa: E402
-from dashboard.analysis import assessment  # noqa: E402
+from dashboard.analysis import assessment, peer_comparison  # noqa: E402
 from dashboard.analysis import exception_scan as ew  # noqa: E402
 from dashboard.analysis.metrics import headline_ids  # noqa: E402
 from dashboard.analysis.peers import unit_group  # noqa: E402
@@ -637,10 +637,11 @@ def main(argv: list[str] | None = None) -> int:
                 bench.data.store_places = False
             else:
                 places = bench.data.precompute_places([bench.force])
+            compared = peer_comparison.precompute(bench.data, [bench.force])
         store = (f"precomputed: {stored} unit-periods of {bench.force} in {t1 - t0:.1f} s "
                  f"(cpu {c1 - c0:.1f} s), the exceptions of {months} past months in "
                  f"{t2 - t1:.1f} s (cpu {c2 - c1:.1f} s) and the concentration figures of {places} "
-                 f"unit-period-categories in {time.perf_counter() - t2:.1f} s "
+                 f"unit-period-categories and {compared} comparisons in {time.perf_counter() - t2:.1f} s "
                  f"(cpu {time.process_time() - c2:.1f} s) before the run")
         print(f"store {store}", file=sys.stderr)
     bench.route_request("/scorecard", "")()  # open the connection, import lazily loaded modules

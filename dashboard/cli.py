@@ -72,7 +72,7 @@ def precompute(
     period), its concentration figures (every unit with an area, every preset period) and the
     exceptions of every past single month beside it, so no request computes them
     (docs/precompute.md). Run after a load."""
-    from dashboard.analysis import assessment  # lazy: `python -m dashboard --help` stays quick
+    from dashboard.analysis import assessment, peer_comparison  # lazy: `--help` stays quick
     from dashboard.data.access import ANONYMOUS  # lazy: as above
     from dashboard.data.facade import DataAccess  # lazy: as above
     from dashboard.data.warehouse import WarehouseReader  # lazy: as above
@@ -96,11 +96,12 @@ def precompute(
         done = assessment.precompute(data, force)
         assessed = time.perf_counter()
         stored_places = data.precompute_places(force, every_category) if places else 0
+        compared = peer_comparison.precompute(data, force)
         placed = time.perf_counter()
         month_files = assessment.precompute_months(data, force, months=months)
     console.print(f"stored the assessments of {done} unit-periods ({assessed - began:.1f} s), the "
-                  f"concentration figures of {stored_places} unit-period-categories "
-                  f"({placed - assessed:.1f} s) and the exceptions of {month_files} "
+                  f"concentration figures of {stored_places} unit-period-categories and "
+                  f"{compared} comparisons ({placed - assessed:.1f} s) and the exceptions of {month_files} "
                   f"force-month{'' if month_files == 1 else 's'} of {data.reader.version()} "
                   f"in {time.perf_counter() - began:.1f} s "
                   f"under {data.store.root}", markup=False)

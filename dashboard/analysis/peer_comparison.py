@@ -45,6 +45,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard.analysis import kinds, stats
+from dashboard.analysis.metrics import headline_ids
 from dashboard.analysis.peers import PeerGroup, unit_group
 from dashboard.periods import Period, add_months, month_start
 from etl.measures.model import Measure
@@ -335,6 +336,9 @@ class Comparison:
     dispersion: stats.Overdispersion | None = None  # None: no funnel, or too few units
     adjusted: bool = False     # the limits and positions are widened by dispersion.tau2
     kappa: float = 1.0         # a weighted measure's group weight scale (see `kappa`); 1 for counts
+    # the funnel's limits (`funnel_curves`) over these members, made with the comparison so that a
+    # stored one carries them (fastui9: ~3-5 ms of scipy a Compare page); None when not made
+    curves: pd.DataFrame | None = dataclasses.field(default=None, compare=False, repr=False)
 
     @property
     def focus(self) -> pd.Series:
@@ -539,8 +543,44 @@ def compare(data: DataAccess, unit_id: str, measure_id: str, start: date, end: d
     `adjust`: widen the funnel for over-dispersion when the group is over-dispersed (the
     default); False keeps the exact Poisson/binomial limits."""
     period = clip_to_data(data, unit_id, measure_id, Period(month_start(start), end).to_whole_months())
-    return data.cached("compare.compare", (unit_id, measure_id, period.start, period.end, scope, adjust),
-                      lambda: _compare(data, unit_id, measure_id, period, scope, adjust=adjust))
+    key = (unit_id, measure_id, period.start, period.end, scope, adjust)
+    compute = lambda: _compare(data, unit_id, measure_id, period, scope, adjust=adjust)  # noqa: E731
+    unit = data.unit(unit_id)
+    if unit is not None and (period.start, period.end) in data.preset_periods(unit.force_id):
+        # a preset period: the whole comparison depends only on the version and the key, so it is
+        # kept beside the version (fastui9, docs/precompute.md) and a cold worker reads it
+        # (~1 ms) instead of reading the group's months and testing every member (~20 ms of CPU
+        # at national scale); `precompute` stores the default measure's
+        return data.persisted("compare.compare", key, compute)
+    return data.cached("compare.compare", key, compute)
+
+
+def precompute(data: DataAccess, force_ids: Sequence[str] | None = None,
+               measure_ids: Sequence[str] | None = None) -> int:
+    """Store the comparison the Compare page draws (most similar forces or peers, the funnel
+    widened when over-dispersed; a force also against every force) of every force, BCU and
+    NPU x preset period of each force (every force by default), for `measure_ids` (by default
+    the scorecard's headline measures, each row of which links to its comparison, whose data
+    the force has), so that no page view computes them; any other measure, and a team's, is
+    stored by its first view (`python -m dashboard precompute`; docs/precompute.md). Returns
+    how many comparisons there are."""
+    forces = list(force_ids) if force_ids is not None else sorted({str(f) for f in data.units()["force_id"]})
+    done = 0
+    for force_id in forces:
+        units = [u for lv in ("force", "bcu", "npu") for u in data.units_at(force_id, lv)]
+        wanted = list(measure_ids) if measure_ids is not None else list(headline_ids())
+        mids = [m for m in wanted if kinds.valued(MEASURES[m])
+                and data.source_for(force_id, MEASURES[m].dataset) is not None]
+        for start, end in sorted(data.preset_periods(force_id)):
+            for unit in units:
+                for mid in mids:
+                    for scope in (("msf", "all") if unit.level == "force" else ("msf",)):
+                        try:
+                            compare(data, unit.unit_id, mid, start, end, scope)
+                        except KeyError:   # no group for this unit and measure: the page says so
+                            continue
+                        done += 1
+    return done
 
 
 def clip_to_data(data: DataAccess, unit_id: str, measure_id: str, period: Period) -> Period:
@@ -693,8 +733,9 @@ def _compare(data: DataAccess, unit_id: str, measure_id: str, period: Period, sc
     members = pd.DataFrame(g.rows, columns=MEMBER_COLUMNS)
     exclusions = list(g.exclusions)
     trend = _trend(g.mm, unit_id, g.group, b, g.measure, g.names, exclusions)
-    return Comparison(unit_id, measure_id, period, g.group, b, members, g.average, trend,
-                      tuple(exclusions), g.od, g.adjusted, g.kap)
+    c = Comparison(unit_id, measure_id, period, g.group, b, members, g.average, trend,
+                   tuple(exclusions), g.od, g.adjusted, g.kap)
+    return dataclasses.replace(c, curves=_funnel_curves(c))
 
 
 _EMPTY_TREND = pd.DataFrame(columns=TREND_COLUMNS)
@@ -822,13 +863,24 @@ def visible_to(data: DataAccess, c: Comparison) -> Comparison:
         keep.append(unit is None or data.may_see(unit))
     if all(keep):
         return c
-    return dataclasses.replace(c, members=c.members[keep].reset_index(drop=True))
+    # the funnel's range is drawn over the members shown: made again from them (`funnel_curves`)
+    return dataclasses.replace(c, members=c.members[keep].reset_index(drop=True), curves=None)
 
 
 def funnel_curves(c: Comparison, points: int = 80) -> pd.DataFrame:
     """The funnel's limits over the range of exposures drawn: [n, lo95, hi95, lo998, hi998] in
     display units (empty when the measure has no funnel or the group no average); widened for
-    over-dispersion when `c.adjusted`."""
+    over-dispersion when `c.adjusted`. Those made with the comparison when it has them (the
+    same function of the same members), else made now."""
+    if c.curves is not None and points == CURVE_POINTS:
+        return c.curves.copy()
+    return _funnel_curves(c, points)
+
+
+CURVE_POINTS = 80
+
+
+def _funnel_curves(c: Comparison, points: int = CURVE_POINTS) -> pd.DataFrame:
     b = c.basis
     cols = ["n", "lo95", "hi95", "lo998", "hi998"]
     drawn = c.members[c.members["n"].notna() & (c.members["n"] > 0)]

@@ -1070,8 +1070,14 @@ class DataAccess:
         return self._read(cubes.measure_months, sources, unit_ids, measure_ids, first, last)
 
     def lsoa_npus(self, force_id: str) -> pd.DataFrame:
-        """The force's LSOA -> NPU mapping: [lsoa_code, npu_id] (for the maps)."""
-        return self._query("lsoa_npus", unit_queries.lsoa_npus, force_id)
+        """The force's LSOA -> NPU mapping: [lsoa_code, npu_id] (for the maps). Depends only on
+        the version and the force: kept beside the version (fastui9), so a cold worker's map
+        reads it (~0.3 ms) instead of querying dim_lsoa and framing ~450 rows (~3-4 ms)."""
+        def compute() -> pd.DataFrame:
+            with self.cursor() as cur:
+                return unit_queries.lsoa_npus(cur, force_id)
+
+        return self.persisted("lsoa_npus", (force_id,), compute)
 
     def harm_by_category(self, unit_id: str, first: date, last: date) -> pd.DataFrame:
         """Crime harm by category for one unit over a span of months, from the unit's crime
@@ -1336,6 +1342,20 @@ class DataAccess:
         )
         return list(crime), list(outcome)
 
+    def _crime_files(self, unit: Unit, source: Source, period: Period) -> list[str]:
+        """`_cell_files`' crime files alone, for the place reads (they read no outcomes): the
+        same list, without listing every outcome file of the force (~1.5 ms a cold card)."""
+        if self.cached_peek("cell_files", (unit.force_id, source.source, period.start, period.end)):
+            return self._cell_files(unit, source, period)[0]
+
+        def compute() -> tuple[str, ...]:
+            with self.cursor() as cur:
+                return tuple(facts.lake_files(cur, self.lake, "crime", source.source, unit.force_id,
+                                              month_start(period.start), month_start(period.end)))
+
+        return list(self.cached("crime_files", (unit.force_id, source.source, period.start, period.end),
+                                compute))
+
     def _cell(
         self, measure_id: str, unit_id: str, start: date, end: date
     ) -> tuple[Unit, Source, Period, str, date, date] | None:
@@ -1377,17 +1397,35 @@ class DataAccess:
             if cell is None:
                 return 0
             unit, source, period, time, _, _ = cell
-            if time == "date" and not hierarchy.level(unit.level).day_cube:
-                # no day cube at this level (officers): count the facts themselves
-                return self.record_count_from_facts(measure_id, unit_id, start, end)
-            cats = set(MEASURES[measure_id].categories)
-            counts = self.period_counts(
-                source.source, (unit.unit_id,), period.start, period.end, "day" if time == "date" else "month"
-            )
-            return int(sum(n for _, cat, n, _ in counts.itertuples(index=False, name=None) if cat in cats))
+
+            def count() -> int:
+                if time == "date" and not hierarchy.level(unit.level).day_cube:
+                    # no day cube at this level (officers): count the facts themselves
+                    return self.record_count_from_facts(measure_id, unit_id, start, end)
+                cats = set(MEASURES[measure_id].categories)
+                counts = self.period_counts(
+                    source.source, (unit.unit_id,), period.start, period.end,
+                    "day" if time == "date" else "month"
+                )
+                return int(sum(n for _, cat, n, _ in counts.itertuples(index=False, name=None)
+                               if cat in cats))
+
+            if self._cell_stored(unit, period):
+                # a preset period: kept beside the version with the map's points (fastui9), so the
+                # NPU map and the records card of a cold worker read a number, not the crime cube
+                return int(self.persisted("drill.record_count", self._cell_key(unit, period, measure_id),
+                                          count, keep=False))
+            return count()
 
         self._check_records(unit_id)
         return self.cached("record_count", (measure_id, unit_id, start, end), compute)
+
+    @staticmethod
+    def _cell_key(unit: Unit, period: Period, measure_id: str) -> tuple[Hashable, ...]:
+        """What a record-level figure of a cell (its count, its map points) depends on: the unit,
+        the period as the source holds it and the measure's crime categories (measures of the
+        same categories share it, as the place figures do)."""
+        return (unit.unit_id, period.start, period.end, tuple(MEASURES[measure_id].categories))
 
     def record_count_from_facts(self, measure_id: str, unit_id: str, start: date, end: date) -> int:
         """The same count read from the raw Parquet facts (for checks and benchmarks)."""
@@ -1492,6 +1530,18 @@ class DataAccess:
     ) -> pd.DataFrame:
         """Coordinates of the cell's records (a repeatable sample above `limit`)."""
 
+        self._check_records(unit_id)
+        found = self._map_points(measure_id, unit_id, start, end, limit)
+        self._audit(audit_kinds.MAP_POINTS, unit_id, measure=measure_id, period=f"{start}..{end}",
+                    rows=len(found))
+        return found
+
+    def _map_points(self, measure_id: str, unit_id: str, start: date, end: date, limit: int) -> pd.DataFrame:
+        """`map_points` without its access check and audit record (the caller makes them). For
+        a preset period of the unit's force the points are kept beside the version (fastui9,
+        docs/precompute.md): the same frame the lake read gives, read back instead of scanning
+        the force's crime files (~15-20 ms of CPU at national scale)."""
+
         def compute() -> pd.DataFrame:
             cell = self._cell(measure_id, unit_id, start, end)
             if cell is None:
@@ -1499,28 +1549,31 @@ class DataAccess:
                     columns=["longitude", "latitude", "category", "sanction", "date", "month"]
                 )
             unit, source, period, time, lo, hi = cell
-            crime, outcome = self._cell_files(unit, source, period)
-            sample = self.record_count(measure_id, unit_id, start, end) > limit
-            with self.cursor() as cur:
-                return facts.map_points(
-                    cur,
-                    crime,
-                    outcome,
-                    unit.level,
-                    unit.unit_id,
-                    MEASURES[measure_id].categories,
-                    lo,
-                    hi,
-                    time=time,
-                    limit=limit,
-                    sample=sample,
-                )
 
-        self._check_records(unit_id)
-        found = self.cached("map_points", (measure_id, unit_id, start, end, limit), compute)
-        self._audit(audit_kinds.MAP_POINTS, unit_id, measure=measure_id, period=f"{start}..{end}",
-                    rows=len(found))
-        return found
+            def points() -> pd.DataFrame:
+                crime, outcome = self._cell_files(unit, source, period)
+                sample = self.record_count(measure_id, unit_id, start, end) > limit
+                with self.cursor() as cur:
+                    return facts.map_points(
+                        cur,
+                        crime,
+                        outcome,
+                        unit.level,
+                        unit.unit_id,
+                        MEASURES[measure_id].categories,
+                        lo,
+                        hi,
+                        time=time,
+                        limit=limit,
+                        sample=sample,
+                    )
+
+            if self._cell_stored(unit, period):
+                return self.persisted("drill.map_points", (*self._cell_key(unit, period, measure_id), limit),
+                                      points, keep=False)
+            return points()
+
+        return self.cached("map_points", (measure_id, unit_id, start, end, limit), compute)
 
     # -- the officer level ----------------------------------------------------------------
 
@@ -1674,7 +1727,7 @@ class DataAccess:
             if source is None:
                 return PlaceFigures(unit_id, None, period.start, period.end, empty,
                                     f"not available: no crime data is loaded for {unit.force_id!r}")
-            crime, _ = self._cell_files(unit, source, period)
+            crime = self._crime_files(unit, source, period)
             cats = MEASURES[measure_id].categories
             with self.cursor() as cur:
                 mappings = place_queries.lsoa_mappings(cur, unit.force_id)
@@ -1720,8 +1773,10 @@ class DataAccess:
                           every_category: bool = False) -> int:
         """Store the concentration card's figures (`concentration`, `repeat_locations`) of every
         unit with an area (force, BCU, NPU) x preset period, for each force (every force by
-        default): the same calls a page makes, so what is stored is what it would compute
-        (`python -m dashboard precompute`). Already stored ones are read, not recomputed.
+        default), with the record count of each (the records card) and each NPU's map points
+        (the drill-down's map) when the actor may see records: the same calls a page makes, so
+        what is stored is what it would compute (`python -m dashboard precompute`). Already
+        stored ones are read, not recomputed.
 
         By default only the crime categories of the page's default measure (all crime: the six
         all-crime measures share it), the view every drill-down opens on: every set of
@@ -1743,9 +1798,16 @@ class DataAccess:
                      for s, e in self.preset_periods(force_id))
             for start, end in sorted({(p.start, p.end) for p in cells}):
                 for uid in units:
+                    unit = self._require_unit(uid)
+                    records = self._sees_records(self.actor(), unit)
                     for mid in by_categories.values():
                         self.concentration(uid, start, end, mid)
                         self.repeat_locations(uid, start, end, mid)
+                        if records:
+                            # the records card's count, and an NPU's map points (fastui9)
+                            self.record_count(mid, uid, start, end)
+                            if unit.level == "npu":
+                                self._map_points(mid, uid, start, end, MAP_POINTS)
                         done += 1
         return done
 
@@ -1789,7 +1851,9 @@ class DataAccess:
                     out.append((code, a.npu_id, a.bcu_id))
             return tuple(out)
 
-        missing = self.cached("default_area_lsoas", (unit.force_id,), compute)
+        # version-only and one per force: kept beside the version (fastui9), so a cold worker's
+        # card reads it instead of walking the force's default hierarchy (~5 ms at national scale)
+        missing = self.persisted("default_area_lsoas", (unit.force_id,), compute)
         pick_unit = {"force": lambda r: unit.force_id, "bcu": lambda r: r[2], "npu": lambda r: r[1]}
         return [(code, npu) for code, npu, bcu in missing
                 if pick_unit[unit.level]((code, npu, bcu)) == unit.unit_id]
@@ -1805,10 +1869,11 @@ class DataAccess:
         def compute() -> pd.DataFrame:
             if source is None or unit.level not in place_queries.FACT_COLUMN:
                 return pd.DataFrame(columns=place_queries.LOCATION_COLUMNS)
-            crime, _ = self._cell_files(unit, source, period)
+            crime = self._crime_files(unit, source, period)
             with self.cursor() as cur:
                 return place_queries.location_counts(cur, crime, unit.level, unit.unit_id,
-                                                     MEASURES[measure_id].categories, lo, hi, time)
+                                                     MEASURES[measure_id].categories, lo, hi, time,
+                                                     force_id=unit.force_id)
 
         frame = self._place_result("place.repeat_locations", unit, period, measure_id, compute).copy()
         if not self._sees_records(self.actor(), unit):
@@ -1834,15 +1899,22 @@ class DataAccess:
             return totals, (frame[frame["crimes"] >= at_least].head(top) if listed else None)
 
         def compute() -> tuple[tuple[int, int, int, int], pd.DataFrame]:
-            crime, _ = self._cell_files(unit, source, period)
+            crime = self._crime_files(unit, source, period)
             with self.cursor() as cur:
                 return place_queries.location_repeats(cur, crime, unit.level, unit.unit_id,
                                                       MEASURES[measure_id].categories, lo, hi, time,
-                                                      at_least, top)
+                                                      at_least, top, force_id=unit.force_id)
 
         key = (unit.unit_id, period.start, period.end, tuple(MEASURES[measure_id].categories), at_least, top)
         totals, frame = self.cached("place.repeat_summary", key, compute)
         return totals, (frame.copy() if listed else None)
+
+    def _cell_stored(self, unit: Unit, period: Period) -> bool:
+        """Whether a record-level figure of the unit's cell (`record_count`, `map_points`) for
+        `period` is kept beside the version: a preset period of a force, BCU or NPU, as for the
+        place figures (teams' and officers' are computed on demand: an officer's count is an
+        individual's figure, not copied out of the warehouse)."""
+        return unit.level in place_queries.AREA_COLUMN and self._place_stored(unit, period)
 
     def _place_stored(self, unit: Unit, period: Period) -> bool:
         """Whether the unit's place figures for `period` are kept beside the version (a preset
