@@ -8,7 +8,8 @@ from datetime import date
 from pathlib import Path
 
 from etl.cubes.crime import _statements
-from etl.reference.lsoa_mapping import Assignment
+from etl.reference import areas
+from etl.reference.lsoa_mapping import Assignment, default_assignment, warm_defaults
 from etl.sources.police_uk.reader import InputFile, batches, ramped
 
 
@@ -70,3 +71,14 @@ def test_default_assignment_ids_are_the_slugs_of_its_names() -> None:
     assert a.npu_id == "cheshire/cheshire-west-and-chester/chester-central-001-004"
     again = Assignment("dorset", "E01020000", "Cheshire West & Chester", "Ch\u00e9ster")
     assert again.npu_id == "dorset/cheshire-west-and-chester/chester"
+
+
+def test_warm_defaults_builds_the_hierarchies_once_before_the_update_asks() -> None:
+    areas.hierarchy.cache_clear()
+    warm_defaults(["cheshire", "cheshire", "not-a-force"]).join()
+    assert areas.hierarchy.cache_info().misses == 2      # each force once, the unknown too
+    # a Chester LSOA: Cheshire West and Chester, in the HMIC's 2007 Western BCU
+    a = default_assignment("cheshire", "E01018325")
+    assert a is not None and a.bcu_id == "cheshire/western"
+    assert areas.hierarchy.cache_info().misses == 2      # found built: not built again
+    assert default_assignment("not-a-force", "E01018325") is None
