@@ -84,12 +84,15 @@ def _folded_ahead(con: duckdb.DuckDBPyConnection, lake: str,
     FOLDERS passes ahead, and inserted here, one pass after the other in their order, so the
     cube tables' rows land in the order one connection gave them.
 
-    Why: the fold (read the lake back, join, group) is ~3/4 of the build's CPU and a pass's
-    statements ran one after another on one connection; measured on a national year (7
-    passes): 1.9 s of CPU at one DuckDB thread, 2.3 s at two, in ~2 s of wall either way.
-    The folded facts are small (a pass of ~950,000 crimes folds to ~45,000 rows) and come
-    over as Arrow: every type is one Arrow keeps exactly (VARCHAR, DATE, INT, BIGINT,
-    DOUBLE). A fold's error is raised here; no thread outlives the call."""
+    Why: the fold (read the lake back, join, group) is ~3/4 of the build's CPU, and a pass's
+    statements ran one after another on one connection, at the end of a load with nothing
+    else to run: whether DuckDB's own second thread kept the other core busy was left to
+    the plan (a national year's 7 passes on one connection, on a busy machine: 1.9 s of CPU
+    at one DuckDB thread, 2.3 s at two, ~2-2.8 s of wall either way; folded ahead, 2.35 s
+    of CPU). Two folds at once use both cores whatever each plan does. The folded facts
+    are small (a pass of ~950,000 crimes folds to ~45,000 rows) and come over as Arrow:
+    every type is one Arrow keeps exactly (VARCHAR, DATE, INT, BIGINT, DOUBLE). A fold's
+    error is raised here; no thread outlives the call."""
     local = threading.local()
     cursors: list[duckdb.DuckDBPyConnection] = []
     lock = threading.Lock()
