@@ -44,7 +44,7 @@ from etl.errors import InputRefused, UsageError
 from etl.lake.commit import LakeBatches, LoadReport, Progress, Staged, commit, new_load_id
 from etl.lake.warehouse import WarehousePaths, connect_readonly, writer_lock
 from etl.limits import batch_rows, staging_config
-from etl.reference.lsoa_mapping import read_hierarchy_file
+from etl.reference.lsoa_mapping import read_hierarchy_file, warm_defaults
 from etl.sources import crimes
 from etl.sources.base import TabularSource
 from etl.sources.identity import month_problem
@@ -350,12 +350,22 @@ def _stage_and_commit(link: Path, con: duckdb.DuckDBPyConnection, items: list,
                       staged: Staged, checked: Callable | None,
                       read: Callable | None) -> LoadReport:
     lake_batches = staged.prewritten["crime"]
+    # The default hierarchies of the forces the files name are built while the files are
+    # read (a thread mostly idle on the GIL-free reads), not at the LSOA update after them.
+    warming: list = []
+
+    def warm(files: list[police_uk.InputFile]) -> None:
+        warming.append(warm_defaults(i.name_force for i in files if i.name_force))
+
     try:
-        police_uk.parse(con, items, result, batch_rows(), checked, read, flush=lake_batches.flush)
+        police_uk.parse(con, items, result, batch_rows(), checked, read, flush=lake_batches.flush,
+                        after_checks=warm)
     except BaseException:
         lake_batches.finish(raise_error=False)  # its writer must not outlive the connection
         raise
     lake_batches.finish()  # the last batch written in the background is in the lake
+    for thread in warming:
+        thread.join()  # (before the LSOA update asks for a hierarchy it may be building)
     search_table, refused = stop_search.parse(
         con, [(i.path, i.origin, i.name_force, i.name_month) for i in searches])
     report.refused.extend(result.refused + refused)
