@@ -99,11 +99,13 @@ def pytest_configure(config: pytest.Config) -> None:
 #
 # Test files that share a fixture too dear to make twice go to the same worker, one after the
 # other, as one unit of work: the `spark` session fixture starts a JVM per test process
-# (seconds of CPU, and several hundred MB beside the other worker's), so the two Spark
-# comparison files share one.
+# (seconds of CPU, and several hundred MB beside the other worker's), so the files that ask
+# for it share one: the two Spark comparison files and the month files' Spark test (which,
+# landing on the other worker, started a second JVM in every run measured).
 SAME_WORKER = {
     "tests/integration/test_spark_cubes_demo.py": "spark",
     "tests/realdata/test_spark_cubes.py": "spark",
+    "tests/integration/test_lake_month_files.py": "spark",
 }
 FILLER = "tests/unit/"
 

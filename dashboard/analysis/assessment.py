@@ -606,6 +606,16 @@ def _assess_rows(data: DataAccess, unit_id: str, start: date, end: date, sens: e
     compare.prefetch(data, unit_id, loaded, start, end)
     # every measure's position at once (one vectorised funnel call), read back by _add_peer
     compare.msf_positions(data, [(unit_id, mid) for mid in loaded], start, end)
+    # a measure outside the early-warning panel (a page's satisfaction questions, calls or
+    # vulnerability measures) is charted from the panel plus that measure (ew.chart_for): one
+    # read of the measure cube EACH, 5-11 per page list on demand. The unit's panels of all of
+    # them are cut from one read instead (what _prefetch does for precompute's batches: the
+    # same arrays, each series read and filled on its own), left under the keys chart_for and
+    # _last_year_months read
+    if unit.level in ew.SCAN_LEVELS:
+        in_panel = set(ew.panel_measure_ids(data, unit.force_id))
+        if any(mid not in in_panel for mid in loaded):
+            ew.prefetch_unit_panels(data, [unit_id], end_month, extra=loaded)
     by_measure = _unit_targets(data, unit, period)
     outlooks = _outlooks(data, unit_id, end_month)
     no_targets: TargetColumns = {c: [] for c in TARGET_FIELDS}
