@@ -97,11 +97,13 @@ def precompute(
         assessed = time.perf_counter()
         stored_places = data.precompute_places(force, every_category) if places else 0
         compared = peer_comparison.precompute(data, force)
+        calls = data.precompute_calls(force)
         placed = time.perf_counter()
         month_files = assessment.precompute_months(data, force, months=months)
     console.print(f"stored the assessments of {done} unit-periods ({assessed - began:.1f} s), the "
                   f"concentration figures of {stored_places} unit-period-categories and "
-                  f"{compared} comparisons ({placed - assessed:.1f} s) and the exceptions of {month_files} "
+                  f"{compared} comparisons, the call demand of {calls} unit-periods "
+                  f"({placed - assessed:.1f} s) and the exceptions of {month_files} "
                   f"force-month{'' if month_files == 1 else 's'} of {data.reader.version()} "
                   f"in {time.perf_counter() - began:.1f} s "
                   f"under {data.store.root}", markup=False)
