@@ -638,10 +638,12 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 places = bench.data.precompute_places([bench.force])
             compared = peer_comparison.precompute(bench.data, [bench.force])
+            calls = bench.data.precompute_calls([bench.force])
         store = (f"precomputed: {stored} unit-periods of {bench.force} in {t1 - t0:.1f} s "
                  f"(cpu {c1 - c0:.1f} s), the exceptions of {months} past months in "
                  f"{t2 - t1:.1f} s (cpu {c2 - c1:.1f} s) and the concentration figures of {places} "
-                 f"unit-period-categories and {compared} comparisons in {time.perf_counter() - t2:.1f} s "
+                 f"unit-period-categories, {compared} comparisons and the call demand of {calls} "
+                 f"unit-periods in {time.perf_counter() - t2:.1f} s "
                  f"(cpu {time.process_time() - c2:.1f} s) before the run")
         print(f"store {store}", file=sys.stderr)
     bench.route_request("/scorecard", "")()  # open the connection, import lazily loaded modules
