@@ -246,7 +246,10 @@ def create_dots(df: pd.DataFrame, view: View, title: str, what: str,
     in their label and have no dot."""
     if df.empty:
         return empty_figure("No units below this one with survey results.")
-    d = df.iloc[::-1].reset_index(drop=True)
+    # only the columns drawn: the row masks below then take 7 columns, not the assessment's
+    # ~70 (its text and list columns made the masks most of the page's pandas time)
+    d = df[["item", "respondents", "enough", "value", "exception", "lower", "upper"]].iloc[::-1] \
+        .reset_index(drop=True)
     names = [plot_text(f"{n} (n = {r:,})") if en else plot_text(f"{n}: too few responses")
              for n, r, en in zip(d["item"], d["respondents"], d["enough"], strict=True)]
     shown = d[d["enough"] & d["value"].notna()]
