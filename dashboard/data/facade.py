@@ -1704,7 +1704,7 @@ class DataAccess:
                   else sorted({str(f) for f in self.units()["force_id"]}))
         done = 0
         for force_id in forces:
-            if self.source_for(force_id, MEASURES["calls_999_answered_10s"].dataset) is None:
+            if self.source_for(force_id, "calls") is None:   # the dataset call_demand reads
                 continue
             for level in ("force", "bcu", "npu"):
                 for unit in self.units_at(force_id, level):
